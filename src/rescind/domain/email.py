@@ -1,0 +1,55 @@
+"""Emails the procedure causes, as data for the outbox; rendering and sending are adapters' work.
+
+Each message is queued in the same transaction as the change that caused it, with its
+Message-ID fixed at that moment, so a resend after a crash is recognisably the same message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from rescind.domain.events import JSONValue
+from rescind.domain.recipients import Recipients
+
+
+class Mailbox(StrEnum):
+    """Which of the company's addresses a message leaves from."""
+
+    HO_OUTBOUND = "ho_outbound"
+    SUPPORT = "support"
+    NOTIFICATIONS = "notifications"
+
+
+class EmailKind(StrEnum):
+    VERIFICATION_CODE = "verification_code"
+    CANCELLATION_NOTICE = "cancellation_notice"
+    FINAL_CANCELLATION = "final_cancellation"
+    DP_DECISION = "dp_decision"
+    WRITTEN_REQUEST_REQUIRED = "written_request_required"
+    EXPECT_RESOLUTION = "expect_resolution"
+
+
+SENDER: Mapping[EmailKind, Mailbox] = {
+    EmailKind.VERIFICATION_CODE: Mailbox.HO_OUTBOUND,
+    EmailKind.CANCELLATION_NOTICE: Mailbox.SUPPORT,
+    EmailKind.FINAL_CANCELLATION: Mailbox.NOTIFICATIONS,
+    EmailKind.DP_DECISION: Mailbox.SUPPORT,
+    EmailKind.WRITTEN_REQUEST_REQUIRED: Mailbox.SUPPORT,
+    EmailKind.EXPECT_RESOLUTION: Mailbox.SUPPORT,
+}
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    kind: EmailKind
+    recipients: Recipients
+    job_id: str | None
+    context: Mapping[str, JSONValue] = field(default_factory=dict)
+    # Context keys to blank once the message is sent (the plaintext code must not linger).
+    secret_keys: tuple[str, ...] = ()
+
+    @property
+    def sender(self) -> Mailbox:
+        return SENDER[self.kind]

@@ -1,0 +1,84 @@
+"""The one error hierarchy of rescind.
+
+Every error a user can meet is a ``RescindError`` with a stable ``code`` (for API clients
+and scripts) and a message that says what was wrong and what to do. Only the entrypoints
+translate them: the API to problem+json, the CLI to one line and an exit code.
+
+    RescindError
+    ├── InvalidInput            bad or missing field, unknown enum value, malformed file
+    ├── NotFound                no such job / request / case / policy version
+    ├── NotAllowed              the procedure forbids this step now
+    │   ├── NotEligible         the decision table says support may not cancel
+    │   ├── NotVerified         the request is not verified as the homeowner's
+    │   ├── StatementMissing    no written statement from the homeowner yet
+    │   ├── InvalidTransition   e.g. restore a cancelled job, cancel a cancelled one
+    │   └── VerificationFailed  wrong / expired / locked 4-digit code
+    ├── Conflict                someone else changed the same thing first; retry
+    └── PolicyError             a decision table that cannot be published
+"""
+
+from __future__ import annotations
+
+
+class RescindError(Exception):
+    """Base of every error a user may see; ``code`` never changes once released."""
+
+    code = "rescind_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(RescindError):
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(RescindError):
+    code = "not_found"
+
+
+class NotAllowed(RescindError):
+    code = "not_allowed"
+
+
+class NotEligible(NotAllowed):
+    code = "not_eligible"
+
+    def __init__(self, message: str, *, rule_number: int, policy_version: int) -> None:
+        super().__init__(message)
+        self.rule_number = rule_number
+        self.policy_version = policy_version
+
+
+class NotVerified(NotAllowed):
+    code = "not_verified"
+
+
+class StatementMissing(NotAllowed):
+    code = "written_statement_missing"
+
+
+class InvalidTransition(NotAllowed):
+    code = "invalid_transition"
+
+
+class VerificationFailed(NotAllowed):
+    code = "verification_failed"
+
+    def __init__(self, message: str, *, reason: str, attempts_left: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.attempts_left = attempts_left
+
+
+class Conflict(RescindError):
+    code = "conflict"
+
+
+class PolicyError(RescindError):
+    code = "policy_invalid"

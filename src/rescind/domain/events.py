@@ -1,0 +1,53 @@
+"""What happened, as data: domain steps return events; services seal them into the audit trail.
+
+An event is a kind plus JSON-ready data. Keeping them untyped at this boundary lets the audit
+trail store and hash them without a class per row, while ``EventKind`` keeps the names stable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TypeAlias
+
+JSONValue: TypeAlias = str | int | float | bool | list["JSONValue"] | dict[str, "JSONValue"] | None
+
+
+class EventKind(StrEnum):
+    ELIGIBILITY_DECIDED = "eligibility_decided"
+    REQUEST_FILED = "request_filed"
+    STATEMENT_ATTACHED = "statement_attached"
+    VERIFICATION_CODE_SENT = "verification_code_sent"
+    VERIFICATION_CODE_REJECTED = "verification_code_rejected"
+    REQUEST_VERIFIED = "request_verified"
+    REQUEST_CLOSED = "request_closed"
+    REVIEW_ITEMS_REJECTED = "review_items_rejected"
+    REVIEW_SUBMITTED = "review_submitted"
+    WORKFLOW_CANCEL_PENDING = "workflow_cancel_pending"
+    WORKFLOW_ALREADY_PENDING = "workflow_already_pending"
+    WORKFLOW_RESTORED = "workflow_restored"
+    WORKFLOW_CANCELLED = "workflow_cancelled"
+    WINDOW_RECOMPUTED = "window_recomputed"
+    FEED_COMMENTED = "feed_commented"
+    EMAIL_QUEUED = "email_queued"
+    CASE_OPENED = "case_opened"
+    CASE_REASSIGNED = "case_reassigned"
+    CASE_APPROVED = "case_approved"
+    CASE_DENIED = "case_denied"
+    JOB_IMPORTED = "job_imported"
+    POLICY_PUBLISHED = "policy_published"
+    HOLIDAY_ADDED = "holiday_added"
+    HOLIDAY_REMOVED = "holiday_removed"
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    data: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+def iso(value: datetime | date | None) -> str | None:
+    """Events carry moments as ISO text so that their hash survives a database round trip."""
+    return None if value is None else value.isoformat()

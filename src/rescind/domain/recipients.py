@@ -1,0 +1,27 @@
+"""Who receives the cancellation notice: To the homeowner, CC only the signers among the others."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rescind.domain.job import Job
+
+
+@dataclass(frozen=True)
+class Recipients:
+    to: tuple[str, ...]
+    cc: tuple[str, ...] = ()
+
+
+def cancellation_notice_recipients(job: Job) -> Recipients:
+    """Seeds, step 6: CC the installer only if it signed, the sales rep only if they signed."""
+    cc: list[str] = []
+    if job.installer_signed:
+        cc.append(job.installer.email)
+    if job.sales_rep_signed:
+        cc.append(job.sales_rep.email)
+    return Recipients(to=(job.homeowner.email,), cc=tuple(cc))
+
+
+def homeowner_only(job: Job) -> Recipients:
+    return Recipients(to=(job.homeowner.email,))

@@ -1,0 +1,156 @@
+"""Cancellation requests: who asked, through which channel, with what evidence, and how it ended.
+
+A request is the unit of work for support: it carries its due time (24–48 h promise), the
+homeowner's written statement, whether it was verified as the homeowner's, and the FTC
+cooling-off flag the agent must see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from rescind.domain.errors import InvalidInput, NotAllowed
+
+DUE_BUSINESS_HOURS = 48
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    CHAT = "chat"
+    EMAIL = "email"
+    INSTALLER_PORTAL = "installer_portal"
+    MAIL = "mail"
+    TELEGRAM = "telegram"
+
+
+class RequesterRole(StrEnum):
+    HOMEOWNER = "homeowner"
+    INSTALLER = "installer"
+    SALES_REP = "sales_rep"
+
+
+class StatementKind(StrEnum):
+    EMAIL = "email"
+    CHAT_TRANSCRIPT = "chat_transcript"
+    MAIL_NOTICE = "mail_notice"
+    TELEGRAM_NOTICE = "telegram_notice"
+
+
+class VerificationMethod(StrEnum):
+    CODE = "code"
+    ADDRESS_ON_FILE = "address_on_file"
+
+
+class CancelReason(StrEnum):
+    """The installer's dropdown in Engine's Cancel Workflow."""
+
+    HOMEOWNER_REQUEST = "homeowner_request_cancellation"
+    MILESTONE_AGED = "milestone_aged"
+    FAILED_QUALIFICATION = "failed_qualification"
+    PRODUCT_CHANGE_REQUESTED = "product_change_requested"
+    OTHER = "other"
+
+
+class Outcome(StrEnum):
+    OPEN = "open"
+    CANCEL_PENDING = "cancel_pending"
+    ALREADY_PENDING = "already_pending"
+    NOT_ELIGIBLE = "not_eligible"
+    ESCALATED = "escalated"
+    APPROVED = "approved"
+    DENIED = "denied"
+    WRITTEN_REQUEST_REQUIRED = "written_request_required"
+
+
+CLOSED_OUTCOMES = frozenset(Outcome) - {Outcome.OPEN, Outcome.ESCALATED}
+
+
+@dataclass
+class WrittenStatement:
+    """The homeowner's own words, kept as evidence: an email, a chat transcript or a notice.
+
+    Mail and telegram notices keep both dates: the FTC rule counts the sent (postmark) date.
+    """
+
+    kind: StatementKind
+    content: str
+    received_at: datetime
+    sent_date: date | None = None
+    source_ref: str = ""
+    from_address: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.content.strip() and not self.source_ref.strip():
+            raise InvalidInput(
+                "a written statement needs its text or a reference to the kept file/message",
+                field="statement",
+            )
+        if self.kind in (StatementKind.MAIL_NOTICE, StatementKind.TELEGRAM_NOTICE):
+            if self.sent_date is None:
+                raise InvalidInput(
+                    f"a {self.kind.value} needs its sent (postmark) date", field="sent_date"
+                )
+            # received_at is UTC; a local postmark may be one calendar day ahead of it.
+            if self.sent_date > self.received_at.date() + timedelta(days=1):
+                raise InvalidInput(
+                    "the sent (postmark) date cannot be after the date it was received",
+                    field="sent_date",
+                )
+
+
+@dataclass
+class CancellationRequest:
+    id: str
+    job_id: str
+    channel: Channel
+    requester_role: RequesterRole
+    requester_name: str
+    filed_by: str
+    filed_at: datetime
+    due_at: datetime
+    within_cooling_off: bool = False
+    statement: WrittenStatement | None = None
+    verified: bool = False
+    verification_method: VerificationMethod | None = None
+    verified_at: datetime | None = None
+    reason: CancelReason | None = None
+    reason_text: str = ""
+    outcome: Outcome = Outcome.OPEN
+    outcome_detail: str = ""
+    version: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome not in CLOSED_OUTCOMES
+
+    def require_open(self) -> None:
+        if not self.is_open:
+            raise NotAllowed(
+                f"request {self.id} is closed ({self.outcome.value}); file a new request"
+            )
+
+    def close(self, outcome: Outcome, detail: str) -> None:
+        self.outcome = outcome
+        self.outcome_detail = detail
+
+
+def reason_label(reason: CancelReason | None, text: str) -> str:
+    """The words a person reads for a reason; 'Other' is only its text."""
+    if reason is None:
+        return text
+    if reason is CancelReason.OTHER:
+        return text
+    return reason.value.replace("_", " ").capitalize() + (f": {text}" if text else "")
+
+
+def validate_reason(reason: CancelReason | None, text: str) -> None:
+    """Installers must pick a reason, and 'Other' must say what it is."""
+    if reason is None:
+        raise InvalidInput(
+            "pick a cancellation reason: " + ", ".join(r.value for r in CancelReason),
+            field="reason",
+        )
+    if reason is CancelReason.OTHER and not text.strip():
+        raise InvalidInput("reason 'other' needs a text saying why", field="reason_text")

@@ -1,0 +1,163 @@
+"""What the services need from the outside world, as Protocols.
+
+The SQLAlchemy adapters implement these for SQLite and PostgreSQL; ``tests/fakes.py`` implements
+them in memory for fast unit tests. A use case opens one ``UnitOfWork``, does its work, and
+calls ``commit``; leaving the block without committing rolls everything back, so no state
+change is ever half-done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from rescind.domain.audit import AuditContext, AuditRecord
+from rescind.domain.case import Case, Queue
+from rescind.domain.eligibility import DecisionTable, PolicyHistory
+from rescind.domain.email import OutgoingEmail
+from rescind.domain.events import Event
+from rescind.domain.feed import FeedComment
+from rescind.domain.job import Job
+from rescind.domain.request import CancellationRequest
+from rescind.domain.verification import VerificationChallenge
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """An aware UTC datetime."""
+        ...
+
+
+class JobRepository(Protocol):
+    def get(self, job_id: str) -> Job:
+        """The job, or ``NotFound``."""
+        ...
+
+    def find(self, job_id: str) -> Job | None: ...
+
+    def add(self, job: Job) -> None:
+        """Insert a new job (and its homeowner, installer and sales rep, upserted by id)."""
+        ...
+
+    def save(self, job: Job) -> None:
+        """Write back a changed job if nobody else did first (else ``Conflict``); bumps version."""
+        ...
+
+    def due_for_finalization(self, now: datetime, limit: int) -> list[Job]:
+        """Pending jobs whose window ended, claimed for this transaction (skipping ones
+        another transaction holds), oldest first."""
+        ...
+
+    def pending(self) -> list[Job]:
+        """Every job still in cancel_pending (for recomputing windows)."""
+        ...
+
+
+class RequestRepository(Protocol):
+    def add(self, request: CancellationRequest) -> None: ...
+
+    def get(self, request_id: str) -> CancellationRequest: ...
+
+    def save(self, request: CancellationRequest) -> None: ...
+
+    def for_job(self, job_id: str) -> list[CancellationRequest]: ...
+
+    def open_requests(self, limit: int = 100) -> list[CancellationRequest]:
+        """Open requests, the earliest due first."""
+        ...
+
+
+class ChallengeRepository(Protocol):
+    def add(self, challenge: VerificationChallenge) -> None: ...
+
+    def for_request(self, request_id: str) -> list[VerificationChallenge]:
+        """All challenges of a request, newest last."""
+        ...
+
+    def save(self, challenge: VerificationChallenge) -> None: ...
+
+
+class CaseRepository(Protocol):
+    def add(self, case: Case) -> None: ...
+
+    def get(self, case_id: str) -> Case: ...
+
+    def save(self, case: Case) -> None: ...
+
+    def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]: ...
+
+    def for_job(self, job_id: str) -> list[Case]: ...
+
+
+class FeedRepository(Protocol):
+    def add(self, comment: FeedComment) -> None: ...
+
+    def for_homeowner(self, homeowner_id: str) -> list[FeedComment]: ...
+
+
+class Outbox(Protocol):
+    def add(self, email: OutgoingEmail, *, queued_at: datetime) -> str:
+        """Queue a message; returns its Message-ID, fixed now so a resend is recognisable."""
+        ...
+
+
+class AuditLog(Protocol):
+    def append(self, stream: str, ctx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
+        """Seal and add events at the end of a stream (after any appended earlier in this
+        unit of work). Two transactions appending to one stream cannot both commit."""
+        ...
+
+    def records(self, stream: str) -> list[AuditRecord]: ...
+
+    def head(self, stream: str) -> tuple[int, str] | None: ...
+
+    def streams(self) -> Iterable[str]:
+        """Every stream with a head or a record."""
+        ...
+
+
+class PolicyRepository(Protocol):
+    def history(self) -> PolicyHistory: ...
+
+    def add(self, table: DecisionTable, *, published_by: str, published_at: datetime) -> None: ...
+
+
+class CalendarRepository(Protocol):
+    def company_holidays(self) -> dict[date, str]: ...
+
+    def add_holiday(self, day: date, name: str) -> None: ...
+
+    def remove_holiday(self, day: date) -> None: ...
+
+    def version(self) -> int:
+        """Bumped on every change of company holidays."""
+        ...
+
+    def bump_version(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    jobs: JobRepository
+    requests: RequestRepository
+    challenges: ChallengeRepository
+    cases: CaseRepository
+    feed: FeedRepository
+    outbox: Outbox
+    audit: AuditLog
+    policies: PolicyRepository
+    calendar: CalendarRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
