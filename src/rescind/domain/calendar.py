@@ -73,6 +73,10 @@ class OperationsCalendar:
         """
         return datetime.combine(d + _ONE_DAY, time(0), tzinfo=self.tz).astimezone(UTC)
 
+    def day_ended_by(self, end: datetime) -> date:
+        """The local day whose end is ``end`` (the inverse of ``end_of_day``), for display."""
+        return self.local_date(end - timedelta(microseconds=1))
+
     def window_end(self, start: datetime, business_days: int = 14) -> datetime:
         """A window from a cancel on local day D closes at the end of the n-th business day
         after D — whatever the hour of the cancel, and whether or not D is a business day."""

@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from rescind.domain.errors import InvalidInput, NotFound, PolicyError
+from rescind.domain.events import JSONValue
 from rescind.domain.job import (
     MILESTONES,
     Job,
@@ -122,7 +123,7 @@ class Decision:
     steps_before_cancel: tuple[str, ...]
     facts: Mapping[str, FactValue]
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, JSONValue]:
         """JSON-friendly form for the audit trail."""
         return {
             "eligible": self.eligible,
@@ -240,7 +241,10 @@ class DecisionTable:
         return {"name": self.name, "description": self.description, "rules": rules}
 
     def decide(self, job: Job) -> Decision:
-        facts = job.facts()
+        return self.decide_facts(job.facts())
+
+    def decide_facts(self, facts: Mapping[str, FactValue]) -> Decision:
+        """Decide on recorded facts too, so a past decision can be replayed as it was."""
         # Completeness was checked at construction, so a rule always matches.
         rule = next(r for r in self.rules if r.matches(facts))
         review_pending = facts["review_status"] == ReviewStatus.PENDING_REVIEW.value

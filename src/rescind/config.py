@@ -1,0 +1,63 @@
+"""One typed settings object, read once from ``RESCIND_*`` environment variables.
+
+Bad values fail at start with the variable's name, not later in the middle of a cancel.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RESCIND_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"), description="Where the embedded SQLite database lives."
+    )
+    database_url: str = Field(
+        default="",
+        description="SQLAlchemy URL; empty means SQLite in data_dir "
+        "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/rescind).",
+    )
+    company_timezone: str = Field(
+        default="America/New_York", description="Business days are counted in this zone."
+    )
+    ho_outbound_address: str = "HO Outbound <ho-outbound@rescind.invalid>"
+    support_address: str = "Support <support@rescind.invalid>"
+    notifications_address: str = "Notifications <notifications@rescind.invalid>"
+    message_id_domain: str = "rescind.invalid"
+
+    @field_validator("company_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like America/New_York"
+            ) from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite", "postgres")):
+            raise ValueError(
+                "RESCIND_DATABASE_URL must be a sqlite:// or postgresql+psycopg:// URL"
+            )
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.company_timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'rescind.sqlite3'}"

@@ -1,0 +1,39 @@
+"""What every use case is handed: a way to open a unit of work, a clock and the calendars.
+
+Built once by ``bootstrap`` from settings (or by tests from fakes), so services never read
+the environment, the wall clock or the holiday package themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from rescind.domain.calendar import CoolingOffCalendar, HolidaySource, OperationsCalendar
+from rescind.services.ports import Clock, UnitOfWork
+
+
+@dataclass(frozen=True)
+class Context:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    tz: ZoneInfo
+    federal_observed: HolidaySource
+    federal_actual: HolidaySource
+
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def operations_calendar(self, uow: UnitOfWork) -> OperationsCalendar:
+        """The calendar as stored now: federal days off plus the admins' company holidays."""
+        return OperationsCalendar(
+            tz=self.tz,
+            federal=self.federal_observed,
+            company_holidays=uow.calendar.company_holidays(),
+            version=uow.calendar.version(),
+        )
+
+    def cooling_off_calendar(self) -> CoolingOffCalendar:
+        return CoolingOffCalendar(federal_actual=self.federal_actual)

@@ -1,0 +1,139 @@
+"""Direct Pay M1B with the invoice uploaded: a case for Deal Processing, worked by Back Office."""
+
+from __future__ import annotations
+
+from rescind.domain.audit import AuditContext
+from rescind.domain.case import Case, Queue, open_deal_processing_escalation
+from rescind.domain.eligibility import Action
+from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.errors import NotAllowed
+from rescind.domain.job import Job
+from rescind.domain.recipients import Recipients
+from rescind.domain.request import Outcome, RequesterRole
+from rescind.services.cancellation import CancelResult, cancel_job
+from rescind.services.context import Context
+from rescind.services.eligibility import decide_and_record
+from rescind.services.ports import UnitOfWork
+from rescind.services.records import new_id, queue_email, record
+
+
+def escalate_to_deal_processing(
+    ctx: Context, request_id: str, *, actor: str, detail: str = ""
+) -> Case:
+    """Only a job whose decision says "escalate" (rule 5 in v1) becomes a DP case."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        request = uow.requests.get(request_id)
+        request.require_open()
+        job = uow.jobs.get(request.job_id)
+        decision, actx = decide_and_record(
+            uow, job, actor=actor, channel=request.channel.value, at=now
+        )
+        if decision.action is not Action.ESCALATE_TO_DEAL_PROCESSING:
+            raise NotAllowed(
+                f"job {job.id} is not a Deal Processing case (rule {decision.rule_number}: "
+                f"{decision.rule_text}); {decision.guidance or 'follow the normal procedure'}"
+            )
+        for existing in uow.cases.for_job(job.id):
+            if existing.request_id == request.id:
+                raise NotAllowed(f"request {request.id} is already escalated as case {existing.id}")
+        case, events = open_deal_processing_escalation(
+            case_id=new_id("CASE"),
+            job_id=job.id,
+            request_id=request.id,
+            requested_by=request.requester_role,
+            created_by=actor,
+            now=now,
+            detail=detail,
+        )
+        uow.cases.add(case)
+        request.close(Outcome.ESCALATED, f"escalated to Deal Processing as case {case.id}")
+        uow.requests.save(request)
+        record(uow, job.id, actx, events)
+        uow.commit()
+    return case
+
+
+def reassign_case(ctx: Context, case_id: str, queue: Queue, *, actor: str) -> Case:
+    now = ctx.now()
+    with ctx.uow() as uow:
+        case = uow.cases.get(case_id)
+        event = case.reassign(queue)
+        uow.cases.save(case)
+        record(uow, case.job_id, AuditContext(actor=actor, at=now, channel="console"), [event])
+        uow.commit()
+    return case
+
+
+def approve_escalation(
+    ctx: Context, case_id: str, *, actor: str, note: str = ""
+) -> tuple[Case, CancelResult]:
+    """DP's approval is the authority to cancel: the job enters Cancel Pending like any other."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        case = uow.cases.get(case_id)
+        event = case.approve(actor, now, note)
+        uow.cases.save(case)
+        job = uow.jobs.get(case.job_id)
+        actx = AuditContext(actor=actor, at=now, channel="deal_processing")
+        record(uow, job.id, actx, [event])
+        request = uow.requests.get(case.request_id) if case.request_id else None
+        result = cancel_job(
+            uow,
+            ctx,
+            job,
+            actx,
+            decision=None,
+            reason="Deal Processing approved the cancellation" + (f": {note}" if note else ""),
+            request=None,
+        )
+        if request is not None:
+            request.close(Outcome.APPROVED, f"approved by Deal Processing (case {case.id})")
+            uow.requests.save(request)
+        _tell_requester(uow, job, case, actx, approved=True)
+        uow.commit()
+    return case, result
+
+
+def deny_escalation(ctx: Context, case_id: str, *, actor: str, reason: str) -> Case:
+    """The requester is told why; the job stays as it is."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        case = uow.cases.get(case_id)
+        event = case.deny(actor, now, reason)
+        uow.cases.save(case)
+        job = uow.jobs.get(case.job_id)
+        actx = AuditContext(actor=actor, at=now, channel="deal_processing")
+        record(uow, job.id, actx, [event])
+        if case.request_id:
+            request = uow.requests.get(case.request_id)
+            request.close(Outcome.DENIED, f"denied by Deal Processing: {reason}")
+            uow.requests.save(request)
+        _tell_requester(uow, job, case, actx, approved=False)
+        uow.commit()
+    return case
+
+
+def _tell_requester(
+    uow: UnitOfWork, job: Job, case: Case, actx: AuditContext, *, approved: bool
+) -> None:
+    address = {
+        RequesterRole.HOMEOWNER: job.homeowner.email,
+        RequesterRole.SALES_REP: job.sales_rep.email,
+        RequesterRole.INSTALLER: job.installer.email,
+    }[case.requested_by]
+    queue_email(
+        uow,
+        OutgoingEmail(
+            kind=EmailKind.DP_DECISION,
+            recipients=Recipients(to=(address,)),
+            job_id=job.id,
+            context={
+                "case_id": case.id,
+                "job_id": job.id,
+                "approved": approved,
+                "reason": case.decision_reason,
+            },
+        ),
+        actx,
+    )

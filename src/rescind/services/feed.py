@@ -1,0 +1,45 @@
+"""Comments on the homeowner's profile feed, written by people (step 5 writes its own)."""
+
+from __future__ import annotations
+
+from rescind.domain.audit import AuditContext
+from rescind.domain.events import Event, EventKind
+from rescind.domain.feed import FeedComment
+from rescind.services.context import Context
+from rescind.services.records import new_id, record
+
+
+def comment_on_feed(
+    ctx: Context, job_id: str, body: str, *, actor: str, channel: str = "console"
+) -> FeedComment:
+    now = ctx.now()
+    with ctx.uow() as uow:
+        job = uow.jobs.get(job_id)
+        comment = FeedComment(
+            id=new_id("FC"),
+            homeowner_id=job.homeowner.id,
+            job_id=job.id,
+            author=actor,
+            body=body.strip(),
+            created_at=now,
+        )
+        uow.feed.add(comment)
+        record(
+            uow,
+            job.id,
+            AuditContext(actor=actor, at=now, channel=channel),
+            [
+                Event(
+                    EventKind.FEED_COMMENTED,
+                    {"comment_id": comment.id, "automatic": False, "body": comment.body},
+                )
+            ],
+        )
+        uow.commit()
+    return comment
+
+
+def read_feed(ctx: Context, job_id: str) -> list[FeedComment]:
+    with ctx.uow() as uow:
+        job = uow.jobs.get(job_id)
+        return uow.feed.for_homeowner(job.homeowner.id)

@@ -1,0 +1,107 @@
+"""The installer's side (the seeds' "Telegram Process").
+
+In the operations phase the installer has Engine's Cancel Workflow button and must pick a
+reason; anywhere else it is told a written request from the homeowner is required.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rescind.domain.audit import AuditContext
+from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.errors import NotFound
+from rescind.domain.job import Phase
+from rescind.domain.recipients import Recipients
+from rescind.domain.request import (
+    CancelReason,
+    Channel,
+    Outcome,
+    RequesterRole,
+    reason_label,
+    validate_reason,
+)
+from rescind.services.cancellation import CancelResult, cancel_job, not_eligible_error
+from rescind.services.context import Context
+from rescind.services.eligibility import decide_and_record
+from rescind.services.records import queue_email
+from rescind.services.requests import open_request
+
+WRITTEN_REQUEST_REQUIRED = (
+    "A written cancellation request from the homeowner is required: ask the homeowner to email "
+    "support from the address on file, or to send a Notice of Cancellation."
+)
+
+
+@dataclass(frozen=True)
+class InstallerAnswer:
+    request_id: str
+    cancelled: CancelResult | None
+    message: str
+
+
+def installer_cancel_workflow(
+    ctx: Context,
+    job_id: str,
+    *,
+    installer_id: str,
+    requester_name: str,
+    reason: CancelReason | None,
+    reason_text: str = "",
+    actor: str,
+) -> InstallerAnswer:
+    """The Cancel Workflow button: operations phase only, reason required, table enforced."""
+    validate_reason(reason, reason_text)
+    now = ctx.now()
+    with ctx.uow() as uow:
+        job = uow.jobs.get(job_id)
+        if job.installer.id != installer_id:
+            # Another company's job: answer as if it did not exist, so nothing leaks.
+            raise NotFound(f"no job with id {job_id!r} among your company's jobs")
+        actx = AuditContext(actor=actor, at=now, channel=Channel.INSTALLER_PORTAL.value)
+        request = open_request(
+            uow,
+            ctx,
+            job,
+            actx,
+            channel=Channel.INSTALLER_PORTAL,
+            requester_role=RequesterRole.INSTALLER,
+            requester_name=requester_name,
+            reason=reason,
+            reason_text=reason_text,
+        )
+        if job.phase is not Phase.OPERATIONS:
+            request.close(Outcome.WRITTEN_REQUEST_REQUIRED, WRITTEN_REQUEST_REQUIRED)
+            uow.requests.save(request)
+            queue_email(
+                uow,
+                OutgoingEmail(
+                    kind=EmailKind.WRITTEN_REQUEST_REQUIRED,
+                    recipients=Recipients(to=(job.installer.email,)),
+                    job_id=job.id,
+                    context={"job_id": job.id, "phase": job.phase.value},
+                ),
+                actx,
+            )
+            uow.commit()
+            return InstallerAnswer(request.id, None, WRITTEN_REQUEST_REQUIRED)
+        decision, actx = decide_and_record(
+            uow, job, actor=actor, channel=Channel.INSTALLER_PORTAL.value, at=now
+        )
+        if not decision.eligible:
+            refusal = not_eligible_error(decision)
+            request.close(Outcome.NOT_ELIGIBLE, refusal.message)
+            uow.requests.save(request)
+            uow.commit()
+            raise refusal
+        result = cancel_job(
+            uow,
+            ctx,
+            job,
+            actx,
+            decision=decision,
+            reason=reason_label(reason, reason_text),
+            request=request,
+        )
+        uow.commit()
+    return InstallerAnswer(request.id, result, result.message)

@@ -1,0 +1,80 @@
+"""Publishing versions of the eligibility decision table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from rescind.domain.audit import AuditContext
+from rescind.domain.eligibility import DecisionTable
+from rescind.domain.errors import InvalidInput, NotFound
+from rescind.domain.events import Event, EventKind, iso
+from rescind.services.context import Context
+from rescind.services.ports import UnitOfWork
+from rescind.services.records import record
+
+# Version 1 is the policy the seeds describe; it stands for every moment before v2.
+SEED_EFFECTIVE_AT = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def publish_policy(
+    ctx: Context,
+    document: Mapping[str, object],
+    *,
+    effective_at: datetime | None,
+    actor: str,
+) -> DecisionTable:
+    """A new version takes effect now or later, never in the past: replays must not change."""
+    now = ctx.now()
+    effective = effective_at or now
+    if effective.tzinfo is None:
+        raise InvalidInput(
+            "effective_at needs a time zone, e.g. 2026-12-01T00:00:00-05:00", field="effective_at"
+        )
+    if effective < now:
+        raise InvalidInput(
+            "a policy cannot take effect in the past (decisions already made must replay "
+            "as they were); choose now or a later moment",
+            field="effective_at",
+        )
+    with ctx.uow() as uow:
+        try:
+            version = uow.policies.history().latest().version + 1
+        except NotFound:
+            version = 1
+        table = DecisionTable.from_document(document, version=version, effective_at=effective)
+        _store(uow=uow, table=table, actor=actor, now=now)
+        uow.commit()
+    return table
+
+
+def seed_policy(
+    ctx: Context, document: Mapping[str, object], *, actor: str = "system:seed"
+) -> bool:
+    """Store version 1 from the repository's file when the database has no policy yet."""
+    with ctx.uow() as uow:
+        if uow.policies.history().tables:
+            return False
+        table = DecisionTable.from_document(document, version=1, effective_at=SEED_EFFECTIVE_AT)
+        _store(uow=uow, table=table, actor=actor, now=ctx.now())
+        uow.commit()
+    return True
+
+
+def _store(*, uow: UnitOfWork, table: DecisionTable, actor: str, now: datetime) -> None:
+    uow.policies.add(table, published_by=actor, published_at=now)
+    record(
+        uow,
+        None,
+        AuditContext(actor=actor, at=now, channel="admin", policy_version=table.version),
+        [
+            Event(
+                EventKind.POLICY_PUBLISHED,
+                {
+                    "version": table.version,
+                    "effective_at": iso(table.effective_at),
+                    "rules": len(table.rules),
+                },
+            )
+        ],
+    )

@@ -1,0 +1,49 @@
+"""The two things every use case does on its way out: audit what happened, queue what to send.
+
+Both write inside the caller's unit of work, so they commit (or vanish) with the change itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from rescind.domain.audit import SYSTEM_STREAM, AuditContext, job_stream
+from rescind.domain.email import OutgoingEmail
+from rescind.domain.events import Event, EventKind
+from rescind.services.ports import UnitOfWork
+
+
+def new_id(prefix: str) -> str:
+    """Short, unguessable, sortable-enough ids; the prefix tells a person what it names."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def record(
+    uow: UnitOfWork, job_id: str | None, actx: AuditContext, events: Sequence[Event]
+) -> None:
+    if events:
+        stream = job_stream(job_id) if job_id else SYSTEM_STREAM
+        uow.audit.append(stream, actx, events)
+
+
+def queue_email(uow: UnitOfWork, email: OutgoingEmail, actx: AuditContext) -> str:
+    message_id = uow.outbox.add(email, queued_at=actx.at)
+    record(
+        uow,
+        email.job_id,
+        actx,
+        [
+            Event(
+                EventKind.EMAIL_QUEUED,
+                {
+                    "message_id": message_id,
+                    "kind": email.kind.value,
+                    "from": email.sender.value,
+                    "to": list(email.recipients.to),
+                    "cc": list(email.recipients.cc),
+                },
+            )
+        ],
+    )
+    return message_id

@@ -1,0 +1,193 @@
+"""Filing cancellation requests and attaching the homeowner's written statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from rescind.domain.audit import AuditContext
+from rescind.domain.calendar import CoolingOffCalendar, OperationsCalendar
+from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.errors import InvalidInput
+from rescind.domain.events import Event, EventKind, iso
+from rescind.domain.job import Job
+from rescind.domain.recipients import Recipients
+from rescind.domain.request import (
+    DUE_BUSINESS_HOURS,
+    CancellationRequest,
+    CancelReason,
+    Channel,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
+from rescind.services.context import Context
+from rescind.services.ports import UnitOfWork
+from rescind.services.records import new_id, queue_email, record
+
+
+@dataclass(frozen=True)
+class StatementInput:
+    """A statement as a caller hands it in; ``received_at`` defaults to now."""
+
+    kind: StatementKind
+    content: str = ""
+    sent_date: date | None = None
+    source_ref: str = ""
+    from_address: str = ""
+    received_at: datetime | None = None
+
+    def build(self, now: datetime) -> WrittenStatement:
+        return WrittenStatement(
+            kind=self.kind,
+            content=self.content,
+            received_at=self.received_at or now,
+            sent_date=self.sent_date,
+            source_ref=self.source_ref,
+            from_address=self.from_address,
+        )
+
+
+def statement_data(statement: WrittenStatement) -> dict[str, str | None]:
+    return {
+        "kind": statement.kind.value,
+        "received_at": iso(statement.received_at),
+        "sent_date": iso(statement.sent_date),
+        "source_ref": statement.source_ref,
+        "from_address": statement.from_address,
+        "length": str(len(statement.content)),
+    }
+
+
+def within_cooling_off(
+    job: Job,
+    statement: WrittenStatement | None,
+    filed_at: datetime,
+    ops: OperationsCalendar,
+    cooling: CoolingOffCalendar,
+) -> bool:
+    """A notice counts from when it was sent (postmark); anything else from when it was filed."""
+    sent = statement.sent_date if statement and statement.sent_date else ops.local_date(filed_at)
+    return cooling.within(job.contract_signed_date, sent)
+
+
+def file_request(
+    ctx: Context,
+    *,
+    job_id: str,
+    channel: Channel,
+    requester_role: RequesterRole,
+    requester_name: str,
+    actor: str,
+    statement: StatementInput | None = None,
+    reason: CancelReason | None = None,
+    reason_text: str = "",
+    homeowner_emailed: bool = False,
+) -> CancellationRequest:
+    """Open a request; it is due 48 business hours after filing (the 24–48 h promise)."""
+    with ctx.uow() as uow:
+        request = open_request(
+            uow,
+            ctx,
+            uow.jobs.get(job_id),
+            AuditContext(actor=actor, at=ctx.now(), channel=channel.value),
+            channel=channel,
+            requester_role=requester_role,
+            requester_name=requester_name,
+            statement=statement,
+            reason=reason,
+            reason_text=reason_text,
+            homeowner_emailed=homeowner_emailed,
+        )
+        uow.commit()
+    return request
+
+
+def open_request(
+    uow: UnitOfWork,
+    ctx: Context,
+    job: Job,
+    actx: AuditContext,
+    *,
+    channel: Channel,
+    requester_role: RequesterRole,
+    requester_name: str,
+    statement: StatementInput | None = None,
+    reason: CancelReason | None = None,
+    reason_text: str = "",
+    homeowner_emailed: bool = False,
+) -> CancellationRequest:
+    """File a request inside the caller's transaction."""
+    if not requester_name.strip():
+        raise InvalidInput("say who is asking (requester_name)", field="requester_name")
+    now = actx.at
+    ops = ctx.operations_calendar(uow)
+    written = statement.build(now) if statement else None
+    request = CancellationRequest(
+        id=new_id("REQ"),
+        job_id=job.id,
+        channel=channel,
+        requester_role=requester_role,
+        requester_name=requester_name.strip(),
+        filed_by=actx.actor,
+        filed_at=now,
+        due_at=ops.add_business_hours(now, DUE_BUSINESS_HOURS),
+        statement=written,
+        reason=reason,
+        reason_text=reason_text.strip(),
+    )
+    request.within_cooling_off = within_cooling_off(
+        job, written, now, ops, ctx.cooling_off_calendar()
+    )
+    uow.requests.add(request)
+    events = [
+        Event(
+            EventKind.REQUEST_FILED,
+            {
+                "request_id": request.id,
+                "channel": channel.value,
+                "requester_role": requester_role.value,
+                "requester_name": request.requester_name,
+                "due_at": iso(request.due_at),
+                "within_cooling_off": request.within_cooling_off,
+                "homeowner_emailed": homeowner_emailed,
+            },
+        )
+    ]
+    if written:
+        events.append(Event(EventKind.STATEMENT_ATTACHED, statement_data(written)))
+    record(uow, job.id, actx, events)
+    if requester_role is RequesterRole.INSTALLER and homeowner_emailed:
+        # Telegram process: the installer is told to expect a resolution in 24–48 hours.
+        queue_email(
+            uow,
+            OutgoingEmail(
+                kind=EmailKind.EXPECT_RESOLUTION,
+                recipients=Recipients(to=(job.installer.email,)),
+                job_id=job.id,
+                context={"request_id": request.id, "due_at": iso(request.due_at)},
+            ),
+            actx,
+        )
+    return request
+
+
+def attach_statement(
+    ctx: Context, request_id: str, statement: StatementInput, *, actor: str
+) -> CancellationRequest:
+    now = ctx.now()
+    with ctx.uow() as uow:
+        request = uow.requests.get(request_id)
+        request.require_open()
+        job = uow.jobs.get(request.job_id)
+        written = statement.build(now)
+        request.statement = written
+        request.within_cooling_off = request.within_cooling_off or within_cooling_off(
+            job, written, request.filed_at, ctx.operations_calendar(uow), ctx.cooling_off_calendar()
+        )
+        uow.requests.save(request)
+        actx = AuditContext(actor=actor, at=now, channel=request.channel.value)
+        data = statement_data(written) | {"request_id": request.id}
+        record(uow, job.id, actx, [Event(EventKind.STATEMENT_ATTACHED, data)])
+        uow.commit()
+    return request
