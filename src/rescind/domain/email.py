@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from rescind.domain.events import JSONValue
@@ -53,3 +54,26 @@ class OutgoingEmail:
     @property
     def sender(self) -> Mailbox:
         return SENDER[self.kind]
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class QueuedEmail:
+    """An outbox row as people and senders see it."""
+
+    message_id: str
+    kind: EmailKind
+    sender: Mailbox
+    recipients: Recipients
+    job_id: str | None
+    context: Mapping[str, JSONValue]
+    status: DeliveryStatus
+    attempts: int
+    queued_at: datetime
+    sent_at: datetime | None
+    last_error: str

@@ -7,8 +7,8 @@ the environment, the wall clock or the holiday package themselves.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rescind.domain.calendar import CoolingOffCalendar, HolidaySource, OperationsCalendar
@@ -35,5 +35,18 @@ class Context:
             version=uow.calendar.version(),
         )
 
+    def with_clock_offset(self, offset: timedelta) -> Context:
+        """The same context seen from another moment (demo data, replays of the past)."""
+        return replace(self, clock=_OffsetClock(self.clock, offset))
+
     def cooling_off_calendar(self) -> CoolingOffCalendar:
         return CoolingOffCalendar(federal_actual=self.federal_actual)
+
+
+@dataclass(frozen=True)
+class _OffsetClock:
+    base: Clock
+    offset: timedelta
+
+    def now(self) -> datetime:
+        return self.base.now() + self.offset

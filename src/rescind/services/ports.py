@@ -16,7 +16,7 @@ from typing import Protocol, Self
 from rescind.domain.audit import AuditContext, AuditRecord
 from rescind.domain.case import Case, Queue
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
-from rescind.domain.email import OutgoingEmail
+from rescind.domain.email import OutgoingEmail, QueuedEmail
 from rescind.domain.events import Event
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import Job
@@ -102,6 +102,14 @@ class Outbox(Protocol):
         """Queue a message; returns its Message-ID, fixed now so a resend is recognisable."""
         ...
 
+    def get(self, message_id: str) -> QueuedEmail:
+        """A queued message, or ``NotFound``."""
+        ...
+
+    def for_job(self, job_id: str) -> list[QueuedEmail]:
+        """A job's messages, oldest first."""
+        ...
+
 
 class AuditLog(Protocol):
     def append(self, stream: str, ctx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
@@ -139,15 +147,25 @@ class CalendarRepository(Protocol):
 
 
 class UnitOfWork(Protocol):
-    jobs: JobRepository
-    requests: RequestRepository
-    challenges: ChallengeRepository
-    cases: CaseRepository
-    feed: FeedRepository
-    outbox: Outbox
-    audit: AuditLog
-    policies: PolicyRepository
-    calendar: CalendarRepository
+    # Read-only members, so an adapter may expose its own (more capable) repository types.
+    @property
+    def jobs(self) -> JobRepository: ...
+    @property
+    def requests(self) -> RequestRepository: ...
+    @property
+    def challenges(self) -> ChallengeRepository: ...
+    @property
+    def cases(self) -> CaseRepository: ...
+    @property
+    def feed(self) -> FeedRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
+    @property
+    def audit(self) -> AuditLog: ...
+    @property
+    def policies(self) -> PolicyRepository: ...
+    @property
+    def calendar(self) -> CalendarRepository: ...
 
     def __enter__(self) -> Self: ...
 

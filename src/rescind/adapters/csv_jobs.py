@@ -1,0 +1,186 @@
+"""Reading Engine's job exports (CSV): one job per row, people inline.
+
+Each row becomes a ``Job`` or the error that says what is wrong with it, with its line number,
+so an import keeps the good rows and reports the bad ones. A wrong header fails the whole file
+at once, before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.job import (
+    Homeowner,
+    InstallerCompany,
+    Job,
+    Milestone,
+    MilestoneReview,
+    PartnerProgram,
+    Phase,
+    ProductModel,
+    ReviewStatus,
+    SalesRep,
+    parse_enum,
+)
+
+COLUMNS = (
+    "job_id",
+    "homeowner_id",
+    "homeowner_name",
+    "homeowner_email",
+    "homeowner_phone",
+    "installer_id",
+    "installer_name",
+    "installer_email",
+    "sales_rep_id",
+    "sales_rep_name",
+    "sales_rep_email",
+    "product_model",
+    "milestone",
+    "review_status",
+    "invoice_uploaded",
+    "system_photos_uploaded",
+    "partner_program",
+    "installer_signed",
+    "sales_rep_signed",
+    "contract_signed_date",
+    "phase",
+)
+OPTIONAL = frozenset({"homeowner_phone", "review_status", "phase"})
+_TRUE = frozenset({"true", "yes", "y", "1"})
+_FALSE = frozenset({"false", "no", "n", "0", ""})
+
+
+def count_rows(path: Path) -> int:
+    """Lines after the header, for a progress bar (quoted newlines make it an estimate)."""
+    with path.open("rb") as f:
+        return max(0, sum(1 for _ in f) - 1)
+
+
+def read_jobs(path: Path) -> Iterator[tuple[int, Job | RescindError]]:
+    try:
+        f = path.open(newline="", encoding="utf-8-sig")
+    except OSError as e:
+        raise InvalidInput(f"cannot read {path}: {e.strerror}", field="file") from None
+    with f:
+        reader = csv.DictReader(f)
+        missing = [c for c in COLUMNS if c not in (reader.fieldnames or []) and c not in OPTIONAL]
+        if missing:
+            raise InvalidInput(
+                f"{path}: the header lacks column(s) {', '.join(missing)}; "
+                f"expected: {','.join(COLUMNS)}",
+                field="file",
+            )
+        try:
+            for row in reader:
+                try:
+                    yield reader.line_num, parse_row(row)
+                except RescindError as e:
+                    yield reader.line_num, e
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise InvalidInput(f"{path}, line {reader.line_num}: not valid CSV ({e})") from None
+
+
+def parse_row(row: dict[str, str | None]) -> Job:
+    def text(name: str, *, required: bool = True) -> str:
+        value = (row.get(name) or "").strip()
+        if required and not value:
+            raise InvalidInput(f"{name} is empty", field=name)
+        return value
+
+    def flag(name: str) -> bool:
+        value = text(name, required=False).lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise InvalidInput(f"{name} must be true or false, not {value!r}", field=name)
+
+    def email(name: str) -> str:
+        value = text(name)
+        if "@" not in value or value.startswith("@") or value.endswith("@") or " " in value:
+            raise InvalidInput(f"{name} {value!r} is not an email address", field=name)
+        return value
+
+    signed = text("contract_signed_date")
+    try:
+        signed_date = date.fromisoformat(signed)
+    except ValueError:
+        raise InvalidInput(
+            f"contract_signed_date {signed!r} is not a date like 2026-10-01",
+            field="contract_signed_date",
+        ) from None
+    return Job(
+        id=text("job_id"),
+        homeowner=Homeowner(
+            id=text("homeowner_id"),
+            name=text("homeowner_name"),
+            email=email("homeowner_email"),
+            phone=text("homeowner_phone", required=False),
+        ),
+        installer=InstallerCompany(
+            id=text("installer_id"), name=text("installer_name"), email=email("installer_email")
+        ),
+        sales_rep=SalesRep(
+            id=text("sales_rep_id"), name=text("sales_rep_name"), email=email("sales_rep_email")
+        ),
+        product_model=parse_enum(ProductModel, text("product_model"), field_name="product_model"),
+        milestone=parse_enum(Milestone, text("milestone").upper(), field_name="milestone"),
+        review=MilestoneReview(
+            status=parse_enum(
+                ReviewStatus,
+                text("review_status", required=False) or ReviewStatus.NOT_SUBMITTED.value,
+                field_name="review_status",
+            )
+        ),
+        invoice_uploaded=flag("invoice_uploaded"),
+        system_photos_uploaded=flag("system_photos_uploaded"),
+        partner_program=parse_enum(
+            PartnerProgram,
+            text("partner_program", required=False).lower() or PartnerProgram.NONE.value,
+            field_name="partner_program",
+        ),
+        installer_signed=flag("installer_signed"),
+        sales_rep_signed=flag("sales_rep_signed"),
+        contract_signed_date=signed_date,
+        phase=parse_enum(
+            Phase, text("phase", required=False) or Phase.OPERATIONS.value, field_name="phase"
+        ),
+    )
+
+
+def write_jobs(path: Path, jobs: Iterator[Job] | list[Job]) -> None:
+    """The inverse of ``read_jobs`` (for demo data and benchmarks)."""
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(COLUMNS)
+        for job in jobs:
+            writer.writerow(
+                [
+                    job.id,
+                    job.homeowner.id,
+                    job.homeowner.name,
+                    job.homeowner.email,
+                    job.homeowner.phone,
+                    job.installer.id,
+                    job.installer.name,
+                    job.installer.email,
+                    job.sales_rep.id,
+                    job.sales_rep.name,
+                    job.sales_rep.email,
+                    job.product_model.value,
+                    job.milestone.value,
+                    job.review.status.value,
+                    str(job.invoice_uploaded).lower(),
+                    str(job.system_photos_uploaded).lower(),
+                    job.partner_program.value,
+                    str(job.installer_signed).lower(),
+                    str(job.sales_rep_signed).lower(),
+                    job.contract_signed_date.isoformat(),
+                    job.phase.value,
+                ]
+            )

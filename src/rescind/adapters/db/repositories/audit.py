@@ -1,0 +1,108 @@
+"""The audit trail: sealed records appended to a stream, with the stream's head kept apart.
+
+Appending reads the head, seals the events after it and stages the rows; nothing is written
+until flush, so two transactions that read the same head both stage the same next ``seq`` and
+the UNIQUE(stream, seq) constraint lets only one of them commit (the other gets ``Conflict``
+from the unit of work).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select, union
+from sqlalchemy.orm import Session
+
+from rescind.adapters.db.tables import AuditEventRow, AuditStreamRow
+from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, seal
+from rescind.domain.events import Event
+
+_JOB_STREAM_PREFIX = "job:"
+
+
+class SqlAuditLog:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        # Heads of streams appended to in this transaction, staged but maybe not flushed.
+        self._heads: dict[str, AuditStreamRow] = {}
+
+    def append(self, stream: str, ctx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
+        if not events:
+            return []
+        head = self._heads.get(stream)
+        if head is None:
+            head = self._session.get(AuditStreamRow, stream, populate_existing=True)
+            if head is None:
+                head = AuditStreamRow(stream=stream, seq=0, head_hash=GENESIS_HASH)
+                self._session.add(head)
+            self._heads[stream] = head
+        seq, prev_hash = head.seq, head.head_hash
+        records: list[AuditRecord] = []
+        for event in events:
+            seq += 1
+            record = seal(stream, seq, prev_hash, ctx, event)
+            self._session.add(_to_row(record))
+            records.append(record)
+            prev_hash = record.hash
+        head.seq, head.head_hash = seq, prev_hash
+        return records
+
+    def records(self, stream: str) -> list[AuditRecord]:
+        statement = (
+            select(AuditEventRow)
+            .where(AuditEventRow.stream == stream)
+            .order_by(AuditEventRow.seq)
+            .execution_options(populate_existing=True)
+        )
+        return [_to_record(row) for row in self._session.scalars(statement)]
+
+    def head(self, stream: str) -> tuple[int, str] | None:
+        statement = select(AuditStreamRow.seq, AuditStreamRow.head_hash).where(
+            AuditStreamRow.stream == stream
+        )
+        row = self._session.execute(statement).one_or_none()
+        return None if row is None else (row.seq, row.head_hash)
+
+    def streams(self) -> Iterable[str]:
+        statement = union(select(AuditStreamRow.stream), select(AuditEventRow.stream).distinct())
+        return sorted(self._session.scalars(statement))
+
+    def forget(self) -> None:
+        """Drop cached heads: after commit or rollback another writer may move them."""
+        self._heads.clear()
+
+
+def _to_row(record: AuditRecord) -> AuditEventRow:
+    job_id = (
+        record.stream.removeprefix(_JOB_STREAM_PREFIX)
+        if record.stream.startswith(_JOB_STREAM_PREFIX)
+        else None
+    )
+    return AuditEventRow(
+        stream=record.stream,
+        seq=record.seq,
+        job_id=job_id,
+        occurred_at=record.occurred_at,
+        actor=record.actor,
+        channel=record.channel,
+        policy_version=record.policy_version,
+        kind=record.kind,
+        data=dict(record.data),
+        prev_hash=record.prev_hash,
+        hash=record.hash,
+    )
+
+
+def _to_record(row: AuditEventRow) -> AuditRecord:
+    return AuditRecord(
+        stream=row.stream,
+        seq=row.seq,
+        occurred_at=row.occurred_at,
+        actor=row.actor,
+        channel=row.channel,
+        policy_version=row.policy_version,
+        kind=row.kind,
+        data=row.data,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

@@ -1,0 +1,83 @@
+"""Queues outgoing email as rows in the caller's transaction; a sender delivers after commit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rescind.adapters.db.tables import OutboxMessageRow
+from rescind.domain.email import (
+    DeliveryStatus,
+    EmailKind,
+    Mailbox,
+    OutgoingEmail,
+    QueuedEmail,
+)
+from rescind.domain.errors import NotFound
+from rescind.domain.recipients import Recipients
+
+# RFC 2606 reserves .invalid, so these ids can never collide with a real domain's.
+DEFAULT_MESSAGE_ID_DOMAIN = "rescind.invalid"
+
+
+class SqlOutbox:
+    def __init__(self, session: Session, *, domain: str = DEFAULT_MESSAGE_ID_DOMAIN) -> None:
+        self._session = session
+        self._domain = domain
+
+    def add(self, email: OutgoingEmail, *, queued_at: datetime) -> str:
+        message_id = f"<{uuid.uuid4().hex}@{self._domain}>"
+        self._session.add(
+            OutboxMessageRow(
+                message_id=message_id,
+                kind=email.kind.value,
+                job_id=email.job_id,
+                sender=email.sender.value,
+                to_addrs=list(email.recipients.to),
+                cc_addrs=list(email.recipients.cc),
+                context=dict(email.context),
+                secret_keys=list(email.secret_keys),
+                status="queued",
+                attempts=0,
+                next_attempt_at=queued_at,
+                queued_at=queued_at,
+                sent_at=None,
+                last_error="",
+            )
+        )
+        return message_id
+
+    def get(self, message_id: str) -> QueuedEmail:
+        row = self._session.scalars(
+            select(OutboxMessageRow).where(OutboxMessageRow.message_id == message_id)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no queued email with Message-ID {message_id!r}")
+        return _queued(row)
+
+    def for_job(self, job_id: str) -> list[QueuedEmail]:
+        rows = self._session.scalars(
+            select(OutboxMessageRow)
+            .where(OutboxMessageRow.job_id == job_id)
+            .order_by(OutboxMessageRow.id)
+        )
+        return [_queued(row) for row in rows]
+
+
+def _queued(row: OutboxMessageRow) -> QueuedEmail:
+    return QueuedEmail(
+        message_id=row.message_id,
+        kind=EmailKind(row.kind),
+        sender=Mailbox(row.sender),
+        recipients=Recipients(to=tuple(row.to_addrs), cc=tuple(row.cc_addrs)),
+        job_id=row.job_id,
+        context=dict(row.context),
+        status=DeliveryStatus(row.status),
+        attempts=row.attempts,
+        queued_at=row.queued_at,
+        sent_at=row.sent_at,
+        last_error=row.last_error,
+    )

@@ -1,0 +1,106 @@
+"""Published eligibility tables (stored as their document), and the company calendar."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from rescind.adapters.db.tables import CalendarRevisionRow, CompanyHolidayRow, PolicyVersionRow
+from rescind.domain.eligibility import DecisionTable, PolicyHistory
+from rescind.domain.errors import Conflict, InvalidInput, NotFound
+
+_REVISION_ID = 1
+# Before any holiday change there is no revision row: the calendar is at version 1.
+_FIRST_VERSION = 1
+
+
+class SqlPolicyRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def history(self) -> PolicyHistory:
+        rows = self._session.scalars(
+            select(PolicyVersionRow)
+            .order_by(PolicyVersionRow.version)
+            .execution_options(populate_existing=True)
+        )
+        return PolicyHistory(
+            tuple(
+                DecisionTable.from_document(
+                    row.document, version=row.version, effective_at=row.effective_at
+                )
+                for row in rows
+            )
+        )
+
+    def add(self, table: DecisionTable, *, published_by: str, published_at: datetime) -> None:
+        if self._session.get(PolicyVersionRow, table.version) is not None:
+            raise Conflict(
+                f"policy version {table.version} is already published; publish the next "
+                "version instead (published versions never change)"
+            )
+        self._session.add(
+            PolicyVersionRow(
+                version=table.version,
+                name=table.name,
+                effective_at=table.effective_at,
+                published_at=published_at,
+                published_by=published_by,
+                document=table.to_document(),
+            )
+        )
+
+
+class SqlCalendarRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def company_holidays(self) -> dict[date, str]:
+        rows = self._session.execute(
+            select(CompanyHolidayRow.holiday_date, CompanyHolidayRow.name).order_by(
+                CompanyHolidayRow.holiday_date
+            )
+        )
+        return {row.holiday_date: row.name for row in rows}
+
+    def add_holiday(self, day: date, name: str) -> None:
+        existing = self._session.get(CompanyHolidayRow, day, populate_existing=True)
+        if existing is not None:
+            raise InvalidInput(
+                f"{day.isoformat()} is already a company holiday ({existing.name}); "
+                "remove it first to rename it",
+                field="day",
+            )
+        self._session.add(CompanyHolidayRow(holiday_date=day, name=name))
+
+    def remove_holiday(self, day: date) -> None:
+        existing = self._session.get(CompanyHolidayRow, day, populate_existing=True)
+        if existing is None:
+            raise NotFound(f"{day.isoformat()} is not a company holiday; holidays list shows them")
+        self._session.delete(existing)
+
+    def version(self) -> int:
+        statement = select(CalendarRevisionRow.version).where(
+            CalendarRevisionRow.id == _REVISION_ID
+        )
+        found = self._session.scalar(statement)
+        return _FIRST_VERSION if found is None else found
+
+    def bump_version(self) -> int:
+        # An UPDATE takes the row lock at once, so concurrent bumps queue on PostgreSQL.
+        result = cast(
+            CursorResult[Any],
+            self._session.execute(
+                update(CalendarRevisionRow)
+                .where(CalendarRevisionRow.id == _REVISION_ID)
+                .values(version=CalendarRevisionRow.version + 1)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount == 0:
+            self._session.add(CalendarRevisionRow(id=_REVISION_ID, version=_FIRST_VERSION + 1))
+            self._session.flush()
+        return self.version()

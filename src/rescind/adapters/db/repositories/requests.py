@@ -1,0 +1,226 @@
+"""Cancellation requests (with their written statement) and 4-digit code challenges."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, Select, delete, select, update
+from sqlalchemy.orm import Session
+
+from rescind.adapters.db.repositories.versioning import update_if_current
+from rescind.adapters.db.tables import (
+    CancellationRequestRow,
+    VerificationChallengeRow,
+    WrittenStatementRow,
+)
+from rescind.domain.errors import NotFound
+from rescind.domain.request import (
+    CLOSED_OUTCOMES,
+    CancellationRequest,
+    CancelReason,
+    Channel,
+    Outcome,
+    RequesterRole,
+    StatementKind,
+    VerificationMethod,
+    WrittenStatement,
+)
+from rescind.domain.verification import ChallengeStatus, VerificationChallenge
+
+_OPEN_OUTCOMES = sorted(o.value for o in frozenset(Outcome) - CLOSED_OUTCOMES)
+
+
+class SqlRequestRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, request: CancellationRequest) -> None:
+        self._session.add(
+            CancellationRequestRow(id=request.id, version=request.version, **_values(request))
+        )
+        if request.statement is not None:
+            self._session.add(_statement_row(request.id, request.statement))
+
+    def get(self, request_id: str) -> CancellationRequest:
+        found = self._load(_joined().where(CancellationRequestRow.id == request_id))
+        if not found:
+            raise NotFound(
+                f"no cancellation request with id {request_id!r}; check the id "
+                "(requests list shows them)"
+            )
+        return found[0]
+
+    def save(self, request: CancellationRequest) -> None:
+        update_if_current(
+            self._session,
+            CancellationRequestRow,
+            noun="request",
+            row_id=request.id,
+            version=request.version,
+            values=_values(request),
+        )
+        if request.statement is None:
+            self._session.execute(
+                delete(WrittenStatementRow).where(WrittenStatementRow.request_id == request.id)
+            )
+        else:
+            self._session.merge(_statement_row(request.id, request.statement))
+        request.version += 1
+
+    def for_job(self, job_id: str) -> list[CancellationRequest]:
+        return self._load(
+            _joined()
+            .where(CancellationRequestRow.job_id == job_id)
+            .order_by(CancellationRequestRow.filed_at, CancellationRequestRow.id)
+        )
+
+    def open_requests(self, limit: int = 100) -> list[CancellationRequest]:
+        return self._load(
+            _joined()
+            .where(CancellationRequestRow.outcome.in_(_OPEN_OUTCOMES))
+            .order_by(CancellationRequestRow.due_at, CancellationRequestRow.id)
+            .limit(limit)
+        )
+
+    def _load(
+        self, statement: Select[CancellationRequestRow, WrittenStatementRow | None]
+    ) -> list[CancellationRequest]:
+        return [_to_request(row, st) for row, st in self._session.execute(statement).all()]
+
+
+class SqlChallengeRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, challenge: VerificationChallenge) -> None:
+        self._session.add(VerificationChallengeRow(id=challenge.id, **_challenge_values(challenge)))
+
+    def for_request(self, request_id: str) -> list[VerificationChallenge]:
+        statement = (
+            select(VerificationChallengeRow)
+            .where(VerificationChallengeRow.request_id == request_id)
+            .order_by(VerificationChallengeRow.issued_at, VerificationChallengeRow.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_to_challenge(row) for row in self._session.scalars(statement)]
+
+    def save(self, challenge: VerificationChallenge) -> None:
+        # No version: attempts only grow and the status only leaves "open", so the last
+        # writer is right; the request's version guards the decision that follows.
+        result = cast(
+            CursorResult[Any],
+            self._session.execute(
+                update(VerificationChallengeRow)
+                .where(VerificationChallengeRow.id == challenge.id)
+                .values(**_challenge_values(challenge))
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"no verification challenge with id {challenge.id!r}")
+
+
+def _joined() -> Select[CancellationRequestRow, WrittenStatementRow | None]:
+    return (
+        select(CancellationRequestRow, WrittenStatementRow)
+        .outerjoin(WrittenStatementRow, WrittenStatementRow.request_id == CancellationRequestRow.id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _values(request: CancellationRequest) -> dict[str, Any]:
+    """Every column of a request except its id and version."""
+    return {
+        "job_id": request.job_id,
+        "channel": request.channel.value,
+        "requester_role": request.requester_role.value,
+        "requester_name": request.requester_name,
+        "filed_by": request.filed_by,
+        "filed_at": request.filed_at,
+        "due_at": request.due_at,
+        "within_cooling_off": request.within_cooling_off,
+        "verified": request.verified,
+        "verification_method": _value_or_none(request.verification_method),
+        "verified_at": request.verified_at,
+        "reason": _value_or_none(request.reason),
+        "reason_text": request.reason_text,
+        "outcome": request.outcome.value,
+        "outcome_detail": request.outcome_detail,
+    }
+
+
+def _value_or_none(member: VerificationMethod | CancelReason | None) -> str | None:
+    return None if member is None else member.value
+
+
+def _statement_row(request_id: str, statement: WrittenStatement) -> WrittenStatementRow:
+    return WrittenStatementRow(
+        request_id=request_id,
+        kind=statement.kind.value,
+        content=statement.content,
+        received_at=statement.received_at,
+        sent_date=statement.sent_date,
+        source_ref=statement.source_ref,
+        from_address=statement.from_address,
+    )
+
+
+def _to_request(
+    row: CancellationRequestRow, statement: WrittenStatementRow | None
+) -> CancellationRequest:
+    return CancellationRequest(
+        id=row.id,
+        job_id=row.job_id,
+        channel=Channel(row.channel),
+        requester_role=RequesterRole(row.requester_role),
+        requester_name=row.requester_name,
+        filed_by=row.filed_by,
+        filed_at=row.filed_at,
+        due_at=row.due_at,
+        within_cooling_off=row.within_cooling_off,
+        statement=None
+        if statement is None
+        else WrittenStatement(
+            kind=StatementKind(statement.kind),
+            content=statement.content,
+            received_at=statement.received_at,
+            sent_date=statement.sent_date,
+            source_ref=statement.source_ref,
+            from_address=statement.from_address,
+        ),
+        verified=row.verified,
+        verification_method=None
+        if row.verification_method is None
+        else VerificationMethod(row.verification_method),
+        verified_at=row.verified_at,
+        reason=None if row.reason is None else CancelReason(row.reason),
+        reason_text=row.reason_text,
+        outcome=Outcome(row.outcome),
+        outcome_detail=row.outcome_detail,
+        version=row.version,
+    )
+
+
+def _challenge_values(challenge: VerificationChallenge) -> dict[str, Any]:
+    return {
+        "request_id": challenge.request_id,
+        "code_hash": challenge.code_hash,
+        "salt": challenge.salt,
+        "issued_at": challenge.issued_at,
+        "expires_at": challenge.expires_at,
+        "attempts": challenge.attempts,
+        "status": challenge.status.value,
+    }
+
+
+def _to_challenge(row: VerificationChallengeRow) -> VerificationChallenge:
+    return VerificationChallenge(
+        id=row.id,
+        request_id=row.request_id,
+        code_hash=row.code_hash,
+        salt=row.salt,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        attempts=row.attempts,
+        status=ChallengeStatus(row.status),
+    )

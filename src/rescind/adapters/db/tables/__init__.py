@@ -1,0 +1,40 @@
+"""Every table of rescind, one module per noun; importing this package registers them all."""
+
+from rescind.adapters.db.tables.audit import AuditEventRow, AuditStreamRow
+from rescind.adapters.db.tables.base import NAMING_CONVENTION, Base
+from rescind.adapters.db.tables.case import CaseAssignmentRow, CaseRow, FeedCommentRow
+from rescind.adapters.db.tables.job import JobRow, ReviewItemRow
+from rescind.adapters.db.tables.outbox import OutboxMessageRow
+from rescind.adapters.db.tables.people import HomeownerRow, InstallerCompanyRow, SalesRepRow
+from rescind.adapters.db.tables.policy import (
+    CalendarRevisionRow,
+    CompanyHolidayRow,
+    PolicyVersionRow,
+)
+from rescind.adapters.db.tables.request import (
+    CancellationRequestRow,
+    VerificationChallengeRow,
+    WrittenStatementRow,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "AuditEventRow",
+    "AuditStreamRow",
+    "Base",
+    "CalendarRevisionRow",
+    "CancellationRequestRow",
+    "CaseAssignmentRow",
+    "CaseRow",
+    "CompanyHolidayRow",
+    "FeedCommentRow",
+    "HomeownerRow",
+    "InstallerCompanyRow",
+    "JobRow",
+    "OutboxMessageRow",
+    "PolicyVersionRow",
+    "ReviewItemRow",
+    "SalesRepRow",
+    "VerificationChallengeRow",
+    "WrittenStatementRow",
+]

@@ -1,0 +1,69 @@
+"""Jobs and their milestone review items.
+
+The sweep that finalises Cancel Pending windows asks for pending jobs by ``final_at``, so a
+partial index holds only the pending rows: it stays small however many jobs are done.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rescind.adapters.db.tables.base import Base, LongText, parent
+from rescind.adapters.db.tables.people import HomeownerRow, InstallerCompanyRow, SalesRepRow
+
+PENDING_ONLY = text("status = 'cancel_pending'")
+
+
+class JobRow(Base):
+    __tablename__ = "job"
+    __table_args__ = (
+        Index(
+            "ix_job_pending_final_at",
+            "status",
+            "final_at",
+            postgresql_where=PENDING_ONLY,
+            sqlite_where=PENDING_ONLY,
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    homeowner_id: Mapped[str] = mapped_column(ForeignKey("homeowner.id"), index=True)
+    installer_id: Mapped[str] = mapped_column(ForeignKey("installer_company.id"), index=True)
+    sales_rep_id: Mapped[str] = mapped_column(ForeignKey("sales_rep.id"), index=True)
+    product_model: Mapped[str]
+    milestone: Mapped[str]
+    review_status: Mapped[str]
+    invoice_uploaded: Mapped[bool]
+    system_photos_uploaded: Mapped[bool]
+    partner_program: Mapped[str]
+    installer_signed: Mapped[bool]
+    sales_rep_signed: Mapped[bool]
+    contract_signed_date: Mapped[date]
+    phase: Mapped[str]
+    status: Mapped[str]
+    pending_since_at: Mapped[datetime | None]
+    final_at: Mapped[datetime | None]
+    calendar_version: Mapped[int | None]
+    cancelled_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    homeowner: Mapped[HomeownerRow] = parent("HomeownerRow")
+    installer: Mapped[InstallerCompanyRow] = parent("InstallerCompanyRow")
+    sales_rep: Mapped[SalesRepRow] = parent("SalesRepRow")
+
+
+class ReviewItemRow(Base):
+    """Keyed by (job, item id): item ids come from Engine and need only be unique per job."""
+
+    __tablename__ = "review_item"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("job.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(primary_key=True)
+    description: Mapped[str] = mapped_column(LongText)
+    status: Mapped[str]
+    position: Mapped[int]
+
+    job: Mapped[JobRow] = parent("JobRow")

@@ -1,0 +1,68 @@
+"""Cancellation requests, the homeowner's written statement, and 4-digit code challenges."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rescind.adapters.db.tables.base import Base, LongText, parent
+from rescind.adapters.db.tables.job import JobRow
+
+
+class CancellationRequestRow(Base):
+    __tablename__ = "cancellation_request"
+    # "Open requests, earliest due first" is the support worklist.
+    __table_args__ = (Index(None, "outcome", "due_at"),)
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("job.id"), index=True)
+    channel: Mapped[str]
+    requester_role: Mapped[str]
+    requester_name: Mapped[str]
+    filed_by: Mapped[str]
+    filed_at: Mapped[datetime]
+    due_at: Mapped[datetime]
+    within_cooling_off: Mapped[bool]
+    verified: Mapped[bool]
+    verification_method: Mapped[str | None]
+    verified_at: Mapped[datetime | None]
+    reason: Mapped[str | None]
+    reason_text: Mapped[str] = mapped_column(LongText)
+    outcome: Mapped[str]
+    outcome_detail: Mapped[str] = mapped_column(LongText)
+    version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    job: Mapped[JobRow] = parent("JobRow")
+
+
+class WrittenStatementRow(Base):
+    """At most one per request (1:1), kept apart because most columns are long evidence."""
+
+    __tablename__ = "written_statement"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("cancellation_request.id"), primary_key=True)
+    kind: Mapped[str]
+    content: Mapped[str] = mapped_column(LongText)
+    received_at: Mapped[datetime]
+    sent_date: Mapped[date | None]
+    source_ref: Mapped[str]
+    from_address: Mapped[str]
+
+    request: Mapped[CancellationRequestRow] = parent("CancellationRequestRow")
+
+
+class VerificationChallengeRow(Base):
+    __tablename__ = "verification_challenge"
+
+    id: Mapped[str] = mapped_column(primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("cancellation_request.id"), index=True)
+    code_hash: Mapped[str]
+    salt: Mapped[str]
+    issued_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int]
+    status: Mapped[str]
+
+    request: Mapped[CancellationRequestRow] = parent("CancellationRequestRow")

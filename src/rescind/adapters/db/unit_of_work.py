@@ -1,0 +1,105 @@
+"""One database transaction per use case, with every repository bound to it.
+
+``with uow:`` opens a session, ``uow.commit()`` makes the work durable, and leaving the
+block rolls back whatever was not committed. Errors that mean "someone else got there first"
+(a stale version, a duplicate audit ``seq``, a lock timeout) leave as ``Conflict``, so
+callers handle one error whether it surfaced in a repository or at commit.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from rescind.adapters.db.conflicts import as_conflict
+from rescind.adapters.db.repositories.audit import SqlAuditLog
+from rescind.adapters.db.repositories.cases import SqlCaseRepository, SqlFeedRepository
+from rescind.adapters.db.repositories.jobs import SqlJobRepository
+from rescind.adapters.db.repositories.outbox import DEFAULT_MESSAGE_ID_DOMAIN, SqlOutbox
+from rescind.adapters.db.repositories.policies import (
+    SqlCalendarRepository,
+    SqlPolicyRepository,
+)
+from rescind.adapters.db.repositories.requests import (
+    SqlChallengeRepository,
+    SqlRequestRepository,
+)
+
+
+class SqlUnitOfWork:
+    jobs: SqlJobRepository
+    requests: SqlRequestRepository
+    challenges: SqlChallengeRepository
+    cases: SqlCaseRepository
+    feed: SqlFeedRepository
+    outbox: SqlOutbox
+    audit: SqlAuditLog
+    policies: SqlPolicyRepository
+    calendar: SqlCalendarRepository
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        message_id_domain: str = DEFAULT_MESSAGE_ID_DOMAIN,
+    ) -> None:
+        self._session_factory = session_factory
+        self._message_id_domain = message_id_domain
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """The open session, for adapters that need more than the ports (e.g. the mailer)."""
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open; use it as `with uow: ...`")
+        return self._session
+
+    def __enter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("this unit of work is already open; nest a new one instead")
+        session = self._session_factory()
+        self._session = session
+        self.jobs = SqlJobRepository(session)
+        self.requests = SqlRequestRepository(session)
+        self.challenges = SqlChallengeRepository(session)
+        self.cases = SqlCaseRepository(session)
+        self.feed = SqlFeedRepository(session)
+        self.outbox = SqlOutbox(session, domain=self._message_id_domain)
+        self.audit = SqlAuditLog(session)
+        self.policies = SqlPolicyRepository(session)
+        self.calendar = SqlCalendarRepository(session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session, self._session = self.session, None
+        try:
+            session.rollback()
+        finally:
+            session.close()
+        conflict = None if exc is None else as_conflict(exc)
+        if conflict is not None:
+            raise conflict from exc
+
+    def commit(self) -> None:
+        session = self.session
+        try:
+            session.commit()
+        except Exception as exc:
+            self.rollback()
+            conflict = as_conflict(exc)
+            if conflict is None:
+                raise
+            raise conflict from exc
+        self.audit.forget()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+        self.audit.forget()
+        self.jobs.forget()

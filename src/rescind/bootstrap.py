@@ -1,0 +1,66 @@
+"""The composition root: settings in, a ready ``Context`` out.
+
+Entrypoints (CLI, later the API and the worker) call ``bootstrap`` and hand the context to
+services; nothing else in rescind builds engines or reads settings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from rescind.adapters.clock import SystemClock
+from rescind.adapters.db.engine import make_engine, make_session_factory
+from rescind.adapters.db.migrate import is_current, upgrade
+from rescind.adapters.db.unit_of_work import SqlUnitOfWork
+from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.adapters.us_holidays import FederalHolidays
+from rescind.config import Settings
+from rescind.domain.errors import RescindError
+from rescind.services.context import Context
+from rescind.services.policy import seed_policy
+from rescind.services.ports import Clock, UnitOfWork
+
+
+class SchemaOutOfDate(RescindError):
+    code = "schema_out_of_date"
+
+
+@dataclass(frozen=True)
+class App:
+    settings: Settings
+    engine: Engine
+    ctx: Context
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> App:
+    """Connect, bring the embedded database up to date, and seed policy version 1.
+
+    SQLite is migrated automatically so a checkout just runs; a server database is migrated
+    only by ``rescind db upgrade``, deliberately, and refused here when behind.
+    """
+    settings = settings or Settings()
+    url = settings.effective_database_url
+    if make_url(url).get_backend_name() == "sqlite":
+        upgrade(url)
+    elif not is_current(url):
+        raise SchemaOutOfDate(
+            "the database schema is not up to date; run `rescind db upgrade` first"
+        )
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+
+    def unit_of_work() -> UnitOfWork:
+        return SqlUnitOfWork(sessions, message_id_domain=settings.message_id_domain)
+
+    ctx = Context(
+        uow=unit_of_work,
+        clock=clock or SystemClock(),
+        tz=settings.tz,
+        federal_observed=FederalHolidays(observed=True),
+        federal_actual=FederalHolidays(observed=False),
+    )
+    seed_policy(ctx, load_policy_document(default_policy_path()))
+    return App(settings=settings, engine=engine, ctx=ctx)

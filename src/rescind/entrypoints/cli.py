@@ -1,0 +1,282 @@
+"""The ``rescind`` command line: a thin adapter from words to service calls.
+
+Every error reaches the user as one line on stderr and a non-zero exit code — never a
+traceback: 2 bad input, 3 not found, 4 not allowed by the procedure, 5 conflict, 1 anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy.exc import SQLAlchemyError
+
+from rescind.adapters.csv_jobs import count_rows, read_jobs
+from rescind.adapters.db.migrate import upgrade
+from rescind.bootstrap import App, bootstrap
+from rescind.config import Settings
+from rescind.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    RescindError,
+)
+from rescind.entrypoints import demo as demo_data
+from rescind.entrypoints.render import (
+    print_decision,
+    print_overview,
+    print_policy,
+    print_trail_check,
+)
+from rescind.services.audit import verify_trail
+from rescind.services.calendar import add_company_holiday, remove_company_holiday
+from rescind.services.cancellation import restore_workflow
+from rescind.services.eligibility import check_eligibility, replay_eligibility
+from rescind.services.importing import import_jobs
+from rescind.services.queries import job_overview
+from rescind.services.sweep import sweep as run_sweep
+
+CLI_ACTOR = "cli"
+
+app = typer.Typer(
+    help="rescind: the job-cancellation procedure, end to end.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Jobs: import and look up.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+policy_app = typer.Typer(help="Eligibility policy versions.", no_args_is_help=True)
+holiday_app = typer.Typer(help="Company holidays (the operations calendar).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(audit_app, name="audit")
+app.add_typer(policy_app, name="policy")
+app.add_typer(holiday_app, name="holiday")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_CODES: list[tuple[type[RescindError], int]] = [
+    (InvalidInput, 2),
+    (NotFound, 3),
+    (NotAllowed, 4),
+    (Conflict, 5),
+]
+
+
+def _app() -> App:
+    return bootstrap()
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"error: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _parse_moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{text!r} is not a moment like 2026-11-30T12:00:00-05:00", field="at"
+        ) from None
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{text!r} needs a UTC offset, e.g. 2026-11-30T12:00:00-05:00")
+    return moment
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest version."""
+    url = Settings().effective_database_url
+    upgrade(url)
+    out.print("database schema is up to date")
+
+
+@app.command()
+def demo(
+    jobs: Annotated[int, typer.Option(min=10, max=100_000, help="How many jobs.")] = 300,
+    seed: Annotated[int, typer.Option(help="Random seed, for the same data each time.")] = 7,
+) -> None:
+    """Load a realistic demo data set and walk one cancellation through the procedure."""
+    demo_data.run(_app(), out, jobs=jobs, seed=seed)
+
+
+@jobs_app.command("import")
+def jobs_import(file: Annotated[Path, typer.Argument(help="A CSV export of jobs.")]) -> None:
+    """Import jobs from CSV: good rows are kept, bad rows reported by line number."""
+    application = _app()
+    total = count_rows(file) if file.is_file() else 0
+    rows = read_jobs(file)
+    with Progress(
+        TextColumn("importing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("import", total=total)
+        report = import_jobs(
+            application.ctx,
+            rows,
+            actor=CLI_ACTOR,
+            progress=lambda n: bar.advance(task, n),
+        )
+    for problem in report.errors[:50]:
+        err.print(f"line {problem.line}: {problem.message}", markup=False)
+    if len(report.errors) > 50:
+        err.print(f"… and {len(report.errors) - 50} more bad rows", markup=False)
+    out.print(f"imported {report.imported} jobs; {len(report.errors)} rows rejected")
+    if report.errors:
+        raise typer.Exit(2 if report.imported == 0 else 0)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: str) -> None:
+    """Everything about one job: status, decision, requests, cases, feed and audit trail."""
+    application = _app()
+    print_overview(out, job_overview(application.ctx, job_id), application.settings.tz)
+
+
+@app.command()
+def eligibility(
+    job_id: str,
+    at: Annotated[
+        str | None, typer.Option(help="Replay the decision as of this past moment (ISO 8601).")
+    ] = None,
+) -> None:
+    """Decide whether support may cancel a job (recorded), or replay a past decision."""
+    application = _app()
+    if at is None:
+        decision = check_eligibility(application.ctx, job_id, actor=CLI_ACTOR, channel="cli")
+        print_decision(out, decision)
+        return
+    replay = replay_eligibility(application.ctx, job_id, _parse_moment(at))
+    print_decision(out, replay.decision)
+    source = (
+        f"facts as recorded at {replay.facts_recorded_at.isoformat()}"
+        if replay.facts_recorded_at
+        else "current facts (no decision was recorded by then)"
+    )
+    out.print(f"replayed as of {replay.at.isoformat()} on {source}")
+
+
+@app.command()
+def restore(
+    job_id: str,
+    why: Annotated[str, typer.Option(help="Why the job is restored.")] = "",
+) -> None:
+    """Restore a cancel-pending job to active (only inside its 14-business-day window)."""
+    job = restore_workflow(_app().ctx, job_id, actor=CLI_ACTOR, channel="cli", why=why)
+    out.print(f"job {job.id} is {job.status.value} again")
+
+
+@app.command()
+def sweep(
+    batch_size: Annotated[int, typer.Option(min=1, max=100_000)] = 500,
+) -> None:
+    """Finalize every job whose Cancel Pending window has ended."""
+    report = run_sweep(_app().ctx, batch_size=batch_size)
+    out.print(f"finalized {report.finalized} jobs in {report.batches} batches")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check every stream's hash chain; exits 1 if anything was changed or removed."""
+    check = verify_trail(_app().ctx)
+    print_trail_check(out, check)
+    if not check.ok:
+        raise typer.Exit(1)
+
+
+@policy_app.command("show")
+def policy_show(
+    version: Annotated[int | None, typer.Option(help="A version; default: in force now.")] = None,
+) -> None:
+    """Print the eligibility decision table."""
+    application = _app()
+    with application.ctx.uow() as uow:
+        history = uow.policies.history()
+    if version is None:
+        table = history.in_force_at(application.ctx.now())
+    else:
+        found = [t for t in history.tables if t.version == version]
+        if not found:
+            known = ", ".join(str(t.version) for t in history.tables)
+            raise NotFound(f"no policy version {version}; known versions: {known}")
+        table = found[0]
+    print_policy(out, table)
+
+
+@holiday_app.command("add")
+def holiday_add(day: Annotated[str, typer.Argument(help="YYYY-MM-DD")], name: str) -> None:
+    """Add a company holiday; pending windows that span it move, each with an audit event."""
+    change = add_company_holiday(_app().ctx, _parse_day(day), name, actor=CLI_ACTOR)
+    out.print(
+        f"calendar version {change.calendar_version}: {change.windows_moved} pending windows moved"
+    )
+
+
+@holiday_app.command("remove")
+def holiday_remove(day: Annotated[str, typer.Argument(help="YYYY-MM-DD")]) -> None:
+    """Remove a company holiday; pending windows are recomputed."""
+    change = remove_company_holiday(_app().ctx, _parse_day(day), actor=CLI_ACTOR)
+    out.print(
+        f"calendar version {change.calendar_version}: {change.windows_moved} pending windows moved"
+    )
+
+
+@holiday_app.command("list")
+def holiday_list() -> None:
+    """Company holidays (federal holidays come from the calendar itself)."""
+    with _app().ctx.uow() as uow:
+        holidays = uow.calendar.company_holidays()
+        version = uow.calendar.version()
+    out.print(f"calendar version {version}")
+    for day, name in sorted(holidays.items()):
+        out.print(f"{day.isoformat()}  {name}", markup=False)
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date like 2026-12-24", field="day") from None
+
+
+def main() -> None:
+    """Run the CLI, turning every failure into one line and an exit code."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(standalone_mode=True)
+    except RescindError as e:
+        code = next((c for kind, c in EXIT_CODES if isinstance(e, kind)), 1)
+        _exit_with(e.message, code)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        _exit_with(f"bad setting RESCIND_{where.upper()}: {first['msg']}", 2)
+    except SQLAlchemyError as e:
+        _exit_with(f"database error: {str(e.orig if hasattr(e, 'orig') else e).strip()}", 1)
+    except OSError as e:
+        _exit_with(f"{e.strerror or e}: {e.filename or ''}".strip(": "), 1)
+
+
+def _exit_with(message: str, code: int) -> NoReturn:
+    err.print(f"error: {message.splitlines()[0] if message else 'failed'}", markup=False)
+    sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

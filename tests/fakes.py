@@ -1,0 +1,617 @@
+"""In-memory fakes of every port in ``rescind.services.ports`` (cosmicpython style, no mocks).
+
+A ``FakeStore`` plays the database. Each ``FakeUnitOfWork`` works on its own copy of the
+store's tables and, on ``commit``, writes back only the rows it changed — refusing with
+``Conflict`` when another unit of work committed a change to one of those rows first, as a
+database with row versions would. Leaving the block without committing discards the copy.
+
+Isolation comes from copying on the way in and out, like a real repository that builds new
+objects from rows: ``get`` hands out a deep copy and ``save`` stores a deep copy, so a change
+a service forgets to ``save`` is lost here exactly as it would be in SQL. Because stored
+objects are never mutated in place, the tables themselves are copied shallowly on enter.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from zoneinfo import ZoneInfo
+
+from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.adapters.us_holidays import FederalHolidays
+from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, job_stream, seal
+from rescind.domain.case import Case, CaseStatus, Queue
+from rescind.domain.eligibility import DecisionTable, PolicyHistory
+from rescind.domain.email import DeliveryStatus, EmailKind, OutgoingEmail, QueuedEmail
+from rescind.domain.errors import Conflict, NotFound
+from rescind.domain.events import Event
+from rescind.domain.feed import FeedComment
+from rescind.domain.job import (
+    MILESTONES,
+    Homeowner,
+    InstallerCompany,
+    Job,
+    JobStatus,
+    Milestone,
+    Phase,
+    ProductModel,
+    SalesRep,
+)
+from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
+from rescind.domain.verification import VerificationChallenge
+from rescind.services.context import Context
+from rescind.services.policy import seed_policy
+from rescind.services.ports import (
+    AuditLog,
+    CalendarRepository,
+    CaseRepository,
+    ChallengeRepository,
+    FeedRepository,
+    JobRepository,
+    Outbox,
+    PolicyRepository,
+    RequestRepository,
+    UnitOfWork,
+)
+from rescind.services.requests import StatementInput, file_request
+from rescind.services.verification import verify_by_address_on_file
+
+T = TypeVar("T")
+
+CALENDAR_VERSION = "calendar_version"
+
+
+# --- the stored state -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A queued message as stored; ``Outbox.get`` shows it as the domain's ``QueuedEmail``."""
+
+    message_id: str
+    email: OutgoingEmail
+    queued_at: datetime
+
+    def as_queued(self) -> QueuedEmail:
+        return QueuedEmail(
+            message_id=self.message_id,
+            kind=self.email.kind,
+            sender=self.email.sender,
+            recipients=self.email.recipients,
+            job_id=self.email.job_id,
+            context=self.email.context,
+            status=DeliveryStatus.QUEUED,
+            attempts=0,
+            queued_at=self.queued_at,
+            sent_at=None,
+            last_error="",
+        )
+
+
+@dataclass(frozen=True)
+class PublishedPolicy:
+    table: DecisionTable
+    published_by: str
+    published_at: datetime
+
+
+@dataclass
+class Tables:
+    """Every table as a dict keyed by id; every value is replaced, never mutated in place."""
+
+    jobs: dict[str, Job] = field(default_factory=dict)
+    requests: dict[str, CancellationRequest] = field(default_factory=dict)
+    challenges: dict[str, VerificationChallenge] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+    feed: dict[str, FeedComment] = field(default_factory=dict)
+    outbox: dict[str, OutboxRow] = field(default_factory=dict)
+    audit: dict[str, tuple[AuditRecord, ...]] = field(default_factory=dict)
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    policies: dict[int, PublishedPolicy] = field(default_factory=dict)
+    holidays: dict[date, str] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=lambda: {CALENDAR_VERSION: 1})
+
+    def snapshot(self) -> Tables:
+        return Tables(**{name: dict(table) for name, table in self._tables()})
+
+    def _tables(self) -> Iterable[tuple[str, dict[Any, Any]]]:
+        return ((name, getattr(self, name)) for name in self.__dataclass_fields__)
+
+
+_MISSING = object()
+
+
+class FakeStore:
+    """The committed state shared by every unit of work, plus a few read helpers for tests."""
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.commits = 0
+        self._message_numbers = itertools.count(1)
+
+    def next_message_id(self) -> str:
+        return f"<{next(self._message_numbers)}.{uuid.uuid4().hex[:8]}@rescind.test>"
+
+    def apply(self, base: Tables, work: Tables) -> None:
+        """Write the rows ``work`` changed since ``base``; first committer wins per row."""
+        changes: list[tuple[dict[Any, Any], Any, Any]] = []
+        for name in Tables.__dataclass_fields__:
+            before: dict[Any, Any] = getattr(base, name)
+            after: dict[Any, Any] = getattr(work, name)
+            stored: dict[Any, Any] = getattr(self.tables, name)
+            for key in before.keys() | after.keys():
+                old, new = before.get(key, _MISSING), after.get(key, _MISSING)
+                if old is new:
+                    continue
+                if stored.get(key, _MISSING) is not old:
+                    raise Conflict(f"{name} {key!r} was changed by someone else; retry")
+                changes.append((stored, key, new))
+        for stored, key, new in changes:
+            if new is _MISSING:
+                del stored[key]
+            else:
+                stored[key] = new
+        self.commits += 1
+
+    # Read helpers: what a test wants to look at after the services ran.
+
+    def job(self, job_id: str) -> Job:
+        return copy.deepcopy(self.tables.jobs[job_id])
+
+    def request(self, request_id: str) -> CancellationRequest:
+        return copy.deepcopy(self.tables.requests[request_id])
+
+    def case(self, case_id: str) -> Case:
+        return copy.deepcopy(self.tables.cases[case_id])
+
+    def emails(self, kind: EmailKind | None = None) -> list[OutboxRow]:
+        return [q for q in self.tables.outbox.values() if kind is None or q.email.kind is kind]
+
+    def feed_of(self, homeowner_id: str) -> list[FeedComment]:
+        return [c for c in self.tables.feed.values() if c.homeowner_id == homeowner_id]
+
+    def trail(self, job_id: str) -> list[AuditRecord]:
+        return list(self.tables.audit.get(job_stream(job_id), ()))
+
+    def kinds(self, job_id: str) -> list[str]:
+        return [r.kind for r in self.trail(job_id)]
+
+    def challenges_of(self, request_id: str) -> list[VerificationChallenge]:
+        return [c for c in self.tables.challenges.values() if c.request_id == request_id]
+
+
+# --- repositories -----------------------------------------------------------------------
+
+
+def _copy(value: T) -> T:
+    return copy.deepcopy(value)
+
+
+class FakeJobRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._jobs = tables.jobs
+
+    def get(self, job_id: str) -> Job:
+        job = self.find(job_id)
+        if job is None:
+            raise NotFound(f"no job with id {job_id!r}")
+        return job
+
+    def find(self, job_id: str) -> Job | None:
+        job = self._jobs.get(job_id)
+        return None if job is None else _copy(job)
+
+    def add(self, job: Job) -> None:
+        if job.id in self._jobs:
+            raise Conflict(f"job {job.id} already exists")
+        self._jobs[job.id] = _copy(job)
+
+    def save(self, job: Job) -> None:
+        stored = self._jobs.get(job.id)
+        if stored is None:
+            raise NotFound(f"no job with id {job.id!r}")
+        if stored.version != job.version:
+            raise Conflict(f"job {job.id} was changed by someone else just now")
+        job.version += 1
+        self._jobs[job.id] = _copy(job)
+
+    def due_for_finalization(self, now: datetime, limit: int) -> list[Job]:
+        due = [
+            j
+            for j in self._jobs.values()
+            if j.status is JobStatus.CANCEL_PENDING and j.final_at is not None and j.final_at <= now
+        ]
+        due.sort(key=lambda j: (j.final_at or now, j.id))
+        return [_copy(j) for j in due[:limit]]
+
+    def pending(self) -> list[Job]:
+        pending = [j for j in self._jobs.values() if j.status is JobStatus.CANCEL_PENDING]
+        pending.sort(key=lambda j: (j.final_at or datetime.min.replace(tzinfo=UTC), j.id))
+        return [_copy(j) for j in pending]
+
+
+class FakeRequestRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._requests = tables.requests
+
+    def add(self, request: CancellationRequest) -> None:
+        self._requests[request.id] = _copy(request)
+
+    def get(self, request_id: str) -> CancellationRequest:
+        request = self._requests.get(request_id)
+        if request is None:
+            raise NotFound(f"no cancellation request with id {request_id!r}")
+        return _copy(request)
+
+    def save(self, request: CancellationRequest) -> None:
+        stored = self._requests.get(request.id)
+        if stored is None:
+            raise NotFound(f"no cancellation request with id {request.id!r}")
+        if stored.version != request.version:
+            raise Conflict(f"request {request.id} was changed by someone else just now")
+        request.version += 1
+        self._requests[request.id] = _copy(request)
+
+    def for_job(self, job_id: str) -> list[CancellationRequest]:
+        found = [r for r in self._requests.values() if r.job_id == job_id]
+        found.sort(key=lambda r: (r.filed_at, r.id))
+        return [_copy(r) for r in found]
+
+    def open_requests(self, limit: int = 100) -> list[CancellationRequest]:
+        found = [r for r in self._requests.values() if r.is_open]
+        found.sort(key=lambda r: (r.due_at, r.id))
+        return [_copy(r) for r in found[:limit]]
+
+
+class FakeChallengeRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._challenges = tables.challenges
+
+    def add(self, challenge: VerificationChallenge) -> None:
+        self._challenges[challenge.id] = _copy(challenge)
+
+    def for_request(self, request_id: str) -> list[VerificationChallenge]:
+        found = [c for c in self._challenges.values() if c.request_id == request_id]
+        # Insertion order breaks ties: two codes issued at one clock reading stay in order.
+        return [_copy(c) for c in sorted(found, key=lambda c: c.issued_at)]
+
+    def save(self, challenge: VerificationChallenge) -> None:
+        if challenge.id not in self._challenges:
+            raise NotFound(f"no verification challenge with id {challenge.id!r}")
+        self._challenges[challenge.id] = _copy(challenge)
+
+
+class FakeCaseRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._cases = tables.cases
+
+    def add(self, case: Case) -> None:
+        self._cases[case.id] = _copy(case)
+
+    def get(self, case_id: str) -> Case:
+        case = self._cases.get(case_id)
+        if case is None:
+            raise NotFound(f"no case with id {case_id!r}")
+        return _copy(case)
+
+    def save(self, case: Case) -> None:
+        stored = self._cases.get(case.id)
+        if stored is None:
+            raise NotFound(f"no case with id {case.id!r}")
+        if stored.version != case.version:
+            raise Conflict(f"case {case.id} was changed by someone else just now")
+        case.version += 1
+        self._cases[case.id] = _copy(case)
+
+    def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]:
+        return [
+            _copy(c)
+            for c in self._cases.values()
+            if c.queue is queue and (not open_only or c.status is CaseStatus.OPEN)
+        ]
+
+    def for_job(self, job_id: str) -> list[Case]:
+        return [_copy(c) for c in self._cases.values() if c.job_id == job_id]
+
+
+class FakeFeedRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._feed = tables.feed
+
+    def add(self, comment: FeedComment) -> None:
+        self._feed[comment.id] = comment
+
+    def for_homeowner(self, homeowner_id: str) -> list[FeedComment]:
+        return [c for c in self._feed.values() if c.homeowner_id == homeowner_id]
+
+
+class FakeOutbox:
+    def __init__(self, tables: Tables, next_message_id: Callable[[], str]) -> None:
+        self._outbox = tables.outbox
+        self._next_message_id = next_message_id
+
+    def add(self, email: OutgoingEmail, *, queued_at: datetime) -> str:
+        message_id = self._next_message_id()
+        self._outbox[message_id] = OutboxRow(message_id, email, queued_at)
+        return message_id
+
+    def get(self, message_id: str) -> QueuedEmail:
+        row = self._outbox.get(message_id)
+        if row is None:
+            raise NotFound(f"no queued message with Message-ID {message_id!r}")
+        return row.as_queued()
+
+    def for_job(self, job_id: str) -> list[QueuedEmail]:
+        rows = [r for r in self._outbox.values() if r.email.job_id == job_id]
+        return [r.as_queued() for r in sorted(rows, key=lambda r: r.queued_at)]
+
+
+class FakeAuditLog:
+    def __init__(self, tables: Tables) -> None:
+        self._records = tables.audit
+        self._heads = tables.heads
+
+    def append(self, stream: str, ctx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
+        seq, prev = self._heads.get(stream, (0, GENESIS_HASH))
+        sealed: list[AuditRecord] = []
+        for event in events:
+            seq += 1
+            record = seal(stream, seq, prev, ctx, event)
+            sealed.append(record)
+            prev = record.hash
+        if sealed:
+            # A new tuple, never an in-place append: the commit sees the stream as changed.
+            self._records[stream] = (*self._records.get(stream, ()), *sealed)
+            self._heads[stream] = (seq, prev)
+        return sealed
+
+    def records(self, stream: str) -> list[AuditRecord]:
+        return list(self._records.get(stream, ()))
+
+    def head(self, stream: str) -> tuple[int, str] | None:
+        return self._heads.get(stream)
+
+    def streams(self) -> Iterable[str]:
+        return sorted(self._records.keys() | self._heads.keys())
+
+
+class FakePolicyRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._policies = tables.policies
+
+    def history(self) -> PolicyHistory:
+        return PolicyHistory(tuple(p.table for p in self._policies.values()))
+
+    def add(self, table: DecisionTable, *, published_by: str, published_at: datetime) -> None:
+        if table.version in self._policies:
+            raise Conflict(f"policy version {table.version} was published by someone else")
+        self._policies[table.version] = PublishedPolicy(table, published_by, published_at)
+
+
+class FakeCalendarRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._holidays = tables.holidays
+        self._counters = tables.counters
+
+    def company_holidays(self) -> dict[date, str]:
+        return dict(self._holidays)
+
+    def add_holiday(self, day: date, name: str) -> None:
+        self._holidays[day] = name
+
+    def remove_holiday(self, day: date) -> None:
+        if day not in self._holidays:
+            raise NotFound(f"{day.isoformat()} is not a company holiday")
+        del self._holidays[day]
+
+    def version(self) -> int:
+        return self._counters[CALENDAR_VERSION]
+
+    def bump_version(self) -> int:
+        self._counters[CALENDAR_VERSION] += 1
+        return self._counters[CALENDAR_VERSION]
+
+
+# --- the unit of work -------------------------------------------------------------------
+
+
+class FakeUnitOfWork:
+    # Declared as the ports (Protocol attributes are invariant); the fakes are bound on enter.
+    jobs: JobRepository
+    requests: RequestRepository
+    challenges: ChallengeRepository
+    cases: CaseRepository
+    feed: FeedRepository
+    outbox: Outbox
+    audit: AuditLog
+    policies: PolicyRepository
+    calendar: CalendarRepository
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.committed = False
+        self._base: Tables | None = None
+        self._work: Tables | None = None
+
+    def __enter__(self) -> Self:
+        if self._base is not None:
+            raise RuntimeError("this unit of work is already open; nest a new one instead")
+        self._base = self.store.tables.snapshot()
+        self._bind(self._base.snapshot())
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Whatever was not committed is dropped with the working copy.
+        self._base = self._work = None
+
+    def commit(self) -> None:
+        if self._base is None or self._work is None:
+            raise RuntimeError("the unit of work is not open; use it as `with uow: ...`")
+        self.store.apply(self._base, self._work)
+        self.committed = True
+        # Later work in the same block starts from what is now committed.
+        self._base = self.store.tables.snapshot()
+        self._bind(self._base.snapshot())
+
+    def rollback(self) -> None:
+        if self._base is None:
+            raise RuntimeError("the unit of work is not open; use it as `with uow: ...`")
+        self._bind(self._base.snapshot())
+
+    def _bind(self, work: Tables) -> None:
+        self._work = work
+        self.jobs = FakeJobRepository(work)
+        self.requests = FakeRequestRepository(work)
+        self.challenges = FakeChallengeRepository(work)
+        self.cases = FakeCaseRepository(work)
+        self.feed = FakeFeedRepository(work)
+        self.outbox = FakeOutbox(work, self.store.next_message_id)
+        self.audit = FakeAuditLog(work)
+        self.policies = FakePolicyRepository(work)
+        self.calendar = FakeCalendarRepository(work)
+
+
+# --- clock, context, factories -----------------------------------------------------------
+
+
+class FixedClock:
+    """A clock that stands still until a test sets or advances it; always aware UTC."""
+
+    def __init__(self, at: datetime) -> None:
+        self._now = self._utc(at)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, at: datetime) -> None:
+        self._now = self._utc(at)
+
+    def advance(self, delta: timedelta | None = None, **parts: float) -> datetime:
+        self._now += delta if delta is not None else timedelta(**parts)
+        return self._now
+
+    @staticmethod
+    def _utc(at: datetime) -> datetime:
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError(f"FixedClock needs an aware datetime, got {at.isoformat()}")
+        return at.astimezone(UTC)
+
+
+def make_context(store: FakeStore, clock: FixedClock, tz: str = "America/New_York") -> Context:
+    def new_uow() -> UnitOfWork:
+        return FakeUnitOfWork(store)
+
+    return Context(
+        uow=new_uow,
+        clock=clock,
+        tz=ZoneInfo(tz),
+        federal_observed=FederalHolidays(observed=True),
+        federal_actual=FederalHolidays(observed=False),
+    )
+
+
+_job_numbers = itertools.count(1)
+
+
+def job_factory(**overrides: Any) -> Job:
+    """A regular M1 job in operations, signed 2026-10-01, only the homeowner signed.
+
+    Any ``Job`` field may be overridden; the product model follows the milestone unless given.
+    """
+    milestone = overrides.get("milestone", Milestone.M1)
+    if "product_model" not in overrides:
+        regular = milestone in MILESTONES[ProductModel.REGULAR]
+        overrides["product_model"] = ProductModel.REGULAR if regular else ProductModel.DIRECT_PAY
+    n = next(_job_numbers)
+    fields: dict[str, Any] = {
+        "id": f"JOB-{n}",
+        "homeowner": Homeowner(
+            id=f"HO-{n}", name="Pat Homeowner", email=f"pat{n}@home.example", phone="555-0100"
+        ),
+        "installer": InstallerCompany(id="INST-1", name="Sunny Roofs", email="ops@sunny.example"),
+        "sales_rep": SalesRep(id="REP-1", name="Sam Rep", email="sam@sales.example"),
+        "milestone": milestone,
+        "contract_signed_date": date(2026, 10, 1),
+        "installer_signed": False,
+        "sales_rep_signed": False,
+        "phase": Phase.OPERATIONS,
+    }
+    fields.update(overrides)
+    return Job(**fields)
+
+
+_POLICY_V1: dict[str, object] | None = None
+
+
+def policy_v1_document() -> dict[str, object]:
+    """The repository's seed table, parsed once; callers get their own deep copy."""
+    global _POLICY_V1
+    if _POLICY_V1 is None:
+        _POLICY_V1 = load_policy_document(default_policy_path())
+    return copy.deepcopy(_POLICY_V1)
+
+
+def seed_policy_v1(ctx: Context) -> None:
+    seed_policy(ctx, policy_v1_document())
+
+
+def add_jobs(ctx: Context, *jobs: Job) -> None:
+    with ctx.uow() as uow:
+        for job in jobs:
+            uow.jobs.add(job)
+        uow.commit()
+
+
+@dataclass
+class World:
+    """A store, a clock and a context over them, with policy v1 seeded."""
+
+    store: FakeStore
+    clock: FixedClock
+    ctx: Context
+
+    @classmethod
+    def start(cls, at: datetime, tz: str = "America/New_York") -> World:
+        store = FakeStore()
+        clock = FixedClock(at)
+        ctx = make_context(store, clock, tz)
+        seed_policy_v1(ctx)
+        return cls(store, clock, ctx)
+
+    def add(self, **overrides: Any) -> Job:
+        job = job_factory(**overrides)
+        add_jobs(self.ctx, job)
+        return job
+
+
+def file_verified_request(world: World, job_id: str, *, channel: Channel = Channel.EMAIL) -> str:
+    """A homeowner's email request from the address on file, statement attached; its id."""
+    job = world.store.job(job_id)
+    request = file_request(
+        world.ctx,
+        job_id=job_id,
+        channel=channel,
+        requester_role=RequesterRole.HOMEOWNER,
+        requester_name=job.homeowner.name,
+        actor="agent:alex",
+        statement=StatementInput(
+            kind=StatementKind.EMAIL,
+            content="Please cancel my solar contract.",
+            from_address=job.homeowner.email,
+        ),
+    )
+    verify_by_address_on_file(
+        world.ctx, request.id, sender=job.homeowner.email, authenticated=True, actor="agent:alex"
+    )
+    return request.id

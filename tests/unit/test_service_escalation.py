@@ -1,0 +1,176 @@
+"""Direct Pay M1B with the invoice uploaded: a Deal Processing case instead of a cancel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from rescind.domain.case import AssignmentStatus, CaseStatus, Queue
+from rescind.domain.email import EmailKind
+from rescind.domain.errors import InvalidInput, InvalidTransition, NotAllowed, NotEligible
+from rescind.domain.job import JobStatus, Milestone
+from rescind.domain.request import Channel, Outcome, RequesterRole
+from rescind.services.cancellation import cancel_workflow
+from rescind.services.escalation import (
+    approve_escalation,
+    deny_escalation,
+    escalate_to_deal_processing,
+    reassign_case,
+)
+from rescind.services.requests import file_request
+from tests.fakes import World, file_verified_request
+
+MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+FINAL_AT = datetime(2026, 12, 15, 5, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world() -> World:
+    return World.start(MONDAY)
+
+
+def m1b_with_invoice(world: World) -> str:
+    return world.add(milestone=Milestone.M1B, invoice_uploaded=True).id
+
+
+def escalated(world: World, role: RequesterRole = RequesterRole.HOMEOWNER) -> tuple[str, str]:
+    job_id = m1b_with_invoice(world)
+    if role is RequesterRole.HOMEOWNER:
+        request_id = file_verified_request(world, job_id)
+    else:
+        request_id = file_request(
+            world.ctx,
+            job_id=job_id,
+            channel=Channel.PHONE,
+            requester_role=role,
+            requester_name="Someone",
+            actor="agent:alex",
+        ).id
+    case = escalate_to_deal_processing(world.ctx, request_id, actor="agent:alex")
+    return request_id, case.id
+
+
+def test_support_may_not_cancel_m1b_with_an_invoice_and_the_request_stays_open(
+    world: World,
+) -> None:
+    job_id = m1b_with_invoice(world)
+    request_id = file_verified_request(world, job_id)
+
+    with pytest.raises(NotEligible, match="Deal Processing") as refused:
+        cancel_workflow(world.ctx, request_id, actor="agent:alex")
+
+    assert refused.value.rule_number == 5
+    assert world.store.request(request_id).outcome is Outcome.OPEN
+    assert world.store.job(job_id).status is JobStatus.ACTIVE
+    assert world.store.kinds(job_id)[-1] == "eligibility_decided"
+
+
+@pytest.mark.parametrize(
+    "role", [RequesterRole.HOMEOWNER, RequesterRole.SALES_REP, RequesterRole.INSTALLER]
+)
+def test_escalating_opens_a_case_saying_who_asked_assigned_to_dp_in_the_back_office_queue(
+    world: World, role: RequesterRole
+) -> None:
+    request_id, case_id = escalated(world, role)
+
+    case = world.store.case(case_id)
+    assert case.requested_by is role
+    assert case.request_id == request_id
+    assert case.queue is Queue.BACK_OFFICE
+    assert [(a.team, a.status) for a in case.assignments] == [
+        (Queue.DEAL_PROCESSING, AssignmentStatus.OPEN)
+    ]
+    assert role.value.replace("_", " ") in case.description
+    assert world.store.request(request_id).outcome is Outcome.ESCALATED
+    kinds = world.store.kinds(case.job_id)
+    assert kinds[-3:] == ["eligibility_decided", "case_opened", "case_reassigned"]
+
+
+def test_escalating_the_same_request_twice_is_refused(world: World) -> None:
+    request_id, _ = escalated(world)
+    with pytest.raises(NotAllowed, match="already escalated"):
+        escalate_to_deal_processing(world.ctx, request_id, actor="agent:alex")
+
+
+def test_a_job_that_is_not_rule_5_cannot_be_escalated(world: World) -> None:
+    job = world.add(milestone=Milestone.M1B, invoice_uploaded=False)
+    request_id = file_verified_request(world, job.id)
+    with pytest.raises(NotAllowed, match="not a Deal Processing case"):
+        escalate_to_deal_processing(world.ctx, request_id, actor="agent:alex")
+    assert world.store.tables.cases == {}
+
+
+def test_dp_approval_puts_the_job_in_cancel_pending_and_tells_the_requester(
+    world: World,
+) -> None:
+    request_id, case_id = escalated(world, RequesterRole.SALES_REP)
+
+    case, result = approve_escalation(world.ctx, case_id, actor="dp:dana", note="paid off")
+
+    assert case.status is CaseStatus.APPROVED
+    assert result.final_at == FINAL_AT
+    job = world.store.job(case.job_id)
+    assert job.status is JobStatus.CANCEL_PENDING
+    assert world.store.request(request_id).outcome is Outcome.APPROVED
+    stored_case = world.store.case(case_id)
+    assert stored_case.status is CaseStatus.APPROVED
+    assert all(a.status is AssignmentStatus.DONE for a in stored_case.assignments)
+    [decision] = world.store.emails(EmailKind.DP_DECISION)
+    assert decision.email.recipients.to == (job.sales_rep.email,)
+    assert decision.email.context["approved"] is True
+    [notice] = world.store.emails(EmailKind.CANCELLATION_NOTICE)
+    assert notice.email.recipients.to == (job.homeowner.email,)
+    [comment] = world.store.feed_of(job.homeowner.id)
+    assert "Deal Processing approved" in comment.body
+    kinds = world.store.kinds(job.id)
+    assert kinds.index("case_approved") < kinds.index("workflow_cancel_pending")
+
+
+def test_dp_denial_leaves_the_job_alone_and_tells_the_requester_why(world: World) -> None:
+    request_id, case_id = escalated(world)
+    job_before = world.store.job(world.store.case(case_id).job_id)
+
+    case = deny_escalation(world.ctx, case_id, actor="dp:dana", reason="Invoice already paid out")
+
+    assert case.status is CaseStatus.DENIED
+    assert world.store.job(case.job_id) == job_before
+    request = world.store.request(request_id)
+    assert request.outcome is Outcome.DENIED
+    assert "Invoice already paid out" in request.outcome_detail
+    [decision] = world.store.emails(EmailKind.DP_DECISION)
+    assert decision.email.recipients.to == (job_before.homeowner.email,)
+    assert decision.email.context["approved"] is False
+    assert decision.email.context["reason"] == "Invoice already paid out"
+    assert world.store.emails(EmailKind.CANCELLATION_NOTICE) == []
+
+
+def test_a_denial_without_a_reason_is_refused(world: World) -> None:
+    _, case_id = escalated(world)
+    with pytest.raises(InvalidInput):
+        deny_escalation(world.ctx, case_id, actor="dp:dana", reason="  ")
+    assert world.store.case(case_id).status is CaseStatus.OPEN
+    assert world.store.emails(EmailKind.DP_DECISION) == []
+
+
+def test_approving_twice_is_refused(world: World) -> None:
+    _, case_id = escalated(world)
+    approve_escalation(world.ctx, case_id, actor="dp:dana")
+    with pytest.raises(InvalidTransition):
+        approve_escalation(world.ctx, case_id, actor="dp:dana")
+    assert len(world.store.emails(EmailKind.DP_DECISION)) == 1
+
+
+def test_denying_an_approved_case_is_refused(world: World) -> None:
+    _, case_id = escalated(world)
+    approve_escalation(world.ctx, case_id, actor="dp:dana")
+    with pytest.raises(InvalidTransition):
+        deny_escalation(world.ctx, case_id, actor="dp:dana", reason="changed our minds")
+
+
+def test_back_office_can_reassign_an_open_case(world: World) -> None:
+    _, case_id = escalated(world)
+    case = reassign_case(world.ctx, case_id, Queue.DEAL_PROCESSING, actor="bo:bea")
+    assert case.queue is Queue.DEAL_PROCESSING
+    assert world.store.case(case_id).queue is Queue.DEAL_PROCESSING
+    assert world.store.kinds(case.job_id)[-1] == "case_reassigned"
