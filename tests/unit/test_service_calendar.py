@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from rescind.domain.audit import SYSTEM_STREAM
-from rescind.domain.errors import InvalidInput
+from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.job import Job, JobStatus
 from rescind.services.calendar import add_company_holiday, remove_company_holiday
 from rescind.services.cancellation import cancel_workflow
@@ -106,3 +106,10 @@ def test_a_new_cancel_after_a_holiday_is_added_uses_the_new_calendar(world: Worl
 def test_a_holiday_needs_a_name(world: World) -> None:
     with pytest.raises(InvalidInput):
         add_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, " ", actor="admin:ada")
+
+
+def test_removing_a_day_that_is_not_a_company_holiday_is_refused(world: World) -> None:
+    with pytest.raises(NotFound):
+        remove_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, actor="admin:ada")
+    with world.ctx.uow() as uow:
+        assert uow.calendar.version() == 1

@@ -116,11 +116,14 @@ def check_window(world: World, job_id: str) -> None:
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(ops, max_size=14))
+@given(
+    st.lists(ops, max_size=14),
+    st.sampled_from(["America/New_York", "America/Los_Angeles", "Pacific/Honolulu"]),
+)
 def test_any_sequence_of_operations_keeps_the_job_and_its_trail_consistent(
-    sequence: list[Op],
+    sequence: list[Op], tz: str
 ) -> None:
-    world = World.start(START)
+    world = World.start(START, tz)
     job_id = world.add().id
     was_cancelled = False
     for op in sequence:

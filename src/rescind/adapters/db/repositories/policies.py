@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -17,6 +18,22 @@ _REVISION_ID = 1
 _FIRST_VERSION = 1
 
 
+# Published versions never change, and checking a table's completeness costs milliseconds,
+# so each stored document is parsed once per process (keyed by its exact content).
+_PARSED: dict[tuple[int, datetime, str], DecisionTable] = {}
+
+
+def _parsed(row: PolicyVersionRow) -> DecisionTable:
+    key = (row.version, row.effective_at, json.dumps(row.document, sort_keys=True))
+    table = _PARSED.get(key)
+    if table is None:
+        table = DecisionTable.from_document(
+            row.document, version=row.version, effective_at=row.effective_at
+        )
+        _PARSED[key] = table
+    return table
+
+
 class SqlPolicyRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -27,14 +44,7 @@ class SqlPolicyRepository:
             .order_by(PolicyVersionRow.version)
             .execution_options(populate_existing=True)
         )
-        return PolicyHistory(
-            tuple(
-                DecisionTable.from_document(
-                    row.document, version=row.version, effective_at=row.effective_at
-                )
-                for row in rows
-            )
-        )
+        return PolicyHistory(tuple(_parsed(row) for row in rows))
 
     def add(self, table: DecisionTable, *, published_by: str, published_at: datetime) -> None:
         if self._session.get(PolicyVersionRow, table.version) is not None:
