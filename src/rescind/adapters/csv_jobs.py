@@ -68,7 +68,11 @@ def read_jobs(path: Path) -> Iterator[tuple[int, Job | RescindError]]:
         raise InvalidInput(f"cannot read {path}: {e.strerror}", field="file") from None
     with f:
         reader = csv.DictReader(f)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or []) and c not in OPTIONAL]
+        try:
+            header = reader.fieldnames or []
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise InvalidInput(f"{path}, line 1: not valid CSV ({e})", field="file") from None
+        missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL]
         if missing:
             raise InvalidInput(
                 f"{path}: the header lacks column(s) {', '.join(missing)}; "

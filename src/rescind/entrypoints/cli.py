@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
+from alembic.util.exc import CommandError
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import SQLAlchemyError
 
 from rescind.adapters.csv_jobs import count_rows, read_jobs
-from rescind.adapters.db.migrate import upgrade
+from rescind.adapters.db.migrate import check, upgrade
 from rescind.bootstrap import App, bootstrap
 from rescind.config import Settings
 from rescind.domain.errors import (
@@ -78,11 +79,6 @@ def _app() -> App:
     return bootstrap()
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"error: {message}", markup=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
 def _parse_moment(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
@@ -101,6 +97,13 @@ def db_upgrade() -> None:
     url = Settings().effective_database_url
     upgrade(url)
     out.print("database schema is up to date")
+
+
+@db_app.command("check")
+def db_check() -> None:
+    """Fail if the table models and the migrations disagree (the database must be at head)."""
+    check(Settings().effective_database_url)
+    out.print("models and migrations agree")
 
 
 @app.command()
@@ -125,6 +128,8 @@ def jobs_import(file: Annotated[Path, typer.Argument(help="A CSV export of jobs.
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        # Off a terminal a transient bar still leaves a blank line on stderr; skip it there.
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task("import", total=total)
         report = import_jobs(
@@ -266,7 +271,11 @@ def main() -> None:
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        _exit_with(f"bad setting RESCIND_{where.upper()}: {first['msg']}", 2)
+        # pydantic prefixes a validator's message with "Value error, "; the user needs only ours.
+        message = first["msg"].removeprefix("Value error, ")
+        _exit_with(f"bad setting RESCIND_{where.upper()}: {message}", 2)
+    except CommandError as e:
+        _exit_with(f"migrations: {e}", 1)
     except SQLAlchemyError as e:
         _exit_with(f"database error: {str(e.orig if hasattr(e, 'orig') else e).strip()}", 1)
     except OSError as e:

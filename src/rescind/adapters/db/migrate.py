@@ -70,11 +70,3 @@ def is_current(url: str) -> bool:
     finally:
         engine.dispose()
     return current == heads
-
-
-if __name__ == "__main__":  # python -m rescind.adapters.db.migrate check|upgrade URL (for make)
-    import sys
-
-    action, target = sys.argv[1], sys.argv[2]
-    {"check": check, "upgrade": upgrade}[action](target)
-    print(f"{action}: ok")
