@@ -18,8 +18,8 @@ test: $(STAMP) postgres  ## everything CI runs: lint, types, architecture, all t
 	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
 
 check: $(STAMP)  ## ruff, ruff format, mypy --strict, import-linter
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check
+	$(BIN)/ruff format --check
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
