@@ -82,7 +82,7 @@ def run(app: App, out: Console, *, jobs: int, seed: int) -> None:
     check = verify_trail(ctx)
     out.print(f"   {check.streams} streams, {check.records} records, intact: {check.ok}")
     out.print(
-        "\nTry next:\n"
+        "\nTry next (the CLI is .venv/bin/rescind):\n"
         f"  rescind jobs show {M1_REVIEW_PENDING_BOTH_SIGNED}\n"
         f"  rescind eligibility {BEAM_M1}\n"
         "  rescind policy show\n"
@@ -110,7 +110,10 @@ def _phone_cancellation(ctx: Context, out: Console, target: str) -> None:
         requester_name="the homeowner (demo call)",
         actor=AGENT,
     )
-    out.print(f"   filed {request.id}, due {request.due_at:%Y-%m-%d %H:%M} UTC", markup=False)
+    due = request.due_at.astimezone(ctx.tz)
+    out.print(
+        f"   filed {request.id}, due {due:%Y-%m-%d %H:%M %Z} (48 business hours)", markup=False
+    )
     sent = send_verification_code(ctx, request.id, actor=AGENT)
     code = _code_from_outbox(ctx, sent.message_id)
     out.print(f"   emailed a 4-digit code from HO Outbound to {sent.sent_to}", markup=False)

@@ -1,0 +1,122 @@
+"""``rescind jobs import`` and ``rescind jobs show``."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from rescind.adapters.csv_jobs import COLUMNS, write_jobs
+from rescind.entrypoints.demo_jobs import demo_jobs
+from tests.e2e.conftest import DemoFacts, Rescind
+
+GOOD_JOBS = 4
+
+
+def a_row(job_id: str, **changes: str) -> dict[str, str]:
+    row = {
+        "job_id": job_id,
+        "homeowner_id": f"HO-{job_id}",
+        "homeowner_name": "Dana Homeowner",
+        "homeowner_email": "dana@homeowner.example",
+        "homeowner_phone": "+1-555-010-0100",
+        "installer_id": "INST-1",
+        "installer_name": "Sunny Installs",
+        "installer_email": "ops@sunny.example",
+        "sales_rep_id": "REP-1",
+        "sales_rep_name": "Sam Rep",
+        "sales_rep_email": "sam@sales.example",
+        "product_model": "regular",
+        "milestone": "M1",
+        "review_status": "not_submitted",
+        "invoice_uploaded": "false",
+        "system_photos_uploaded": "false",
+        "partner_program": "none",
+        "installer_signed": "true",
+        "sales_rep_signed": "false",
+        "contract_signed_date": "2026-10-01",
+        "phase": "operations",
+    }
+    row.update(changes)
+    return row
+
+
+def write_csv_with_bad_rows(path: Path) -> dict[int, str]:
+    """Good jobs (written by ``write_jobs``, lines 2-5), then one bad row per mistake.
+
+    Returns what stderr must say for each bad line, by line number.
+    """
+    write_jobs(path, list(demo_jobs(GOOD_JOBS, today=date(2026, 11, 2))))
+    bad = [
+        (a_row("BAD-1", product_model="regular", milestone="M1B"), "milestone M1B does not exist"),
+        (a_row("BAD-2", homeowner_email="dana.at.example"), "homeowner_email 'dana.at.example'"),
+        (a_row("BAD-3", contract_signed_date="2026-02-30"), "contract_signed_date '2026-02-30'"),
+        (a_row("BAD-4", invoice_uploaded="maybe"), "invoice_uploaded must be true or false"),
+        (a_row("JOB-000001"), "JOB-000001 already exists"),
+    ]
+    with path.open("a", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        for row, _ in bad:
+            writer.writerow(row)
+    return {GOOD_JOBS + 2 + n: says for n, (_, says) in enumerate(bad)}
+
+
+def test_import_keeps_the_good_rows_and_names_each_bad_line_and_what_was_wrong(
+    rescind: Rescind, tmp_path: Path
+) -> None:
+    file = tmp_path / "jobs.csv"
+    expected = write_csv_with_bad_rows(file)
+
+    result = rescind("jobs", "import", str(file), stderr_ok=True)
+
+    assert result.out.strip() == f"imported {GOOD_JOBS} jobs; {len(expected)} rows rejected"
+    lines = result.err.splitlines()
+    assert len(lines) == len(expected), lines
+    for line, (number, says) in zip(lines, sorted(expected.items()), strict=True):
+        assert line.startswith(f"line {number}: "), line
+        assert says in line, line
+
+
+def test_import_of_a_file_missing_a_column_fails_whole_with_one_line_and_exit_2(
+    rescind: Rescind, tmp_path: Path
+) -> None:
+    file = tmp_path / "jobs.csv"
+    without = [c for c in COLUMNS if c != "milestone"]
+    with file.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=without, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerow(a_row("JOB-1"))
+
+    result = rescind("jobs", "import", str(file), code=2)
+
+    assert "lacks column(s) milestone;" in result.error_line
+    assert result.out == ""
+
+
+def test_import_of_a_missing_file_fails_with_one_line(rescind: Rescind, tmp_path: Path) -> None:
+    result = rescind("jobs", "import", str(tmp_path / "nowhere.csv"), code=2)
+    assert "nowhere.csv" in result.error_line
+
+
+def test_import_of_a_file_that_is_not_utf8_fails_with_one_line(
+    rescind: Rescind, tmp_path: Path
+) -> None:
+    file = tmp_path / "latin1.csv"
+    file.write_bytes(b"\xff\xfejob_id,homeowner_id\n")
+    result = rescind("jobs", "import", str(file), code=2)
+    assert "not valid CSV" in result.error_line
+
+
+def test_jobs_show_prints_a_known_jobs_status_and_decision(
+    demo_facts: DemoFacts, demo_copy: Rescind
+) -> None:
+    out = demo_copy("jobs", "show", demo_facts.phone_job).out
+    assert f"cancel_pending until the end of {demo_facts.final_date.isoformat()}" in out
+    assert "ELIGIBLE for cancellation by support — rule 2" in out
+    assert "workflow_cancel_pending" in out
+
+
+def test_jobs_show_of_an_unknown_id_exits_3_with_one_line(demo_copy: Rescind) -> None:
+    result = demo_copy("jobs", "show", "JOB-999999", code=3)
+    assert "JOB-999999" in result.error_line
+    assert result.out == ""
