@@ -25,11 +25,12 @@ from zoneinfo import ZoneInfo
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
+from rescind.domain.access import Actor, Role
 from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, job_stream, seal
 from rescind.domain.case import Case, CaseStatus, Queue
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.email import DeliveryStatus, EmailKind, OutgoingEmail, QueuedEmail
-from rescind.domain.errors import Conflict, NotFound
+from rescind.domain.errors import Conflict, NotFound, job_not_found
 from rescind.domain.events import Event
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import (
@@ -200,7 +201,7 @@ class FakeJobRepository:
     def get(self, job_id: str) -> Job:
         job = self.find(job_id)
         if job is None:
-            raise NotFound(f"no job with id {job_id!r}")
+            raise job_not_found(job_id)
         return job
 
     def find(self, job_id: str) -> Job | None:
@@ -604,7 +605,7 @@ def file_verified_request(world: World, job_id: str, *, channel: Channel = Chann
         channel=channel,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name=job.homeowner.name,
-        actor="agent:alex",
+        actor=actor("agent:alex"),
         statement=StatementInput(
             kind=StatementKind.EMAIL,
             content="Please cancel my solar contract.",
@@ -612,6 +613,28 @@ def file_verified_request(world: World, job_id: str, *, channel: Channel = Chann
         ),
     )
     verify_by_address_on_file(
-        world.ctx, request.id, sender=job.homeowner.email, authenticated=True, actor="agent:alex"
+        world.ctx,
+        request.id,
+        sender=job.homeowner.email,
+        authenticated=True,
+        actor=actor("agent:alex"),
     )
     return request.id
+
+
+_ROLES_BY_PREFIX = {
+    "agent": Role.AGENT,
+    "admin": Role.ADMIN,
+    "bo": Role.BACK_OFFICE,
+    "dp": Role.DEAL_PROCESSING,
+    "installer": Role.INSTALLER,
+    "rep": Role.SALES_REP,
+    "ho": Role.HOMEOWNER,
+    "system": Role.SYSTEM,
+}
+
+
+def actor(text: str, scope_id: str | None = None) -> Actor:
+    """``actor("agent:alex")``: the role comes from the prefix; scoped roles need ``scope_id``."""
+    prefix = text.split(":", 1)[0]
+    return Actor(id=text, role=_ROLES_BY_PREFIX.get(prefix, Role.AGENT), scope_id=scope_id)

@@ -37,7 +37,7 @@ from rescind.services.policy import seed_policy
 from rescind.services.requests import StatementInput, file_request
 from rescind.services.sweep import sweep
 from rescind.services.verification import confirm_verification_code, send_verification_code
-from tests.fakes import FixedClock
+from tests.fakes import FixedClock, actor
 from tests.integration.conftest import UowFactory, a_job
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -94,13 +94,13 @@ def verified_request(ctx: Context, job_id: str) -> str:
         channel=Channel.PHONE,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Dana Homeowner",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
         statement=StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it please."),
     )
-    sent = send_verification_code(ctx, request.id, actor="agent:alex")
+    sent = send_verification_code(ctx, request.id, actor=actor("agent:alex"))
     with ctx.uow() as uow:
         code = uow.outbox.get(sent.message_id).context["code"]
-    confirm_verification_code(ctx, request.id, str(code), actor="agent:alex")
+    confirm_verification_code(ctx, request.id, str(code), actor=actor("agent:alex"))
     return request.id
 
 
@@ -110,7 +110,9 @@ def test_a_verified_phone_request_puts_the_job_in_cancel_pending_until_the_end_o
     add(ctx, eligible_job("job-1", review=a_job().review))
     request_id = verified_request(ctx, "job-1")
 
-    result = cancel_workflow(ctx, request_id, actor="agent:alex", reason="changed their mind")
+    result = cancel_workflow(
+        ctx, request_id, actor=actor("agent:alex"), reason="changed their mind"
+    )
 
     assert result.final_at == SPEC_FINAL_AT
     assert result.message == "job job-1 is now cancel pending until the end of 2026-12-14"
@@ -129,7 +131,7 @@ def test_a_verified_phone_request_puts_the_job_in_cancel_pending_until_the_end_o
     assert "changed their mind" in feed[-1].body
     assert request.outcome is Outcome.CANCEL_PENDING
     assert kinds.index("review_submitted") < kinds.index("workflow_cancel_pending")
-    assert verify_trail(ctx).ok
+    assert verify_trail(ctx, actor=actor("system:test")).ok
 
 
 def test_an_ineligible_job_is_refused_and_the_refusal_is_recorded(ctx: Context) -> None:
@@ -137,7 +139,7 @@ def test_an_ineligible_job_is_refused_and_the_refusal_is_recorded(ctx: Context) 
     request_id = verified_request(ctx, "job-beam")
 
     with pytest.raises(NotEligible, match="rule 1"):
-        cancel_workflow(ctx, request_id, actor="agent:alex")
+        cancel_workflow(ctx, request_id, actor=actor("agent:alex"))
 
     with ctx.uow() as uow:
         assert uow.jobs.get("job-beam").status is JobStatus.ACTIVE
@@ -155,13 +157,13 @@ def test_an_unverified_request_changes_nothing(ctx: Context) -> None:
         channel=Channel.PHONE,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Dana",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
     with ctx.uow() as uow:
         before = len(uow.audit.records("job:job-2"))
 
     with pytest.raises(NotVerified):
-        cancel_workflow(ctx, request.id, actor="agent:alex")
+        cancel_workflow(ctx, request.id, actor=actor("agent:alex"))
 
     with ctx.uow() as uow:
         assert uow.jobs.get("job-2").status is JobStatus.ACTIVE
@@ -173,11 +175,11 @@ def test_restore_is_refused_after_the_window_even_before_the_sweep(
     ctx: Context, clock: FixedClock
 ) -> None:
     add(ctx, eligible_job("job-3"))
-    cancel_workflow(ctx, verified_request(ctx, "job-3"), actor="agent:alex")
+    cancel_workflow(ctx, verified_request(ctx, "job-3"), actor=actor("agent:alex"))
     clock.set(SPEC_FINAL_AT)
 
     with pytest.raises(InvalidTransition, match="can no longer be restored"):
-        restore_workflow(ctx, "job-3", actor="agent:alex")
+        restore_workflow(ctx, "job-3", actor=actor("agent:alex"))
 
     report = sweep(ctx)
     assert report.finalized == 1
@@ -193,10 +195,10 @@ def test_restore_is_refused_after_the_window_even_before_the_sweep(
 def test_the_sweep_finalizes_only_jobs_whose_window_ended(ctx: Context, clock: FixedClock) -> None:
     add(ctx, *(eligible_job(f"job-{n}") for n in range(10)))
     for n in range(5):
-        cancel_workflow(ctx, verified_request(ctx, f"job-{n}"), actor="agent:alex")
+        cancel_workflow(ctx, verified_request(ctx, f"job-{n}"), actor=actor("agent:alex"))
     clock.advance(days=7)
     for n in range(5, 8):
-        cancel_workflow(ctx, verified_request(ctx, f"job-{n}"), actor="agent:alex")
+        cancel_workflow(ctx, verified_request(ctx, f"job-{n}"), actor=actor("agent:alex"))
     clock.set(SPEC_FINAL_AT + timedelta(hours=1))
 
     report = sweep(ctx, batch_size=2)
@@ -208,7 +210,7 @@ def test_the_sweep_finalizes_only_jobs_whose_window_ended(ctx: Context, clock: F
         statuses
         == [JobStatus.CANCELLED] * 5 + [JobStatus.CANCEL_PENDING] * 3 + [JobStatus.ACTIVE] * 2
     )
-    assert verify_trail(ctx).ok
+    assert verify_trail(ctx, actor=actor("system:test")).ok
 
 
 def test_dp_approval_of_an_m1b_escalation_cancels_the_job(ctx: Context) -> None:
@@ -223,10 +225,10 @@ def test_dp_approval_of_an_m1b_escalation_cancels_the_job(ctx: Context) -> None:
     )
     request_id = verified_request(ctx, "job-m1b")
     with pytest.raises(NotEligible, match="Deal Processing"):
-        cancel_workflow(ctx, request_id, actor="agent:alex")
+        cancel_workflow(ctx, request_id, actor=actor("agent:alex"))
 
-    case = escalate_to_deal_processing(ctx, request_id, actor="agent:alex")
-    _, result = approve_escalation(ctx, case.id, actor="dp:pat", note="invoice settled")
+    case = escalate_to_deal_processing(ctx, request_id, actor=actor("agent:alex"))
+    _, result = approve_escalation(ctx, case.id, actor=actor("dp:pat"), note="invoice settled")
 
     assert result.final_at == SPEC_FINAL_AT
     with ctx.uow() as uow:
@@ -239,9 +241,9 @@ def test_dp_approval_of_an_m1b_escalation_cancels_the_job(ctx: Context) -> None:
 
 def test_a_company_holiday_moves_a_pending_window_and_says_why(ctx: Context) -> None:
     add(ctx, eligible_job("job-h"))
-    cancel_workflow(ctx, verified_request(ctx, "job-h"), actor="agent:alex")
+    cancel_workflow(ctx, verified_request(ctx, "job-h"), actor=actor("agent:alex"))
 
-    change = add_company_holiday(ctx, date(2026, 12, 1), "Founders' day", actor="admin:ops")
+    change = add_company_holiday(ctx, date(2026, 12, 1), "Founders' day", actor=actor("admin:ops"))
 
     assert change.windows_moved == 1
     with ctx.uow() as uow:
@@ -278,7 +280,7 @@ def test_concurrent_cancels_of_one_job_leave_exactly_one_cancellation(ctx: Conte
     requests = [verified_request(ctx, "job-race") for _ in range(4)]
 
     results = run_together(
-        *(lambda r=r: cancel_workflow(ctx, r, actor="agent:alex") for r in requests)
+        *(lambda r=r: cancel_workflow(ctx, r, actor=actor("agent:alex")) for r in requests)
     )
 
     winners = [r for r in results if not isinstance(r, Exception) and not r.already_pending]  # type: ignore[attr-defined]
@@ -291,16 +293,16 @@ def test_concurrent_cancels_of_one_job_leave_exactly_one_cancellation(ctx: Conte
         ]
     assert kinds.count("workflow_cancel_pending") == 1
     assert len(notices) == 1
-    assert verify_trail(ctx).ok
+    assert verify_trail(ctx, actor=actor("system:test")).ok
 
 
 def test_a_concurrent_restore_and_sweep_never_both_win(ctx: Context, clock: FixedClock) -> None:
     add(ctx, eligible_job("job-edge"))
-    cancel_workflow(ctx, verified_request(ctx, "job-edge"), actor="agent:alex")
+    cancel_workflow(ctx, verified_request(ctx, "job-edge"), actor=actor("agent:alex"))
     clock.set(SPEC_FINAL_AT - timedelta(microseconds=1))
 
     results = run_together(
-        lambda: restore_workflow(ctx, "job-edge", actor="agent:alex"),
+        lambda: restore_workflow(ctx, "job-edge", actor=actor("agent:alex")),
         lambda: sweep(ctx),
     )
 
@@ -318,7 +320,7 @@ def test_two_sweeps_at_once_finalize_each_job_exactly_once(
 ) -> None:
     add(ctx, *(eligible_job(f"job-s{n}") for n in range(30)))
     for n in range(30):
-        cancel_workflow(ctx, verified_request(ctx, f"job-s{n}"), actor="agent:alex")
+        cancel_workflow(ctx, verified_request(ctx, f"job-s{n}"), actor=actor("agent:alex"))
     clock.set(SPEC_FINAL_AT)
 
     results = run_together(lambda: sweep(ctx, batch_size=7), lambda: sweep(ctx, batch_size=5))
@@ -334,4 +336,4 @@ def test_two_sweeps_at_once_finalize_each_job_exactly_once(
         ).scalar_one()
     assert finals == 30
     assert cancelled == 30
-    assert verify_trail(ctx).ok
+    assert verify_trail(ctx, actor=actor("system:test")).ok

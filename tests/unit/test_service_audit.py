@@ -13,7 +13,7 @@ from rescind.services.cancellation import cancel_workflow, restore_workflow
 from rescind.services.feed import comment_on_feed, read_feed
 from rescind.services.queries import job_overview
 from rescind.services.sweep import sweep
-from tests.fakes import World, file_verified_request
+from tests.fakes import World, actor, file_verified_request
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -22,17 +22,17 @@ NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 def world() -> World:
     world = World.start(NOW)
     restored = world.add()
-    cancel_workflow(world.ctx, file_verified_request(world, restored.id), actor="agent:alex")
-    restore_workflow(world.ctx, restored.id, actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, restored.id), actor=actor("agent:alex"))
+    restore_workflow(world.ctx, restored.id, actor=actor("agent:alex"))
     swept = world.add(installer_signed=True)
-    cancel_workflow(world.ctx, file_verified_request(world, swept.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, swept.id), actor=actor("agent:alex"))
     world.clock.advance(timedelta(days=30))
     sweep(world.ctx)
     return world
 
 
 def test_the_trail_is_clean_after_a_full_procedure(world: World) -> None:
-    check = verify_trail(world.ctx)
+    check = verify_trail(world.ctx, actor=actor("system:test"))
     assert check.ok, check.problems
     assert check.streams == 3  # two jobs and the system stream
     assert check.records == sum(len(records) for records in world.store.tables.audit.values())
@@ -44,7 +44,7 @@ def test_a_changed_record_is_reported(world: World) -> None:
     records[2] = replace(records[2], data={**records[2].data, "reason": "forged"})
     world.store.tables.audit[stream] = tuple(records)
 
-    check = verify_trail(world.ctx)
+    check = verify_trail(world.ctx, actor=actor("system:test"))
 
     assert not check.ok
     assert check.problems == [f"{stream}: record 3 was changed after it was written"]
@@ -57,7 +57,7 @@ def test_a_removed_record_and_a_removed_tail_are_reported(world: World) -> None:
     world.store.tables.audit[first] = tuple(middle)
     world.store.tables.audit[second] = world.store.tables.audit[second][:-1]
 
-    problems = verify_trail(world.ctx).problems
+    problems = verify_trail(world.ctx, actor=actor("system:test")).problems
 
     assert any(p.startswith(f"{first}: record 2 is missing") for p in problems)
     assert any(p.startswith(f"{second}: the head says record") for p in problems)
@@ -65,9 +65,9 @@ def test_a_removed_record_and_a_removed_tail_are_reported(world: World) -> None:
 
 def test_job_trail_and_overview_show_what_happened(world: World) -> None:
     job_id = sorted(world.store.tables.jobs)[-1]
-    trail = job_trail(world.ctx, job_id)
+    trail = job_trail(world.ctx, job_id, actor=actor("agent:alex"))
     assert trail[-2].kind == "workflow_cancelled"
-    overview = job_overview(world.ctx, job_id)
+    overview = job_overview(world.ctx, job_id, actor=actor("agent:alex"))
     assert overview.status.value == "cancelled"
     assert overview.final_date is not None
     assert overview.final_date.isoformat() == "2026-12-14"
@@ -77,8 +77,10 @@ def test_job_trail_and_overview_show_what_happened(world: World) -> None:
 
 def test_a_person_can_comment_on_the_feed_and_read_it_back(world: World) -> None:
     job_id = sorted(world.store.tables.jobs)[0]
-    comment = comment_on_feed(world.ctx, job_id, "  Called the HO back.  ", actor="agent:alex")
+    comment = comment_on_feed(
+        world.ctx, job_id, "  Called the HO back.  ", actor=actor("agent:alex")
+    )
     assert comment.body == "Called the HO back."
     assert not comment.automatic
-    assert read_feed(world.ctx, job_id)[-1] == comment
+    assert read_feed(world.ctx, job_id, actor=actor("agent:alex"))[-1] == comment
     assert world.store.kinds(job_id)[-1] == "feed_commented"

@@ -11,7 +11,7 @@ from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.job import Job, JobStatus
 from rescind.services.calendar import add_company_holiday, remove_company_holiday
 from rescind.services.cancellation import cancel_workflow
-from tests.fakes import World, file_verified_request
+from tests.fakes import World, actor, file_verified_request
 
 MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 FINAL_AT = datetime(2026, 12, 15, 5, 0, tzinfo=UTC)  # end of Monday 2026-12-14
@@ -26,7 +26,7 @@ def world() -> World:
 
 def pending_job(world: World) -> Job:
     job = world.add()
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
     return world.store.job(job.id)
 
 
@@ -38,7 +38,7 @@ def test_a_company_holiday_inside_a_pending_window_moves_it_one_business_day(
     assert job.calendar_version == 1
 
     change = add_company_holiday(
-        world.ctx, DAY_AFTER_THANKSGIVING, "Day after Thanksgiving", actor="admin:ada"
+        world.ctx, DAY_AFTER_THANKSGIVING, "Day after Thanksgiving", actor=actor("admin:ada")
     )
 
     assert (change.calendar_version, change.windows_moved) == (2, 1)
@@ -60,9 +60,9 @@ def test_a_company_holiday_inside_a_pending_window_moves_it_one_business_day(
 
 def test_removing_the_holiday_moves_the_window_back(world: World) -> None:
     job = pending_job(world)
-    add_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, "Day after", actor="admin:ada")
+    add_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, "Day after", actor=actor("admin:ada"))
 
-    change = remove_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, actor="admin:ada")
+    change = remove_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, actor=actor("admin:ada"))
 
     assert change.windows_moved == 1
     back = world.store.job(job.id)
@@ -75,7 +75,9 @@ def test_a_holiday_outside_the_window_moves_nothing_but_records_the_new_version(
     world: World,
 ) -> None:
     job = pending_job(world)
-    change = add_company_holiday(world.ctx, date(2027, 3, 1), "Spring day", actor="admin:ada")
+    change = add_company_holiday(
+        world.ctx, date(2027, 3, 1), "Spring day", actor=actor("admin:ada")
+    )
     assert change.windows_moved == 0
     stored = world.store.job(job.id)
     assert stored.final_at == FINAL_AT
@@ -87,7 +89,9 @@ def test_a_window_that_already_ended_is_never_moved(world: World) -> None:
     job = pending_job(world)
     world.clock.set(FINAL_AT + timedelta(hours=1))  # ended; the sweep has not run yet
 
-    change = add_company_holiday(world.ctx, date(2026, 12, 1), "Late holiday", actor="admin:ada")
+    change = add_company_holiday(
+        world.ctx, date(2026, 12, 1), "Late holiday", actor=actor("admin:ada")
+    )
 
     assert change.windows_moved == 0
     stored = world.store.job(job.id)
@@ -97,7 +101,7 @@ def test_a_window_that_already_ended_is_never_moved(world: World) -> None:
 
 
 def test_a_new_cancel_after_a_holiday_is_added_uses_the_new_calendar(world: World) -> None:
-    add_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, "Day after", actor="admin:ada")
+    add_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, "Day after", actor=actor("admin:ada"))
     job = pending_job(world)
     assert job.final_at == ONE_DAY_LATER
     assert job.calendar_version == 2
@@ -105,11 +109,11 @@ def test_a_new_cancel_after_a_holiday_is_added_uses_the_new_calendar(world: Worl
 
 def test_a_holiday_needs_a_name(world: World) -> None:
     with pytest.raises(InvalidInput):
-        add_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, " ", actor="admin:ada")
+        add_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, " ", actor=actor("admin:ada"))
 
 
 def test_removing_a_day_that_is_not_a_company_holiday_is_refused(world: World) -> None:
     with pytest.raises(NotFound):
-        remove_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, actor="admin:ada")
+        remove_company_holiday(world.ctx, DAY_AFTER_THANKSGIVING, actor=actor("admin:ada"))
     with world.ctx.uow() as uow:
         assert uow.calendar.version() == 1

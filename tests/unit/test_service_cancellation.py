@@ -29,7 +29,7 @@ from rescind.services.cancellation import cancel_workflow, restore_workflow
 from rescind.services.requests import StatementInput, attach_statement, file_request
 from rescind.services.sweep import sweep
 from rescind.services.verification import confirm_verification_code, send_verification_code
-from tests.fakes import World, file_verified_request
+from tests.fakes import World, actor, file_verified_request
 
 # Monday 2026-11-23, 10:00 in New York.
 MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -49,7 +49,7 @@ def phone_request(world: World, job_id: str) -> str:
         channel=Channel.PHONE,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Pat Homeowner",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
     return request.id
 
@@ -66,7 +66,7 @@ def test_a_phone_request_runs_the_whole_procedure_to_cancel_pending_for_14_busin
     job = world.add()
     request_id = phone_request(world, job.id)
 
-    sent = send_verification_code(world.ctx, request_id, actor="agent:alex")
+    sent = send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
     [code_email] = world.store.emails(EmailKind.VERIFICATION_CODE)
     assert code_email.message_id == sent.message_id
     assert code_email.email.sender is Mailbox.HO_OUTBOUND
@@ -76,16 +76,18 @@ def test_a_phone_request_runs_the_whole_procedure_to_cancel_pending_for_14_busin
     assert len(code) == 4
     assert code.isdigit()
 
-    verified = confirm_verification_code(world.ctx, request_id, code, actor="agent:alex")
+    verified = confirm_verification_code(world.ctx, request_id, code, actor=actor("agent:alex"))
     assert verified.verified
     attach_statement(
         world.ctx,
         request_id,
         StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="I want to cancel."),
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
 
-    result = cancel_workflow(world.ctx, request_id, actor="agent:alex", reason="Changed my mind")
+    result = cancel_workflow(
+        world.ctx, request_id, actor=actor("agent:alex"), reason="Changed my mind"
+    )
 
     assert not result.already_pending
     assert result.final_at == FINAL_AT
@@ -111,16 +113,18 @@ def test_the_audit_trail_of_a_cancel_lists_each_step_in_order_under_the_policy_v
 ) -> None:
     job = world.add()
     request_id = phone_request(world, job.id)
-    send_verification_code(world.ctx, request_id, actor="agent:alex")
-    confirm_verification_code(world.ctx, request_id, code_from_outbox(world), actor="agent:alex")
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
+    confirm_verification_code(
+        world.ctx, request_id, code_from_outbox(world), actor=actor("agent:alex")
+    )
     attach_statement(
         world.ctx,
         request_id,
         StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it."),
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
 
-    cancel_workflow(world.ctx, request_id, actor="agent:alex")
+    cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
 
     trail = world.store.trail(job.id)
     assert [r.kind for r in trail] == [
@@ -149,7 +153,7 @@ def test_the_audit_trail_of_a_cancel_lists_each_step_in_order_under_the_policy_v
 def test_without_a_reason_the_feed_comment_says_homeowner_request(world: World) -> None:
     job = world.add()
     request_id = file_verified_request(world, job.id)
-    cancel_workflow(world.ctx, request_id, actor="agent:alex")
+    cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
     [comment] = world.store.feed_of(job.homeowner.id)
     assert comment.body.endswith("Reason: homeowner request")
 
@@ -167,7 +171,7 @@ def test_the_notice_goes_to_the_homeowner_and_cc_only_the_other_signers(
     world: World, installer_signed: bool, sales_rep_signed: bool, cc: tuple[str, ...]
 ) -> None:
     job = world.add(installer_signed=installer_signed, sales_rep_signed=sales_rep_signed)
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
     [notice] = world.store.emails(EmailKind.CANCELLATION_NOTICE)
     assert notice.email.recipients.to == (job.homeowner.email,)
     assert notice.email.recipients.cc == cc
@@ -180,12 +184,12 @@ def test_an_unverified_request_is_refused_and_nothing_changes(world: World) -> N
         world.ctx,
         request_id,
         StatementInput(kind=StatementKind.EMAIL, content="cancel"),
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
     outbox_before = world.store.emails()
 
     with pytest.raises(NotVerified):
-        cancel_workflow(world.ctx, request_id, actor="agent:alex")
+        cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
 
     assert world.store.job(job.id).status is JobStatus.ACTIVE
     assert world.store.emails() == outbox_before
@@ -204,22 +208,24 @@ def test_a_request_from_the_installer_cannot_cancel_through_the_support_procedur
         channel=Channel.PHONE,
         requester_role=RequesterRole.INSTALLER,
         requester_name="Sunny Roofs",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
         statement=StatementInput(kind=StatementKind.EMAIL, content="the HO wants out"),
     )
     with pytest.raises(NotVerified):
-        cancel_workflow(world.ctx, request.id, actor="agent:alex")
+        cancel_workflow(world.ctx, request.id, actor=actor("agent:alex"))
     assert world.store.job(job.id).status is JobStatus.ACTIVE
 
 
 def test_a_verified_request_without_a_written_statement_is_refused(world: World) -> None:
     job = world.add()
     request_id = phone_request(world, job.id)
-    send_verification_code(world.ctx, request_id, actor="agent:alex")
-    confirm_verification_code(world.ctx, request_id, code_from_outbox(world), actor="agent:alex")
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
+    confirm_verification_code(
+        world.ctx, request_id, code_from_outbox(world), actor=actor("agent:alex")
+    )
 
     with pytest.raises(StatementMissing):
-        cancel_workflow(world.ctx, request_id, actor="agent:alex")
+        cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
 
     assert world.store.job(job.id).status is JobStatus.ACTIVE
     assert world.store.emails(EmailKind.CANCELLATION_NOTICE) == []
@@ -243,7 +249,7 @@ def test_an_ineligible_job_is_refused_with_its_rule_and_the_request_is_closed(
     request_id = file_verified_request(world, job.id)
 
     with pytest.raises(NotEligible) as refused:
-        cancel_workflow(world.ctx, request_id, actor="agent:alex")
+        cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
 
     assert refused.value.rule_number == rule
     assert refused.value.policy_version == 1
@@ -265,9 +271,9 @@ def test_a_closed_request_cannot_be_run_again(world: World) -> None:
     job = world.add(milestone=Milestone.M3)
     request_id = file_verified_request(world, job.id)
     with pytest.raises(NotEligible):
-        cancel_workflow(world.ctx, request_id, actor="agent:alex")
+        cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
     with pytest.raises(NotAllowed, match="closed"):
-        cancel_workflow(world.ctx, request_id, actor="agent:alex")
+        cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
 
 
 def test_a_pending_m1_review_is_rejected_and_submitted_before_the_cancel(world: World) -> None:
@@ -280,7 +286,7 @@ def test_a_pending_m1_review_is_rejected_and_submitted_before_the_cancel(world: 
     )
     job = world.add(review=review)
 
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
 
     stored = world.store.job(job.id)
     assert stored.review.status is ReviewStatus.REJECTED
@@ -299,7 +305,7 @@ def test_a_pending_m1_review_is_rejected_and_submitted_before_the_cancel(world: 
 
 def test_an_m1_review_that_is_not_pending_is_left_alone(world: World) -> None:
     job = world.add(review=MilestoneReview(status=ReviewStatus.APPROVED))
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
     assert world.store.job(job.id).review.status is ReviewStatus.APPROVED
     assert "review_submitted" not in world.store.kinds(job.id)
 
@@ -308,12 +314,12 @@ def test_a_second_request_on_a_pending_job_is_told_the_date_and_changes_nothing(
     world: World,
 ) -> None:
     job = world.add()
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
     world.clock.advance(days=2)
     after_first = world.store.job(job.id)
     second = file_verified_request(world, job.id)
 
-    result = cancel_workflow(world.ctx, second, actor="agent:alex")
+    result = cancel_workflow(world.ctx, second, actor=actor("agent:alex"))
 
     assert result.already_pending
     assert result.final_at == FINAL_AT
@@ -333,10 +339,10 @@ def test_a_second_request_on_a_pending_job_is_told_the_date_and_changes_nothing(
 
 def test_restore_inside_the_window_makes_the_job_active_again(world: World) -> None:
     job = world.add()
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
     world.clock.set(FINAL_AT - timedelta(seconds=1))
 
-    restored = restore_workflow(world.ctx, job.id, actor="agent:alex", why="HO changed mind")
+    restored = restore_workflow(world.ctx, job.id, actor=actor("agent:alex"), why="HO changed mind")
 
     assert restored.status is JobStatus.ACTIVE
     stored = world.store.job(job.id)
@@ -353,11 +359,11 @@ def test_restore_after_the_window_ended_is_refused_even_before_the_sweep_ran(
     world: World,
 ) -> None:
     job = world.add()
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
     world.clock.set(FINAL_AT)
 
     with pytest.raises(InvalidTransition, match="can no longer be restored"):
-        restore_workflow(world.ctx, job.id, actor="agent:alex")
+        restore_workflow(world.ctx, job.id, actor=actor("agent:alex"))
 
     assert world.store.job(job.id).status is JobStatus.CANCEL_PENDING
 
@@ -365,27 +371,27 @@ def test_restore_after_the_window_ended_is_refused_even_before_the_sweep_ran(
 def test_restoring_an_active_job_is_refused(world: World) -> None:
     job = world.add()
     with pytest.raises(InvalidTransition):
-        restore_workflow(world.ctx, job.id, actor="agent:alex")
+        restore_workflow(world.ctx, job.id, actor=actor("agent:alex"))
 
 
 def test_a_finally_cancelled_job_cannot_be_cancelled_again(world: World) -> None:
     job = world.add()
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
     world.clock.set(FINAL_AT + timedelta(hours=1))
     sweep(world.ctx)
     assert world.store.job(job.id).status is JobStatus.CANCELLED
     request_id = file_verified_request(world, job.id)
 
     with pytest.raises(InvalidTransition, match="already cancelled"):
-        cancel_workflow(world.ctx, request_id, actor="agent:alex")
+        cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
 
     assert world.store.request(request_id).outcome is Outcome.OPEN
 
 
 def test_a_window_that_ended_unswept_counts_as_cancelled_for_a_new_cancel(world: World) -> None:
     job = world.add()
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
     world.clock.set(FINAL_AT)
     request_id = file_verified_request(world, job.id)
     with pytest.raises(InvalidTransition):
-        cancel_workflow(world.ctx, request_id, actor="agent:alex")
+        cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))

@@ -11,7 +11,7 @@ from rescind.domain.errors import Conflict
 from rescind.domain.events import Event, EventKind
 from rescind.domain.job import JobStatus
 from rescind.services.cancellation import cancel_workflow, restore_workflow
-from tests.fakes import FakeUnitOfWork, World, file_verified_request
+from tests.fakes import FakeUnitOfWork, World, actor, file_verified_request
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -86,11 +86,11 @@ def test_a_change_that_is_not_saved_is_not_committed(world: World) -> None:
 def test_a_restore_racing_a_cancel_on_the_same_job_conflicts(world: World) -> None:
     job = world.add()
     request_id = file_verified_request(world, job.id)
-    cancel_workflow(world.ctx, request_id, actor="agent:alex")
+    cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
     # An agent opened the job, then another agent restored it before the first one saved.
     with FakeUnitOfWork(world.store) as slow:
         seen = slow.jobs.get(job.id)
-        restore_workflow(world.ctx, job.id, actor="agent:bea")
+        restore_workflow(world.ctx, job.id, actor=actor("agent:bea"))
         seen.status = JobStatus.ACTIVE
         slow.jobs.save(seen)
         with pytest.raises(Conflict):

@@ -19,7 +19,7 @@ from rescind.services.escalation import (
     reassign_case,
 )
 from rescind.services.requests import file_request
-from tests.fakes import World, file_verified_request
+from tests.fakes import World, actor, file_verified_request
 
 MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 FINAL_AT = datetime(2026, 12, 15, 5, 0, tzinfo=UTC)
@@ -45,9 +45,9 @@ def escalated(world: World, role: RequesterRole = RequesterRole.HOMEOWNER) -> tu
             channel=Channel.PHONE,
             requester_role=role,
             requester_name="Someone",
-            actor="agent:alex",
+            actor=actor("agent:alex"),
         ).id
-    case = escalate_to_deal_processing(world.ctx, request_id, actor="agent:alex")
+    case = escalate_to_deal_processing(world.ctx, request_id, actor=actor("agent:alex"))
     return request_id, case.id
 
 
@@ -58,7 +58,7 @@ def test_support_may_not_cancel_m1b_with_an_invoice_and_the_request_stays_open(
     request_id = file_verified_request(world, job_id)
 
     with pytest.raises(NotEligible, match="Deal Processing") as refused:
-        cancel_workflow(world.ctx, request_id, actor="agent:alex")
+        cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
 
     assert refused.value.rule_number == 5
     assert world.store.request(request_id).outcome is Outcome.OPEN
@@ -90,14 +90,14 @@ def test_escalating_opens_a_case_saying_who_asked_assigned_to_dp_in_the_back_off
 def test_escalating_the_same_request_twice_is_refused(world: World) -> None:
     request_id, _ = escalated(world)
     with pytest.raises(NotAllowed, match="already escalated"):
-        escalate_to_deal_processing(world.ctx, request_id, actor="agent:alex")
+        escalate_to_deal_processing(world.ctx, request_id, actor=actor("agent:alex"))
 
 
 def test_a_job_that_is_not_rule_5_cannot_be_escalated(world: World) -> None:
     job = world.add(milestone=Milestone.M1B, invoice_uploaded=False)
     request_id = file_verified_request(world, job.id)
     with pytest.raises(NotAllowed, match="not a Deal Processing case"):
-        escalate_to_deal_processing(world.ctx, request_id, actor="agent:alex")
+        escalate_to_deal_processing(world.ctx, request_id, actor=actor("agent:alex"))
     assert world.store.tables.cases == {}
 
 
@@ -106,7 +106,7 @@ def test_dp_approval_puts_the_job_in_cancel_pending_and_tells_the_requester(
 ) -> None:
     request_id, case_id = escalated(world, RequesterRole.SALES_REP)
 
-    case, result = approve_escalation(world.ctx, case_id, actor="dp:dana", note="paid off")
+    case, result = approve_escalation(world.ctx, case_id, actor=actor("dp:dana"), note="paid off")
 
     assert case.status is CaseStatus.APPROVED
     assert result.final_at == FINAL_AT
@@ -131,7 +131,9 @@ def test_dp_denial_leaves_the_job_alone_and_tells_the_requester_why(world: World
     request_id, case_id = escalated(world)
     job_before = world.store.job(world.store.case(case_id).job_id)
 
-    case = deny_escalation(world.ctx, case_id, actor="dp:dana", reason="Invoice already paid out")
+    case = deny_escalation(
+        world.ctx, case_id, actor=actor("dp:dana"), reason="Invoice already paid out"
+    )
 
     assert case.status is CaseStatus.DENIED
     assert world.store.job(case.job_id) == job_before
@@ -148,29 +150,29 @@ def test_dp_denial_leaves_the_job_alone_and_tells_the_requester_why(world: World
 def test_a_denial_without_a_reason_is_refused(world: World) -> None:
     _, case_id = escalated(world)
     with pytest.raises(InvalidInput):
-        deny_escalation(world.ctx, case_id, actor="dp:dana", reason="  ")
+        deny_escalation(world.ctx, case_id, actor=actor("dp:dana"), reason="  ")
     assert world.store.case(case_id).status is CaseStatus.OPEN
     assert world.store.emails(EmailKind.DP_DECISION) == []
 
 
 def test_approving_twice_is_refused(world: World) -> None:
     _, case_id = escalated(world)
-    approve_escalation(world.ctx, case_id, actor="dp:dana")
+    approve_escalation(world.ctx, case_id, actor=actor("dp:dana"))
     with pytest.raises(InvalidTransition):
-        approve_escalation(world.ctx, case_id, actor="dp:dana")
+        approve_escalation(world.ctx, case_id, actor=actor("dp:dana"))
     assert len(world.store.emails(EmailKind.DP_DECISION)) == 1
 
 
 def test_denying_an_approved_case_is_refused(world: World) -> None:
     _, case_id = escalated(world)
-    approve_escalation(world.ctx, case_id, actor="dp:dana")
+    approve_escalation(world.ctx, case_id, actor=actor("dp:dana"))
     with pytest.raises(InvalidTransition):
-        deny_escalation(world.ctx, case_id, actor="dp:dana", reason="changed our minds")
+        deny_escalation(world.ctx, case_id, actor=actor("dp:dana"), reason="changed our minds")
 
 
 def test_back_office_can_reassign_an_open_case(world: World) -> None:
     _, case_id = escalated(world)
-    case = reassign_case(world.ctx, case_id, Queue.DEAL_PROCESSING, actor="bo:bea")
+    case = reassign_case(world.ctx, case_id, Queue.DEAL_PROCESSING, actor=actor("bo:bea"))
     assert case.queue is Queue.DEAL_PROCESSING
     assert world.store.case(case_id).queue is Queue.DEAL_PROCESSING
     assert world.store.kinds(case.job_id)[-1] == "case_reassigned"

@@ -8,7 +8,7 @@ from rescind.domain.audit import SYSTEM_STREAM
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.domain.job import Job
 from rescind.services.importing import RowError, import_jobs
-from tests.fakes import World, job_factory
+from tests.fakes import World, actor, job_factory
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -25,7 +25,7 @@ def test_duplicates_and_parse_errors_are_reported_by_line_and_good_rows_are_kept
         (7, job_factory(id="JOB-C")),
     ]
 
-    report = import_jobs(world.ctx, rows, actor="admin:ada", batch_size=2)
+    report = import_jobs(world.ctx, rows, actor=actor("admin:ada"), batch_size=2)
 
     assert report.imported == 3
     assert sorted(report.errors, key=lambda e: e.line) == [
@@ -44,7 +44,7 @@ def test_a_duplicate_inside_one_batch_keeps_the_first_row() -> None:
     first = job_factory(id="JOB-X", installer_signed=True)
     rows: list[tuple[int, Job | RescindError]] = [(2, first), (3, job_factory(id="JOB-X"))]
 
-    report = import_jobs(world.ctx, rows, actor="admin:ada")
+    report = import_jobs(world.ctx, rows, actor=actor("admin:ada"))
 
     assert report.imported == 1
     assert report.errors == [RowError(3, "job JOB-X already exists; row skipped")]
@@ -57,5 +57,5 @@ def test_progress_is_reported_per_batch() -> None:
     rows: list[tuple[int, Job | RescindError]] = [
         (n, job_factory(id=f"JOB-P{n}")) for n in range(2, 7)
     ]
-    import_jobs(world.ctx, rows, actor="admin:ada", batch_size=2, progress=seen.append)
+    import_jobs(world.ctx, rows, actor=actor("admin:ada"), batch_size=2, progress=seen.append)
     assert seen == [2, 2, 1]

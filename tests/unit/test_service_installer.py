@@ -11,7 +11,7 @@ from rescind.domain.errors import InvalidInput, NotEligible, NotFound
 from rescind.domain.job import JobStatus, Milestone, Phase
 from rescind.domain.request import CancelReason, Outcome
 from rescind.services.installer import WRITTEN_REQUEST_REQUIRED, installer_cancel_workflow
-from tests.fakes import World
+from tests.fakes import World, actor
 
 MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 FINAL_AT = datetime(2026, 12, 15, 5, 0, tzinfo=UTC)
@@ -30,10 +30,9 @@ def test_in_operations_the_installer_cancels_with_a_reason_that_reaches_the_feed
     answer = installer_cancel_workflow(
         world.ctx,
         job.id,
-        installer_id=job.installer.id,
         requester_name="Ivy Installer",
         reason=CancelReason.MILESTONE_AGED,
-        actor="installer:ivy",
+        actor=actor("installer:ivy", scope_id=job.installer.id),
     )
 
     assert answer.cancelled is not None
@@ -54,11 +53,10 @@ def test_reason_other_puts_its_text_in_the_feed(world: World) -> None:
     installer_cancel_workflow(
         world.ctx,
         job.id,
-        installer_id=job.installer.id,
         requester_name="Ivy",
         reason=CancelReason.OTHER,
         reason_text="Roof too small",
-        actor="installer:ivy",
+        actor=actor("installer:ivy", scope_id=job.installer.id),
     )
     [comment] = world.store.feed_of(job.homeowner.id)
     assert comment.body.endswith("Reason: Roof too small")
@@ -73,11 +71,10 @@ def test_a_missing_reason_or_other_without_text_is_refused(
         installer_cancel_workflow(
             world.ctx,
             job.id,
-            installer_id=job.installer.id,
             requester_name="Ivy",
             reason=reason,
             reason_text=text,
-            actor="installer:ivy",
+            actor=actor("installer:ivy", scope_id=job.installer.id),
         )
     assert world.store.job(job.id).status is JobStatus.ACTIVE
     assert world.store.tables.requests == {}
@@ -92,10 +89,9 @@ def test_outside_operations_the_installer_is_told_a_written_request_is_required(
     answer = installer_cancel_workflow(
         world.ctx,
         job.id,
-        installer_id=job.installer.id,
         requester_name="Ivy",
         reason=CancelReason.HOMEOWNER_REQUEST,
-        actor="installer:ivy",
+        actor=actor("installer:ivy", scope_id=job.installer.id),
     )
 
     assert answer.cancelled is None
@@ -114,10 +110,9 @@ def test_an_installer_cannot_touch_another_companys_job(world: World) -> None:
         installer_cancel_workflow(
             world.ctx,
             job.id,
-            installer_id="INST-OTHER",
             requester_name="Mallory",
             reason=CancelReason.MILESTONE_AGED,
-            actor="installer:mallory",
+            actor=actor("installer:mallory", scope_id="INST-OTHER"),
         )
     assert world.store.job(job.id).status is JobStatus.ACTIVE
     assert world.store.kinds(job.id) == []
@@ -129,10 +124,9 @@ def test_the_installer_button_still_obeys_the_eligibility_table(world: World) ->
         installer_cancel_workflow(
             world.ctx,
             job.id,
-            installer_id=job.installer.id,
             requester_name="Ivy",
             reason=CancelReason.FAILED_QUALIFICATION,
-            actor="installer:ivy",
+            actor=actor("installer:ivy", scope_id=job.installer.id),
         )
     assert refused.value.rule_number == 8
     assert world.store.job(job.id).status is JobStatus.ACTIVE

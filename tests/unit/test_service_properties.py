@@ -15,7 +15,7 @@ from rescind.services.audit import verify_trail
 from rescind.services.calendar import add_company_holiday, remove_company_holiday
 from rescind.services.cancellation import cancel_workflow, restore_workflow
 from rescind.services.sweep import sweep
-from tests.fakes import FakeUnitOfWork, World, file_verified_request
+from tests.fakes import FakeUnitOfWork, World, actor, file_verified_request
 
 START = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # a Friday, the week before Thanksgiving
 
@@ -66,7 +66,7 @@ def run(world: World, job_id: str, op: Op) -> None:
         case Cancel():
             request_id = file_verified_request(world, job_id)
             try:
-                cancel_workflow(world.ctx, request_id, actor="agent:alex")
+                cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
             except InvalidTransition:
                 assert effective_status(world.store.job(job_id), world.clock.now()) is (
                     JobStatus.CANCELLED
@@ -75,7 +75,7 @@ def run(world: World, job_id: str, op: Op) -> None:
             before = world.store.job(job_id)
             now = world.clock.now()
             try:
-                restore_workflow(world.ctx, job_id, actor="agent:alex")
+                restore_workflow(world.ctx, job_id, actor=actor("agent:alex"))
             except InvalidTransition:
                 return
             # (a) a restore succeeds only inside an open window.
@@ -89,9 +89,9 @@ def run(world: World, job_id: str, op: Op) -> None:
         case Holiday(day, add):
             try:
                 if add:
-                    add_company_holiday(world.ctx, day, "Company day", actor="admin:ada")
+                    add_company_holiday(world.ctx, day, "Company day", actor=actor("admin:ada"))
                 else:
-                    remove_company_holiday(world.ctx, day, actor="admin:ada")
+                    remove_company_holiday(world.ctx, day, actor=actor("admin:ada"))
             except NotFound:
                 pass
 
@@ -135,5 +135,5 @@ def test_any_sequence_of_operations_keeps_the_job_and_its_trail_consistent(
         was_cancelled = status is JobStatus.CANCELLED
         check_window(world, job_id)
     # (d) whatever happened, the chain verifies.
-    check = verify_trail(world.ctx)
+    check = verify_trail(world.ctx, actor=actor("system:test"))
     assert check.ok, check.problems

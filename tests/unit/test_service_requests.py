@@ -10,7 +10,7 @@ from rescind.domain.email import EmailKind
 from rescind.domain.errors import InvalidInput
 from rescind.domain.request import Channel, RequesterRole, StatementKind
 from rescind.services.requests import StatementInput, attach_statement, file_request
-from tests.fakes import World
+from tests.fakes import World, actor
 
 # Friday 2026-11-20, 10:00 in New York.
 FRIDAY = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -32,7 +32,7 @@ def test_an_installer_request_saying_the_homeowner_emailed_promises_a_resolution
         channel=Channel.PHONE,
         requester_role=RequesterRole.INSTALLER,
         requester_name="Ivy Installer",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
         homeowner_emailed=True,
     )
 
@@ -52,7 +52,7 @@ def test_a_homeowner_request_gets_a_due_time_but_no_promise_email(world: World) 
         channel=Channel.PHONE,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Pat",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
         homeowner_emailed=True,
     )
     assert request.due_at == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -68,7 +68,7 @@ def test_a_request_needs_the_name_of_who_is_asking(world: World) -> None:
             channel=Channel.PHONE,
             requester_role=RequesterRole.HOMEOWNER,
             requester_name="  ",
-            actor="agent:alex",
+            actor=actor("agent:alex"),
         )
     assert world.store.tables.requests == {}
 
@@ -84,7 +84,7 @@ def test_a_request_filed_within_three_cooling_off_days_of_signing_is_flagged(
         channel=Channel.EMAIL,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Pat",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
     assert request.within_cooling_off
     assert world.store.request(request.id).within_cooling_off
@@ -100,7 +100,7 @@ def test_saturday_counts_as_a_cooling_off_day(world: World) -> None:
         channel=Channel.EMAIL,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Pat",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
     assert not request.within_cooling_off
 
@@ -113,7 +113,7 @@ def test_a_request_long_after_signing_is_not_flagged(world: World) -> None:
         channel=Channel.PHONE,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Pat",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
     assert not request.within_cooling_off
 
@@ -129,7 +129,7 @@ def test_a_mailed_notice_counts_from_its_postmark_not_from_when_it_arrived(
         channel=Channel.MAIL,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Pat",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
         statement=StatementInput(
             kind=StatementKind.MAIL_NOTICE,
             source_ref="scan-0042.pdf",
@@ -153,7 +153,7 @@ def test_a_telegram_sent_after_the_window_is_not_flagged(world: World) -> None:
         channel=Channel.TELEGRAM,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Pat",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
         statement=StatementInput(
             kind=StatementKind.TELEGRAM_NOTICE,
             content="CANCEL CONTRACT STOP",
@@ -173,7 +173,7 @@ def test_a_notice_attached_later_with_an_early_postmark_sets_the_flag(world: Wor
         channel=Channel.MAIL,
         requester_role=RequesterRole.HOMEOWNER,
         requester_name="Pat",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
     assert not request.within_cooling_off
 
@@ -183,7 +183,7 @@ def test_a_notice_attached_later_with_an_early_postmark_sets_the_flag(world: Wor
         StatementInput(
             kind=StatementKind.MAIL_NOTICE, content="I cancel.", sent_date=date(2026, 11, 18)
         ),
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     )
 
     assert attached.within_cooling_off
@@ -199,7 +199,7 @@ def test_a_notice_without_its_postmark_date_is_refused(world: World) -> None:
             channel=Channel.MAIL,
             requester_role=RequesterRole.HOMEOWNER,
             requester_name="Pat",
-            actor="agent:alex",
+            actor=actor("agent:alex"),
             statement=StatementInput(kind=StatementKind.MAIL_NOTICE, content="I cancel."),
         )
     assert world.store.tables.requests == {}

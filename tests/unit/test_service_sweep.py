@@ -10,7 +10,7 @@ from rescind.domain.email import EmailKind, Mailbox
 from rescind.domain.job import Job, JobStatus
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.sweep import SWEEP_ACTOR, sweep
-from tests.fakes import World, file_verified_request
+from tests.fakes import World, actor, file_verified_request
 
 MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 FINAL_AT = datetime(2026, 12, 15, 5, 0, tzinfo=UTC)
@@ -23,7 +23,7 @@ def world() -> World:
 
 def pending_job(world: World, **overrides: object) -> Job:
     job = world.add(**overrides)
-    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor="agent:alex")
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
     return job
 
 
@@ -96,7 +96,7 @@ def test_a_restored_job_is_not_swept(world: World) -> None:
     from rescind.services.cancellation import restore_workflow
 
     job = pending_job(world)
-    restore_workflow(world.ctx, job.id, actor="agent:alex")
+    restore_workflow(world.ctx, job.id, actor=actor("agent:alex"))
     world.clock.set(FINAL_AT + timedelta(days=1))
     assert sweep(world.ctx).finalized == 0
     assert world.store.job(job.id).status is JobStatus.ACTIVE

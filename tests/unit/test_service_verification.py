@@ -17,7 +17,7 @@ from rescind.services.verification import (
     send_verification_code,
     verify_by_address_on_file,
 )
-from tests.fakes import World
+from tests.fakes import World, actor
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -41,7 +41,7 @@ def new_request(
         channel=channel,
         requester_role=role,
         requester_name="Pat Homeowner",
-        actor="agent:alex",
+        actor=actor("agent:alex"),
     ).id
 
 
@@ -57,7 +57,7 @@ def wrong(code: str) -> str:
 
 def test_the_code_is_emailed_to_the_address_on_file_and_marked_secret(world: World) -> None:
     request_id = new_request(world)
-    sent = send_verification_code(world.ctx, request_id, actor="agent:alex")
+    sent = send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
     [queued] = world.store.emails(EmailKind.VERIFICATION_CODE)
     assert sent.sent_to == "pat@home.example"
     assert sent.expires_at == NOW + timedelta(minutes=10)
@@ -75,8 +75,10 @@ def test_the_code_is_emailed_to_the_address_on_file_and_marked_secret(world: Wor
 
 def test_the_right_code_verifies_the_request(world: World) -> None:
     request_id = new_request(world)
-    send_verification_code(world.ctx, request_id, actor="agent:alex")
-    request = confirm_verification_code(world.ctx, request_id, sent_code(world), actor="agent:alex")
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
+    request = confirm_verification_code(
+        world.ctx, request_id, sent_code(world), actor=actor("agent:alex")
+    )
     assert request.verified
     assert request.verification_method is VerificationMethod.CODE
     assert request.verified_at == NOW
@@ -89,13 +91,13 @@ def test_a_wrong_code_fails_with_fewer_attempts_left_and_the_attempt_is_kept(
     world: World,
 ) -> None:
     request_id = new_request(world)
-    send_verification_code(world.ctx, request_id, actor="agent:alex")
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
     bad = wrong(sent_code(world))
 
     left = []
     for _ in range(3):
         with pytest.raises(VerificationFailed) as failed:
-            confirm_verification_code(world.ctx, request_id, bad, actor="agent:alex")
+            confirm_verification_code(world.ctx, request_id, bad, actor=actor("agent:alex"))
         assert failed.value.reason == "wrong"
         left.append(failed.value.attempts_left)
 
@@ -111,48 +113,52 @@ def test_five_wrong_codes_lock_the_challenge_and_then_even_the_right_code_fails(
     world: World,
 ) -> None:
     request_id = new_request(world)
-    send_verification_code(world.ctx, request_id, actor="agent:alex")
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
     code = sent_code(world)
     reasons = []
     for _ in range(MAX_ATTEMPTS):
         with pytest.raises(VerificationFailed) as failed:
-            confirm_verification_code(world.ctx, request_id, wrong(code), actor="agent:alex")
+            confirm_verification_code(world.ctx, request_id, wrong(code), actor=actor("agent:alex"))
         reasons.append(failed.value.reason)
     assert reasons == ["wrong"] * (MAX_ATTEMPTS - 1) + ["locked"]
     assert world.store.challenges_of(request_id)[0].status is ChallengeStatus.LOCKED
 
     with pytest.raises(VerificationFailed) as failed:
-        confirm_verification_code(world.ctx, request_id, code, actor="agent:alex")
+        confirm_verification_code(world.ctx, request_id, code, actor=actor("agent:alex"))
     assert failed.value.attempts_left == 0
     assert not world.store.request(request_id).verified
 
 
 def test_a_code_expires_after_10_minutes(world: World) -> None:
     request_id = new_request(world)
-    send_verification_code(world.ctx, request_id, actor="agent:alex")
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
     world.clock.advance(minutes=10)
     with pytest.raises(VerificationFailed) as failed:
-        confirm_verification_code(world.ctx, request_id, sent_code(world), actor="agent:alex")
+        confirm_verification_code(
+            world.ctx, request_id, sent_code(world), actor=actor("agent:alex")
+        )
     assert failed.value.reason == "expired"
     assert world.store.challenges_of(request_id)[0].status is ChallengeStatus.EXPIRED
 
 
 def test_a_code_still_works_just_before_10_minutes(world: World) -> None:
     request_id = new_request(world)
-    send_verification_code(world.ctx, request_id, actor="agent:alex")
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
     world.clock.advance(minutes=10, microseconds=-1)
-    request = confirm_verification_code(world.ctx, request_id, sent_code(world), actor="agent:alex")
+    request = confirm_verification_code(
+        world.ctx, request_id, sent_code(world), actor=actor("agent:alex")
+    )
     assert request.verified
 
 
 def test_a_new_code_supersedes_the_old_one(world: World) -> None:
     request_id = new_request(world)
-    send_verification_code(world.ctx, request_id, actor="agent:alex")
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
     old = sent_code(world)
     # Two random codes are equal once in 10 000 sends; ask again until they differ.
     for _ in range(10):
         world.clock.advance(seconds=1)
-        send_verification_code(world.ctx, request_id, actor="agent:alex")
+        send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
         if sent_code(world) != old:
             break
     new = sent_code(world)
@@ -162,30 +168,30 @@ def test_a_new_code_supersedes_the_old_one(world: World) -> None:
     assert last.status is ChallengeStatus.OPEN
 
     with pytest.raises(VerificationFailed):
-        confirm_verification_code(world.ctx, request_id, old, actor="agent:alex")
-    assert confirm_verification_code(world.ctx, request_id, new, actor="agent:alex").verified
+        confirm_verification_code(world.ctx, request_id, old, actor=actor("agent:alex"))
+    assert confirm_verification_code(world.ctx, request_id, new, actor=actor("agent:alex")).verified
 
 
 @pytest.mark.parametrize("typed", ["123", "12345", "12a4", "", " 1234", "１２３４"])
 def test_input_that_is_not_4_digits_is_refused_and_not_counted(world: World, typed: str) -> None:
     request_id = new_request(world)
-    send_verification_code(world.ctx, request_id, actor="agent:alex")
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
     with pytest.raises(InvalidInput):
-        confirm_verification_code(world.ctx, request_id, typed, actor="agent:alex")
+        confirm_verification_code(world.ctx, request_id, typed, actor=actor("agent:alex"))
     assert world.store.challenges_of(request_id)[0].attempts == 0
 
 
 def test_confirming_without_any_code_sent_fails(world: World) -> None:
     request_id = new_request(world)
     with pytest.raises(VerificationFailed) as failed:
-        confirm_verification_code(world.ctx, request_id, "1234", actor="agent:alex")
+        confirm_verification_code(world.ctx, request_id, "1234", actor=actor("agent:alex"))
     assert failed.value.reason == "not_open"
 
 
 def test_only_a_homeowner_request_can_get_a_code(world: World) -> None:
     request_id = new_request(world, role=RequesterRole.SALES_REP)
     with pytest.raises(NotAllowed, match="only the homeowner"):
-        send_verification_code(world.ctx, request_id, actor="agent:alex")
+        send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
     assert world.store.emails(EmailKind.VERIFICATION_CODE) == []
 
 
@@ -195,7 +201,7 @@ def test_an_email_from_the_address_on_file_verifies_whatever_its_case(
 ) -> None:
     request_id = new_request(world, channel=Channel.EMAIL)
     request = verify_by_address_on_file(
-        world.ctx, request_id, sender=sender, authenticated=True, actor="agent:alex"
+        world.ctx, request_id, sender=sender, authenticated=True, actor=actor("agent:alex")
     )
     assert request.verified
     assert request.verification_method is VerificationMethod.ADDRESS_ON_FILE
@@ -206,7 +212,7 @@ def test_an_email_from_another_address_is_not_verified(world: World) -> None:
     request_id = new_request(world, channel=Channel.EMAIL)
     with pytest.raises(NotVerified, match="not the homeowner's address"):
         verify_by_address_on_file(
-            world.ctx, request_id, sender="pat@evil.example", authenticated=True, actor="a"
+            world.ctx, request_id, sender="pat@evil.example", authenticated=True, actor=actor("a")
         )
     assert not world.store.request(request_id).verified
 
@@ -217,7 +223,7 @@ def test_an_email_that_failed_authentication_is_not_verified_even_from_the_right
     request_id = new_request(world, channel=Channel.EMAIL)
     with pytest.raises(NotVerified, match="SPF/DKIM/DMARC"):
         verify_by_address_on_file(
-            world.ctx, request_id, sender="pat@home.example", authenticated=False, actor="a"
+            world.ctx, request_id, sender="pat@home.example", authenticated=False, actor=actor("a")
         )
     assert not world.store.request(request_id).verified
 
@@ -227,6 +233,6 @@ def test_an_email_with_no_authentication_results_is_trusted_from_the_right_addre
 ) -> None:
     request_id = new_request(world, channel=Channel.EMAIL)
     request = verify_by_address_on_file(
-        world.ctx, request_id, sender="pat@home.example", authenticated=None, actor="a"
+        world.ctx, request_id, sender="pat@home.example", authenticated=None, actor=actor("a")
     )
     assert request.verified

@@ -6,7 +6,11 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
 
     RescindError
     ├── InvalidInput            bad or missing field, unknown enum value, malformed file
-    ├── NotFound                no such job / request / case / policy version
+    ├── NotFound                no such job / request / case / policy version (or not yours)
+    ├── Unauthenticated         no valid credentials
+    ├── Forbidden               your role may not do this
+    ├── PreconditionFailed      the version you edited is not the current one (If-Match)
+    ├── RateLimited             too many attempts; wait and retry
     ├── NotAllowed              the procedure forbids this step now
     │   ├── NotEligible         the decision table says support may not cancel
     │   ├── NotVerified         the request is not verified as the homeowner's
@@ -40,6 +44,31 @@ class InvalidInput(RescindError):
 
 class NotFound(RescindError):
     code = "not_found"
+
+
+def job_not_found(job_id: str) -> NotFound:
+    """One message for a missing job and for one outside the actor's scope: nothing leaks."""
+    return NotFound(f"no job with id {job_id!r}; check the id")
+
+
+class Unauthenticated(RescindError):
+    code = "unauthenticated"
+
+
+class Forbidden(RescindError):
+    code = "forbidden"
+
+
+class PreconditionFailed(RescindError):
+    code = "precondition_failed"
+
+
+class RateLimited(RescindError):
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class NotAllowed(RescindError):

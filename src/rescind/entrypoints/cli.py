@@ -23,6 +23,7 @@ from rescind.adapters.csv_jobs import count_rows, read_jobs
 from rescind.adapters.db.migrate import check, upgrade
 from rescind.bootstrap import App, bootstrap
 from rescind.config import Settings
+from rescind.domain.access import Actor
 from rescind.domain.errors import (
     Conflict,
     InvalidInput,
@@ -45,7 +46,7 @@ from rescind.services.importing import import_jobs
 from rescind.services.queries import job_overview
 from rescind.services.sweep import sweep as run_sweep
 
-CLI_ACTOR = "cli"
+CLI_ACTOR = Actor.system("cli")
 
 app = typer.Typer(
     help="rescind: the job-cancellation procedure, end to end.",
@@ -151,7 +152,9 @@ def jobs_import(file: Annotated[Path, typer.Argument(help="A CSV export of jobs.
 def jobs_show(job_id: str) -> None:
     """Everything about one job: status, decision, requests, cases, feed and audit trail."""
     application = _app()
-    print_overview(out, job_overview(application.ctx, job_id), application.settings.tz)
+    print_overview(
+        out, job_overview(application.ctx, job_id, actor=CLI_ACTOR), application.settings.tz
+    )
 
 
 @app.command()
@@ -167,7 +170,7 @@ def eligibility(
         decision = check_eligibility(application.ctx, job_id, actor=CLI_ACTOR, channel="cli")
         print_decision(out, decision)
         return
-    replay = replay_eligibility(application.ctx, job_id, _parse_moment(at))
+    replay = replay_eligibility(application.ctx, job_id, _parse_moment(at), actor=CLI_ACTOR)
     print_decision(out, replay.decision)
     source = (
         f"facts as recorded at {replay.facts_recorded_at.isoformat()}"
@@ -199,7 +202,7 @@ def sweep(
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check every stream's hash chain; exits 1 if anything was changed or removed."""
-    check = verify_trail(_app().ctx)
+    check = verify_trail(_app().ctx, actor=CLI_ACTOR)
     print_trail_check(out, check)
     if not check.ok:
         raise typer.Exit(1)

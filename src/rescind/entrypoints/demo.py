@@ -9,6 +9,7 @@ from datetime import timedelta
 from rich.console import Console
 
 from rescind.bootstrap import App
+from rescind.domain.access import Actor, Role
 from rescind.domain.errors import RescindError
 from rescind.domain.job import Milestone, PartnerProgram
 from rescind.domain.request import Channel, RequesterRole, StatementKind
@@ -26,7 +27,8 @@ from rescind.services.verification import (
     verify_by_address_on_file,
 )
 
-AGENT = "agent:demo"
+AGENT = Actor(id="agent:demo", role=Role.AGENT)
+SYSTEM = Actor.system("demo")
 
 # Jobs of the generated set picked by shape (the first jobs cover every combination).
 M1_REVIEW_PENDING_BOTH_SIGNED = ids_where(
@@ -64,7 +66,7 @@ def run(app: App, out: Console, *, jobs: int, seed: int) -> None:
         report = import_jobs(
             ctx,
             ((n, j) for n, j in enumerate(demo_jobs(jobs, seed=seed, today=today), 2)),
-            actor="system:demo",
+            actor=SYSTEM,
         )
         out.print(f"loaded {report.imported} demo jobs into {app.settings.effective_database_url}")
         _backdated_cancellations(ctx, out)
@@ -79,7 +81,7 @@ def run(app: App, out: Console, *, jobs: int, seed: int) -> None:
     swept = sweep(ctx)
     out.print(f"   finalized {swept.finalized} jobs (each got a final-cancellation email)")
     _step(out, "5. The audit trail is hash-chained")
-    check = verify_trail(ctx)
+    check = verify_trail(ctx, actor=SYSTEM)
     out.print(f"   {check.streams} streams, {check.records} records, intact: {check.ok}")
     out.print(
         "\nTry next (the CLI is .venv/bin/rescind):\n"

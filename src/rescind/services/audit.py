@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from rescind.domain.access import Actor, Permission, require
 from rescind.domain.audit import AuditRecord, job_stream, verify_stream
+from rescind.services.access import job_for
 from rescind.services.context import Context
 
 
@@ -19,7 +21,8 @@ class TrailCheck:
         return not self.problems
 
 
-def verify_trail(ctx: Context) -> TrailCheck:
+def verify_trail(ctx: Context, *, actor: Actor) -> TrailCheck:
+    require(actor, Permission.READ_AUDIT)
     check = TrailCheck()
     with ctx.uow() as uow:
         for stream in sorted(uow.audit.streams()):
@@ -30,7 +33,7 @@ def verify_trail(ctx: Context) -> TrailCheck:
     return check
 
 
-def job_trail(ctx: Context, job_id: str) -> list[AuditRecord]:
+def job_trail(ctx: Context, job_id: str, *, actor: Actor) -> list[AuditRecord]:
     with ctx.uow() as uow:
-        uow.jobs.get(job_id)
+        job_for(uow, job_id, actor, Permission.READ_AUDIT)
         return uow.audit.records(job_stream(job_id))

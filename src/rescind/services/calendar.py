@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from rescind.domain.access import Actor, Permission, require
 from rescind.domain.audit import AuditContext
 from rescind.domain.errors import InvalidInput
 from rescind.domain.events import Event, EventKind, iso
@@ -20,9 +21,10 @@ class CalendarChange:
     windows_moved: int
 
 
-def add_company_holiday(ctx: Context, day: date, name: str, *, actor: str) -> CalendarChange:
+def add_company_holiday(ctx: Context, day: date, name: str, *, actor: Actor) -> CalendarChange:
     if not name.strip():
         raise InvalidInput("name the holiday (e.g. 'Day after Thanksgiving')", field="name")
+    require(actor, Permission.MANAGE_HOLIDAYS)
     with ctx.uow() as uow:
         uow.calendar.add_holiday(day, name.strip())
         change = _recompute(uow, ctx, actor, EventKind.HOLIDAY_ADDED, day, name.strip())
@@ -30,7 +32,8 @@ def add_company_holiday(ctx: Context, day: date, name: str, *, actor: str) -> Ca
     return change
 
 
-def remove_company_holiday(ctx: Context, day: date, *, actor: str) -> CalendarChange:
+def remove_company_holiday(ctx: Context, day: date, *, actor: Actor) -> CalendarChange:
+    require(actor, Permission.MANAGE_HOLIDAYS)
     with ctx.uow() as uow:
         name = uow.calendar.company_holidays().get(day, "")
         uow.calendar.remove_holiday(day)
@@ -40,13 +43,13 @@ def remove_company_holiday(ctx: Context, day: date, *, actor: str) -> CalendarCh
 
 
 def _recompute(
-    uow: UnitOfWork, ctx: Context, actor: str, kind: EventKind, day: date, name: str
+    uow: UnitOfWork, ctx: Context, actor: Actor, kind: EventKind, day: date, name: str
 ) -> CalendarChange:
     """Every still-open window is recomputed from its start; each one that moves says why."""
     now = ctx.now()
     version = uow.calendar.bump_version()
     calendar = ctx.operations_calendar(uow)
-    actx = AuditContext(actor=actor, at=now, channel="admin")
+    actx = AuditContext(actor=actor.id, at=now, channel="admin")
     verb = "added" if kind is EventKind.HOLIDAY_ADDED else "removed"
     why = f"company holiday {iso(day)} ({name}) {verb}"
     moved = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.eligibility import Action, Decision
 from rescind.domain.email import EmailKind, OutgoingEmail
@@ -21,10 +22,11 @@ from rescind.domain.job import Job
 from rescind.domain.recipients import cancellation_notice_recipients
 from rescind.domain.request import CancellationRequest, Outcome, RequesterRole, reason_label
 from rescind.domain.workflow import cancel, restore
+from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.eligibility import decide_and_record
 from rescind.services.ports import UnitOfWork
-from rescind.services.records import new_id, queue_email, record
+from rescind.services.records import expect_version, new_id, queue_email, record
 
 
 @dataclass(frozen=True)
@@ -46,12 +48,20 @@ class CancelResult:
         )
 
 
-def cancel_workflow(ctx: Context, request_id: str, *, actor: str, reason: str = "") -> CancelResult:
+def cancel_workflow(
+    ctx: Context,
+    request_id: str,
+    *,
+    actor: Actor,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> CancelResult:
+    """``expected_version`` is the job version the caller decided on (If-Match)."""
     now = ctx.now()
     with ctx.uow() as uow:
-        request = uow.requests.get(request_id)
+        request, job = request_for(uow, request_id, actor, Permission.CANCEL)
         request.require_open()
-        job = uow.jobs.get(request.job_id)
+        expect_version(f"job {job.id}", job.version, expected_version)
         decision, actx = decide_and_record(
             uow, job, actor=actor, channel=request.channel.value, at=now
         )
@@ -139,20 +149,27 @@ def cancel_job(
 
 
 def restore_workflow(
-    ctx: Context, job_id: str, *, actor: str, channel: str = "console", why: str = ""
+    ctx: Context,
+    job_id: str,
+    *,
+    actor: Actor,
+    channel: str = "console",
+    why: str = "",
+    expected_version: int | None = None,
 ) -> Job:
     """Back to active while the window is open; refused once it has ended, swept or not."""
     now = ctx.now()
     with ctx.uow() as uow:
-        job = uow.jobs.get(job_id)
+        job = job_for(uow, job_id, actor, Permission.RESTORE)
+        expect_version(f"job {job.id}", job.version, expected_version)
         event = restore(job, now=now)
         uow.jobs.save(job)
-        actx = AuditContext(actor=actor, at=now, channel=channel)
+        actx = AuditContext(actor=actor.id, at=now, channel=channel)
         comment = FeedComment(
             id=new_id("FC"),
             homeowner_id=job.homeowner.id,
             job_id=job.id,
-            author=actor,
+            author=actor.id,
             body="Workflow restored to active."
             + (f" Reason: {why.strip()}" if why.strip() else ""),
             created_at=now,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.case import Case, Queue, open_deal_processing_escalation
 from rescind.domain.eligibility import Action
@@ -10,22 +11,22 @@ from rescind.domain.errors import NotAllowed
 from rescind.domain.job import Job
 from rescind.domain.recipients import Recipients
 from rescind.domain.request import Outcome, RequesterRole
+from rescind.services.access import case_for, request_for
 from rescind.services.cancellation import CancelResult, cancel_job
 from rescind.services.context import Context
 from rescind.services.eligibility import decide_and_record
 from rescind.services.ports import UnitOfWork
-from rescind.services.records import new_id, queue_email, record
+from rescind.services.records import expect_version, new_id, queue_email, record
 
 
 def escalate_to_deal_processing(
-    ctx: Context, request_id: str, *, actor: str, detail: str = ""
+    ctx: Context, request_id: str, *, actor: Actor, detail: str = ""
 ) -> Case:
     """Only a job whose decision says "escalate" (rule 5 in v1) becomes a DP case."""
     now = ctx.now()
     with ctx.uow() as uow:
-        request = uow.requests.get(request_id)
+        request, job = request_for(uow, request_id, actor, Permission.ESCALATE)
         request.require_open()
-        job = uow.jobs.get(request.job_id)
         decision, actx = decide_and_record(
             uow, job, actor=actor, channel=request.channel.value, at=now
         )
@@ -42,7 +43,7 @@ def escalate_to_deal_processing(
             job_id=job.id,
             request_id=request.id,
             requested_by=request.requester_role,
-            created_by=actor,
+            created_by=actor.id,
             now=now,
             detail=detail,
         )
@@ -54,28 +55,41 @@ def escalate_to_deal_processing(
     return case
 
 
-def reassign_case(ctx: Context, case_id: str, queue: Queue, *, actor: str) -> Case:
+def reassign_case(
+    ctx: Context,
+    case_id: str,
+    queue: Queue,
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Case:
     now = ctx.now()
     with ctx.uow() as uow:
-        case = uow.cases.get(case_id)
+        case, _ = case_for(uow, case_id, actor, Permission.REASSIGN_CASE)
+        expect_version(f"case {case.id}", case.version, expected_version)
         event = case.reassign(queue)
         uow.cases.save(case)
-        record(uow, case.job_id, AuditContext(actor=actor, at=now, channel="console"), [event])
+        record(uow, case.job_id, AuditContext(actor=actor.id, at=now, channel="console"), [event])
         uow.commit()
     return case
 
 
 def approve_escalation(
-    ctx: Context, case_id: str, *, actor: str, note: str = ""
+    ctx: Context,
+    case_id: str,
+    *,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
 ) -> tuple[Case, CancelResult]:
     """DP's approval is the authority to cancel: the job enters Cancel Pending like any other."""
     now = ctx.now()
     with ctx.uow() as uow:
-        case = uow.cases.get(case_id)
-        event = case.approve(actor, now, note)
+        case, job = case_for(uow, case_id, actor, Permission.DECIDE_CASE)
+        expect_version(f"case {case.id}", case.version, expected_version)
+        event = case.approve(actor.id, now, note)
         uow.cases.save(case)
-        job = uow.jobs.get(case.job_id)
-        actx = AuditContext(actor=actor, at=now, channel="deal_processing")
+        actx = AuditContext(actor=actor.id, at=now, channel="deal_processing")
         record(uow, job.id, actx, [event])
         request = uow.requests.get(case.request_id) if case.request_id else None
         result = cancel_job(
@@ -95,15 +109,22 @@ def approve_escalation(
     return case, result
 
 
-def deny_escalation(ctx: Context, case_id: str, *, actor: str, reason: str) -> Case:
+def deny_escalation(
+    ctx: Context,
+    case_id: str,
+    *,
+    actor: Actor,
+    reason: str,
+    expected_version: int | None = None,
+) -> Case:
     """The requester is told why; the job stays as it is."""
     now = ctx.now()
     with ctx.uow() as uow:
-        case = uow.cases.get(case_id)
-        event = case.deny(actor, now, reason)
+        case, job = case_for(uow, case_id, actor, Permission.DECIDE_CASE)
+        expect_version(f"case {case.id}", case.version, expected_version)
+        event = case.deny(actor.id, now, reason)
         uow.cases.save(case)
-        job = uow.jobs.get(case.job_id)
-        actx = AuditContext(actor=actor, at=now, channel="deal_processing")
+        actx = AuditContext(actor=actor.id, at=now, channel="deal_processing")
         record(uow, job.id, actx, [event])
         if case.request_id:
             request = uow.requests.get(case.request_id)

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
+from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.events import Event, EventKind
 from rescind.domain.feed import FeedComment
+from rescind.services.access import job_for
 from rescind.services.context import Context
 from rescind.services.records import new_id, record
 
 
 def comment_on_feed(
-    ctx: Context, job_id: str, body: str, *, actor: str, channel: str = "console"
+    ctx: Context, job_id: str, body: str, *, actor: Actor, channel: str = "console"
 ) -> FeedComment:
     now = ctx.now()
     with ctx.uow() as uow:
-        job = uow.jobs.get(job_id)
+        job = job_for(uow, job_id, actor, Permission.COMMENT)
         comment = FeedComment(
             id=new_id("FC"),
             homeowner_id=job.homeowner.id,
             job_id=job.id,
-            author=actor,
+            author=actor.id,
             body=body.strip(),
             created_at=now,
         )
@@ -27,7 +29,7 @@ def comment_on_feed(
         record(
             uow,
             job.id,
-            AuditContext(actor=actor, at=now, channel=channel),
+            AuditContext(actor=actor.id, at=now, channel=channel),
             [
                 Event(
                     EventKind.FEED_COMMENTED,
@@ -39,7 +41,7 @@ def comment_on_feed(
     return comment
 
 
-def read_feed(ctx: Context, job_id: str) -> list[FeedComment]:
+def read_feed(ctx: Context, job_id: str, *, actor: Actor) -> list[FeedComment]:
     with ctx.uow() as uow:
-        job = uow.jobs.get(job_id)
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
         return uow.feed.for_homeowner(job.homeowner.id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from rescind.domain.access import Actor, Permission, require
 from rescind.domain.audit import AuditContext
 from rescind.domain.errors import RescindError
 from rescind.domain.events import Event, EventKind
@@ -32,7 +33,7 @@ def import_jobs(
     ctx: Context,
     rows: Iterable[ParsedRow],
     *,
-    actor: str,
+    actor: Actor,
     batch_size: int = 1000,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
@@ -41,6 +42,7 @@ def import_jobs(
     Each batch is its own transaction so a million-row file does not hold one giant one; a
     batch that hits an existing id is retried row by row to name the line.
     """
+    require(actor, Permission.IMPORT_JOBS)
     report = ImportReport()
     batch: list[tuple[int, Job]] = []
     for line, parsed in rows:
@@ -57,7 +59,7 @@ def import_jobs(
         record(
             uow,
             None,
-            AuditContext(actor=actor, at=now, channel="import"),
+            AuditContext(actor=actor.id, at=now, channel="import"),
             [
                 Event(
                     EventKind.JOB_IMPORTED,

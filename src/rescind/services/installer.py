@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.email import EmailKind, OutgoingEmail
-from rescind.domain.errors import NotFound
 from rescind.domain.job import Phase
 from rescind.domain.recipients import Recipients
 from rescind.domain.request import (
@@ -21,10 +21,11 @@ from rescind.domain.request import (
     reason_label,
     validate_reason,
 )
+from rescind.services.access import job_for
 from rescind.services.cancellation import CancelResult, cancel_job, not_eligible_error
 from rescind.services.context import Context
 from rescind.services.eligibility import decide_and_record
-from rescind.services.records import queue_email
+from rescind.services.records import expect_version, queue_email
 from rescind.services.requests import open_request
 
 WRITTEN_REQUEST_REQUIRED = (
@@ -44,21 +45,20 @@ def installer_cancel_workflow(
     ctx: Context,
     job_id: str,
     *,
-    installer_id: str,
     requester_name: str,
     reason: CancelReason | None,
     reason_text: str = "",
-    actor: str,
+    actor: Actor,
+    expected_version: int | None = None,
 ) -> InstallerAnswer:
     """The Cancel Workflow button: operations phase only, reason required, table enforced."""
     validate_reason(reason, reason_text)
     now = ctx.now()
     with ctx.uow() as uow:
-        job = uow.jobs.get(job_id)
-        if job.installer.id != installer_id:
-            # Another company's job: answer as if it did not exist, so nothing leaks.
-            raise NotFound(f"no job with id {job_id!r} among your company's jobs")
-        actx = AuditContext(actor=actor, at=now, channel=Channel.INSTALLER_PORTAL.value)
+        # Another company's job reads as not found, so nothing leaks.
+        job = job_for(uow, job_id, actor, Permission.INSTALLER_CANCEL)
+        expect_version(f"job {job.id}", job.version, expected_version)
+        actx = AuditContext(actor=actor.id, at=now, channel=Channel.INSTALLER_PORTAL.value)
         request = open_request(
             uow,
             ctx,

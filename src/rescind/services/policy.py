@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
+from rescind.domain.access import Actor, Permission, require
 from rescind.domain.audit import AuditContext
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.errors import InvalidInput, NotFound
@@ -22,9 +23,10 @@ def publish_policy(
     document: Mapping[str, object],
     *,
     effective_at: datetime | None,
-    actor: str,
+    actor: Actor,
 ) -> DecisionTable:
     """A new version takes effect now or later, never in the past: replays must not change."""
+    require(actor, Permission.PUBLISH_POLICY)
     now = ctx.now()
     effective = effective_at or now
     if effective.tzinfo is None:
@@ -49,24 +51,24 @@ def publish_policy(
 
 
 def seed_policy(
-    ctx: Context, document: Mapping[str, object], *, actor: str = "system:seed"
+    ctx: Context, document: Mapping[str, object], *, actor: Actor | None = None
 ) -> bool:
     """Store version 1 from the repository's file when the database has no policy yet."""
     with ctx.uow() as uow:
         if uow.policies.history().tables:
             return False
         table = DecisionTable.from_document(document, version=1, effective_at=SEED_EFFECTIVE_AT)
-        _store(uow=uow, table=table, actor=actor, now=ctx.now())
+        _store(uow=uow, table=table, actor=actor or Actor.system("seed"), now=ctx.now())
         uow.commit()
     return True
 
 
-def _store(*, uow: UnitOfWork, table: DecisionTable, actor: str, now: datetime) -> None:
-    uow.policies.add(table, published_by=actor, published_at=now)
+def _store(*, uow: UnitOfWork, table: DecisionTable, actor: Actor, now: datetime) -> None:
+    uow.policies.add(table, published_by=actor.id, published_at=now)
     record(
         uow,
         None,
-        AuditContext(actor=actor, at=now, channel="admin", policy_version=table.version),
+        AuditContext(actor=actor.id, at=now, channel="admin", policy_version=table.version),
         [
             Event(
                 EventKind.POLICY_PUBLISHED,

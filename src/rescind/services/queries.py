@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditRecord, job_stream
 from rescind.domain.case import Case
 from rescind.domain.eligibility import Decision
@@ -12,6 +13,7 @@ from rescind.domain.feed import FeedComment
 from rescind.domain.job import Job, JobStatus
 from rescind.domain.request import CancellationRequest
 from rescind.domain.workflow import effective_status
+from rescind.services.access import job_for
 from rescind.services.context import Context
 from rescind.services.eligibility import policy_in_force
 
@@ -28,10 +30,10 @@ class JobOverview:
     trail: list[AuditRecord]
 
 
-def job_overview(ctx: Context, job_id: str) -> JobOverview:
+def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
     now = ctx.now()
     with ctx.uow() as uow:
-        job = uow.jobs.get(job_id)
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
         calendar = ctx.operations_calendar(uow)
         return JobOverview(
             job=job,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rescind.domain.audit import SYSTEM_STREAM, AuditContext, job_stream
 from rescind.domain.email import OutgoingEmail
+from rescind.domain.errors import PreconditionFailed
 from rescind.domain.events import Event, EventKind
 from rescind.services.ports import UnitOfWork
 
@@ -17,6 +18,15 @@ from rescind.services.ports import UnitOfWork
 def new_id(prefix: str) -> str:
     """Short, unguessable, sortable-enough ids; the prefix tells a person what it names."""
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def expect_version(what: str, current: int, expected: int | None) -> None:
+    """If-Match: refuse a write decided on a version that is no longer current."""
+    if expected is not None and expected != current:
+        raise PreconditionFailed(
+            f"{what} is at version {current}, not {expected}: someone changed it since you "
+            "read it; reload it and decide again"
+        )
 
 
 def record(

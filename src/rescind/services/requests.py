@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from rescind.domain.access import Actor, Permission, require_files_as
 from rescind.domain.audit import AuditContext
 from rescind.domain.calendar import CoolingOffCalendar, OperationsCalendar
 from rescind.domain.email import EmailKind, OutgoingEmail
@@ -21,9 +22,10 @@ from rescind.domain.request import (
     StatementKind,
     WrittenStatement,
 )
+from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.ports import UnitOfWork
-from rescind.services.records import new_id, queue_email, record
+from rescind.services.records import expect_version, new_id, queue_email, record
 
 
 @dataclass(frozen=True)
@@ -78,19 +80,20 @@ def file_request(
     channel: Channel,
     requester_role: RequesterRole,
     requester_name: str,
-    actor: str,
+    actor: Actor,
     statement: StatementInput | None = None,
     reason: CancelReason | None = None,
     reason_text: str = "",
     homeowner_emailed: bool = False,
 ) -> CancellationRequest:
     """Open a request; it is due 48 business hours after filing (the 24–48 h promise)."""
+    require_files_as(actor, requester_role)
     with ctx.uow() as uow:
         request = open_request(
             uow,
             ctx,
-            uow.jobs.get(job_id),
-            AuditContext(actor=actor, at=ctx.now(), channel=channel.value),
+            job_for(uow, job_id, actor, Permission.FILE_REQUEST),
+            AuditContext(actor=actor.id, at=ctx.now(), channel=channel.value),
             channel=channel,
             requester_role=requester_role,
             requester_name=requester_name,
@@ -173,20 +176,25 @@ def open_request(
 
 
 def attach_statement(
-    ctx: Context, request_id: str, statement: StatementInput, *, actor: str
+    ctx: Context,
+    request_id: str,
+    statement: StatementInput,
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
 ) -> CancellationRequest:
     now = ctx.now()
     with ctx.uow() as uow:
-        request = uow.requests.get(request_id)
+        request, job = request_for(uow, request_id, actor, Permission.ATTACH_STATEMENT)
         request.require_open()
-        job = uow.jobs.get(request.job_id)
+        expect_version(f"request {request.id}", request.version, expected_version)
         written = statement.build(now)
         request.statement = written
         request.within_cooling_off = request.within_cooling_off or within_cooling_off(
             job, written, request.filed_at, ctx.operations_calendar(uow), ctx.cooling_off_calendar()
         )
         uow.requests.save(request)
-        actx = AuditContext(actor=actor, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
         data = statement_data(written) | {"request_id": request.id}
         record(uow, job.id, actx, [Event(EventKind.STATEMENT_ATTACHED, data)])
         uow.commit()

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.email import EmailKind, OutgoingEmail
 from rescind.domain.errors import NotAllowed, NotVerified, VerificationFailed
 from rescind.domain.events import Event, EventKind, iso
+from rescind.domain.job import Job
 from rescind.domain.recipients import homeowner_only
 from rescind.domain.request import CancellationRequest, RequesterRole, VerificationMethod
 from rescind.domain.verification import (
@@ -17,6 +19,7 @@ from rescind.domain.verification import (
     issue_challenge,
     sent_from_address_on_file,
 )
+from rescind.services.access import request_for
 from rescind.services.context import Context
 from rescind.services.ports import UnitOfWork
 from rescind.services.records import new_id, queue_email, record
@@ -31,8 +34,10 @@ class CodeSent:
     sent_to: str
 
 
-def _homeowner_request(uow: UnitOfWork, request_id: str) -> CancellationRequest:
-    request = uow.requests.get(request_id)
+def _homeowner_request(
+    uow: UnitOfWork, request_id: str, actor: Actor, permission: Permission
+) -> tuple[CancellationRequest, Job]:
+    request, job = request_for(uow, request_id, actor, permission)
     request.require_open()
     if request.requester_role is not RequesterRole.HOMEOWNER:
         raise NotAllowed(
@@ -40,22 +45,21 @@ def _homeowner_request(uow: UnitOfWork, request_id: str) -> CancellationRequest:
             f"{request.requester_role.value.replace('_', ' ')}. The homeowner must email support "
             "from the address on file, or call and confirm a code"
         )
-    return request
+    return request, job
 
 
-def send_verification_code(ctx: Context, request_id: str, *, actor: str) -> CodeSent:
+def send_verification_code(ctx: Context, request_id: str, *, actor: Actor) -> CodeSent:
     """Email a fresh code from HO Outbound to the address on file; older codes stop working."""
     now = ctx.now()
     with ctx.uow() as uow:
-        request = _homeowner_request(uow, request_id)
-        job = uow.jobs.get(request.job_id)
+        request, job = _homeowner_request(uow, request_id, actor, Permission.SEND_CODE)
         for old in uow.challenges.for_request(request.id):
             if old.status is ChallengeStatus.OPEN:
                 old.status = ChallengeStatus.SUPERSEDED
                 uow.challenges.save(old)
         challenge, code = issue_challenge(new_id("VC"), request.id, now)
         uow.challenges.add(challenge)
-        actx = AuditContext(actor=actor, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
         message_id = queue_email(
             uow,
             OutgoingEmail(
@@ -100,16 +104,16 @@ _FAILURE_TEXT = {
 
 
 def confirm_verification_code(
-    ctx: Context, request_id: str, code: str, *, actor: str
+    ctx: Context, request_id: str, code: str, *, actor: Actor
 ) -> CancellationRequest:
     """Check the code read back; a failed attempt is committed before the error is raised."""
     now = ctx.now()
     with ctx.uow() as uow:
-        request = _homeowner_request(uow, request_id)
+        request, _ = _homeowner_request(uow, request_id, actor, Permission.CONFIRM_CODE)
         challenges = uow.challenges.for_request(request.id)
         challenge = challenges[-1] if challenges else None
         result = challenge.confirm(code, now) if challenge else ConfirmResult.NOT_OPEN
-        actx = AuditContext(actor=actor, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
         if challenge is not None:
             uow.challenges.save(challenge)
         if result is ConfirmResult.VERIFIED:
@@ -142,13 +146,12 @@ def confirm_verification_code(
 
 
 def verify_by_address_on_file(
-    ctx: Context, request_id: str, *, sender: str, authenticated: bool | None, actor: str
+    ctx: Context, request_id: str, *, sender: str, authenticated: bool | None, actor: Actor
 ) -> CancellationRequest:
     """An email request is the homeowner's when it came from the address on file, unforged."""
     now = ctx.now()
     with ctx.uow() as uow:
-        request = _homeowner_request(uow, request_id)
-        job = uow.jobs.get(request.job_id)
+        request, job = _homeowner_request(uow, request_id, actor, Permission.VERIFY_ADDRESS)
         if not sent_from_address_on_file(sender, job.homeowner.email, authenticated=authenticated):
             why = (
                 "the receiving server says the sender failed SPF/DKIM/DMARC"
@@ -161,7 +164,7 @@ def verify_by_address_on_file(
             )
         _mark_verified(request, VerificationMethod.ADDRESS_ON_FILE, now)
         uow.requests.save(request)
-        actx = AuditContext(actor=actor, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
         record(uow, job.id, actx, [_verified_event(request, sender.strip().lower())])
         uow.commit()
     return request

@@ -22,7 +22,7 @@ from rescind.adapters.db.tables import (
     ReviewItemRow,
     SalesRepRow,
 )
-from rescind.domain.errors import NotFound
+from rescind.domain.errors import job_not_found
 from rescind.domain.job import (
     Homeowner,
     InstallerCompany,
@@ -54,7 +54,7 @@ class SqlJobRepository:
     def get(self, job_id: str) -> Job:
         job = self.find(job_id)
         if job is None:
-            raise NotFound(f"no job with id {job_id!r}; check the id (jobs show lists by id)")
+            raise job_not_found(job_id)
         return job
 
     def find(self, job_id: str) -> Job | None:

@@ -1,0 +1,48 @@
+"""The key commands on the real PostgreSQL server, each test in a fresh schema of its own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import Rescind
+from tests.e2e.test_cli_jobs import GOOD_JOBS, write_csv_with_bad_rows
+
+pytestmark = pytest.mark.postgres
+
+
+def test_demo_on_postgres_runs_after_db_upgrade_and_a_second_run_finds_it_loaded(
+    postgres_rescind: Rescind,
+) -> None:
+    refused = postgres_rescind("demo", code=1)
+    assert "run `rescind db upgrade` first" in refused.error_line
+
+    assert "up to date" in postgres_rescind("db", "upgrade").out
+
+    first = postgres_rescind("demo").out
+    assert "loaded 300 demo jobs into postgresql+psycopg://" in first
+    assert "is now cancel pending until the end of" in first
+    assert "finalized 12 jobs" in first
+    assert "intact: True" in first
+
+    second = postgres_rescind("demo").out
+    assert "already loaded" in second
+    assert "is already cancel pending until the end of" in second
+    assert "finalized 0 jobs" in second
+    assert "intact: True" in second
+
+
+def test_import_on_postgres_keeps_the_good_rows_and_reports_the_bad_lines(
+    postgres_rescind: Rescind, tmp_path: Path
+) -> None:
+    postgres_rescind("db", "upgrade")
+    file = tmp_path / "jobs.csv"
+    expected = write_csv_with_bad_rows(file)
+
+    result = postgres_rescind("jobs", "import", str(file), stderr_ok=True)
+
+    assert result.out.strip() == f"imported {GOOD_JOBS} jobs; {len(expected)} rows rejected"
+    assert [line.split(":")[0] for line in result.err.splitlines()] == [
+        f"line {n}" for n in sorted(expected)
+    ]
