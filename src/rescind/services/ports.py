@@ -9,6 +9,7 @@ change is ever half-done.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -16,11 +17,12 @@ from typing import Protocol, Self
 from rescind.domain.audit import AuditContext, AuditRecord
 from rescind.domain.case import Case, Queue
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
-from rescind.domain.email import OutgoingEmail, QueuedEmail
+from rescind.domain.email import DeliveryStatus, OutgoingEmail, QueuedEmail
 from rescind.domain.events import Event
 from rescind.domain.feed import FeedComment
-from rescind.domain.job import Job
+from rescind.domain.job import Job, JobStatus, Milestone, PartnerProgram, ProductModel
 from rescind.domain.request import CancellationRequest
+from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import VerificationChallenge
 
 
@@ -28,6 +30,22 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """An aware UTC datetime."""
         ...
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    """Filters for listing jobs; ``None`` means any. Pages by id (keyset): pass the last id seen."""
+
+    status: JobStatus | None = None
+    milestone: Milestone | None = None
+    product_model: ProductModel | None = None
+    partner_program: PartnerProgram | None = None
+    installer_id: str | None = None
+    sales_rep_id: str | None = None
+    homeowner_id: str | None = None
+    text: str | None = None  # job id, or the homeowner's name, email or phone (prefix match)
+    after_id: str | None = None
+    limit: int = 50
 
 
 class JobRepository(Protocol):
@@ -52,6 +70,10 @@ class JobRepository(Protocol):
 
     def pending(self) -> list[Job]:
         """Every job still in cancel_pending (for recomputing windows)."""
+        ...
+
+    def search(self, query: JobQuery) -> list[Job]:
+        """Jobs matching every given filter, ordered by id, at most ``query.limit``."""
         ...
 
 
@@ -86,7 +108,10 @@ class CaseRepository(Protocol):
 
     def save(self, case: Case) -> None: ...
 
-    def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]: ...
+    def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]:
+        """A queue's items, oldest first: Back Office holds the cases whose queue is
+        back_office; Deal Processing's queue is every case with an open DP assignment."""
+        ...
 
     def for_job(self, job_id: str) -> list[Case]: ...
 
@@ -108,6 +133,12 @@ class Outbox(Protocol):
 
     def for_job(self, job_id: str) -> list[QueuedEmail]:
         """A job's messages, oldest first."""
+        ...
+
+    def list(
+        self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None
+    ) -> list[tuple[int, QueuedEmail]]:
+        """Messages with their row number (for keyset paging), oldest first."""
         ...
 
 
@@ -146,6 +177,73 @@ class CalendarRepository(Protocol):
     def bump_version(self) -> int: ...
 
 
+class UserRepository(Protocol):
+    def add(self, user: User) -> None:
+        """Insert; ``InvalidInput`` if the username is taken."""
+        ...
+
+    def get(self, user_id: str) -> User: ...
+
+    def by_username(self, username: str) -> User | None: ...
+
+    def list(self) -> list[User]: ...
+
+    def save(self, user: User) -> None: ...
+
+
+class TokenRepository(Protocol):
+    def add(self, token: TokenRecord) -> None: ...
+
+    def get(self, digest: str) -> TokenRecord | None: ...
+
+    def revoke(self, digest: str, at: datetime) -> None: ...
+
+    def revoke_all(self, user_id: str, at: datetime) -> int:
+        """Revoke every live token of a user; returns how many."""
+        ...
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    """The first answer to an idempotent request, replayed to its retries."""
+
+    status_code: int
+    body: bytes
+    content_type: str
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True)
+class IdempotencyEntry:
+    fingerprint: str
+    response: StoredResponse | None  # None while the first attempt is still running
+    reserved_at: datetime
+
+
+class IdempotencyStore(Protocol):
+    """Keys are per user; each unit of work here is its own short transaction."""
+
+    def reserve(
+        self, user_id: str, key: str, fingerprint: str, at: datetime
+    ) -> IdempotencyEntry | None:
+        """Claim the key; None if it was free, else the existing entry (nothing changed)."""
+        ...
+
+    def complete(self, user_id: str, key: str, response: StoredResponse) -> None: ...
+
+    def release(self, user_id: str, key: str) -> None:
+        """Forget a reservation whose attempt should be retried (a transient failure)."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
 class UnitOfWork(Protocol):
     # Read-only members, so an adapter may expose its own (more capable) repository types.
     @property
@@ -166,6 +264,12 @@ class UnitOfWork(Protocol):
     def policies(self) -> PolicyRepository: ...
     @property
     def calendar(self) -> CalendarRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def tokens(self) -> TokenRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
 
     def __enter__(self) -> Self: ...
 
