@@ -161,7 +161,11 @@ def jobs_show(job_id: str) -> None:
 def eligibility(
     job_id: str,
     at: Annotated[
-        str | None, typer.Option(help="Replay the decision as of this past moment (ISO 8601).")
+        str | None,
+        typer.Option(
+            help="Replay the decision as of this moment (ISO 8601): a past one, or a future one to "
+            "preview a scheduled policy version."
+        ),
     ] = None,
 ) -> None:
     """Decide whether support may cancel a job (recorded), or replay a past decision."""
@@ -267,7 +271,12 @@ def main() -> None:
     """Run the CLI, turning every failure into one line and an exit code."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        app(standalone_mode=True)
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        _exit_with("aborted", 1)
     except RescindError as e:
         code = next((c for kind, c in EXIT_CODES if isinstance(e, kind)), 1)
         _exit_with(e.message, code)
@@ -283,6 +292,22 @@ def main() -> None:
         _exit_with(f"database error: {str(e.orig if hasattr(e, 'orig') else e).strip()}", 1)
     except OSError as e:
         _exit_with(f"{e.strerror or e}: {e.filename or ''}".strip(": "), 1)
+    except Exception as e:
+        _usage_error(e)
+
+
+def _usage_error(error: Exception) -> NoReturn:
+    """Typer's own (vendored click) usage errors: help when asked for nothing, else one line."""
+    show = getattr(error, "show", None)
+    if type(error).__name__ == "NoArgsIsHelpError" and callable(show):
+        show()
+        sys.exit(0)
+    message = getattr(error, "format_message", None)
+    if not callable(message):
+        raise error
+    context = getattr(error, "ctx", None)
+    path = getattr(context, "command_path", "rescind")
+    _exit_with(f"{message()} (see `{path} --help`)", getattr(error, "exit_code", 2))
 
 
 def _exit_with(message: str, code: int) -> NoReturn:

@@ -89,7 +89,9 @@ class SqlCalendarRepository:
     def remove_holiday(self, day: date) -> None:
         existing = self._session.get(CompanyHolidayRow, day, populate_existing=True)
         if existing is None:
-            raise NotFound(f"{day.isoformat()} is not a company holiday; holidays list shows them")
+            raise NotFound(
+                f"{day.isoformat()} is not a company holiday; `rescind holiday list` shows them"
+            )
         self._session.delete(existing)
 
     def version(self) -> int:
