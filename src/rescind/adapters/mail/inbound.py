@@ -1,0 +1,143 @@
+"""Reading a homeowner's email: who sent it, about which job, and whether the From is trustworthy.
+
+The parser never raises on bad input: any byte string becomes either a parsed message or a
+``Malformed`` with the reason, so nothing received is ever lost or crashes the receiver.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage, MIMEPart
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+MAX_BODY_CHARS = 100_000
+JOB_REFERENCE = re.compile(r"\b(?:JOB|Job|job)[-#: ]?\s?(\d{3,9})\b")
+_RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
+_FAILED = {"fail", "softfail", "permerror", "temperror", "none", "neutral", "policy"}
+
+
+@dataclass(frozen=True)
+class InboundEmail:
+    message_id: str
+    from_address: str
+    from_name: str
+    subject: str
+    text: str
+    sent_at: datetime | None
+    authenticated: bool | None  # None: no Authentication-Results header to go by
+    job_references: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Malformed:
+    reason: str
+    message_id: str = ""
+    from_address: str = ""
+
+
+def parse_email(raw: bytes) -> InboundEmail | Malformed:
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception as e:  # the stdlib parser is lenient; anything it still throws is data
+        return Malformed(f"unreadable MIME: {type(e).__name__}")
+    message_id = _header(message, "Message-ID")
+    name, address = _sender(message)
+    if not address or "@" not in address:
+        return Malformed("no usable From address", message_id=message_id)
+    subject = _header(message, "Subject")
+    text = _text_of(message)
+    if text is None:
+        return Malformed(
+            "no readable text part (plain or HTML)", message_id=message_id, from_address=address
+        )
+    return InboundEmail(
+        message_id=message_id,
+        from_address=address.lower(),
+        from_name=name,
+        subject=subject,
+        text=text[:MAX_BODY_CHARS],
+        sent_at=_date(message),
+        authenticated=authentication_verdict(message.get_all("Authentication-Results") or []),
+        job_references=tuple(
+            dict.fromkeys(f"JOB-{int(n):06d}" for n in JOB_REFERENCE.findall(f"{subject}\n{text}"))
+        ),
+    )
+
+
+def authentication_verdict(results: list[object]) -> bool | None:
+    """DMARC pass, or SPF and DKIM both pass, verifies; any explicit failure does not."""
+    found: dict[str, str] = {}
+    for header in results:
+        for method, verdict in _RESULT.findall(str(header)):
+            found.setdefault(method.lower(), verdict.lower())
+    if not found:
+        return None
+    if any(v in _FAILED for v in found.values()):
+        return False
+    if found.get("dmarc") == "pass" or (found.get("spf") == "pass" and found.get("dkim") == "pass"):
+        return True
+    return None
+
+
+def _header(message: EmailMessage, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # a malformed header is reported by the policy as a defect, or raises
+        return ""
+    return " ".join(str(value).split())[:998] if value is not None else ""
+
+
+def _sender(message: EmailMessage) -> tuple[str, str]:
+    try:
+        header = message.get("From")
+        addresses = getattr(header, "addresses", None)
+        if addresses:
+            first: Address = addresses[0]
+            return str(first.display_name), str(first.addr_spec)
+        pairs = getaddresses([str(header or "")])
+        return pairs[0] if pairs else parseaddr(str(header or ""))
+    except Exception:
+        return "", ""
+
+
+def _date(message: EmailMessage) -> datetime | None:
+    try:
+        value = message.get("Date")
+        moment = parsedate_to_datetime(str(value)) if value else None
+    except Exception:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
+def _text_of(message: EmailMessage) -> str | None:
+    try:
+        part = message.get_body(preferencelist=("plain", "html"))
+        if part is None:
+            return None if message.is_multipart() else _decoded(message)
+        content = _decoded(part)
+        if content is not None and part.get_content_subtype() == "html":
+            content = _strip_html(content)
+        return content
+    except Exception:
+        return None
+
+
+def _decoded(part: MIMEPart) -> str | None:
+    try:
+        content = part.get_content()
+    except Exception:
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else None
+    return content if isinstance(content, str) else None
+
+
+_TAG = re.compile(r"<[^>]{0,2000}>")
+
+
+def _strip_html(html: str) -> str:
+    return " ".join(_TAG.sub(" ", html).split())

@@ -1,0 +1,139 @@
+"""Outbox rows become real messages: headers, both bodies, and a refusal for missing data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from rescind.adapters.mail.compose import Composer, CompositionError
+from rescind.domain.email import DeliveryStatus, EmailKind, Mailbox, QueuedEmail
+from rescind.domain.events import JSONValue
+from rescind.domain.recipients import Recipients
+
+ADDRESSES = {
+    Mailbox.HO_OUTBOUND: "HO Outbound <ho-outbound@solar.example>",
+    Mailbox.SUPPORT: "Support <support@solar.example>",
+    Mailbox.NOTIFICATIONS: "Notifications <notifications@solar.example>",
+}
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+composer = Composer(ADDRESSES, ZoneInfo("America/New_York"))
+
+
+def queued(
+    kind: EmailKind, context: dict[str, JSONValue], *, cc: tuple[str, ...] = ()
+) -> QueuedEmail:
+    from rescind.domain.email import SENDER
+
+    return QueuedEmail(
+        message_id="<m1@rescind.invalid>",
+        kind=kind,
+        sender=SENDER[kind],
+        recipients=Recipients(to=("ho@example.com",), cc=cc),
+        job_id="JOB-000002",
+        context=context,
+        status=DeliveryStatus.QUEUED,
+        attempts=0,
+        queued_at=NOW,
+        sent_at=None,
+        last_error="",
+    )
+
+
+def bodies(message: object) -> tuple[str, str]:
+    from email.message import EmailMessage
+
+    assert isinstance(message, EmailMessage)
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None
+    assert html is not None
+    return str(text.get_content()), str(html.get_content())
+
+
+def test_the_code_email_leaves_from_ho_outbound_with_the_code_in_both_bodies() -> None:
+    message = composer.compose(
+        queued(
+            EmailKind.VERIFICATION_CODE,
+            {"code": "0427", "homeowner_name": "Ben", "expires_at": "2026-11-23T15:10:00+00:00"},
+        ),
+        now=NOW,
+    )
+
+    text, html = bodies(message)
+    assert message["From"] == ADDRESSES[Mailbox.HO_OUTBOUND]
+    assert message["To"] == "ho@example.com"
+    assert message["Message-ID"] == "<m1@rescind.invalid>"
+    assert "0427" in text
+    assert "0427" in html
+    assert "10:10 AM EST" in text
+
+
+def test_the_cancellation_notice_names_the_final_date_and_carries_the_cc() -> None:
+    message = composer.compose(
+        queued(
+            EmailKind.CANCELLATION_NOTICE,
+            {
+                "job_id": "JOB-000002",
+                "homeowner_name": "Ben",
+                "final_date": "2026-12-14",
+                "reason": "changed their mind",
+            },
+            cc=("ops@installer.example", "rep@sales.example"),
+        ),
+        now=NOW,
+    )
+
+    text, _ = bodies(message)
+    assert message["Subject"] == "Job JOB-000002 cancelled: Cancel Pending until 2026-12-14"
+    assert message["Cc"] == "ops@installer.example, rep@sales.example"
+    assert "Monday, December 14, 2026" in text
+
+
+def test_html_escapes_what_people_typed() -> None:
+    message = composer.compose(
+        queued(
+            EmailKind.CANCELLATION_NOTICE,
+            {
+                "job_id": "JOB-000002",
+                "homeowner_name": "<script>x</script>",
+                "final_date": "2026-12-14",
+                "reason": "a & b",
+            },
+        ),
+        now=NOW,
+    )
+
+    _, html = bodies(message)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_a_row_missing_its_data_is_refused_not_sent_with_a_blank() -> None:
+    with pytest.raises(CompositionError, match="code"):
+        composer.compose(
+            queued(EmailKind.VERIFICATION_CODE, {"homeowner_name": "Ben", "expires_at": "x"}),
+            now=NOW,
+        )
+
+
+@pytest.mark.parametrize("kind", list(EmailKind))
+def test_every_kind_has_a_subject_and_both_templates(kind: EmailKind) -> None:
+    context: dict[str, JSONValue] = {
+        "job_id": "JOB-1",
+        "homeowner_name": "Ben",
+        "code": "1234",
+        "expires_at": "2026-11-23T15:10:00+00:00",
+        "final_date": "2026-12-14",
+        "final_at": "2026-12-15T05:00:00+00:00",
+        "reason": "r",
+        "case_id": "CASE-1",
+        "approved": False,
+        "phase": "sales",
+        "request_id": "REQ-1",
+        "due_at": "2026-11-25T15:00:00+00:00",
+    }
+    text, html = bodies(composer.compose(queued(kind, context), now=NOW))
+    assert text.strip()
+    assert "</html>" in html
