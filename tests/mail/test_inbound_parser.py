@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rescind.adapters.mail.inbound import InboundEmail, Malformed, parse_email
+from rescind.adapters.mail.inbound import parse_email
+from rescind.domain.inbound import InboundEmail, Malformed
 
 
 def raw(

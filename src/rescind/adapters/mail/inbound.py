@@ -7,7 +7,6 @@ The parser never raises on bad input: any byte string becomes either a parsed me
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -15,29 +14,12 @@ from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from rescind.domain.inbound import InboundEmail, Malformed
+
 MAX_BODY_CHARS = 100_000
 JOB_REFERENCE = re.compile(r"\b(?:JOB|Job|job)[-#: ]?\s?(\d{3,9})\b")
 _RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
 _FAILED = {"fail", "softfail", "permerror", "temperror", "none", "neutral", "policy"}
-
-
-@dataclass(frozen=True)
-class InboundEmail:
-    message_id: str
-    from_address: str
-    from_name: str
-    subject: str
-    text: str
-    sent_at: datetime | None
-    authenticated: bool | None  # None: no Authentication-Results header to go by
-    job_references: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Malformed:
-    reason: str
-    message_id: str = ""
-    from_address: str = ""
 
 
 def parse_email(raw: bytes) -> InboundEmail | Malformed:
