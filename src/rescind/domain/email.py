@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rescind.domain.events import JSONValue
@@ -77,3 +77,13 @@ class QueuedEmail:
     queued_at: datetime
     sent_at: datetime | None
     last_error: str
+
+
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 30 s after the first failed attempt, doubling, at most an hour."""
+    delay: timedelta = FIRST_RETRY * (2 ** max(0, attempts - 1))
+    return min(delay, LONGEST_RETRY)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateError, select_autoescape
 
 from rescind.domain.email import EmailKind, Mailbox, QueuedEmail
+from rescind.services.sending import PermanentFailure
 
 SUBJECTS: dict[EmailKind, str] = {
     EmailKind.VERIFICATION_CODE: "Your verification code",
@@ -30,7 +31,7 @@ SUBJECTS: dict[EmailKind, str] = {
 }
 
 
-class CompositionError(Exception):
+class CompositionError(PermanentFailure):
     """The row cannot become a message (missing data, bad address); retrying will not help."""
 
 

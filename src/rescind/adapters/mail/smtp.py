@@ -11,11 +11,11 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 
+from rescind.services.sending import PermanentFailure, TransientFailure
 
-class DeliveryFailed(Exception):
-    def __init__(self, message: str, *, transient: bool) -> None:
-        super().__init__(message)
-        self.transient = transient
+
+def _failure(message: str, *, transient: bool) -> Exception:
+    return TransientFailure(message) if transient else PermanentFailure(message)
 
 
 @dataclass(frozen=True)
@@ -51,16 +51,16 @@ class SmtpSender:
                 refused = client.send_message(message)
         except smtplib.SMTPRecipientsRefused as e:
             codes = [code for code, _ in e.recipients.values()]
-            raise DeliveryFailed(
+            raise _failure(
                 f"every recipient was refused: {e.recipients}",
                 transient=all(400 <= c < 500 for c in codes),
             ) from None
         except smtplib.SMTPResponseException as e:
-            raise DeliveryFailed(
+            raise _failure(
                 f"SMTP {e.smtp_code}: {e.smtp_error!r}", transient=400 <= e.smtp_code < 500
             ) from None
         except (smtplib.SMTPException, OSError) as e:
-            raise DeliveryFailed(f"cannot reach {s.host}:{s.port}: {e}", transient=True) from None
+            raise _failure(f"cannot reach {s.host}:{s.port}: {e}", transient=True) from None
         # Some recipients may have been refused while others took it: the message counts as
         # sent, and the caller records the refusals.
         return sorted(refused)
