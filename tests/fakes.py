@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -27,10 +28,10 @@ from rescind.adapters.policy_file import default_policy_path, load_policy_docume
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.access import Actor, Role
 from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, job_stream, seal
-from rescind.domain.case import Case, CaseStatus, Queue
+from rescind.domain.case import AssignmentStatus, Case, CaseStatus, Queue
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.email import DeliveryStatus, EmailKind, OutgoingEmail, QueuedEmail
-from rescind.domain.errors import Conflict, NotFound, job_not_found
+from rescind.domain.errors import Conflict, InvalidInput, NotFound, job_not_found
 from rescind.domain.events import Event
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import (
@@ -45,6 +46,7 @@ from rescind.domain.job import (
     SalesRep,
 )
 from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
+from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import VerificationChallenge
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
@@ -54,11 +56,17 @@ from rescind.services.ports import (
     CaseRepository,
     ChallengeRepository,
     FeedRepository,
+    IdempotencyEntry,
+    IdempotencyStore,
+    JobQuery,
     JobRepository,
     Outbox,
     PolicyRepository,
     RequestRepository,
+    StoredResponse,
+    TokenRepository,
     UnitOfWork,
+    UserRepository,
 )
 from rescind.services.requests import StatementInput, file_request
 from rescind.services.verification import verify_by_address_on_file
@@ -117,6 +125,9 @@ class Tables:
     policies: dict[int, PublishedPolicy] = field(default_factory=dict)
     holidays: dict[date, str] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=lambda: {CALENDAR_VERSION: 1})
+    users: dict[str, User] = field(default_factory=dict)
+    tokens: dict[str, TokenRecord] = field(default_factory=dict)
+    idempotency: dict[tuple[str, str], IdempotencyEntry] = field(default_factory=dict)
 
     def snapshot(self) -> Tables:
         return Tables(**{name: dict(table) for name, table in self._tables()})
@@ -236,6 +247,50 @@ class FakeJobRepository:
         pending.sort(key=lambda j: (j.final_at or datetime.min.replace(tzinfo=UTC), j.id))
         return [_copy(j) for j in pending]
 
+    def search(self, query: JobQuery) -> list[Job]:
+        found = sorted((j for j in self._jobs.values() if _matches(j, query)), key=lambda j: j.id)
+        return [_copy(j) for j in found[: query.limit]]
+
+
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def _matches(job: Job, query: JobQuery) -> bool:
+    """The SQL repository's rules: every filter, then the text on id, email, name or phone."""
+    wanted: list[tuple[object, object]] = [
+        (query.status, job.status),
+        (query.milestone, job.milestone),
+        (query.product_model, job.product_model),
+        (query.partner_program, job.partner_program),
+        (query.installer_id, job.installer.id),
+        (query.sales_rep_id, job.sales_rep.id),
+        (query.homeowner_id, job.homeowner.id),
+    ]
+    if any(given is not None and given != actual for given, actual in wanted):
+        return False
+    if query.after_id is not None and job.id <= query.after_id:
+        return False
+    text = (query.text or "").strip()
+    if not text:
+        return True
+    homeowner = job.homeowner
+    name = " ".join(text.lower().split())
+    digits = _digits(text)
+    return (
+        job.id == text
+        or homeowner.email.strip().lower() == text.lower()
+        or " ".join(homeowner.name.lower().split()).startswith(name)
+        or (
+            _PHONE_LIKE.match(text) is not None
+            and len(digits) >= 3
+            and _digits(homeowner.phone).startswith(digits)
+        )
+    )
+
 
 class FakeRequestRepository:
     def __init__(self, tables: Tables) -> None:
@@ -311,11 +366,19 @@ class FakeCaseRepository:
         self._cases[case.id] = _copy(case)
 
     def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]:
-        return [
-            _copy(c)
-            for c in self._cases.values()
-            if c.queue is queue and (not open_only or c.status is CaseStatus.OPEN)
-        ]
+        def queued(case: Case) -> bool:
+            if open_only and case.status is not CaseStatus.OPEN:
+                return False
+            if queue is Queue.DEAL_PROCESSING:
+                return any(
+                    a.team is Queue.DEAL_PROCESSING
+                    and (not open_only or a.status is AssignmentStatus.OPEN)
+                    for a in case.assignments
+                )
+            return case.queue is queue
+
+        found = sorted(filter(queued, self._cases.values()), key=lambda c: (c.created_at, c.id))
+        return [_copy(c) for c in found]
 
     def for_job(self, job_id: str) -> list[Case]:
         return [_copy(c) for c in self._cases.values() if c.job_id == job_id]
@@ -351,6 +414,17 @@ class FakeOutbox:
     def for_job(self, job_id: str) -> list[QueuedEmail]:
         rows = [r for r in self._outbox.values() if r.email.job_id == job_id]
         return [r.as_queued() for r in sorted(rows, key=lambda r: r.queued_at)]
+
+    def list(
+        self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None
+    ) -> list[tuple[int, QueuedEmail]]:
+        # Rows are never removed, so a row's place in insertion order is its number.
+        numbered = ((n, row.as_queued()) for n, row in enumerate(self._outbox.values(), 1))
+        return [
+            (n, queued)
+            for n, queued in numbered
+            if (after is None or n > after) and (status is None or queued.status is status)
+        ][:limit]
 
 
 class FakeAuditLog:
@@ -419,6 +493,78 @@ class FakeCalendarRepository:
         return self._counters[CALENDAR_VERSION]
 
 
+class FakeUserRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._users = tables.users
+
+    def add(self, user: User) -> None:
+        if self.by_username(user.username) is not None:
+            raise InvalidInput(f"the username {user.username!r} is taken", field="username")
+        self._users[user.id] = _copy(user)
+
+    def get(self, user_id: str) -> User:
+        user = self._users.get(user_id)
+        if user is None:
+            raise NotFound(f"no user with id {user_id!r}")
+        return _copy(user)
+
+    def by_username(self, username: str) -> User | None:
+        found = [u for u in self._users.values() if u.username == username]
+        return _copy(found[0]) if found else None
+
+    def list(self) -> list[User]:
+        return [_copy(u) for u in sorted(self._users.values(), key=lambda u: u.username)]
+
+    def save(self, user: User) -> None:
+        if user.id not in self._users:
+            raise NotFound(f"no user with id {user.id!r}")
+        self._users[user.id] = _copy(user)
+
+
+class FakeTokenRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._tokens = tables.tokens
+
+    def add(self, token: TokenRecord) -> None:
+        self._tokens[token.digest] = token
+
+    def get(self, digest: str) -> TokenRecord | None:
+        return self._tokens.get(digest)
+
+    def revoke(self, digest: str, at: datetime) -> None:
+        token = self._tokens.get(digest)
+        if token is not None and token.revoked_at is None:
+            self._tokens[digest] = replace(token, revoked_at=at)
+
+    def revoke_all(self, user_id: str, at: datetime) -> int:
+        live = [t for t in self._tokens.values() if t.user_id == user_id and t.valid_at(at)]
+        for token in live:
+            self._tokens[token.digest] = replace(token, revoked_at=at)
+        return len(live)
+
+
+class FakeIdempotencyStore:
+    def __init__(self, tables: Tables) -> None:
+        self._entries = tables.idempotency
+
+    def reserve(
+        self, user_id: str, key: str, fingerprint: str, at: datetime
+    ) -> IdempotencyEntry | None:
+        existing = self._entries.get((user_id, key))
+        if existing is not None:
+            return existing
+        self._entries[(user_id, key)] = IdempotencyEntry(fingerprint, None, at)
+        return None
+
+    def complete(self, user_id: str, key: str, response: StoredResponse) -> None:
+        entry = self._entries.get((user_id, key))
+        if entry is not None:
+            self._entries[(user_id, key)] = replace(entry, response=response)
+
+    def release(self, user_id: str, key: str) -> None:
+        self._entries.pop((user_id, key), None)
+
+
 # --- the unit of work -------------------------------------------------------------------
 
 
@@ -433,6 +579,9 @@ class FakeUnitOfWork:
     audit: AuditLog
     policies: PolicyRepository
     calendar: CalendarRepository
+    users: UserRepository
+    tokens: TokenRepository
+    idempotency: IdempotencyStore
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -481,6 +630,9 @@ class FakeUnitOfWork:
         self.audit = FakeAuditLog(work)
         self.policies = FakePolicyRepository(work)
         self.calendar = FakeCalendarRepository(work)
+        self.users = FakeUserRepository(work)
+        self.tokens = FakeTokenRepository(work)
+        self.idempotency = FakeIdempotencyStore(work)
 
 
 # --- clock, context, factories -----------------------------------------------------------

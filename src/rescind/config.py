@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     support_address: str = "Support <support@rescind.invalid>"
     notifications_address: str = "Notifications <notifications@rescind.invalid>"
     message_id_domain: str = "rescind.invalid"
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where login and code-confirmation attempts are counted (a `limits` storage "
+        "URI); memory:// suits one server process, redis://host:6379 shares it between several.",
+    )
 
     @field_validator("company_timezone")
     @classmethod

@@ -40,6 +40,9 @@ class EventKind(StrEnum):
     POLICY_PUBLISHED = "policy_published"
     HOLIDAY_ADDED = "holiday_added"
     HOLIDAY_REMOVED = "holiday_removed"
+    USER_CREATED = "user_created"
+    USER_DEACTIVATED = "user_deactivated"
+    TOKENS_REVOKED = "tokens_revoked"
 
 
 @dataclass(frozen=True)

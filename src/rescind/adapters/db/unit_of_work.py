@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from rescind.adapters.db.conflicts import as_conflict
 from rescind.adapters.db.repositories.audit import SqlAuditLog
 from rescind.adapters.db.repositories.cases import SqlCaseRepository, SqlFeedRepository
+from rescind.adapters.db.repositories.idempotency import SqlIdempotencyStore
 from rescind.adapters.db.repositories.jobs import SqlJobRepository
 from rescind.adapters.db.repositories.outbox import DEFAULT_MESSAGE_ID_DOMAIN, SqlOutbox
 from rescind.adapters.db.repositories.policies import (
@@ -26,6 +27,7 @@ from rescind.adapters.db.repositories.requests import (
     SqlChallengeRepository,
     SqlRequestRepository,
 )
+from rescind.adapters.db.repositories.users import SqlTokenRepository, SqlUserRepository
 
 
 class SqlUnitOfWork:
@@ -38,6 +40,9 @@ class SqlUnitOfWork:
     audit: SqlAuditLog
     policies: SqlPolicyRepository
     calendar: SqlCalendarRepository
+    users: SqlUserRepository
+    tokens: SqlTokenRepository
+    idempotency: SqlIdempotencyStore
 
     def __init__(
         self,
@@ -70,6 +75,9 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(session)
         self.policies = SqlPolicyRepository(session)
         self.calendar = SqlCalendarRepository(session)
+        self.users = SqlUserRepository(session)
+        self.tokens = SqlTokenRepository(session)
+        self.idempotency = SqlIdempotencyStore(session)
         return self
 
     def __exit__(

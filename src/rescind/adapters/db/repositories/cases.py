@@ -51,7 +51,18 @@ class SqlCaseRepository:
         case.version += 1
 
     def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]:
-        statement = _select().where(CaseRow.queue == queue.value)
+        statement = _select()
+        if queue is Queue.DEAL_PROCESSING:
+            # DP's work is every case assigned to it, wherever the case itself sits (an
+            # escalation is reassigned to Back Office at once, keeping DP's assignment open).
+            assigned = select(CaseAssignmentRow.case_id).where(
+                CaseAssignmentRow.team == Queue.DEAL_PROCESSING.value
+            )
+            if open_only:
+                assigned = assigned.where(CaseAssignmentRow.status == AssignmentStatus.OPEN.value)
+            statement = statement.where(CaseRow.id.in_(assigned))
+        else:
+            statement = statement.where(CaseRow.queue == queue.value)
         if open_only:
             statement = statement.where(CaseRow.status == CaseStatus.OPEN.value)
         return self._load(statement.order_by(CaseRow.created_at, CaseRow.id))

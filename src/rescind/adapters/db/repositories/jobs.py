@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Row, Select, delete, select, update
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.job_search import conditions, homeowner_keys
 from rescind.adapters.db.repositories.versioning import chunks, update_if_current
 from rescind.adapters.db.tables import (
     HomeownerRow,
@@ -38,6 +39,7 @@ from rescind.domain.job import (
     ReviewStatus,
     SalesRep,
 )
+from rescind.services.ports import JobQuery
 
 JobRows = Row[JobRow, HomeownerRow, InstallerCompanyRow, SalesRepRow]
 Person = HomeownerRow | InstallerCompanyRow | SalesRepRow
@@ -63,7 +65,9 @@ class SqlJobRepository:
         return jobs[0] if jobs else None
 
     def add(self, job: Job) -> None:
-        self._upsert(HomeownerRow(**_person(job.homeowner), phone=job.homeowner.phone))
+        homeowner = job.homeowner
+        keys = homeowner_keys(name=homeowner.name, email=homeowner.email, phone=homeowner.phone)
+        self._upsert(HomeownerRow(**_person(homeowner), phone=homeowner.phone, **keys))
         self._upsert(InstallerCompanyRow(**_person(job.installer)))
         self._upsert(SalesRepRow(**_person(job.sales_rep)))
         self._session.add(JobRow(id=job.id, version=job.version, **_job_values(job)))
@@ -112,6 +116,13 @@ class SqlJobRepository:
         )
         return self._build(self._session.execute(statement).all())
 
+    def search(self, query: JobQuery) -> list[Job]:
+        dialect = self._session.get_bind().dialect.name
+        statement = (
+            _joined().where(*conditions(query, dialect)).order_by(JobRow.id).limit(query.limit)
+        )
+        return self._build(self._session.execute(statement).all())
+
     def forget(self) -> None:
         """Drop what we remember of rows (after a rollback it may be untrue)."""
         self._items_seen.clear()
@@ -130,6 +141,8 @@ class SqlJobRepository:
             staged.name, staged.email = person.name, person.email
             if isinstance(staged, HomeownerRow) and isinstance(person, HomeownerRow):
                 staged.phone = person.phone
+                staged.email_key, staged.name_key = person.email_key, person.name_key
+                staged.phone_key = person.phone_key
             return
         with self._session.no_autoflush:
             self._people[key] = self._session.merge(person)

@@ -66,6 +66,17 @@ class SqlOutbox:
         )
         return [_queued(row) for row in rows]
 
+    def list(
+        self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None
+    ) -> list[tuple[int, QueuedEmail]]:
+        statement = select(OutboxMessageRow).order_by(OutboxMessageRow.id).limit(limit)
+        if status is not None:
+            statement = statement.where(OutboxMessageRow.status == status.value)
+        if after is not None:
+            statement = statement.where(OutboxMessageRow.id > after)
+        rows = self._session.scalars(statement.execution_options(populate_existing=True))
+        return [(row.id, _queued(row)) for row in rows]
+
 
 def _queued(row: OutboxMessageRow) -> QueuedEmail:
     return QueuedEmail(

@@ -3,6 +3,7 @@
 from rescind.adapters.db.tables.audit import AuditEventRow, AuditStreamRow
 from rescind.adapters.db.tables.base import NAMING_CONVENTION, Base
 from rescind.adapters.db.tables.case import CaseAssignmentRow, CaseRow, FeedCommentRow
+from rescind.adapters.db.tables.idempotency import IdempotencyRecordRow
 from rescind.adapters.db.tables.job import JobRow, ReviewItemRow
 from rescind.adapters.db.tables.outbox import OutboxMessageRow
 from rescind.adapters.db.tables.people import HomeownerRow, InstallerCompanyRow, SalesRepRow
@@ -16,9 +17,12 @@ from rescind.adapters.db.tables.request import (
     VerificationChallengeRow,
     WrittenStatementRow,
 )
+from rescind.adapters.db.tables.user import ApiTokenRow, AppUserRow
 
 __all__ = [
     "NAMING_CONVENTION",
+    "ApiTokenRow",
+    "AppUserRow",
     "AuditEventRow",
     "AuditStreamRow",
     "Base",
@@ -29,6 +33,7 @@ __all__ = [
     "CompanyHolidayRow",
     "FeedCommentRow",
     "HomeownerRow",
+    "IdempotencyRecordRow",
     "InstallerCompanyRow",
     "JobRow",
     "OutboxMessageRow",

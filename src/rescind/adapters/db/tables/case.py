@@ -38,9 +38,13 @@ class CaseRow(Base):
 
 
 class CaseAssignmentRow(Base):
-    """The domain keeps assignments as an ordered list; ``id`` order is that order."""
+    """The domain keeps assignments as an ordered list; ``id`` order is that order.
+
+    Deal Processing's queue is "cases with an open DP assignment", hence (team, status).
+    """
 
     __tablename__ = "case_assignment"
+    __table_args__ = (Index(None, "team", "status", "case_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("case.id"), index=True)

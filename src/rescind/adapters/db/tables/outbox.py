@@ -1,7 +1,8 @@
 """Emails queued in the same transaction as the change that caused them (transactional outbox).
 
 A sender claims rows by (status, next_attempt_at) after commit; the Message-ID is fixed at
-queue time so a resend after a crash is recognisably the same message.
+queue time so a resend after a crash is recognisably the same message. People page through
+the outbox by row id, filtered by status, hence (status, id).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rescind.adapters.db.tables.base import Base, LongText
 
 class OutboxMessageRow(Base):
     __tablename__ = "outbox_message"
-    __table_args__ = (Index(None, "status", "next_attempt_at"),)
+    __table_args__ = (Index(None, "status", "next_attempt_at"), Index(None, "status", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     message_id: Mapped[str] = mapped_column(unique=True)

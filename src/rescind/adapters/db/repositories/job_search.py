@@ -1,0 +1,121 @@
+"""Finding jobs for a list: every filter of a ``JobQuery``, paged by id (keyset).
+
+Free text matches a job id exactly, or the homeowner's email (whole, any case), name (a
+prefix, any case) or phone (a prefix of its digits). Each is one indexed lookup: the
+homeowner side goes through the stored search keys (see ``tables/people.py``), and the text
+condition is ``job.id IN (… UNION ALL …)`` rather than an ``OR`` across two tables, which no
+database can answer from indexes.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, union_all
+from sqlalchemy.orm import InstrumentedAttribute, aliased
+
+from rescind.adapters.db.tables import HomeownerRow, JobRow
+from rescind.services.ports import JobQuery
+
+# Text that can be a phone number: digits and the usual punctuation, with enough digits that
+# a job id like "JOB-12" is not also read as every phone starting with 12.
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
+_MIN_PHONE_DIGITS = 3
+_LIKE_ESCAPE = "\\"
+
+
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def name_key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def phone_key(phone: str) -> str:
+    return "".join(c for c in phone if c.isdigit())
+
+
+def homeowner_keys(*, name: str, email: str, phone: str) -> dict[str, str]:
+    """The search-key columns of a homeowner row."""
+    return {
+        "email_key": email_key(email),
+        "name_key": name_key(name),
+        "phone_key": phone_key(phone),
+    }
+
+
+def conditions(query: JobQuery, dialect: str) -> list[ColumnElement[bool]]:
+    """The WHERE conditions of the query's page (the caller orders by id and limits)."""
+    found = _filters(JobRow, query)
+    if query.text is not None and query.text.strip():
+        found.append(_text_matches(query.text.strip(), query, dialect))
+    return found
+
+
+def _filters(job: type[JobRow], query: JobQuery) -> list[ColumnElement[bool]]:
+    exact: list[tuple[InstrumentedAttribute[str], str | None]] = [
+        (job.status, _value(query.status)),
+        (job.milestone, _value(query.milestone)),
+        (job.product_model, _value(query.product_model)),
+        (job.partner_program, _value(query.partner_program)),
+        (job.installer_id, query.installer_id),
+        (job.sales_rep_id, query.sales_rep_id),
+        (job.homeowner_id, query.homeowner_id),
+    ]
+    found = [column == value for column, value in exact if value is not None]
+    if query.after_id is not None:
+        found.append(job.id > query.after_id)
+    return found
+
+
+def _value(member: StrEnum | None) -> str | None:
+    return None if member is None else member.value
+
+
+def _text_matches(text: str, query: JobQuery, dialect: str) -> ColumnElement[bool]:
+    """``job.id IN (the job with that id UNION the first page of the homeowner's jobs)``.
+
+    The homeowner side carries every filter and its own ORDER BY id LIMIT, so PostgreSQL
+    picks per search: a narrow one (an email) goes homeowner index → job, a broad one (a
+    two-letter name prefix matching 100,000 people) walks jobs in id order until the page is
+    full, instead of sorting every match.
+    """
+    homeowner_matches = [
+        HomeownerRow.email_key == email_key(text),
+        _starts_with(HomeownerRow.name_key, name_key(text), dialect),
+    ]
+    digits = phone_key(text)
+    if _PHONE_LIKE.match(text) and len(digits) >= _MIN_PHONE_DIGITS:
+        homeowner_matches.append(_starts_with(HomeownerRow.phone_key, digits, dialect))
+    # Own aliases, so the subqueries are not correlated with the outer ``job``.
+    by_id, of_homeowner = aliased(JobRow), aliased(JobRow)
+    homeowners_page = (
+        select(of_homeowner.id)
+        .join(HomeownerRow, HomeownerRow.id == of_homeowner.homeowner_id)
+        .where(or_(*homeowner_matches), *_filters(of_homeowner, query))
+        .order_by(of_homeowner.id)
+        .limit(query.limit)
+        .subquery()
+    )
+    return JobRow.id.in_(
+        union_all(
+            select(by_id.id).where(by_id.id == text, *_filters(by_id, query)),
+            select(homeowners_page.c.id),
+        )
+    )
+
+
+def _starts_with(
+    column: InstrumentedAttribute[str], prefix: str, dialect: str
+) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        # A constant-prefix LIKE uses the text_pattern_ops index under any collation.
+        escaped = "".join(_LIKE_ESCAPE + c if c in "%_\\" else c for c in prefix)
+        return column.like(escaped + "%", escape=_LIKE_ESCAPE)
+    # SQLite compares text bytewise (code point order), so a prefix is a range of the index.
+    last = ord(prefix[-1])
+    if last >= 0x10FFFF:
+        return func.substr(column, 1, len(prefix)) == prefix
+    return and_(column >= prefix, column < prefix[:-1] + chr(last + 1))

@@ -1,0 +1,144 @@
+"""Users who log in, and their API tokens (stored as digests, never as the token itself)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from rescind.adapters.db.tables import ApiTokenRow, AppUserRow
+from rescind.domain.access import Role
+from rescind.domain.errors import InvalidInput, NotFound
+from rescind.domain.user import TokenRecord, User
+
+
+class SqlUserRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, user: User) -> None:
+        taken = InvalidInput(f"the username {user.username!r} is taken", field="username")
+        if self.by_username(user.username) is not None:
+            raise taken
+        # A twin created concurrently hits the unique index; the savepoint keeps the
+        # transaction usable and the caller hears the same "taken".
+        try:
+            with self._session.begin_nested():
+                self._session.add(AppUserRow(id=user.id, **_values(user)))
+        except IntegrityError as exc:
+            raise taken from exc
+
+    def get(self, user_id: str) -> User:
+        row = self._session.get(AppUserRow, user_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"no user with id {user_id!r}; users list shows them")
+        return _to_user(row)
+
+    def by_username(self, username: str) -> User | None:
+        row = self._session.scalars(
+            select(AppUserRow)
+            .where(AppUserRow.username == username)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        return None if row is None else _to_user(row)
+
+    def list(self) -> list[User]:
+        rows = self._session.scalars(
+            select(AppUserRow)
+            .order_by(AppUserRow.username)
+            .execution_options(populate_existing=True)
+        )
+        return [_to_user(row) for row in rows]
+
+    def save(self, user: User) -> None:
+        result = cast(
+            CursorResult[Any],
+            self._session.execute(
+                update(AppUserRow)
+                .where(AppUserRow.id == user.id)
+                .values(**_values(user))
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if result.rowcount == 0:
+            raise NotFound(f"no user with id {user.id!r}; it may have been removed")
+
+
+class SqlTokenRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, token: TokenRecord) -> None:
+        self._session.add(
+            ApiTokenRow(
+                digest=token.digest,
+                user_id=token.user_id,
+                issued_at=token.issued_at,
+                expires_at=token.expires_at,
+                revoked_at=token.revoked_at,
+            )
+        )
+
+    def get(self, digest: str) -> TokenRecord | None:
+        row = self._session.get(ApiTokenRow, digest, populate_existing=True)
+        if row is None:
+            return None
+        return TokenRecord(
+            digest=row.digest,
+            user_id=row.user_id,
+            issued_at=row.issued_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+        )
+
+    def revoke(self, digest: str, at: datetime) -> None:
+        self._session.execute(
+            update(ApiTokenRow)
+            .where(ApiTokenRow.digest == digest, ApiTokenRow.revoked_at.is_(None))
+            .values(revoked_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    def revoke_all(self, user_id: str, at: datetime) -> int:
+        result = cast(
+            CursorResult[Any],
+            self._session.execute(
+                update(ApiTokenRow)
+                .where(
+                    ApiTokenRow.user_id == user_id,
+                    ApiTokenRow.revoked_at.is_(None),
+                    ApiTokenRow.expires_at > at,
+                )
+                .values(revoked_at=at)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        return result.rowcount
+
+
+def _values(user: User) -> dict[str, Any]:
+    return {
+        "username": user.username,
+        "display_name": user.display_name,
+        "role": user.role.value,
+        "scope_id": user.scope_id,
+        "password_hash": user.password_hash,
+        "active": user.active,
+        "created_at": user.created_at,
+    }
+
+
+def _to_user(row: AppUserRow) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        password_hash=row.password_hash,
+        created_at=row.created_at,
+        scope_id=row.scope_id,
+        active=row.active,
+    )

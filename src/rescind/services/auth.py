@@ -1,0 +1,239 @@
+"""Who may log in, and the tokens they act with: one function per use case.
+
+A login trades a password for a bearer token (random, 256 bits, kept only as its SHA-256 and
+good for ``TOKEN_LIFETIME``); every API call trades the token back for its ``User``. A wrong
+username, a wrong password and a deactivated user all get the same answer, and an unknown
+username still costs one password verification, so neither the message nor the time tells
+whether an account exists. Managing users is an admin's job and is audited on the system
+stream.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from weakref import WeakKeyDictionary
+
+from rescind.domain.access import SCOPED_ROLES, Actor, Permission, Role, require
+from rescind.domain.audit import AuditContext
+from rescind.domain.errors import InvalidInput, Unauthenticated
+from rescind.domain.events import Event, EventKind
+from rescind.domain.user import (
+    TOKEN_LIFETIME,
+    TokenRecord,
+    User,
+    check_password_strength,
+    token_digest,
+)
+from rescind.services.context import Context
+from rescind.services.ports import JobQuery, PasswordHasher, UnitOfWork
+from rescind.services.records import new_id, record
+
+WRONG_CREDENTIALS = "wrong username or password"
+LOG_IN_AGAIN = "your session has expired or was ended; log in again at /api/v1/auth/token"
+_CHANNEL = "admin"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str  # shown once, to the person who logged in; we keep only its digest
+    expires_at: datetime
+    user: User
+
+
+def create_user(
+    ctx: Context,
+    passwords: PasswordHasher,
+    *,
+    actor: Actor,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    scope_id: str | None = None,
+) -> User:
+    require(actor, Permission.MANAGE_USERS)
+    user = _new_user(ctx, passwords, username, password, role, display_name, scope_id)
+    with ctx.uow() as uow:
+        _add(uow, actor, ctx.now(), user)
+        uow.commit()
+    return user
+
+
+def login(ctx: Context, passwords: PasswordHasher, username: str, password: str) -> IssuedToken:
+    with ctx.uow() as uow:
+        user = uow.users.by_username(username.strip().lower())
+        if user is None:
+            passwords.verify(_dummy_hash(passwords), password)
+            raise Unauthenticated(WRONG_CREDENTIALS)
+        if not passwords.verify(user.password_hash, password) or not user.active:
+            raise Unauthenticated(WRONG_CREDENTIALS)
+        if passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash(password)
+            uow.users.save(user)
+        now = ctx.now()
+        token = secrets.token_urlsafe(32)
+        expires_at = now + TOKEN_LIFETIME
+        uow.tokens.add(
+            TokenRecord(
+                digest=token_digest(token), user_id=user.id, issued_at=now, expires_at=expires_at
+            )
+        )
+        uow.commit()
+    return IssuedToken(token=token, expires_at=expires_at, user=user)
+
+
+def authenticate(ctx: Context, token: str) -> User:
+    with ctx.uow() as uow:
+        found = uow.tokens.get(token_digest(token))
+        if found is None or not found.valid_at(ctx.now()):
+            raise Unauthenticated(LOG_IN_AGAIN)
+        user = uow.users.get(found.user_id)
+        if not user.active:
+            raise Unauthenticated(LOG_IN_AGAIN)
+        return user
+
+
+def logout(ctx: Context, token: str) -> None:
+    """Revoke this token; an unknown or already revoked one is fine (logging out twice is)."""
+    with ctx.uow() as uow:
+        uow.tokens.revoke(token_digest(token), ctx.now())
+        uow.commit()
+
+
+def revoke_tokens(ctx: Context, *, actor: Actor, user_id: str) -> int:
+    """Log a user out everywhere; returns how many live tokens that ended."""
+    require(actor, Permission.MANAGE_USERS)
+    with ctx.uow() as uow:
+        user = uow.users.get(user_id)
+        revoked = uow.tokens.revoke_all(user.id, ctx.now())
+        _audit(uow, actor, ctx.now(), EventKind.TOKENS_REVOKED, user, revoked=revoked)
+        uow.commit()
+    return revoked
+
+
+def deactivate_user(ctx: Context, *, actor: Actor, user_id: str) -> User:
+    """The user can no longer log in, and every token they hold stops working now."""
+    require(actor, Permission.MANAGE_USERS)
+    with ctx.uow() as uow:
+        user = uow.users.get(user_id)
+        if user.actor.id == actor.id:
+            raise InvalidInput("you cannot deactivate yourself; ask another admin", field="user_id")
+        user.active = False
+        uow.users.save(user)
+        revoked = uow.tokens.revoke_all(user.id, ctx.now())
+        _audit(uow, actor, ctx.now(), EventKind.USER_DEACTIVATED, user, revoked=revoked)
+        uow.commit()
+    return user
+
+
+def list_users(ctx: Context, *, actor: Actor) -> list[User]:
+    require(actor, Permission.MANAGE_USERS)
+    with ctx.uow() as uow:
+        return uow.users.list()
+
+
+# One demo user per role; the scoped ones act on the first demo job's people.
+_DEMO_USERS: tuple[tuple[Role, str], ...] = (
+    (Role.AGENT, "Alex Agent"),
+    (Role.BACK_OFFICE, "Blair Back Office"),
+    (Role.DEAL_PROCESSING, "Dana Deal Processing"),
+    (Role.ADMIN, "Ada Admin"),
+    (Role.INSTALLER, "Ivy Installer"),
+    (Role.SALES_REP, "Sam Sales Rep"),
+    (Role.HOMEOWNER, "Harper Homeowner"),
+)
+
+
+def demo_password(role: Role) -> str:
+    return f"{role.value}-demo-pass"
+
+
+def ensure_demo_users(ctx: Context, passwords: PasswordHasher) -> list[tuple[User, str]]:
+    """On a database with no users, create one per role with a known password (for a
+    demo), all in one unit of work; returns them with their passwords, or [] when there
+    were users already. Scoped roles act on the first job's people, so without jobs they
+    are left out."""
+    system = Actor.system("demo")
+    with ctx.uow() as uow:
+        if uow.users.list():
+            return []
+        first = uow.jobs.search(JobQuery(limit=1))
+        scopes: dict[Role, str] = {}
+        if first:
+            job = first[0]
+            scopes = {
+                Role.INSTALLER: job.installer.id,
+                Role.SALES_REP: job.sales_rep.id,
+                Role.HOMEOWNER: job.homeowner.id,
+            }
+        created: list[tuple[User, str]] = []
+        for role, display_name in _DEMO_USERS:
+            if role in SCOPED_ROLES and role not in scopes:
+                continue
+            password = demo_password(role)
+            user = _new_user(
+                ctx, passwords, role.value, password, role, display_name, scopes.get(role)
+            )
+            _add(uow, system, ctx.now(), user)
+            created.append((user, password))
+        uow.commit()
+    return created
+
+
+def _new_user(
+    ctx: Context,
+    passwords: PasswordHasher,
+    username: str,
+    password: str,
+    role: Role,
+    display_name: str,
+    scope_id: str | None,
+) -> User:
+    check_password_strength(password)
+    if not display_name.strip():
+        raise InvalidInput("give the person's name as others should see it", field="display_name")
+    user = User(
+        id=new_id("USR"),
+        username=username,
+        display_name=display_name.strip(),
+        role=role,
+        password_hash="",
+        created_at=ctx.now(),
+        scope_id=scope_id,
+    )
+    # Hash only once the user is known to be valid: hashing is deliberately slow.
+    user.password_hash = passwords.hash(password)
+    return user
+
+
+def _add(uow: UnitOfWork, actor: Actor, at: datetime, user: User) -> None:
+    uow.users.add(user)
+    _audit(uow, actor, at, EventKind.USER_CREATED, user)
+
+
+_DUMMY_HASHES: WeakKeyDictionary[PasswordHasher, str] = WeakKeyDictionary()
+
+
+def _dummy_hash(passwords: PasswordHasher) -> str:
+    """A hash made with the hasher's own parameters, so verifying it costs what a real
+    account's would."""
+    found = _DUMMY_HASHES.get(passwords)
+    if found is None:
+        found = passwords.hash(secrets.token_urlsafe(16))
+        _DUMMY_HASHES[passwords] = found
+    return found
+
+
+def _audit(
+    uow: UnitOfWork, actor: Actor, at: datetime, kind: EventKind, user: User, **extra: int
+) -> None:
+    data: dict[str, str | int | bool | None] = {
+        "user_id": user.id,
+        "username": user.username,
+        "role": user.role.value,
+        "scope_id": user.scope_id,
+        **extra,
+    }
+    record(uow, None, AuditContext(actor=actor.id, at=at, channel=_CHANNEL), [Event(kind, data)])
