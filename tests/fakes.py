@@ -17,7 +17,7 @@ import copy
 import itertools
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -32,8 +32,9 @@ from rescind.domain.case import AssignmentStatus, Case, CaseStatus, Queue
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.email import DeliveryStatus, EmailKind, OutgoingEmail, QueuedEmail
 from rescind.domain.errors import Conflict, InvalidInput, NotFound, job_not_found
-from rescind.domain.events import Event
+from rescind.domain.events import Event, JSONValue
 from rescind.domain.feed import FeedComment
+from rescind.domain.inbound import InboundRecord, InboundStatus
 from rescind.domain.job import (
     MILESTONES,
     Homeowner,
@@ -86,6 +87,12 @@ class OutboxRow:
     message_id: str
     email: OutgoingEmail
     queued_at: datetime
+    status: DeliveryStatus = DeliveryStatus.QUEUED
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    sent_at: datetime | None = None
+    last_error: str = ""
+    context: Mapping[str, JSONValue] | None = None  # after sending: secrets blanked
 
     def as_queued(self) -> QueuedEmail:
         return QueuedEmail(
@@ -94,12 +101,12 @@ class OutboxRow:
             sender=self.email.sender,
             recipients=self.email.recipients,
             job_id=self.email.job_id,
-            context=self.email.context,
-            status=DeliveryStatus.QUEUED,
-            attempts=0,
+            context=self.email.context if self.context is None else self.context,
+            status=self.status,
+            attempts=self.attempts,
             queued_at=self.queued_at,
-            sent_at=None,
-            last_error="",
+            sent_at=self.sent_at,
+            last_error=self.last_error,
         )
 
 
@@ -128,6 +135,7 @@ class Tables:
     users: dict[str, User] = field(default_factory=dict)
     tokens: dict[str, TokenRecord] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyEntry] = field(default_factory=dict)
+    inbound: dict[str, InboundRecord] = field(default_factory=dict)
 
     def snapshot(self) -> Tables:
         return Tables(**{name: dict(table) for name, table in self._tables()})
@@ -415,6 +423,45 @@ class FakeOutbox:
         rows = [r for r in self._outbox.values() if r.email.job_id == job_id]
         return [r.as_queued() for r in sorted(rows, key=lambda r: r.queued_at)]
 
+    def claim(self, now: datetime, limit: int, lease: timedelta) -> list[QueuedEmail]:
+        due = sorted(
+            (
+                r
+                for r in self._outbox.values()
+                if r.status is DeliveryStatus.QUEUED and (r.next_attempt_at or r.queued_at) <= now
+            ),
+            key=lambda r: (r.next_attempt_at or r.queued_at, r.queued_at),
+        )[:limit]
+        leased = []
+        for row in due:
+            new = replace(row, next_attempt_at=now + lease, attempts=row.attempts + 1)
+            self._outbox[row.message_id] = new
+            leased.append(new.as_queued())
+        return leased
+
+    def mark_sent(self, message_id: str, at: datetime, *, note: str = "") -> None:
+        row = self._outbox[message_id]
+        if row.status is DeliveryStatus.SENT:
+            return
+        secret = set(row.email.secret_keys)
+        context = {k: ("" if k in secret else v) for k, v in row.email.context.items()}
+        self._outbox[message_id] = replace(
+            row, status=DeliveryStatus.SENT, sent_at=at, last_error=note, context=context
+        )
+
+    def mark_attempt_failed(
+        self, message_id: str, at: datetime, error: str, *, retry_at: datetime | None
+    ) -> None:
+        row = self._outbox[message_id]
+        if row.status is DeliveryStatus.SENT:
+            return
+        if retry_at is None:
+            self._outbox[message_id] = replace(
+                row, status=DeliveryStatus.FAILED, next_attempt_at=at, last_error=error
+            )
+        else:
+            self._outbox[message_id] = replace(row, next_attempt_at=retry_at, last_error=error)
+
     def list(
         self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None
     ) -> list[tuple[int, QueuedEmail]]:
@@ -568,6 +615,21 @@ class FakeIdempotencyStore:
 # --- the unit of work -------------------------------------------------------------------
 
 
+class FakeInboundRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._inbound = tables.inbound
+
+    def add(self, record: InboundRecord) -> None:
+        self._inbound[record.id] = record
+
+    def seen(self, message_id: str) -> bool:
+        return bool(message_id) and any(r.message_id == message_id for r in self._inbound.values())
+
+    def triage(self, limit: int = 100) -> list[InboundRecord]:
+        waiting = [r for r in self._inbound.values() if r.status is InboundStatus.TRIAGE]
+        return sorted(waiting, key=lambda r: (r.received_at, r.id))[:limit]
+
+
 class FakeUnitOfWork:
     # Declared as the ports (Protocol attributes are invariant); the fakes are bound on enter.
     jobs: JobRepository
@@ -633,6 +695,7 @@ class FakeUnitOfWork:
         self.users = FakeUserRepository(work)
         self.tokens = FakeTokenRepository(work)
         self.idempotency = FakeIdempotencyStore(work)
+        self.inbound = FakeInboundRepository(work)
 
 
 # --- clock, context, factories -----------------------------------------------------------

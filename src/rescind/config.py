@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -36,6 +37,16 @@ class Settings(BaseSettings):
         description="Where login and code-confirmation attempts are counted (a `limits` storage "
         "URI); memory:// suits one server process, redis://host:6379 shares it between several.",
     )
+
+    smtp_host: str = Field(
+        default="",
+        description="Outgoing mail server; empty keeps emails queued in the outbox (nothing sent).",
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
 
     @field_validator("company_timezone")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -20,6 +20,7 @@ from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.email import DeliveryStatus, OutgoingEmail, QueuedEmail
 from rescind.domain.events import Event
 from rescind.domain.feed import FeedComment
+from rescind.domain.inbound import InboundRecord
 from rescind.domain.job import Job, JobStatus, Milestone, PartnerProgram, ProductModel
 from rescind.domain.request import CancellationRequest
 from rescind.domain.user import TokenRecord, User
@@ -135,6 +136,22 @@ class Outbox(Protocol):
         """A job's messages, oldest first."""
         ...
 
+    def claim(self, now: datetime, limit: int, lease: timedelta) -> list[QueuedEmail]:
+        """Lease queued messages due by ``now`` to the caller: their next attempt moves to
+        ``now + lease`` and their attempt count goes up, so other workers skip them (on
+        PostgreSQL rows another transaction holds are skipped too). Oldest due first."""
+        ...
+
+    def mark_sent(self, message_id: str, at: datetime, *, note: str = "") -> None:
+        """Record delivery once; blanks the context keys marked secret (the code)."""
+        ...
+
+    def mark_attempt_failed(
+        self, message_id: str, at: datetime, error: str, *, retry_at: datetime | None
+    ) -> None:
+        """Note the error; queue again at ``retry_at``, or mark failed for good when None."""
+        ...
+
     def list(
         self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None
     ) -> list[tuple[int, QueuedEmail]]:
@@ -175,6 +192,18 @@ class CalendarRepository(Protocol):
         ...
 
     def bump_version(self) -> int: ...
+
+
+class InboundRepository(Protocol):
+    def add(self, record: InboundRecord) -> None: ...
+
+    def seen(self, message_id: str) -> bool:
+        """Whether a message with this Message-ID was received before (not a duplicate)."""
+        ...
+
+    def triage(self, limit: int = 100) -> list[InboundRecord]:
+        """Messages waiting for a person, oldest first."""
+        ...
 
 
 class UserRepository(Protocol):
@@ -270,6 +299,8 @@ class UnitOfWork(Protocol):
     def tokens(self) -> TokenRepository: ...
     @property
     def idempotency(self) -> IdempotencyStore: ...
+    @property
+    def inbound(self) -> InboundRepository: ...
 
     def __enter__(self) -> Self: ...
 

@@ -118,9 +118,9 @@ def confirm_verification_code(
             uow.challenges.save(challenge)
         if result is ConfirmResult.VERIFIED:
             assert challenge is not None
-            _mark_verified(request, VerificationMethod.CODE, now)
+            mark_verified(request, VerificationMethod.CODE, now)
             uow.requests.save(request)
-            record(uow, request.job_id, actx, [_verified_event(request, challenge.id)])
+            record(uow, request.job_id, actx, [verified_event(request, challenge.id)])
             uow.commit()
             return request
         attempts_left = challenge.attempts_left if challenge else 0
@@ -162,21 +162,21 @@ def verify_by_address_on_file(
                 f"not verified: {why}; ask the homeowner to write from the address on file "
                 "or verify by phone with a code"
             )
-        _mark_verified(request, VerificationMethod.ADDRESS_ON_FILE, now)
+        mark_verified(request, VerificationMethod.ADDRESS_ON_FILE, now)
         uow.requests.save(request)
         actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
-        record(uow, job.id, actx, [_verified_event(request, sender.strip().lower())])
+        record(uow, job.id, actx, [verified_event(request, sender.strip().lower())])
         uow.commit()
     return request
 
 
-def _mark_verified(request: CancellationRequest, method: VerificationMethod, now: datetime) -> None:
+def mark_verified(request: CancellationRequest, method: VerificationMethod, now: datetime) -> None:
     request.verified = True
     request.verification_method = method
     request.verified_at = now
 
 
-def _verified_event(request: CancellationRequest, evidence: str) -> Event:
+def verified_event(request: CancellationRequest, evidence: str) -> Event:
     method = request.verification_method.value if request.verification_method else None
     return Event(
         EventKind.REQUEST_VERIFIED,

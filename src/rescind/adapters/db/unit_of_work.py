@@ -17,6 +17,7 @@ from rescind.adapters.db.conflicts import as_conflict
 from rescind.adapters.db.repositories.audit import SqlAuditLog
 from rescind.adapters.db.repositories.cases import SqlCaseRepository, SqlFeedRepository
 from rescind.adapters.db.repositories.idempotency import SqlIdempotencyStore
+from rescind.adapters.db.repositories.inbound import SqlInboundRepository
 from rescind.adapters.db.repositories.jobs import SqlJobRepository
 from rescind.adapters.db.repositories.outbox import DEFAULT_MESSAGE_ID_DOMAIN, SqlOutbox
 from rescind.adapters.db.repositories.policies import (
@@ -43,6 +44,7 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     tokens: SqlTokenRepository
     idempotency: SqlIdempotencyStore
+    inbound: SqlInboundRepository
 
     def __init__(
         self,
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(session)
         self.tokens = SqlTokenRepository(session)
         self.idempotency = SqlIdempotencyStore(session)
+        self.inbound = SqlInboundRepository(session)
         return self
 
     def __exit__(

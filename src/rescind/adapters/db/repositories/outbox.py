@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.tables import OutboxMessageRow
@@ -65,6 +65,69 @@ class SqlOutbox:
             .order_by(OutboxMessageRow.id)
         )
         return [_queued(row) for row in rows]
+
+    def claim(self, now: datetime, limit: int, lease: timedelta) -> list[QueuedEmail]:
+        due = (
+            select(OutboxMessageRow.id)
+            .where(
+                OutboxMessageRow.status == DeliveryStatus.QUEUED.value,
+                OutboxMessageRow.next_attempt_at <= now,
+            )
+            .order_by(OutboxMessageRow.next_attempt_at, OutboxMessageRow.id)
+            .limit(limit)
+        )
+        if self._session.get_bind().dialect.name == "postgresql":
+            # Step over rows another worker holds; SQLite serialises writers already.
+            due = due.with_for_update(skip_locked=True)
+        ids = list(self._session.scalars(due))
+        if not ids:
+            return []
+        self._session.execute(
+            update(OutboxMessageRow)
+            .where(OutboxMessageRow.id.in_(ids))
+            .values(next_attempt_at=now + lease, attempts=OutboxMessageRow.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        rows = self._session.scalars(
+            select(OutboxMessageRow)
+            .where(OutboxMessageRow.id.in_(ids))
+            .order_by(OutboxMessageRow.id)
+            .execution_options(populate_existing=True)
+        )
+        return [_queued(row) for row in rows]
+
+    def mark_sent(self, message_id: str, at: datetime, *, note: str = "") -> None:
+        row = self._row(message_id)
+        if row.status == DeliveryStatus.SENT.value:
+            return  # a resend after a lost lease: the first record stands
+        row.status = DeliveryStatus.SENT.value
+        row.sent_at = at
+        row.last_error = note
+        if row.secret_keys:
+            row.context = {k: ("" if k in row.secret_keys else v) for k, v in row.context.items()}
+
+    def mark_attempt_failed(
+        self, message_id: str, at: datetime, error: str, *, retry_at: datetime | None
+    ) -> None:
+        row = self._row(message_id)
+        if row.status == DeliveryStatus.SENT.value:
+            return
+        row.last_error = error[:2000]
+        if retry_at is None:
+            row.status = DeliveryStatus.FAILED.value
+            row.next_attempt_at = at
+        else:
+            row.next_attempt_at = retry_at
+
+    def _row(self, message_id: str) -> OutboxMessageRow:
+        row = self._session.scalars(
+            select(OutboxMessageRow)
+            .where(OutboxMessageRow.message_id == message_id)
+            .execution_options(populate_existing=True)
+        ).one_or_none()
+        if row is None:
+            raise NotFound(f"no queued email with Message-ID {message_id!r}")
+        return row
 
     def list(
         self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None

@@ -4,6 +4,7 @@ from rescind.adapters.db.tables.audit import AuditEventRow, AuditStreamRow
 from rescind.adapters.db.tables.base import NAMING_CONVENTION, Base
 from rescind.adapters.db.tables.case import CaseAssignmentRow, CaseRow, FeedCommentRow
 from rescind.adapters.db.tables.idempotency import IdempotencyRecordRow
+from rescind.adapters.db.tables.inbound import InboundEmailRow
 from rescind.adapters.db.tables.job import JobRow, ReviewItemRow
 from rescind.adapters.db.tables.outbox import OutboxMessageRow
 from rescind.adapters.db.tables.people import HomeownerRow, InstallerCompanyRow, SalesRepRow
@@ -34,6 +35,7 @@ __all__ = [
     "FeedCommentRow",
     "HomeownerRow",
     "IdempotencyRecordRow",
+    "InboundEmailRow",
     "InstallerCompanyRow",
     "JobRow",
     "OutboxMessageRow",

@@ -1,0 +1,61 @@
+"""Received emails, for filing and for the triage queue."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rescind.adapters.db.tables import InboundEmailRow
+from rescind.domain.inbound import InboundRecord, InboundStatus
+
+
+class SqlInboundRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def add(self, record: InboundRecord) -> None:
+        self._session.add(
+            InboundEmailRow(
+                id=record.id,
+                received_at=record.received_at,
+                message_id=record.message_id,
+                from_address=record.from_address,
+                subject=record.subject,
+                raw=record.raw,
+                status=record.status.value,
+                reason=record.reason,
+                job_id=record.job_id,
+                request_id=record.request_id,
+            )
+        )
+
+    def seen(self, message_id: str) -> bool:
+        if not message_id:
+            return False
+        found = self._session.scalars(
+            select(InboundEmailRow.id).where(InboundEmailRow.message_id == message_id).limit(1)
+        ).first()
+        return found is not None
+
+    def triage(self, limit: int = 100) -> list[InboundRecord]:
+        rows = self._session.scalars(
+            select(InboundEmailRow)
+            .where(InboundEmailRow.status == InboundStatus.TRIAGE.value)
+            .order_by(InboundEmailRow.received_at, InboundEmailRow.id)
+            .limit(limit)
+        )
+        return [
+            InboundRecord(
+                id=row.id,
+                received_at=row.received_at,
+                message_id=row.message_id,
+                from_address=row.from_address,
+                subject=row.subject,
+                raw=row.raw,
+                status=InboundStatus(row.status),
+                reason=row.reason,
+                job_id=row.job_id,
+                request_id=row.request_id,
+            )
+            for row in rows
+        ]

@@ -1,0 +1,127 @@
+"""``rescind worker``: the time- and mail-driven half of rescind, as a plain polling loop.
+
+Each round finalizes due windows (the sweep) and delivers due email (the outbox). Several
+workers may run at once: both steps claim rows so no two take the same one. SIGTERM or
+SIGINT ends the loop after the current round; a SIGKILL loses nothing, because a leased
+message comes due again and a half-done batch was never committed.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass
+from types import FrameType
+
+from rescind.adapters.mail.compose import Composer
+from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
+from rescind.config import Settings
+from rescind.domain.email import Mailbox
+from rescind.services.context import Context
+from rescind.services.delivery import DeliveryReport, deliver_due
+from rescind.services.sending import Sender
+from rescind.services.sweep import SweepReport, sweep
+
+log = logging.getLogger("rescind.worker")
+
+
+def composer_for(settings: Settings) -> Composer:
+    return Composer(
+        {
+            Mailbox.HO_OUTBOUND: settings.ho_outbound_address,
+            Mailbox.SUPPORT: settings.support_address,
+            Mailbox.NOTIFICATIONS: settings.notifications_address,
+        },
+        settings.tz,
+    )
+
+
+def sender_for(settings: Settings) -> Sender | None:
+    """None when no SMTP server is configured: email then waits in the outbox."""
+    if not settings.smtp_host:
+        return None
+    return SmtpSender(
+        SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+        )
+    )
+
+
+@dataclass
+class Round:
+    swept: SweepReport
+    delivered: DeliveryReport | None
+
+
+class Worker:
+    def __init__(
+        self,
+        ctx: Context,
+        composer: Composer,
+        sender: Sender | None,
+        *,
+        poll_seconds: float = 5.0,
+        sweep_batch: int = 500,
+        send_batch: int = 50,
+    ) -> None:
+        self.ctx = ctx
+        self.composer = composer
+        self.sender = sender
+        self.poll_seconds = poll_seconds
+        self.sweep_batch = sweep_batch
+        self.send_batch = send_batch
+        self.stopping = threading.Event()
+
+    def run_once(self) -> Round:
+        swept = sweep(self.ctx, batch_size=self.sweep_batch)
+        delivered = None
+        if self.sender is not None:
+            delivered = deliver_due(
+                self.ctx, self.composer, self.sender, batch_size=self.send_batch
+            )
+        return Round(swept, delivered)
+
+    def run_forever(self) -> None:
+        log.info("worker started (poll every %.1f s)", self.poll_seconds)
+        while not self.stopping.is_set():
+            try:
+                done = self.run_once()
+            except Exception:
+                # A database restart or a bug in one round must not end the worker.
+                log.exception("worker round failed; retrying after the poll interval")
+            else:
+                busy = done.swept.finalized or (done.delivered and done.delivered.handled)
+                if busy:
+                    log.info(
+                        "finalized %d jobs; emails: %s",
+                        done.swept.finalized,
+                        "not sending (no SMTP server)"
+                        if done.delivered is None
+                        else f"{len(done.delivered.sent)} sent, {len(done.delivered.retrying)} "
+                        f"retrying, {len(done.delivered.failed)} failed",
+                    )
+                    continue  # more may be due right away
+            self.stopping.wait(self.poll_seconds)
+        log.info("worker stopped")
+
+    def stop_on_signals(self) -> None:
+        def _stop(signum: int, _frame: FrameType | None) -> None:
+            log.info("received signal %d; finishing the current round", signum)
+            self.stopping.set()
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+
+
+def worker_for(ctx: Context, settings: Settings) -> Worker:
+    return Worker(
+        ctx,
+        composer_for(settings),
+        sender_for(settings),
+        poll_seconds=settings.worker_poll_seconds,
+    )

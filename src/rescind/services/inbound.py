@@ -1,0 +1,134 @@
+"""A homeowner's email becomes a cancellation request on the right job — or waits in triage.
+
+The job is found by a job reference in the subject or body, else by the sender being a
+homeowner's address on file with exactly one open job. The message itself is kept as the
+written statement; it verifies the request only when it came from the address on file and
+the receiving server did not say SPF/DKIM/DMARC failed. Anything else (no sender, no job,
+several jobs, a duplicate) is stored with the reason: nothing received is ever dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rescind.domain.access import Actor
+from rescind.domain.audit import AuditContext
+from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus, Malformed
+from rescind.domain.job import Job, JobStatus
+from rescind.domain.request import Channel, RequesterRole, StatementKind, VerificationMethod
+from rescind.domain.verification import sent_from_address_on_file
+from rescind.domain.workflow import effective_status
+from rescind.services.context import Context
+from rescind.services.ports import JobQuery, UnitOfWork
+from rescind.services.records import new_id, record
+from rescind.services.requests import StatementInput, open_request
+from rescind.services.verification import mark_verified, verified_event
+
+MAIL_ACTOR = Actor.system("mail")
+
+
+@dataclass(frozen=True)
+class Received:
+    inbound_id: str
+    status: InboundStatus
+    reason: str = ""
+    job_id: str | None = None
+    request_id: str | None = None
+    verified: bool = False
+
+
+def receive_email(ctx: Context, parsed: InboundEmail | Malformed, raw: bytes) -> Received:
+    now = ctx.now()
+    inbound_id = new_id("IN")
+    with ctx.uow() as uow:
+        if isinstance(parsed, Malformed):
+            result = Received(inbound_id, InboundStatus.TRIAGE, f"malformed: {parsed.reason}")
+        elif uow.inbound.seen(parsed.message_id):
+            result = Received(
+                inbound_id, InboundStatus.DUPLICATE, f"already received {parsed.message_id}"
+            )
+        else:
+            result = _file(uow, ctx, inbound_id, parsed)
+        uow.inbound.add(
+            InboundRecord(
+                id=inbound_id,
+                received_at=now,
+                message_id=parsed.message_id,
+                from_address=parsed.from_address,
+                subject=parsed.subject if isinstance(parsed, InboundEmail) else "",
+                raw=raw,
+                status=result.status,
+                reason=result.reason,
+                job_id=result.job_id,
+                request_id=result.request_id,
+            )
+        )
+        uow.commit()
+    return result
+
+
+def _file(uow: UnitOfWork, ctx: Context, inbound_id: str, email: InboundEmail) -> Received:
+    job, why = _find_job(uow, email, ctx)
+    if job is None:
+        return Received(inbound_id, InboundStatus.TRIAGE, why)
+    actx = AuditContext(actor=MAIL_ACTOR.id, at=ctx.now(), channel=Channel.EMAIL.value)
+    request = open_request(
+        uow,
+        ctx,
+        job,
+        actx,
+        channel=Channel.EMAIL,
+        requester_role=RequesterRole.HOMEOWNER,
+        requester_name=email.from_name or email.from_address,
+        statement=StatementInput(
+            kind=StatementKind.EMAIL,
+            content=f"Subject: {email.subject}\n\n{email.text}",
+            source_ref=email.message_id,
+            from_address=email.from_address,
+        ),
+    )
+    verified = sent_from_address_on_file(
+        email.from_address, job.homeowner.email, authenticated=email.authenticated
+    )
+    if verified:
+        mark_verified(request, VerificationMethod.ADDRESS_ON_FILE, ctx.now())
+        uow.requests.save(request)
+        record(uow, job.id, actx, [verified_event(request, email.from_address)])
+    return Received(
+        inbound_id,
+        InboundStatus.FILED,
+        "" if verified else _unverified_reason(email, job),
+        job_id=job.id,
+        request_id=request.id,
+        verified=verified,
+    )
+
+
+def _find_job(uow: UnitOfWork, email: InboundEmail, ctx: Context) -> tuple[Job | None, str]:
+    for reference in email.job_references:
+        job = uow.jobs.find(reference)
+        if job is not None:
+            return job, ""
+    now = ctx.now()
+    jobs = [
+        j
+        for j in uow.jobs.search(JobQuery(text=email.from_address, limit=20))
+        if j.homeowner.email.lower() == email.from_address
+        and effective_status(j, now) is not JobStatus.CANCELLED
+    ]
+    if len(jobs) == 1:
+        return jobs[0], ""
+    if not jobs:
+        refs = ", ".join(email.job_references)
+        return None, (
+            f"no job found: {email.from_address} is not a homeowner's address on file"
+            + (f" and {refs} matched no job" if refs else " and the message names no job")
+        )
+    ids = ", ".join(j.id for j in jobs)
+    return None, f"{email.from_address} has several open jobs ({ids}); which one is meant?"
+
+
+def _unverified_reason(email: InboundEmail, job: Job) -> str:
+    if email.authenticated is False:
+        return "filed unverified: the receiving server says SPF/DKIM/DMARC failed"
+    return f"filed unverified: {email.from_address} is not the address on file for job {job.id}"
