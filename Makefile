@@ -9,8 +9,8 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 .PHONY: run test check lint typecheck unit integration postgres install clean
 
-run: $(STAMP)  ## start rescind on SQLite with demo data
-	$(BIN)/rescind demo
+run: $(STAMP)  ## serve the API on SQLite (demo data and demo logins on first start)
+	$(BIN)/rescind serve
 
 test: $(STAMP) postgres  ## everything CI runs: lint, types, architecture, all tests on SQLite and
                          ## PostgreSQL (alembic check on both is one of the integration tests)

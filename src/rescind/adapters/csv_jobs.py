@@ -8,9 +8,11 @@ at once, before anything is written.
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.domain.job import (
@@ -67,26 +69,42 @@ def read_jobs(path: Path) -> Iterator[tuple[int, Job | RescindError]]:
     except OSError as e:
         raise InvalidInput(f"cannot read {path}: {e.strerror}", field="file") from None
     with f:
-        reader = csv.DictReader(f)
-        try:
-            header = reader.fieldnames or []
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise InvalidInput(f"{path}, line 1: not valid CSV ({e})", field="file") from None
-        missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL]
-        if missing:
-            raise InvalidInput(
-                f"{path}: the header lacks column(s) {', '.join(missing)}; "
-                f"expected: {','.join(COLUMNS)}",
-                field="file",
-            )
-        try:
-            for row in reader:
-                try:
-                    yield reader.line_num, parse_row(row)
-                except RescindError as e:
-                    yield reader.line_num, e
-        except (csv.Error, UnicodeDecodeError) as e:
-            raise InvalidInput(f"{path}, line {reader.line_num}: not valid CSV ({e})") from None
+        yield from read_jobs_from(f, source=str(path))
+
+
+def read_jobs_text(
+    text: str, *, source: str = "the file"
+) -> Iterator[tuple[int, Job | RescindError]]:
+    """The same, from text already in memory (an uploaded body)."""
+    return read_jobs_from(io.StringIO(text.removeprefix("\ufeff"), newline=""), source=source)
+
+
+def read_jobs_from(f: TextIO, *, source: str) -> Iterator[tuple[int, Job | RescindError]]:
+    """Rows of an open text stream; a bad header raises before the first row is yielded."""
+    reader = csv.DictReader(f)
+    try:
+        header = reader.fieldnames or []
+    except (csv.Error, UnicodeDecodeError) as e:
+        raise InvalidInput(f"{source}, line 1: not valid CSV ({e})", field="file") from None
+    missing = [c for c in COLUMNS if c not in header and c not in OPTIONAL]
+    if missing:
+        raise InvalidInput(
+            f"{source}: the header lacks column(s) {', '.join(missing)}; "
+            f"expected: {','.join(COLUMNS)}",
+            field="file",
+        )
+    return _rows(reader, source)
+
+
+def _rows(reader: csv.DictReader[str], source: str) -> Iterator[tuple[int, Job | RescindError]]:
+    try:
+        for row in reader:
+            try:
+                yield reader.line_num, parse_row(row)
+            except RescindError as e:
+                yield reader.line_num, e
+    except (csv.Error, UnicodeDecodeError) as e:
+        raise InvalidInput(f"{source}, line {reader.line_num}: not valid CSV ({e})") from None
 
 
 def parse_row(row: dict[str, str | None]) -> Job:

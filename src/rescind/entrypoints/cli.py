@@ -7,7 +7,9 @@ traceback: 2 bad input, 3 not found, 4 not allowed by the procedure, 5 conflict,
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -32,12 +34,15 @@ from rescind.domain.errors import (
     RescindError,
 )
 from rescind.entrypoints import demo as demo_data
+from rescind.entrypoints.mail import import_messages, start_receiver
 from rescind.entrypoints.render import (
     print_decision,
     print_overview,
     print_policy,
     print_trail_check,
 )
+from rescind.entrypoints.serve import serve as serve_api
+from rescind.entrypoints.worker import worker_for
 from rescind.services.audit import verify_trail
 from rescind.services.calendar import add_company_holiday, remove_company_holiday
 from rescind.services.cancellation import restore_workflow
@@ -64,6 +69,10 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
 app.add_typer(holiday_app, name="holiday")
+mail_app = typer.Typer(
+    help="Email for support: receive it, import saved messages.", no_args_is_help=True
+)
+app.add_typer(mail_app, name="mail")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -114,6 +123,15 @@ def demo(
 ) -> None:
     """Load a realistic demo data set and walk one cancellation through the procedure."""
     demo_data.run(_app(), out, jobs=jobs, seed=seed)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="The port to listen on.")] = 8000,
+) -> None:
+    """Start the HTTP API (a new SQLite database gets demo data and demo logins first)."""
+    serve_api(_app(), out, host=host, port=port)
 
 
 @jobs_app.command("import")
@@ -258,6 +276,57 @@ def holiday_list() -> None:
     out.print(f"calendar version {version}")
     for day, name in sorted(holidays.items()):
         out.print(f"{day.isoformat()}  {name}", markup=False)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="Run one round and exit (for cron or tests).")] = False,
+) -> None:
+    """Finalize ended windows and deliver the outbox, until SIGTERM."""
+    application = _app()
+    loop = worker_for(application.ctx, application.settings)
+    if loop.sender is None:
+        err.print("note: RESCIND_SMTP_HOST is not set; emails stay queued in the outbox")
+    if once:
+        done = loop.run_once()
+        sent = "not sending" if done.delivered is None else f"{len(done.delivered.sent)} sent"
+        out.print(f"finalized {done.swept.finalized} jobs; emails: {sent}")
+        return
+    loop.stop_on_signals()
+    loop.run_forever()
+
+
+@mail_app.command("serve")
+def mail_serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="SMTP port.")] = 2525,
+) -> None:
+    """Receive support email over SMTP; each message becomes a request or a triage item."""
+    application = _app()
+    controller = start_receiver(application.ctx, host, port)
+    out.print(f"receiving support email on {host}:{port} (Ctrl-C to stop)")
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        controller.stop()
+
+
+@mail_app.command("import")
+def mail_import(
+    path: Annotated[Path, typer.Argument(help="An .eml file or a folder of them.")],
+) -> None:
+    """Take saved messages as if they had just arrived."""
+    results = import_messages(_app().ctx, path)
+    for file, result in results:
+        where = f" job {result.job_id} request {result.request_id}" if result.job_id else ""
+        verified = " (verified)" if result.verified else ""
+        reason = f": {result.reason}" if result.reason else ""
+        out.print(f"{file.name}: {result.status.value}{where}{verified}{reason}", markup=False)
+    out.print(f"{len(results)} messages imported")
 
 
 def _parse_day(text: str) -> date:

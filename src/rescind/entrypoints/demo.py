@@ -55,21 +55,27 @@ ELIGIBLE = ids_where(
 )
 
 
-def run(app: App, out: Console, *, jobs: int, seed: int) -> None:
+def load_demo_data(app: App, out: Console, *, jobs: int = 300, seed: int = 7) -> bool:
+    """Import the demo jobs and a few month-old cancellations; False if already loaded."""
     ctx = app.ctx
     with ctx.uow() as uow:
-        loaded = uow.jobs.find(job_id(1)) is not None
-    if loaded:
+        if uow.jobs.find(job_id(1)) is not None:
+            return False
+    today = ctx.now().astimezone(ctx.tz).date()
+    report = import_jobs(
+        ctx,
+        ((n, j) for n, j in enumerate(demo_jobs(jobs, seed=seed, today=today), 2)),
+        actor=SYSTEM,
+    )
+    out.print(f"loaded {report.imported} demo jobs into {app.settings.effective_database_url}")
+    _backdated_cancellations(ctx, out)
+    return True
+
+
+def run(app: App, out: Console, *, jobs: int, seed: int) -> None:
+    ctx = app.ctx
+    if not load_demo_data(app, out, jobs=jobs, seed=seed):
         out.print("demo jobs already loaded; walking through the procedure again")
-    else:
-        today = ctx.now().astimezone(ctx.tz).date()
-        report = import_jobs(
-            ctx,
-            ((n, j) for n, j in enumerate(demo_jobs(jobs, seed=seed, today=today), 2)),
-            actor=SYSTEM,
-        )
-        out.print(f"loaded {report.imported} demo jobs into {app.settings.effective_database_url}")
-        _backdated_cancellations(ctx, out)
 
     _step(out, "1. A homeowner calls to cancel job " + M1_REVIEW_PENDING_BOTH_SIGNED)
     _phone_cancellation(ctx, out, M1_REVIEW_PENDING_BOTH_SIGNED)

@@ -1,27 +1,120 @@
-"""Read models: everything a person needs to see about one job, in one call."""
+"""Read models: what a person may see about jobs and requests, already scoped to them.
+
+Every query checks the reader's permission, and a scoped reader (an installer, a sales rep, a
+homeowner) only ever finds their own jobs: another's reads as not found.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from rescind.domain.access import Actor, Permission
+from rescind.domain.access import Actor, Permission, Role, require
 from rescind.domain.audit import AuditRecord, job_stream
+from rescind.domain.calendar import OperationsCalendar
 from rescind.domain.case import Case
 from rescind.domain.eligibility import Decision
+from rescind.domain.email import QueuedEmail
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import Job, JobStatus
 from rescind.domain.request import CancellationRequest
 from rescind.domain.workflow import effective_status
-from rescind.services.access import job_for
+from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.eligibility import policy_in_force
+from rescind.services.ports import JobQuery
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class JobView:
+    job: Job
+    status: JobStatus  # effective: a window that ended reads as cancelled
+    final_date: date | None  # the last business day of a pending window
+
+
+def view_of(job: Job, now: datetime, calendar: OperationsCalendar) -> JobView:
+    return JobView(
+        job=job,
+        status=effective_status(job, now),
+        final_date=calendar.day_ended_by(job.final_at) if job.final_at else None,
+    )
+
+
+def get_job(ctx: Context, job_id: str, *, actor: Actor) -> JobView:
+    now = ctx.now()
+    with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
+        return view_of(job, now, ctx.operations_calendar(uow))
+
+
+def search_jobs(ctx: Context, *, actor: Actor, query: JobQuery) -> list[JobView]:
+    """Jobs matching ``query``, narrowed to the actor's own for scoped roles."""
+    require(actor, Permission.READ_JOBS)
+    scoped = _within_scope(actor, replace(query, limit=max(1, min(query.limit, MAX_PAGE))))
+    now = ctx.now()
+    with ctx.uow() as uow:
+        calendar = ctx.operations_calendar(uow)
+        return [view_of(job, now, calendar) for job in uow.jobs.search(scoped)]
+
+
+def _within_scope(actor: Actor, query: JobQuery) -> JobQuery:
+    match actor.role:
+        case Role.INSTALLER:
+            return replace(query, installer_id=actor.scope_id)
+        case Role.SALES_REP:
+            return replace(query, sales_rep_id=actor.scope_id)
+        case Role.HOMEOWNER:
+            return replace(query, homeowner_id=actor.scope_id)
+        case _:
+            return query
+
+
+def current_decision(ctx: Context, job_id: str, *, actor: Actor) -> Decision:
+    """What the table in force says now, without recording it (a look, not a step)."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
+        return policy_in_force(uow, now).decide(job)
+
+
+def job_requests(ctx: Context, job_id: str, *, actor: Actor) -> list[CancellationRequest]:
+    with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
+        return uow.requests.for_job(job.id)
+
+
+def job_cases(ctx: Context, job_id: str, *, actor: Actor) -> list[Case]:
+    with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
+        return uow.cases.for_job(job.id)
+
+
+def job_emails(ctx: Context, job_id: str, *, actor: Actor) -> list[QueuedEmail]:
+    """The job's outbox, oldest first; the support side only."""
+    with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.READ_OUTBOX)
+        return uow.outbox.for_job(job.id)
+
+
+def get_request(ctx: Context, request_id: str, *, actor: Actor) -> CancellationRequest:
+    with ctx.uow() as uow:
+        request, _ = request_for(uow, request_id, actor, Permission.READ_JOBS)
+        return request
+
+
+def open_requests(ctx: Context, *, actor: Actor, limit: int = 100) -> list[CancellationRequest]:
+    """Support's work list: every open request, the earliest due first."""
+    require(actor, Permission.READ_QUEUES)
+    with ctx.uow() as uow:
+        return uow.requests.open_requests(max(1, min(limit, MAX_PAGE)))
 
 
 @dataclass(frozen=True)
 class JobOverview:
     job: Job
-    status: JobStatus  # effective: a window that ended reads as cancelled
+    status: JobStatus
     final_date: date | None
     decision: Decision
     requests: list[CancellationRequest]
@@ -34,11 +127,11 @@ def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
     now = ctx.now()
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.READ_JOBS)
-        calendar = ctx.operations_calendar(uow)
+        view = view_of(job, now, ctx.operations_calendar(uow))
         return JobOverview(
             job=job,
-            status=effective_status(job, now),
-            final_date=calendar.day_ended_by(job.final_at) if job.final_at else None,
+            status=view.status,
+            final_date=view.final_date,
             decision=policy_in_force(uow, now).decide(job),
             requests=uow.requests.for_job(job.id),
             cases=uow.cases.for_job(job.id),

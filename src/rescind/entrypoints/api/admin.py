@@ -1,0 +1,300 @@
+"""Operations: the outbox, eligibility policy versions, company holidays and users.
+
+Reads are open to the roles that may see them (the outbox to the back-office roles and admins;
+policies and holidays to everyone logged in); writes are an admin's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.domain.access import Role
+from rescind.domain.email import DeliveryStatus
+from rescind.domain.errors import InvalidInput
+from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
+from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut, UserOut
+from rescind.services.auth import create_user, deactivate_user, list_users, revoke_tokens
+from rescind.services.calendar import CalendarChange, add_company_holiday, remove_company_holiday
+from rescind.services.policy import publish_policy
+from rescind.services.queues import get_policy, list_holidays, list_outbox, list_policies
+
+router = APIRouter()
+
+# Outbox rows are numbered by a 32-bit key; a larger cursor was never handed out.
+MAX_ROW_NUMBER = 2**31 - 1
+
+# --- outbox ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/outbox",
+    tags=["outbox"],
+    summary="Emails the procedure queued, sent or failed to send, oldest first",
+)
+def read_outbox(
+    state: State,
+    actor: CurrentActor,
+    status: Annotated[DeliveryStatus | None, Query(description="Only these.")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        str | None,
+        Query(
+            pattern=r"^\d{1,10}$",
+            description="`next_cursor` of the previous page.",
+            examples=["120"],
+        ),
+    ] = None,
+) -> Page[EmailOut]:
+    after = int(cursor) if cursor is not None else None
+    if after is not None and after > MAX_ROW_NUMBER:
+        raise InvalidInput(
+            "not a cursor this API gave out; start again without one", field="cursor"
+        )
+    page = list_outbox(state.ctx, actor=actor, status=status, limit=limit, after=after)
+    return Page[EmailOut](
+        items=[EmailOut.of(e) for e in page.items],
+        next_cursor=str(page.next_after) if page.next_after is not None else None,
+    )
+
+
+# --- policies --------------------------------------------------------------------------------
+
+# The seed table itself is the truest example of a document that publishes.
+_POLICY_EXAMPLE: dict[str, Any] = {
+    "document": load_policy_document(default_policy_path()),
+    "effective_at": "2027-01-01T00:00:00-05:00",
+}
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_POLICY_EXAMPLE]})
+    document: dict[str, Any] = Field(
+        description="The decision table: `name`, `description` and `rules` (as GET /policies "
+        "shows them). It must decide every possible job, and every rule must be reachable.",
+        max_length=10,
+    )
+    effective_at: AwareDatetime | None = Field(
+        default=None, description="Now or later, with a time zone; null: now."
+    )
+
+    @field_validator("document")
+    @classmethod
+    def _no_nul(cls, document: dict[str, Any]) -> dict[str, Any]:
+        if _has_nul(document):
+            raise ValueError("text in the document cannot contain NUL characters")
+        return document
+
+
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+@router.get("/policies", tags=["policies"], summary="Every published eligibility policy version")
+def read_policies(state: State, actor: CurrentActor) -> list[PolicyOut]:
+    return [PolicyOut.of(t) for t in list_policies(state.ctx, actor=actor)]
+
+
+@router.get("/policies/{version}", tags=["policies"], summary="One eligibility policy version")
+def read_policy(
+    version: Annotated[int, Path(ge=1, le=1_000_000)], state: State, actor: CurrentActor
+) -> PolicyOut:
+    return PolicyOut.of(get_policy(state.ctx, version, actor=actor))
+
+
+@router.post(
+    "/policies",
+    tags=["policies"],
+    status_code=201,
+    summary="Publish a new policy version (admins)",
+    description="The next version number is assigned. A table that does not decide every job, "
+    "or has a rule that can never decide, is refused with `/problems/policy_invalid`.",
+    response_model=PolicyOut,
+)
+def publish(body: PolicyIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
+    def action() -> PolicyOut:
+        # In UTC, as it is stored: this answer and later reads then agree to the character.
+        effective_at = body.effective_at.astimezone(UTC) if body.effective_at else None
+        table = publish_policy(state.ctx, body.document, effective_at=effective_at, actor=actor)
+        return PolicyOut.of(table)
+
+    def location(model: BaseModel) -> dict[str, str]:
+        assert isinstance(model, PolicyOut)
+        return {"Location": f"/api/v1/policies/{model.version}"}
+
+    return idem.run(action, status_code=201, headers=location)
+
+
+# --- holidays --------------------------------------------------------------------------------
+
+
+class HolidaysOut(Out):
+    calendar_version: int = Field(description="Bumped by every change of company holidays.")
+    holidays: list[HolidayOut]
+
+
+class CalendarChangeOut(Out):
+    calendar_version: int
+    windows_moved: int = Field(description="Cancel Pending windows whose final moment moved.")
+
+    @classmethod
+    def of(cls, change: CalendarChange) -> CalendarChangeOut:
+        return cls(calendar_version=change.calendar_version, windows_moved=change.windows_moved)
+
+
+class HolidayIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"day": "2026-12-24", "name": "Christmas Eve"}]},
+    )
+    day: date
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+
+
+@router.get(
+    "/holidays",
+    tags=["holidays"],
+    summary="Company holidays (federal ones come from the calendar itself)",
+)
+def read_holidays(state: State, actor: CurrentActor) -> HolidaysOut:
+    found = list_holidays(state.ctx, actor=actor)
+    return HolidaysOut(
+        calendar_version=found.calendar_version,
+        holidays=[HolidayOut(day=d, name=n) for d, n in found.company_holidays.items()],
+    )
+
+
+@router.post(
+    "/holidays",
+    tags=["holidays"],
+    summary="Add a company holiday; pending windows that span it move (admins)",
+    response_model=CalendarChangeOut,
+)
+def add_holiday(body: HolidayIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
+    return idem.run(
+        lambda: CalendarChangeOut.of(
+            add_company_holiday(state.ctx, body.day, body.name, actor=actor)
+        )
+    )
+
+
+@router.delete(
+    "/holidays/{day}",
+    tags=["holidays"],
+    summary="Remove a company holiday; pending windows are recomputed (admins)",
+    response_model=CalendarChangeOut,
+)
+def remove_holiday(
+    day: Annotated[date, Path(examples=["2026-12-24"])],
+    state: State,
+    actor: CurrentActor,
+    idem: Idempotent,
+) -> Response:
+    return idem.run(
+        lambda: CalendarChangeOut.of(remove_company_holiday(state.ctx, day, actor=actor))
+    )
+
+
+# --- users -----------------------------------------------------------------------------------
+
+PersonRole = Literal[
+    "agent", "back_office", "deal_processing", "installer", "sales_rep", "homeowner", "admin"
+]
+
+UserId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL)]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "sunny-ops",
+                    "password": "a long passphrase",
+                    "role": "installer",
+                    "display_name": "Sunny Installs operations",
+                    "scope_id": "INST-001",
+                }
+            ]
+        },
+    )
+    username: str = Field(min_length=2, max_length=63, pattern=NO_NUL, examples=["sunny-ops"])
+    password: str = Field(min_length=1, max_length=1000)
+    role: PersonRole
+    display_name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    scope_id: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=NO_NUL,
+        description="Installer, sales rep and homeowner users: the id of their company, own "
+        "sales-rep record or homeowner record; others: leave it out.",
+    )
+
+
+class RevokedOut(Out):
+    revoked: int = Field(description="How many live tokens were revoked.")
+
+
+@router.get("/users", tags=["users"], summary="Every user (admins)")
+def read_users(state: State, actor: CurrentActor) -> list[UserOut]:
+    return [UserOut.of(u) for u in list_users(state.ctx, actor=actor)]
+
+
+@router.post(
+    "/users",
+    tags=["users"],
+    status_code=201,
+    summary="Create a user who logs in with a password (admins)",
+    response_model=UserOut,
+)
+def add_user(body: UserIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
+    return idem.run(
+        lambda: UserOut.of(
+            create_user(
+                state.ctx,
+                state.passwords,
+                username=body.username,
+                password=body.password,
+                role=Role(body.role),
+                display_name=body.display_name,
+                scope_id=body.scope_id,
+                actor=actor,
+            )
+        ),
+        status_code=201,
+    )
+
+
+@router.post(
+    "/users/{user_id}/revoke-tokens",
+    tags=["users"],
+    summary="Revoke every token of a user: they must log in again (admins)",
+    response_model=RevokedOut,
+)
+def revoke_user_tokens(
+    user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    return idem.run(
+        lambda: RevokedOut(revoked=revoke_tokens(state.ctx, user_id=user_id, actor=actor))
+    )
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    tags=["users"],
+    summary="Deactivate a user: no more logins, every token revoked (admins)",
+    response_model=UserOut,
+)
+def deactivate(user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
+    return idem.run(lambda: UserOut.of(deactivate_user(state.ctx, user_id=user_id, actor=actor)))

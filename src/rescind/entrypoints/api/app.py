@@ -1,0 +1,71 @@
+"""The HTTP API: FastAPI under ``/api/v1``, a thin adapter over the service layer.
+
+``create_app`` takes a ready service context (from ``bootstrap``), so tests build the app on
+fakes or on a temporary database without touching settings.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from rescind.entrypoints.api import admin, auth, cases, jobs, problems, requests
+from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
+from rescind.entrypoints.api.deps import ApiState
+from rescind.entrypoints.api.problems import TITLES, Problem
+from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.services.context import Context
+from rescind.services.ports import PasswordHasher
+
+DESCRIPTION = """
+Runs the job-cancellation procedure end to end: eligibility by a versioned decision table,
+homeowner verification, the 14-business-day Cancel Pending window with restore, Deal
+Processing escalations, the homeowner feed, emails to the contract signers, and an audit trail.
+
+* Log in at `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`.
+* Every state change accepts `Idempotency-Key` (a retry returns the first answer) and, where it
+  changes a versioned resource, `If-Match` with the ETag you read (a stale one gets 412).
+* Errors are RFC 9457 `application/problem+json` with a stable `type` (`/problems/<code>`).
+"""
+
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": Problem, "content": {problems.PROBLEM_JSON: {}}, "description": text}
+    for status, text in {
+        401: "Not logged in",
+        403: "Your role may not do this",
+        404: "Not found (or not yours to see)",
+        409: "The procedure does not allow this now, or a concurrent change won",
+        412: "If-Match is stale",
+        422: "Invalid input",
+        429: "Too many attempts",
+    }.items()
+}
+
+
+def create_app(
+    ctx: Context, passwords: PasswordHasher, throttle: Throttle | None = None
+) -> FastAPI:
+    app = FastAPI(
+        title="rescind",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        responses=ERROR_RESPONSES,
+    )
+    app.state.rescind = ApiState(ctx=ctx, passwords=passwords, throttle=throttle or Throttle())
+    problems.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, jobs, requests, cases, admin):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/problems/{code}", include_in_schema=False)
+    def problem_type(code: str) -> JSONResponse:
+        """The problem types are documented at their own URI."""
+        if code not in TITLES:
+            return problems.problem_response(404, "not_found", f"no problem type {code!r}")
+        return JSONResponse({"type": f"/problems/{code}", "title": TITLES[code]})
+
+    return app

@@ -1,0 +1,165 @@
+"""Cases and queues: the Direct Pay M1B escalations Deal Processing decides and Back Office works.
+
+A case's ETag is its version; every decision or move takes it back as ``If-Match``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Path, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from rescind.domain.case import Queue
+from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IfMatch, State, etag
+from rescind.entrypoints.api.models import CancelOut, CaseOut, Out
+from rescind.services.escalation import approve_escalation, deny_escalation, reassign_case
+from rescind.services.queues import get_case, queue_items
+
+router = APIRouter()
+
+CaseId = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=100,
+        pattern=NO_NUL,
+        description="A case id, as listed in a queue.",
+        examples=["CASE-279aa758935d"],
+    ),
+]
+
+
+class ApproveIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"note": "Invoice to be written off by finance"}]},
+    )
+    note: str = Field(
+        default="", max_length=2000, pattern=NO_NUL, description="Goes on the feed and the trail."
+    )
+
+
+class DenyIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "Equipment is installed; the invoice stands"}]},
+    )
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=NO_NUL,
+        description="Required: the requester is told this reason.",
+    )
+
+
+class ReassignIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"queue": "back_office"}]}
+    )
+    queue: Queue
+
+
+class ApprovalOut(Out):
+    case: CaseOut
+    cancellation: CancelOut = Field(description="The job's cancellation that the approval caused.")
+
+
+def _case_etag(model: BaseModel) -> dict[str, str]:
+    case = model.case if isinstance(model, ApprovalOut) else model
+    assert isinstance(case, CaseOut)
+    return {"ETag": etag(case.version)}
+
+
+@router.get(
+    "/cases/{case_id}",
+    tags=["cases"],
+    summary="One case, with its assignments and decision",
+    response_description="The case; its ETag is the version to send back as If-Match.",
+)
+def read_case(case_id: CaseId, state: State, actor: CurrentActor, response: Response) -> CaseOut:
+    case = CaseOut.of(get_case(state.ctx, case_id, actor=actor))
+    response.headers["ETag"] = etag(case.version)
+    return case
+
+
+@router.post(
+    "/cases/{case_id}/approve",
+    tags=["cases"],
+    summary="Deal Processing approves: the job goes to Cancel Pending",
+    response_model=ApprovalOut,
+)
+def approve_case(
+    case_id: CaseId,
+    state: State,
+    actor: CurrentActor,
+    idem: Idempotent,
+    expected: IfMatch,
+    body: Annotated[ApproveIn | None, Body()] = None,
+) -> Response:
+    note = body.note if body else ""
+
+    def approve() -> ApprovalOut:
+        case, result = approve_escalation(
+            state.ctx, case_id, actor=actor, note=note, expected_version=expected
+        )
+        return ApprovalOut(case=CaseOut.of(case), cancellation=CancelOut.of(result))
+
+    return idem.run(approve, headers=_case_etag)
+
+
+@router.post(
+    "/cases/{case_id}/deny",
+    tags=["cases"],
+    summary="Deal Processing denies, with the reason the requester is told",
+    response_model=CaseOut,
+)
+def deny_case(
+    case_id: CaseId,
+    body: DenyIn,
+    state: State,
+    actor: CurrentActor,
+    idem: Idempotent,
+    expected: IfMatch,
+) -> Response:
+    return idem.run(
+        lambda: CaseOut.of(
+            deny_escalation(
+                state.ctx, case_id, actor=actor, reason=body.reason, expected_version=expected
+            )
+        ),
+        headers=_case_etag,
+    )
+
+
+@router.post(
+    "/cases/{case_id}/reassign",
+    tags=["cases"],
+    summary="Move an open case to another queue",
+    response_model=CaseOut,
+)
+def reassign(
+    case_id: CaseId,
+    body: ReassignIn,
+    state: State,
+    actor: CurrentActor,
+    idem: Idempotent,
+    expected: IfMatch,
+) -> Response:
+    return idem.run(
+        lambda: CaseOut.of(
+            reassign_case(state.ctx, case_id, body.queue, actor=actor, expected_version=expected)
+        ),
+        headers=_case_etag,
+    )
+
+
+@router.get(
+    "/queues/{queue}",
+    tags=["queues"],
+    summary="A queue's open cases, oldest first",
+    description="`back_office`: the cases sitting in the Back Office queue. `deal_processing`: "
+    "every open case with an open Deal Processing assignment, wherever the case sits.",
+)
+def read_queue(queue: Queue, state: State, actor: CurrentActor) -> list[CaseOut]:
+    return [CaseOut.of(c) for c in queue_items(state.ctx, queue, actor=actor)]

@@ -1,0 +1,124 @@
+"""What route handlers receive: the services, the authenticated actor, If-Match, idempotency.
+
+``Annotated`` aliases keep the handlers short; everything here is the HTTP side of a concern
+whose rules live in the service layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from rescind.domain.access import Actor
+from rescind.domain.errors import InvalidInput, Unauthenticated
+from rescind.domain.user import User
+from rescind.entrypoints.api.idempotency import Idempotency
+from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.services.auth import authenticate
+from rescind.services.context import Context
+from rescind.services.ports import PasswordHasher
+
+
+@dataclass(frozen=True)
+class ApiState:
+    ctx: Context
+    passwords: PasswordHasher
+    throttle: Throttle
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.rescind
+    return state
+
+
+State = Annotated[ApiState, Depends(get_state)]
+
+API_PREFIX = "/api/v1"
+
+# PostgreSQL text cannot hold NUL: text fields refuse it at the edge (422), not in storage.
+NO_NUL = r"^[^\x00]*$"
+
+_bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+def current_user(
+    state: State,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated(
+            "send `Authorization: Bearer <token>`; get a token at /api/v1/auth/token"
+        )
+    return authenticate(state.ctx, credentials.credentials)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def current_actor(user: CurrentUser) -> Actor:
+    return user.actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$|^\s*(\d{1,18})\s*$')
+
+
+def if_match(
+    value: Annotated[
+        str | None,
+        Header(
+            alias="If-Match",
+            description='The ETag you read (e.g. "3"); a stale one gets 412, not a lost update.',
+        ),
+    ] = None,
+) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    found = _ETAG.match(value)
+    if not found:
+        raise InvalidInput(
+            'If-Match must be the ETag from a GET, like "3"', field="header.If-Match"
+        )
+    return int(found.group(1) or found.group(2))
+
+
+IfMatch = Annotated[int | None, Depends(if_match)]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+async def idempotency(
+    request: Request,
+    state: State,
+    user: CurrentUser,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Any unique string (e.g. a UUID); a retry with the same key and body "
+            "returns the first answer and does nothing twice.",
+            max_length=200,
+        ),
+    ] = None,
+) -> Idempotency:
+    body = await request.body()
+    fingerprint = hashlib.sha256(
+        b"\n".join([request.method.encode(), request.url.path.encode(), body])
+    ).hexdigest()
+    return Idempotency(state.ctx, user.id, key, fingerprint)
+
+
+Idempotent = Annotated[Idempotency, Depends(idempotency)]
+
+
+def client_key(request: Request) -> str:
+    """The client, for per-client throttles: the peer address (a proxy should set it)."""
+    return request.client.host if request.client else "unknown"

@@ -1,0 +1,133 @@
+"""Idempotency-Key: a retried state change does nothing twice and gets the first answer.
+
+The key is reserved in its own short transaction before the use case runs, and the answer
+(success or a definitive refusal) is stored after. A retry while the first attempt still runs
+gets 409; one with the same key but another body gets 422. Transient failures (a conflict,
+a rate limit, a server error) release the key so a retry really retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from rescind.domain.errors import Conflict, RateLimited, RescindError
+from rescind.entrypoints.api.problems import from_error, problem_response
+from rescind.services.context import Context
+from rescind.services.ports import StoredResponse
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+STALE_AFTER = timedelta(minutes=5)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Idempotency:
+    def __init__(self, ctx: Context, user_id: str, key: str | None, fingerprint: str) -> None:
+        self._ctx = ctx
+        self._user_id = user_id
+        self._key = key
+        self._fingerprint = fingerprint
+
+    def run(
+        self,
+        action: Callable[[], M],
+        *,
+        status_code: int = 200,
+        headers: Callable[[M], dict[str, str]] | None = None,
+    ) -> Response:
+        """Run ``action`` at most once per key; its model becomes the JSON answer."""
+        if self._key is None:
+            return self._answer(action, status_code, headers)[0]
+        replay = self._reserve()
+        if replay is not None:
+            return replay
+        try:
+            response, transient = self._answer(action, status_code, headers)
+        except BaseException:
+            self._release()
+            raise
+        if transient:
+            self._release()
+        else:
+            self._complete(response)
+        return response
+
+    def _answer(
+        self,
+        action: Callable[[], M],
+        status_code: int,
+        headers: Callable[[M], dict[str, str]] | None,
+    ) -> tuple[Response, bool]:
+        """The answer, and whether it is transient (worth a real retry, so not stored)."""
+        try:
+            model = action()
+        except RescindError as error:
+            return from_error(error), isinstance(error, Conflict | RateLimited)
+        response = Response(
+            model.model_dump_json(),
+            status_code=status_code,
+            media_type="application/json",
+            headers=headers(model) if headers else None,
+        )
+        return response, False
+
+    def _reserve(self) -> Response | None:
+        assert self._key is not None
+        now = self._ctx.now()
+        with self._ctx.uow() as uow:
+            entry = uow.idempotency.reserve(self._user_id, self._key, self._fingerprint, now)
+            uow.commit()
+        if entry is None:
+            return None
+        if entry.fingerprint != self._fingerprint:
+            return problem_response(
+                422,
+                "idempotency_key_reused",
+                "this Idempotency-Key was already used for a different request; use a new key "
+                "for a new request",
+            )
+        if entry.response is None:
+            stale = now - entry.reserved_at > STALE_AFTER
+            return problem_response(
+                409,
+                "idempotency_in_progress",
+                "the first attempt with this key did not report back; check the resource's "
+                "current state before trying again with a new key"
+                if stale
+                else "the first request with this key is still running; retry in a moment",
+                headers={"Retry-After": "1"},
+            )
+        stored = entry.response
+        return Response(
+            stored.body,
+            status_code=stored.status_code,
+            media_type=stored.content_type,
+            headers=stored.headers | {REPLAYED_HEADER: "true"},
+        )
+
+    def _complete(self, response: Response) -> None:
+        assert self._key is not None
+        stored = StoredResponse(
+            status_code=response.status_code,
+            body=bytes(response.body),
+            content_type=response.media_type or "application/json",
+            headers={
+                k: v
+                for k, v in response.headers.items()
+                if k.lower() in ("etag", "location", "retry-after")
+            },
+        )
+        with self._ctx.uow() as uow:
+            uow.idempotency.complete(self._user_id, self._key, stored)
+            uow.commit()
+
+    def _release(self) -> None:
+        assert self._key is not None
+        with self._ctx.uow() as uow:
+            uow.idempotency.release(self._user_id, self._key)
+            uow.commit()

@@ -1,0 +1,358 @@
+"""Jobs: list and read them, import Engine's exports, and act on one job.
+
+Reads are scoped by the service layer (an installer finds its company's jobs only, another's
+is a 404). Writes take ``Idempotency-Key``; those that change the job take ``If-Match`` with
+the job's ETag (its version).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from rescind.adapters.csv_jobs import COLUMNS, read_jobs_text
+from rescind.domain.access import Permission, require
+from rescind.domain.errors import InvalidInput
+from rescind.domain.job import JobStatus, Milestone, PartnerProgram, ProductModel
+from rescind.domain.request import CancelReason
+from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IfMatch, State, etag
+from rescind.entrypoints.api.models import (
+    AuditRecordOut,
+    CancelOut,
+    CaseOut,
+    DecisionOut,
+    EmailOut,
+    FeedCommentOut,
+    JobOut,
+    Page,
+    RequestOut,
+)
+from rescind.services.audit import job_trail
+from rescind.services.cancellation import restore_workflow
+from rescind.services.eligibility import replay_eligibility
+from rescind.services.feed import comment_on_feed, read_feed
+from rescind.services.importing import import_jobs
+from rescind.services.installer import installer_cancel_workflow
+from rescind.services.ports import JobQuery
+from rescind.services.queries import (
+    JobView,
+    current_decision,
+    get_job,
+    job_cases,
+    job_emails,
+    job_requests,
+    search_jobs,
+)
+
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+CHANNEL = "api"
+
+JobId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL, examples=["JOB-000002"])]
+
+
+def job_out(view: JobView) -> JobOut:
+    return JobOut.of(view.job, status=view.status, final_date=view.final_date)
+
+
+def job_headers(job: JobOut) -> dict[str, str]:
+    return {"ETag": etag(job.version)}
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@router.get("", summary="List jobs, filtered and paged by id")
+def list_jobs(
+    state: State,
+    actor: CurrentActor,
+    status: JobStatus | None = None,
+    milestone: Milestone | None = None,
+    product_model: ProductModel | None = None,
+    partner_program: PartnerProgram | None = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=NO_NUL,
+            description="A job id, or the homeowner's email (whole), name or phone (a prefix).",
+            examples=["ben.reyes.2@homeowner.example"],
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=200, pattern=NO_NUL, description="`next_cursor` of the page before."),
+    ] = None,
+) -> Page[JobOut]:
+    query = JobQuery(
+        status=status,
+        milestone=milestone,
+        product_model=product_model,
+        partner_program=partner_program,
+        text=q,
+        after_id=cursor,
+        limit=limit + 1,  # one more than asked tells whether another page follows
+    )
+    views = search_jobs(state.ctx, actor=actor, query=query)
+    page = views[:limit]
+    more = len(views) > limit
+    return Page[JobOut](
+        items=[job_out(v) for v in page], next_cursor=page[-1].job.id if more else None
+    )
+
+
+@router.get("/{job_id}", summary="One job, with its version as the ETag")
+def read_job(job_id: JobId, state: State, actor: CurrentActor, response: Response) -> JobOut:
+    job = job_out(get_job(state.ctx, job_id, actor=actor))
+    response.headers["ETag"] = etag(job.version)
+    return job
+
+
+class EligibilityOut(DecisionOut):
+    replayed_at: datetime | None = Field(
+        default=None, description="Set when this is a replay: the moment decided as of."
+    )
+    facts_recorded_at: datetime | None = Field(
+        default=None,
+        description="On a replay, when the facts used were recorded (null: the job's current "
+        "facts stood in, no decision having been recorded by then).",
+    )
+
+
+@router.get(
+    "/{job_id}/eligibility",
+    summary="The eligibility decision now, or replayed as of a past moment",
+    description="Read-only: nothing is recorded. With `at`, the policy version in force then "
+    "decides on the facts last recorded by then.",
+)
+def eligibility(
+    job_id: JobId,
+    state: State,
+    actor: CurrentActor,
+    at: Annotated[AwareDatetime | None, Query(examples=["2026-11-23T15:00:00Z"])] = None,
+) -> EligibilityOut:
+    if at is None:
+        decision = DecisionOut.of(current_decision(state.ctx, job_id, actor=actor))
+        return EligibilityOut(**decision.model_dump())
+    replay = replay_eligibility(state.ctx, job_id, at, actor=actor)
+    return EligibilityOut(
+        **DecisionOut.of(replay.decision).model_dump(),
+        replayed_at=replay.at,
+        facts_recorded_at=replay.facts_recorded_at,
+    )
+
+
+@router.get("/{job_id}/requests", summary="The job's cancellation requests, oldest first")
+def list_job_requests(job_id: JobId, state: State, actor: CurrentActor) -> list[RequestOut]:
+    now = state.ctx.now()
+    return [RequestOut.of(r, now=now) for r in job_requests(state.ctx, job_id, actor=actor)]
+
+
+@router.get("/{job_id}/cases", summary="The job's cases (Deal Processing escalations)")
+def list_job_cases(job_id: JobId, state: State, actor: CurrentActor) -> list[CaseOut]:
+    return [CaseOut.of(c) for c in job_cases(state.ctx, job_id, actor=actor)]
+
+
+@router.get("/{job_id}/feed", summary="The homeowner's profile feed")
+def list_feed(job_id: JobId, state: State, actor: CurrentActor) -> list[FeedCommentOut]:
+    return [FeedCommentOut.of(c) for c in read_feed(state.ctx, job_id, actor=actor)]
+
+
+@router.get("/{job_id}/audit", summary="The job's append-only audit trail, in order")
+def list_audit(job_id: JobId, state: State, actor: CurrentActor) -> list[AuditRecordOut]:
+    return [AuditRecordOut.of(r) for r in job_trail(state.ctx, job_id, actor=actor)]
+
+
+@router.get("/{job_id}/emails", summary="The job's emails: queued, sent or failed")
+def list_emails(job_id: JobId, state: State, actor: CurrentActor) -> list[EmailOut]:
+    return [EmailOut.of(e) for e in job_emails(state.ctx, job_id, actor=actor)]
+
+
+# --- acting on one job -------------------------------------------------------------------------
+
+
+class RestoreIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"why": "homeowner changed their mind"}]}
+    )
+
+    why: str = Field(default="", max_length=2000, pattern=NO_NUL)
+
+
+@router.post(
+    "/{job_id}/restore",
+    summary="Restore a cancel-pending job to active (only inside its window)",
+    response_model=JobOut,
+)
+def restore(
+    job_id: JobId,
+    body: RestoreIn,
+    state: State,
+    actor: CurrentActor,
+    version: IfMatch,
+    idem: Idempotent,
+) -> Response:
+    def action() -> JobOut:
+        job = restore_workflow(
+            state.ctx, job_id, actor=actor, channel=CHANNEL, why=body.why, expected_version=version
+        )
+        # A restored job is active, so it has no window and no final date.
+        return JobOut.of(job, status=job.status, final_date=None)
+
+    return idem.run(action, headers=job_headers)
+
+
+class InstallerCancelIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "reason": "homeowner_request_cancellation",
+                    "reason_text": "",
+                    "requester_name": "Ines Installer",
+                },
+                {"reason": "other", "reason_text": "duplicate job", "requester_name": "Ines"},
+            ]
+        },
+    )
+
+    reason: CancelReason
+    reason_text: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    requester_name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+
+
+class InstallerCancelOut(BaseModel):
+    request_id: str = Field(description="The request recorded for this click.")
+    cancelled: CancelOut | None = Field(
+        description="Null when the job is not in the operations phase (no button there)."
+    )
+    message: str = Field(examples=["job JOB-000002 is now cancel pending until the end of …"])
+
+
+@router.post(
+    "/{job_id}/cancel",
+    summary="The installer's Cancel Workflow button (operations phase; a reason is required)",
+    description="Outside the operations phase the installer is told a written request from "
+    "the homeowner is required (`cancelled` is null). The decision table still applies.",
+    response_model=InstallerCancelOut,
+)
+def installer_cancel(
+    job_id: JobId,
+    body: InstallerCancelIn,
+    state: State,
+    actor: CurrentActor,
+    version: IfMatch,
+    idem: Idempotent,
+) -> Response:
+    def action() -> InstallerCancelOut:
+        answer = installer_cancel_workflow(
+            state.ctx,
+            job_id,
+            requester_name=body.requester_name,
+            reason=body.reason,
+            reason_text=body.reason_text,
+            actor=actor,
+            expected_version=version,
+        )
+        return InstallerCancelOut(
+            request_id=answer.request_id,
+            cancelled=CancelOut.of(answer.cancelled) if answer.cancelled else None,
+            message=answer.message,
+        )
+
+    return idem.run(action)
+
+
+class CommentIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"body": "Called the homeowner; they will email us."}]},
+    )
+
+    body: str = Field(min_length=1, max_length=5000, pattern=NO_NUL)
+
+
+@router.post(
+    "/{job_id}/feed",
+    summary="Comment on the homeowner's profile feed",
+    status_code=201,
+    response_model=FeedCommentOut,
+)
+def comment(
+    job_id: JobId, body: CommentIn, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    if not body.body.strip():
+        raise InvalidInput("a comment needs some text", field="body.body")
+    return idem.run(
+        lambda: FeedCommentOut.of(
+            comment_on_feed(state.ctx, job_id, body.body, actor=actor, channel=CHANNEL)
+        ),
+        status_code=201,
+    )
+
+
+# --- importing ---------------------------------------------------------------------------------
+
+
+class RowErrorOut(BaseModel):
+    line: int = Field(examples=[3])
+    message: str = Field(examples=["milestone 'M9' is not one of: M1, M1A, M1B, M2, M3"])
+
+
+class ImportOut(BaseModel):
+    imported: int
+    errors: list[RowErrorOut]
+
+
+async def csv_text(request: Request) -> str:
+    try:
+        return (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("the CSV must be UTF-8 text", field="body") from None
+
+
+_EXAMPLE_CSV = (
+    ",".join(COLUMNS)
+    + "\nJOB-900001,HO-900001,Ada Homeowner,ada@homeowner.example,+1-555-0100,INST-1,Sunny Roofs,"
+    "ops@sunny.example,REP-1,Sam Rep,sam@sales.example,regular,M1,not_submitted,false,false,"
+    "none,false,false,2026-10-01,operations\n"
+)
+
+
+@router.post(
+    "/import",
+    summary="Import jobs from an Engine export (CSV); good rows are kept, bad ones reported",
+    description="Admins only. The body is the CSV itself (`Content-Type: text/csv`) with the "
+    f"header `{','.join(COLUMNS)}`. A wrong header rejects the whole file (422).",
+    response_model=ImportOut,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}, "example": _EXAMPLE_CSV},
+            },
+        }
+    },
+)
+def import_csv(
+    state: State,
+    actor: CurrentActor,
+    text: Annotated[str, Depends(csv_text)],
+    idem: Idempotent,
+) -> Response:
+    # Refuse a non-admin before reading the file, so the answer does not depend on it.
+    require(actor, Permission.IMPORT_JOBS)
+
+    def action() -> ImportOut:
+        rows = read_jobs_text(text, source="the uploaded CSV")
+        report = import_jobs(state.ctx, rows, actor=actor)
+        return ImportOut(
+            imported=report.imported,
+            errors=[RowErrorOut(line=e.line, message=e.message) for e in report.errors],
+        )
+
+    return idem.run(action)

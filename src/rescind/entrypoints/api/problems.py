@@ -1,0 +1,171 @@
+"""RFC 9457 problem details: every error the API returns, in one shape.
+
+``type`` is stable (``/problems/<code>``, served by the API itself with a description);
+``detail`` says what to do; validation problems list each bad field. Only this module knows
+how rescind's errors map to HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from rescind.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    PolicyError,
+    PreconditionFailed,
+    RateLimited,
+    RescindError,
+    Unauthenticated,
+    VerificationFailed,
+)
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+# Most specific first.
+STATUS: list[tuple[type[RescindError], int]] = [
+    (InvalidInput, 422),
+    (PolicyError, 422),
+    (VerificationFailed, 422),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (PreconditionFailed, 412),
+    (RateLimited, 429),
+    (NotAllowed, 409),
+    (Conflict, 409),
+]
+
+TITLES: dict[str, str] = {
+    "invalid_input": "The request has a bad or missing value",
+    "not_found": "No such thing (or not yours to see)",
+    "unauthenticated": "Log in first",
+    "forbidden": "Your role may not do this",
+    "precondition_failed": "Someone changed it since you read it",
+    "rate_limited": "Too many attempts",
+    "not_allowed": "The procedure does not allow this now",
+    "not_eligible": "Not eligible for cancellation by support",
+    "not_verified": "The request is not verified as the homeowner's",
+    "written_statement_missing": "The homeowner's written statement is missing",
+    "invalid_transition": "The job is not in a state that allows this",
+    "verification_failed": "The code was not accepted",
+    "conflict": "Someone else changed the same thing at the same moment; retry",
+    "policy_invalid": "The decision table cannot be published",
+    "idempotency_key_reused": "This Idempotency-Key was used for a different request",
+    "idempotency_in_progress": "The first request with this Idempotency-Key has not finished",
+    "internal_error": "Something went wrong on our side",
+    "http_error": "The request could not be routed",
+}
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(examples=["body.requester_name"])
+    message: str = Field(examples=["Field required"])
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(examples=["/problems/not_eligible"])
+    title: str = Field(examples=["Not eligible for cancellation by support"])
+    status: int = Field(examples=[409])
+    detail: str = Field(
+        examples=["not eligible for cancellation by support (rule 1: Partner program is Beam…)"]
+    )
+    code: str = Field(examples=["not_eligible"])
+    errors: list[FieldProblem] = Field(default_factory=list)
+    rule_number: int | None = None
+    policy_version: int | None = None
+    attempts_left: int | None = None
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    errors: list[FieldProblem] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = Problem(
+        type=f"/problems/{code}",
+        title=TITLES.get(code, code.replace("_", " ")),
+        status=status,
+        detail=detail,
+        code=code,
+        errors=errors or [],
+        **{k: v for k, v in extra.items() if v is not None},
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def from_error(error: RescindError) -> JSONResponse:
+    status = next((s for kind, s in STATUS if isinstance(error, kind)), 400)
+    headers: dict[str, str] = {}
+    extra: dict[str, Any] = {}
+    errors: list[FieldProblem] = []
+    if isinstance(error, InvalidInput) and error.field:
+        errors.append(FieldProblem(field=error.field, message=error.message))
+    if isinstance(error, RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, Unauthenticated):
+        headers["WWW-Authenticate"] = "Bearer"
+    for name in ("rule_number", "policy_version", "attempts_left"):
+        extra[name] = getattr(error, name, None)
+    return problem_response(
+        status, error.code, error.message, errors=errors, headers=headers or None, **extra
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through problem details; nothing reaches a client as a traceback."""
+
+    @app.exception_handler(RescindError)
+    async def _rescind(_: Request, error: RescindError) -> JSONResponse:
+        return from_error(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldProblem(
+                field=".".join(str(p) for p in e.get("loc", ())), message=str(e.get("msg", ""))
+            )
+            for e in error.errors()
+        ]
+        summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:3])
+        return problem_response(
+            422, "invalid_input", f"fix these fields and send again — {summary}", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "http_error", 401: "unauthenticated"}.get(
+            error.status_code, "http_error"
+        )
+        return problem_response(
+            error.status_code, code, str(error.detail), headers=dict(error.headers or {})
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=error)
+        return problem_response(
+            500, "internal_error", "an unexpected error occurred; it has been logged"
+        )

@@ -1,0 +1,387 @@
+"""Cancellation requests: file one from any channel, verify it, cancel or escalate it.
+
+A request's ETag is its own version (for attaching the statement); cancelling through a
+request changes the *job*, so its ``If-Match`` is the job's ETag.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from rescind.domain.errors import InvalidInput
+from rescind.domain.request import CancelReason, Channel, RequesterRole, StatementKind
+from rescind.entrypoints.api.deps import (
+    API_PREFIX,
+    NO_NUL,
+    CurrentActor,
+    CurrentUser,
+    Idempotent,
+    IfMatch,
+    State,
+    etag,
+)
+from rescind.entrypoints.api.models import CancelOut, CaseOut, RequestOut
+from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
+from rescind.services.cancellation import cancel_workflow
+from rescind.services.escalation import escalate_to_deal_processing
+from rescind.services.queries import get_request, open_requests
+from rescind.services.requests import StatementInput, attach_statement, file_request
+from rescind.services.verification import (
+    confirm_verification_code,
+    send_verification_code,
+    verify_by_address_on_file,
+)
+
+router = APIRouter(prefix="/requests", tags=["requests"])
+
+RequestId = Annotated[
+    str, Path(min_length=1, max_length=100, pattern=NO_NUL, examples=["REQ-9303bce6a895"])
+]
+# Postmark dates outside this range are typing mistakes, not notices.
+EARLIEST_NOTICE = date(2000, 1, 1)
+LATEST_NOTICE = date(2100, 12, 31)
+
+
+class StatementIn(BaseModel):
+    """The homeowner's own words: an email, a chat transcript, or a mailed/telegram notice."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"kind": "chat_transcript", "content": "Please cancel my solar contract."},
+                {
+                    "kind": "mail_notice",
+                    "content": "Notice of Cancellation …",
+                    "sent_date": "2026-11-20",
+                    "source_ref": "scan-0042.pdf",
+                },
+            ]
+        },
+    )
+
+    kind: StatementKind
+    content: str = Field(default="", max_length=50_000, pattern=NO_NUL)
+    sent_date: date | None = Field(
+        default=None,
+        ge=EARLIEST_NOTICE,
+        le=LATEST_NOTICE,
+        description="Postmark date; required for mail and telegram notices.",
+    )
+    source_ref: str = Field(
+        default="", max_length=500, pattern=NO_NUL, description="Where the original is kept."
+    )
+    from_address: str = Field(default="", max_length=320, pattern=NO_NUL)
+
+    def as_input(self) -> StatementInput:
+        return StatementInput(
+            kind=self.kind,
+            content=self.content,
+            sent_date=self.sent_date,
+            source_ref=self.source_ref,
+            from_address=self.from_address,
+        )
+
+
+class FileRequestIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "job_id": "JOB-000002",
+                    "channel": "phone",
+                    "requester_role": "homeowner",
+                    "requester_name": "Ben Reyes",
+                    "statement": {"kind": "chat_transcript", "content": "Cancel please."},
+                },
+                {
+                    "job_id": "JOB-000002",
+                    "channel": "installer_portal",
+                    "requester_role": "installer",
+                    "requester_name": "Ines Installer",
+                    "reason": "homeowner_request_cancellation",
+                    "homeowner_emailed": True,
+                },
+            ]
+        },
+    )
+
+    job_id: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    channel: Channel
+    requester_role: RequesterRole
+    requester_name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    statement: StatementIn | None = None
+    reason: CancelReason | None = None
+    reason_text: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    homeowner_emailed: bool = Field(
+        default=False,
+        description="The installer says the homeowner already emailed: it is told to expect "
+        "a resolution within 24–48 hours.",
+    )
+
+
+def request_headers(request: RequestOut) -> dict[str, str]:
+    return {"ETag": etag(request.version)}
+
+
+@router.post(
+    "",
+    summary="File a cancellation request from any channel",
+    status_code=201,
+    response_model=RequestOut,
+    responses={201: {"headers": {"Location": {"schema": {"type": "string"}}}}},
+)
+def file_new_request(
+    body: FileRequestIn, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    def action() -> RequestOut:
+        request = file_request(
+            state.ctx,
+            job_id=body.job_id,
+            channel=body.channel,
+            requester_role=body.requester_role,
+            requester_name=body.requester_name,
+            actor=actor,
+            statement=body.statement.as_input() if body.statement else None,
+            reason=body.reason,
+            reason_text=body.reason_text,
+            homeowner_emailed=body.homeowner_emailed,
+        )
+        return RequestOut.of(request, now=state.ctx.now())
+
+    return idem.run(
+        action,
+        status_code=201,
+        headers=lambda r: request_headers(r) | {"Location": f"{API_PREFIX}/requests/{r.id}"},
+    )
+
+
+@router.get("", summary="Open requests, the earliest due first (support's work list)")
+def list_open(
+    state: State,
+    actor: CurrentActor,
+    open: Annotated[
+        bool, Query(description="Only open requests are listed; read closed ones per job.")
+    ] = True,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[RequestOut]:
+    if not open:
+        raise InvalidInput(
+            "only open requests are listed here; read a job's requests at "
+            "/api/v1/jobs/{job_id}/requests",
+            field="query.open",
+        )
+    now = state.ctx.now()
+    return [RequestOut.of(r, now=now) for r in open_requests(state.ctx, actor=actor, limit=limit)]
+
+
+@router.get("/{request_id}", summary="One request, with its version as the ETag")
+def read_request(
+    request_id: RequestId, state: State, actor: CurrentActor, response: Response
+) -> RequestOut:
+    request = RequestOut.of(get_request(state.ctx, request_id, actor=actor), now=state.ctx.now())
+    response.headers["ETag"] = etag(request.version)
+    return request
+
+
+@router.post(
+    "/{request_id}/statement",
+    summary="Attach (or replace) the homeowner's written statement",
+    response_model=RequestOut,
+)
+def attach_written_statement(
+    request_id: RequestId,
+    body: StatementIn,
+    state: State,
+    actor: CurrentActor,
+    version: IfMatch,
+    idem: Idempotent,
+) -> Response:
+    def action() -> RequestOut:
+        request = attach_statement(
+            state.ctx, request_id, body.as_input(), actor=actor, expected_version=version
+        )
+        return RequestOut.of(request, now=state.ctx.now())
+
+    return idem.run(action, headers=request_headers)
+
+
+class CodeSentOut(BaseModel):
+    request_id: str
+    challenge_id: str
+    expires_at: datetime
+    sent_to: str = Field(description="The homeowner's address on file.")
+
+
+@router.post(
+    "/{request_id}/verification/code",
+    summary="Email a 4-digit code to the homeowner's address on file (HO Outbound)",
+    description="Any older code stops working. The code is never returned: the homeowner "
+    "reads it back from the email.",
+    response_model=CodeSentOut,
+)
+def send_code(
+    request_id: RequestId, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    def action() -> CodeSentOut:
+        sent = send_verification_code(state.ctx, request_id, actor=actor)
+        return CodeSentOut(
+            request_id=sent.request_id,
+            challenge_id=sent.challenge_id,
+            expires_at=sent.expires_at,
+            sent_to=sent.sent_to,
+        )
+
+    return idem.run(action)
+
+
+class ConfirmCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": "4821"}]})
+
+    code: str = Field(pattern=r"^[0-9]{4}$", description="The 4 digits the homeowner read back.")
+
+
+@router.post(
+    "/{request_id}/verification/code/confirm",
+    summary="Confirm the code the homeowner read back",
+    description="A wrong code answers 422 with `attempts_left`; guesses are rate limited per "
+    "request and per user (429).",
+    response_model=RequestOut,
+)
+def confirm_code(
+    request_id: RequestId,
+    body: ConfirmCodeIn,
+    state: State,
+    user: CurrentUser,
+    idem: Idempotent,
+) -> Response:
+    def action() -> RequestOut:
+        # Inside the action: a replayed answer is not a new guess, and a refusal is retried.
+        state.throttle.hit(CONFIRM_PER_REQUEST, "confirm-request", request_id, what="code")
+        state.throttle.hit(CONFIRM_PER_CLIENT, "confirm-client", user.id, what="code")
+        request = confirm_verification_code(state.ctx, request_id, body.code, actor=user.actor)
+        return RequestOut.of(request, now=state.ctx.now())
+
+    return idem.run(action, headers=request_headers)
+
+
+class AddressOnFileIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"sender": "ben.reyes.2@homeowner.example", "authenticated": True}]
+        },
+    )
+
+    sender: str = Field(min_length=1, max_length=320, pattern=NO_NUL, description="From address.")
+    authenticated: bool | None = Field(
+        default=None,
+        description="What the receiving server's Authentication-Results said: false when "
+        "SPF/DKIM/DMARC failed, null when unknown.",
+    )
+
+
+@router.post(
+    "/{request_id}/verification/address-on-file",
+    summary="Verify an email request: it came from the homeowner's address on file, unforged",
+    response_model=RequestOut,
+)
+def address_on_file(
+    request_id: RequestId,
+    body: AddressOnFileIn,
+    state: State,
+    actor: CurrentActor,
+    idem: Idempotent,
+) -> Response:
+    def action() -> RequestOut:
+        request = verify_by_address_on_file(
+            state.ctx,
+            request_id,
+            sender=body.sender,
+            authenticated=body.authenticated,
+            actor=actor,
+        )
+        return RequestOut.of(request, now=state.ctx.now())
+
+    return idem.run(action, headers=request_headers)
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"reason": "homeowner changed their mind"}]},
+    )
+
+    reason: str = Field(
+        default="",
+        max_length=2000,
+        pattern=NO_NUL,
+        description="For the feed and the notice; defaults to the request's reason.",
+    )
+
+
+@router.post(
+    "/{request_id}/cancel",
+    summary="Run the procedure: eligible, verified, not already pending → Cancel Pending",
+    description="`If-Match` is the **job's** ETag. An ineligible job answers 409 "
+    "`/problems/not_eligible` with `rule_number` and `policy_version`; a job already pending "
+    "answers 200 with `already_pending: true` and the date it is pending until.",
+    response_model=CancelOut,
+)
+def cancel_by_request(
+    request_id: RequestId,
+    body: CancelIn,
+    state: State,
+    actor: CurrentActor,
+    job_version: IfMatch,
+    idem: Idempotent,
+) -> Response:
+    return idem.run(
+        lambda: CancelOut.of(
+            cancel_workflow(
+                state.ctx,
+                request_id,
+                actor=actor,
+                reason=body.reason,
+                expected_version=job_version,
+            )
+        )
+    )
+
+
+class EscalateIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"detail": "Homeowner called; invoice already uploaded."}]},
+    )
+
+    detail: str = Field(default="", max_length=5000, pattern=NO_NUL)
+
+
+@router.post(
+    "/{request_id}/escalation",
+    summary="Escalate a Direct Pay M1B request (invoice uploaded) to Deal Processing",
+    description="Creates a case with a Deal Processing assignment in the Back Office queue.",
+    status_code=201,
+    response_model=CaseOut,
+    responses={201: {"headers": {"Location": {"schema": {"type": "string"}}}}},
+)
+def escalate(
+    request_id: RequestId,
+    body: EscalateIn,
+    state: State,
+    actor: CurrentActor,
+    idem: Idempotent,
+) -> Response:
+    return idem.run(
+        lambda: CaseOut.of(
+            escalate_to_deal_processing(state.ctx, request_id, actor=actor, detail=body.detail)
+        ),
+        status_code=201,
+        headers=lambda c: {"ETag": etag(c.version), "Location": f"{API_PREFIX}/cases/{c.id}"},
+    )

@@ -1,0 +1,77 @@
+"""``rescind serve``: the HTTP API on uvicorn.
+
+On a new SQLite database it first loads the demo data (as ``rescind demo`` does, without the
+walkthrough) and creates one demo login per role, so a checkout can be explored at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+from types import FrameType
+
+import uvicorn
+from fastapi import FastAPI
+from limits.errors import ConfigurationError
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from rescind.adapters.passwords import Argon2Passwords
+from rescind.bootstrap import App
+from rescind.domain.errors import InvalidInput
+from rescind.entrypoints.api.app import API_PREFIX, create_app
+from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.demo import load_demo_data
+from rescind.services.auth import ensure_demo_users
+from rescind.services.ports import JobQuery
+
+
+def prepare(app: App, out: Console, *, host: str, port: int) -> FastAPI:
+    """Demo data and logins where they belong, then the ASGI app; prints what to open."""
+    passwords = Argon2Passwords()
+    try:
+        throttle = Throttle(app.settings.rate_limit_storage)
+    except ConfigurationError as e:
+        raise InvalidInput(
+            f"bad setting RESCIND_RATE_LIMIT_STORAGE: {e}", field="rate_limit_storage"
+        ) from None
+    if _is_sqlite(app) and not _has_jobs(app):
+        load_demo_data(app, out)
+    created = ensure_demo_users(app.ctx, passwords)
+    if created:
+        out.print("\ndemo logins (username / password / role):")
+        for user, password in created:
+            acts_for = f" (acts for {user.scope_id})" if user.scope_id else ""
+            out.print(f"  {user.username} / {password} / {user.role.value}{acts_for}", markup=False)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only a display
+    base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
+    out.print(f"\nAPI docs: {base}{API_PREFIX}/docs", markup=False)
+    out.print("emails are queued in the outbox; sending comes with the worker")
+    return create_app(app.ctx, passwords, throttle)
+
+
+def serve(app: App, out: Console, *, host: str, port: int) -> None:
+    api = prepare(app, out, host=host, port=port)
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises it; a stop we asked for is
+    # a clean exit (0), not a death by signal.
+    signal.signal(signal.SIGTERM, _stop)
+    with contextlib.suppress(KeyboardInterrupt, _Stopped):
+        uvicorn.run(api, host=host, port=port, log_level="info")
+    out.print("rescind serve stopped")
+
+
+class _Stopped(Exception):
+    """SIGTERM, after uvicorn's graceful shutdown."""
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    raise _Stopped
+
+
+def _is_sqlite(app: App) -> bool:
+    return make_url(app.settings.effective_database_url).get_backend_name() == "sqlite"
+
+
+def _has_jobs(app: App) -> bool:
+    with app.ctx.uow() as uow:
+        return bool(uow.jobs.search(JobQuery(limit=1)))

@@ -1,0 +1,92 @@
+"""Read models for the back-office screens: queues, cases, the outbox, policies, holidays.
+
+Each read checks the actor's permission like a write does, so the API and the console show a
+person only what the people table lets them see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from rescind.domain.access import Actor, Permission, require
+from rescind.domain.case import Case, Queue
+from rescind.domain.eligibility import DecisionTable
+from rescind.domain.email import DeliveryStatus, QueuedEmail
+from rescind.domain.errors import NotFound
+from rescind.services.access import case_for
+from rescind.services.context import Context
+
+MAX_PAGE = 200
+
+
+def queue_items(ctx: Context, queue: Queue, *, actor: Actor) -> list[Case]:
+    """A queue's open cases, oldest first."""
+    require(actor, Permission.READ_QUEUES)
+    with ctx.uow() as uow:
+        return uow.cases.in_queue(queue)
+
+
+def get_case(ctx: Context, case_id: str, *, actor: Actor) -> Case:
+    """Whoever may read the case's job may read the case (as the job's overview shows it)."""
+    with ctx.uow() as uow:
+        case, _ = case_for(uow, case_id, actor, Permission.READ_JOBS)
+        return case
+
+
+@dataclass(frozen=True)
+class OutboxPage:
+    items: list[QueuedEmail]
+    next_after: int | None  # the row number to continue after; None: no more
+
+
+def list_outbox(
+    ctx: Context,
+    *,
+    actor: Actor,
+    status: DeliveryStatus | None = None,
+    limit: int = 50,
+    after: int | None = None,
+) -> OutboxPage:
+    """Emails oldest first; a full page says where the next one starts."""
+    require(actor, Permission.READ_OUTBOX)
+    limit = max(1, min(limit, MAX_PAGE))
+    with ctx.uow() as uow:
+        rows = uow.outbox.list(status=status, limit=limit + 1, after=after)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return OutboxPage(
+        items=[email for _, email in rows], next_after=rows[-1][0] if more and rows else None
+    )
+
+
+def list_policies(ctx: Context, *, actor: Actor) -> list[DecisionTable]:
+    """Every published version of the decision table, oldest first."""
+    require(actor, Permission.READ_JOBS)
+    with ctx.uow() as uow:
+        history = uow.policies.history()
+    return sorted(history.tables, key=lambda t: t.version)
+
+
+def get_policy(ctx: Context, version: int, *, actor: Actor) -> DecisionTable:
+    tables = list_policies(ctx, actor=actor)
+    for table in tables:
+        if table.version == version:
+            return table
+    known = ", ".join(str(t.version) for t in tables) or "none"
+    raise NotFound(f"no policy version {version}; known versions: {known}")
+
+
+@dataclass(frozen=True)
+class Holidays:
+    calendar_version: int
+    company_holidays: dict[date, str]  # by day, in date order
+
+
+def list_holidays(ctx: Context, *, actor: Actor) -> Holidays:
+    """The admins' company holidays (federal holidays come from the calendar itself)."""
+    require(actor, Permission.READ_JOBS)
+    with ctx.uow() as uow:
+        holidays = uow.calendar.company_holidays()
+        version = uow.calendar.version()
+    return Holidays(calendar_version=version, company_holidays=dict(sorted(holidays.items())))

@@ -1,0 +1,289 @@
+"""The HTTP API on a real database: every test runs once on SQLite and once on PostgreSQL.
+
+``api`` is the app built by ``create_app`` over a migrated database (a fresh SQLite file per
+test, or this process's own PostgreSQL schema ``rescind_api_<pid>`` truncated before each
+test), with policy v1, a handful of jobs (``JOBS``) and one user per role. The clock stands
+still at SPEC's example moment, Monday 2026-11-23 10:00 in New York, until a test moves it.
+
+``api.client(role)`` logs in through the API and returns a client sending that user's bearer
+token; ``api.code_sent_for(job_id)`` reads the last 4-digit code from the outbox, as the
+homeowner would read the email.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from rescind.adapters.db.engine import make_engine, make_session_factory
+from rescind.adapters.db.migrate import upgrade
+from rescind.adapters.db.tables import Base
+from rescind.adapters.db.unit_of_work import SqlUnitOfWork
+from rescind.adapters.passwords import Argon2Passwords
+from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.adapters.us_holidays import FederalHolidays
+from rescind.domain.access import Actor, Role
+from rescind.domain.email import EmailKind
+from rescind.domain.job import (
+    Homeowner,
+    InstallerCompany,
+    Job,
+    Milestone,
+    MilestoneReview,
+    PartnerProgram,
+    Phase,
+    ProductModel,
+    ReviewItem,
+    ReviewStatus,
+    SalesRep,
+)
+from rescind.entrypoints.api.app import create_app
+from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.services.auth import create_user
+from rescind.services.context import Context
+from rescind.services.policy import seed_policy
+from rescind.services.ports import UnitOfWork
+from tests.fakes import FixedClock
+
+with warnings.catch_warnings():
+    # Starlette 1.x prefers httpx2 for its TestClient and warns once, at import, when it finds
+    # only httpx; the client works the same. Installing httpx2 makes this moot.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+NEW_YORK = ZoneInfo("America/New_York")
+MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=NEW_YORK)
+API = "/api/v1"
+
+INSTALLER = InstallerCompany(id="INST-1", name="Sunny Roofs", email="ops@sunny.example")
+OTHER_INSTALLER = InstallerCompany(id="INST-2", name="Shady Panels", email="ops@shady.example")
+REP = SalesRep(id="REP-1", name="Sam Rep", email="sam@sales.example")
+OTHER_REP = SalesRep(id="REP-2", name="Sue Rep", email="sue@sales.example")
+
+
+def homeowner(n: int, name: str) -> Homeowner:
+    first = name.split()[0].lower()
+    return Homeowner(
+        id=f"HO-{n}", name=name, email=f"{first}.{n}@home.example", phone=f"+1-555-010-{n:04d}"
+    )
+
+
+def _job(job_id: str, n: int, name: str, **changes: object) -> Job:
+    fields: dict[str, object] = {
+        "id": job_id,
+        "homeowner": homeowner(n, name),
+        "installer": INSTALLER,
+        "sales_rep": REP,
+        "product_model": ProductModel.REGULAR,
+        "milestone": Milestone.M1,
+        "contract_signed_date": date(2026, 10, 1),
+        "installer_signed": True,
+        "phase": Phase.OPERATIONS,
+    }
+    fields.update(changes)
+    return Job(**fields)  # type: ignore[arg-type]
+
+
+def seed_jobs() -> list[Job]:
+    return [
+        # Regular M1 with its review pending: rule 2, reject the items and submit first.
+        _job(
+            "JOB-001",
+            1,
+            "Ada Lovelace",
+            review=MilestoneReview(
+                status=ReviewStatus.PENDING_REVIEW,
+                items=[ReviewItem("RI-1", "Signed contract"), ReviewItem("RI-2", "Utility bill")],
+            ),
+        ),
+        # Regular M1, nothing pending: the plain eligible case.
+        _job("JOB-002", 2, "Ben Reyes", sales_rep_signed=True),
+        # Beam partner program: rule 1, never cancelled by support.
+        _job(
+            "JOB-003", 3, "Cora Beam", milestone=Milestone.M2, partner_program=PartnerProgram.BEAM
+        ),
+        # Direct Pay M1B with the invoice uploaded: rule 5, escalate to Deal Processing.
+        _job(
+            "JOB-004",
+            4,
+            "Dev Patel",
+            product_model=ProductModel.DIRECT_PAY,
+            milestone=Milestone.M1B,
+            invoice_uploaded=True,
+        ),
+        # Still in the sales phase: the installer has no Cancel Workflow button.
+        _job("JOB-005", 5, "Eve Sales", phase=Phase.SALES),
+        # Another installer company's and another rep's job.
+        _job(
+            "JOB-006",
+            6,
+            "Fay Other",
+            installer=OTHER_INSTALLER,
+            sales_rep=OTHER_REP,
+            product_model=ProductModel.DIRECT_PAY,
+            milestone=Milestone.M1A,
+        ),
+        # M2 with the system photos uploaded: rule 7, not eligible.
+        _job("JOB-007", 7, "Gus Photos", milestone=Milestone.M2, system_photos_uploaded=True),
+    ]
+
+
+JOBS = [job.id for job in seed_jobs()]
+
+# One user per role; scoped users act for INST-1, REP-1 and HO-1 (Ada, JOB-001).
+USERS: dict[Role, str | None] = {
+    Role.AGENT: None,
+    Role.BACK_OFFICE: None,
+    Role.DEAL_PROCESSING: None,
+    Role.INSTALLER: INSTALLER.id,
+    Role.SALES_REP: REP.id,
+    Role.HOMEOWNER: "HO-1",
+    Role.ADMIN: None,
+}
+
+
+def password_of(role: Role) -> str:
+    return f"{role.value}-test-password"
+
+
+# --- databases -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def api_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("api-sqlite") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def api_postgres_engine() -> Iterator[Engine]:
+    """This process's own migrated schema (``rescind_api_<pid>``: xdist workers do not meet)."""
+    base_url = os.environ.get("RESCIND_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    schema = f"rescind_api_{os.getpid()}"
+    admin = make_engine(base_url)
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except OperationalError as exc:
+        admin.dispose()
+        shown = make_url(base_url).render_as_string(hide_password=True)
+        if os.environ.get("RESCIND_SKIP_POSTGRES") == "1":
+            pytest.skip(f"PostgreSQL at {shown} unreachable and RESCIND_SKIP_POSTGRES=1")
+        pytest.fail(
+            f"PostgreSQL at {shown} is unreachable ({exc.orig}); start it, point "
+            "RESCIND_TEST_POSTGRES_URL at one, or set RESCIND_SKIP_POSTGRES=1 to skip",
+            pytrace=False,
+        )
+    url = (
+        make_url(base_url)
+        .update_query_dict({"options": f"-csearch_path={schema}"})
+        .render_as_string(hide_password=False)
+    )
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def api_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "postgres":
+        shared: Engine = request.getfixturevalue("api_postgres_engine")
+        quote = shared.dialect.identifier_preparer.quote
+        names = ", ".join(quote(table.name) for table in Base.metadata.sorted_tables)
+        with shared.begin() as connection:
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        yield shared
+        return
+    template: Path = request.getfixturevalue("api_sqlite_template")
+    path = tmp_path / "rescind.sqlite3"
+    shutil.copyfile(template, path)
+    own = make_engine(f"sqlite:///{path}")
+    try:
+        yield own
+    finally:
+        own.dispose()
+
+
+# --- the app -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Api:
+    app: FastAPI
+    ctx: Context
+    clock: FixedClock
+
+    def client(self, role: Role) -> TestClient:
+        """A client logged in (through the API, now) as the user of ``role``."""
+        client = TestClient(self.app, base_url="http://testserver")
+        answer = client.post(
+            f"{API}/auth/token", json={"username": role.value, "password": password_of(role)}
+        )
+        assert answer.status_code == 200, answer.text
+        client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        return client
+
+    def anonymous(self) -> TestClient:
+        return TestClient(self.app, base_url="http://testserver")
+
+    def uow(self) -> UnitOfWork:
+        return self.ctx.uow()
+
+    def code_sent_for(self, job_id: str) -> str:
+        """The code in the last verification email of a job (as the homeowner reads it)."""
+        with self.ctx.uow() as uow:
+            codes = [e for e in uow.outbox.for_job(job_id) if e.kind is EmailKind.VERIFICATION_CODE]
+        assert codes, f"no verification code was emailed for {job_id}"
+        return str(codes[-1].context["code"])
+
+
+@pytest.fixture
+def api(api_engine: Engine) -> Api:
+    sessions = make_session_factory(api_engine)
+    clock = FixedClock(MONDAY)
+    ctx = Context(
+        uow=lambda: SqlUnitOfWork(sessions),
+        clock=clock,
+        tz=NEW_YORK,
+        federal_observed=FederalHolidays(observed=True),
+        federal_actual=FederalHolidays(observed=False),
+    )
+    seed_policy(ctx, load_policy_document(default_policy_path()))
+    with ctx.uow() as uow:
+        for job in seed_jobs():
+            uow.jobs.add(job)
+        uow.commit()
+    passwords = Argon2Passwords(time_cost=1, memory_cost=8192)
+    for role, scope_id in USERS.items():
+        create_user(
+            ctx,
+            passwords,
+            actor=Actor.system("tests"),
+            username=role.value,
+            password=password_of(role),
+            role=role,
+            display_name=f"Test {role.value}",
+            scope_id=scope_id,
+        )
+    return Api(app=create_app(ctx, passwords, Throttle()), ctx=ctx, clock=clock)
