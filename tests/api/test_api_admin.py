@@ -114,7 +114,13 @@ def test_the_outbox_is_for_the_back_office_roles_and_checks_its_parameters(api: 
     for role in (Role.INSTALLER, Role.SALES_REP, Role.HOMEOWNER):
         assert_problem(api.client(role).get(f"{API}/outbox"), 403, "forbidden")
     admin = api.client(Role.ADMIN)
-    for params in ({"status": "lost"}, {"limit": 0}, {"limit": 201}, {"cursor": "abc"}):
+    for params in (
+        {"status": "lost"},
+        {"limit": 0},
+        {"limit": 201},
+        {"cursor": "abc"},
+        {"cursor": "2147483648"},  # past any row number: never a cursor we gave out
+    ):
         assert_problem(admin.get(f"{API}/outbox", params=params), 422, "invalid_input")
     assert admin.get(f"{API}/outbox").json() == {"items": [], "next_cursor": None}
 

@@ -128,7 +128,7 @@ def test_serve_on_a_new_sqlite_database_loads_the_demo_and_prints_working_logins
         )
         assert "loaded 300 demo jobs" in server.out
         assert f"API docs: {server.base_url}{API}/docs" in server.out
-        assert "emails are queued in the outbox; sending comes with the worker" in server.out
+        assert "the worker runs in this process" in server.out
         with server.login(*logins["agent"]) as agent:
             jobs = agent.get(f"{API}/jobs", params={"limit": 5})
             assert jobs.status_code == 200, jobs.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 from types import FrameType
 
 import uvicorn
@@ -22,6 +23,7 @@ from rescind.domain.errors import InvalidInput
 from rescind.entrypoints.api.app import API_PREFIX, create_app
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.demo import load_demo_data
+from rescind.entrypoints.worker import worker_for
 from rescind.services.auth import ensure_demo_users
 from rescind.services.ports import JobQuery
 
@@ -46,17 +48,39 @@ def prepare(app: App, out: Console, *, host: str, port: int) -> FastAPI:
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only a display
     base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
     out.print(f"\nAPI docs: {base}{API_PREFIX}/docs", markup=False)
-    out.print("emails are queued in the outbox; sending comes with the worker")
+    if _is_sqlite(app):
+        smtp = app.settings.smtp_host
+        out.print(
+            "the worker runs in this process: it finalizes ended windows and "
+            + (
+                f"sends email through {smtp}"
+                if smtp
+                else "keeps email in the outbox (set RESCIND_SMTP_HOST to send)"
+            )
+        )
+    else:
+        out.print("run `rescind worker` alongside to finalize windows and send email")
     return create_app(app.ctx, passwords, throttle)
 
 
 def serve(app: App, out: Console, *, host: str, port: int) -> None:
     api = prepare(app, out, host=host, port=port)
+    # The embedded default works alone: on SQLite the worker runs in a thread of this process.
+    background = worker_for(app.ctx, app.settings) if _is_sqlite(app) else None
+    thread = None
+    if background is not None:
+        thread = threading.Thread(target=background.run_forever, name="rescind-worker", daemon=True)
+        thread.start()
     # uvicorn shuts down gracefully on SIGTERM and then re-raises it; a stop we asked for is
     # a clean exit (0), not a death by signal.
     signal.signal(signal.SIGTERM, _stop)
-    with contextlib.suppress(KeyboardInterrupt, _Stopped):
-        uvicorn.run(api, host=host, port=port, log_level="info")
+    try:
+        with contextlib.suppress(KeyboardInterrupt, _Stopped):
+            uvicorn.run(api, host=host, port=port, log_level="info")
+    finally:
+        if background is not None and thread is not None:
+            background.stopping.set()
+            thread.join(timeout=30)
     out.print("rescind serve stopped")
 
 
