@@ -78,9 +78,9 @@ class Worker:
         self.stopping = threading.Event()
 
     def run_once(self) -> Round:
-        swept = sweep(self.ctx, batch_size=self.sweep_batch)
+        swept = sweep(self.ctx, batch_size=self.sweep_batch, stop=self.stopping.is_set)
         delivered = None
-        if self.sender is not None:
+        if self.sender is not None and not self.stopping.is_set():
             delivered = deliver_due(
                 self.ctx, self.composer, self.sender, batch_size=self.send_batch
             )

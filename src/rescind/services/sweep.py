@@ -8,6 +8,7 @@ another sweep holds, and the version check refuses any stale write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rescind.domain.audit import AuditContext
@@ -29,9 +30,19 @@ class SweepReport:
     conflicts: int
 
 
-def sweep(ctx: Context, *, batch_size: int = 500, max_conflicts: int = 10) -> SweepReport:
+def sweep(
+    ctx: Context,
+    *,
+    batch_size: int = 500,
+    max_conflicts: int = 10,
+    stop: Callable[[], bool] | None = None,
+) -> SweepReport:
+    """Finalize every due job, a batch per transaction; ``stop`` is asked between batches, so a
+    worker told to shut down does not first finish a sweep of thousands."""
     finalized = batches = conflicts = 0
     while True:
+        if stop is not None and stop():
+            return SweepReport(finalized, batches, conflicts)
         now = ctx.now()
         try:
             with ctx.uow() as uow:

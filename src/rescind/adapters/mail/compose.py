@@ -61,16 +61,20 @@ class Composer:
         except (TemplateError, KeyError) as e:
             raise CompositionError(f"cannot render {email.kind.value}: {e}") from None
         message = EmailMessage()
-        message["Message-ID"] = email.message_id
-        message["Date"] = format_datetime(now)
-        message["From"] = self.addresses[email.sender]
-        message["To"] = ", ".join(email.recipients.to)
-        if email.recipients.cc:
-            message["Cc"] = ", ".join(email.recipients.cc)
-        message["Subject"] = subject
-        message["X-Rescind-Kind"] = email.kind.value
-        if email.job_id:
-            message["X-Rescind-Job"] = email.job_id
+        try:
+            message["Message-ID"] = email.message_id
+            message["Date"] = format_datetime(now)
+            message["From"] = self.addresses[email.sender]
+            message["To"] = ", ".join(email.recipients.to)
+            if email.recipients.cc:
+                message["Cc"] = ", ".join(email.recipients.cc)
+            message["Subject"] = subject
+            message["X-Rescind-Kind"] = email.kind.value
+            if email.job_id:
+                message["X-Rescind-Job"] = email.job_id
+        except ValueError as e:
+            # A line break in an address or id (header injection): this row can never be sent.
+            raise CompositionError(f"cannot build the headers of {email.kind.value}: {e}") from None
         message.set_content(text)
         message.add_alternative(html, subtype="html")
         if not all(addr for _, addr in getaddresses([message["To"]])):

@@ -1,0 +1,138 @@
+"""``rescind mail import`` and ``rescind mail serve`` as real processes on a real database."""
+
+from __future__ import annotations
+
+import signal
+import smtplib
+import socket
+import subprocess
+from email.message import EmailMessage
+from pathlib import Path
+
+from rescind.domain.job import Homeowner, JobStatus
+from tests.e2e.conftest import TIMEOUT_SECONDS, rescind_command
+from tests.integration.conftest import a_job
+from tests.mail.conftest import free_port
+from tests.worker.conftest import Processes, WorkerDatabase, wait_until
+
+BY_SENDER = "JOB-000001"
+BY_REFERENCE = "JOB-000002"
+
+
+def add_homeowners_jobs(db: WorkerDatabase) -> None:
+    with db.uow() as uow:
+        for n, job_id in enumerate([BY_SENDER, BY_REFERENCE], 1):
+            homeowner = Homeowner(
+                id=f"HO-{n}", name=f"Homeowner {n}", email=f"ho{n}@home.example", phone="555"
+            )
+            uow.jobs.add(a_job(job_id, homeowner=homeowner, status=JobStatus.ACTIVE))
+        uow.commit()
+
+
+def an_email(from_address: str, subject: str, message_id: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = f"Some One <{from_address}>"
+    message["To"] = "support@rescind.invalid"
+    message["Subject"] = subject
+    message["Message-ID"] = message_id
+    message["Date"] = "Mon, 23 Nov 2026 10:00:00 -0500"
+    message.set_content("Please cancel my solar contract.\n")
+    return message
+
+
+def test_mail_import_files_a_folder_and_prints_one_line_per_message(
+    worker_database: WorkerDatabase, tmp_path: Path
+) -> None:
+    db = worker_database
+    add_homeowners_jobs(db)
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    (folder / "1-by-sender.eml").write_bytes(
+        an_email("ho1@home.example", "Cancel please", "<one@home.example>").as_bytes()
+    )
+    (folder / "2-by-reference.eml").write_bytes(
+        an_email(
+            "spouse@elsewhere.example", f"Cancel {BY_REFERENCE} for us", "<two@elsewhere.example>"
+        ).as_bytes()
+    )
+    (folder / "3-junk.eml").write_bytes(b"\x00\xff this is not mail\r\n\r\n\x80")
+    (folder / "notes.txt").write_text("not a message")
+
+    done = subprocess.run(  # noqa: S603 - our own command with our own arguments
+        [*rescind_command(), "mail", "import", str(folder)],
+        env=db.env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    lines = done.stdout.splitlines()
+    assert len(lines) == 4, done.stdout
+    assert lines[0].startswith(f"1-by-sender.eml: filed job {BY_SENDER} request REQ-")
+    assert lines[0].endswith(" (verified)")
+    assert lines[1].startswith(f"2-by-reference.eml: filed job {BY_REFERENCE} request REQ-")
+    assert lines[1].endswith(
+        f": filed unverified: spouse@elsewhere.example is not the address on file for job "
+        f"{BY_REFERENCE}"
+    )
+    assert lines[2] == "3-junk.eml: triage: malformed: no usable From address"
+    assert lines[3] == "3 messages imported"
+    assert db.count("SELECT count(*) FROM inbound_email") == 3
+    assert db.count("SELECT count(*) FROM inbound_email WHERE status = 'triage'") == 1
+    assert db.count("SELECT count(*) FROM cancellation_request WHERE verified") == 1
+    assert (
+        db.count(
+            "SELECT count(*) FROM written_statement WHERE source_ref = '<two@elsewhere.example>'"
+        )
+        == 1
+    )
+
+
+def accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def test_mail_serve_files_a_message_sent_over_smtp_and_stops_on_sigterm(
+    worker_database: WorkerDatabase, processes: Processes
+) -> None:
+    db = worker_database
+    add_homeowners_jobs(db)
+    port = free_port()
+    server = processes.start("mail", "serve", "--port", str(port), env=db.env())
+    wait_until(
+        lambda: accepts_connections(port) or server.popen.poll() is not None,
+        timeout=TIMEOUT_SECONDS,
+        what="the SMTP receiver",
+    )
+    assert server.popen.poll() is None, server.stderr
+
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        refused = client.send_message(
+            an_email("ho1@home.example", "Cancel my contract", "<served@home.example>")
+        )
+    assert refused == {}
+
+    # The receiver answered 250 only after storing it: the row is there already.
+    assert (
+        db.count(
+            "SELECT count(*) FROM inbound_email WHERE message_id = '<served@home.example>' "
+            f"AND status = 'filed' AND job_id = '{BY_SENDER}'"
+        )
+        == 1
+    )
+    assert (
+        db.count(
+            f"SELECT count(*) FROM cancellation_request WHERE job_id = '{BY_SENDER}' AND verified"
+        )
+        == 1
+    )
+    server.signal(signal.SIGTERM)
+    assert server.wait(15) == 0, server.stderr
+    assert "Traceback" not in server.stderr
+    assert f"receiving support email on 127.0.0.1:{port}" in server.stdout
