@@ -119,9 +119,13 @@ class Worker:
 
 
 def worker_for(ctx: Context, settings: Settings) -> Worker:
+    # SQLite has one writer at a time (every transaction holds it, see adapters/db/engine.py):
+    # smaller sweep batches keep the API's transactions from waiting behind a long one.
+    embedded = settings.effective_database_url.startswith("sqlite")
     return Worker(
         ctx,
         composer_for(settings),
         sender_for(settings),
         poll_seconds=settings.worker_poll_seconds,
+        sweep_batch=100 if embedded else 500,
     )

@@ -16,6 +16,7 @@ from rescind.services.context import Context
 from rescind.services.sending import Composer, PermanentFailure, Sender, TransientFailure
 
 LEASE = timedelta(minutes=5)
+LEASE_MARGIN = timedelta(seconds=30)
 MAX_ATTEMPTS = 8
 
 
@@ -44,7 +45,12 @@ def deliver_due(
     with ctx.uow() as uow:
         leased = uow.outbox.claim(now, batch_size, LEASE)
         uow.commit()
+    # Stop before the lease runs out (a slow or silent server): rows not tried yet come due
+    # again when their lease ends, instead of being sent by two workers at once.
+    send_until = now + LEASE - LEASE_MARGIN
     for email in leased:
+        if ctx.now() >= send_until:
+            break
         try:
             refused = sender.send(composer.compose(email, now=now))
         except TransientFailure as e:
