@@ -241,6 +241,13 @@ class FakeJobRepository:
         job.version += 1
         self._jobs[job.id] = _copy(job)
 
+    def hold(self, job: Job) -> None:
+        stored = self._jobs.get(job.id)
+        if stored is None:
+            raise NotFound(f"no job with id {job.id!r}")
+        if stored.version != job.version:
+            raise Conflict(f"job {job.id} was changed by someone else just now")
+
     def due_for_finalization(self, now: datetime, limit: int) -> list[Job]:
         due = [
             j

@@ -100,7 +100,9 @@ def cancel_job(
     record(uow, job.id, actx, _with_request(outcome.events, request_id))
     message_ids: list[str] = []
     if outcome.already_pending:
-        # Step 3: nothing new; the requester is told the date.
+        # Step 3: nothing new; the requester is told the date. The job must still be pending
+        # at commit: a restore that commits first makes this answer a Conflict, not a lie.
+        uow.jobs.hold(job)
         if request:
             _close(uow, request, actx, Outcome.ALREADY_PENDING, f"pending until {final_date}")
     else:

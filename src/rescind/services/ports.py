@@ -64,6 +64,11 @@ class JobRepository(Protocol):
         """Write back a changed job if nobody else did first (else ``Conflict``); bumps version."""
         ...
 
+    def hold(self, job: Job) -> None:
+        """Keep ``job`` as read until commit: ``Conflict`` if someone changed it since, and a
+        writer that comes after waits for this transaction. The version stays as it is."""
+        ...
+
     def due_for_finalization(self, now: datetime, limit: int) -> list[Job]:
         """Pending jobs whose window ended, claimed for this transaction (skipping ones
         another transaction holds), oldest first."""

@@ -156,6 +156,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:
+            # FastAPI's "error parsing the body" (e.g. JSON that is not UTF-8): bad input like
+            # any other, so the documented 422 rather than a bare 400.
+            return problem_response(
+                422,
+                "invalid_input",
+                "the body could not be read: send UTF-8 JSON with Content-Type: application/json",
+                errors=[FieldProblem(field="body", message=str(error.detail))],
+            )
         code = {404: "not_found", 405: "http_error", 401: "unauthenticated"}.get(
             error.status_code, "http_error"
         )

@@ -95,6 +95,17 @@ class SqlJobRepository:
         self._write_items(job)
         job.version += 1
 
+    def hold(self, job: Job) -> None:
+        update_if_current(
+            self._session,
+            JobRow,
+            noun="job",
+            row_id=job.id,
+            version=job.version,
+            values={},
+            bump=False,
+        )
+
     def due_for_finalization(self, now: datetime, limit: int) -> list[Job]:
         statement = (
             _joined()

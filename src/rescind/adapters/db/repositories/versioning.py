@@ -22,15 +22,18 @@ def update_if_current(
     row_id: str,
     version: int,
     values: dict[str, Any],
+    bump: bool = True,
 ) -> None:
     """``UPDATE … SET version = version + 1 WHERE id = :id AND version = :version``.
 
-    Zero rows means the row moved on (``Conflict``) or never existed (``NotFound``).
+    Zero rows means the row moved on (``Conflict``) or never existed (``NotFound``). With
+    ``bump=False`` and no values it writes nothing, yet still takes the row's lock and checks
+    its version: a decision made on the row as read stands or fails at commit.
     """
     statement = (
         update(row_class)
         .where(row_class.id == row_id, row_class.version == version)
-        .values(**values, version=row_class.version + 1)
+        .values(**values, version=row_class.version + 1 if bump else row_class.version)
         .execution_options(synchronize_session=False)
     )
     result = cast(CursorResult[Any], session.execute(statement))
