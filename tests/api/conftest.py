@@ -24,8 +24,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.migrate import upgrade
@@ -56,6 +54,7 @@ from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.ports import UnitOfWork
 from tests.fakes import FixedClock
+from tests.pg import postgres_schema
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers httpx2 for its TestClient and warns once, at import, when it finds
@@ -63,7 +62,6 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 NEW_YORK = ZoneInfo("America/New_York")
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=NEW_YORK)
 API = "/api/v1"
@@ -172,37 +170,13 @@ def api_sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def api_postgres_engine() -> Iterator[Engine]:
     """This process's own migrated schema (``rescind_api_<pid>``: xdist workers do not meet)."""
-    base_url = os.environ.get("RESCIND_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    schema = f"rescind_api_{os.getpid()}"
-    admin = make_engine(base_url)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        shown = make_url(base_url).render_as_string(hide_password=True)
-        if os.environ.get("RESCIND_SKIP_POSTGRES") == "1":
-            pytest.skip(f"PostgreSQL at {shown} unreachable and RESCIND_SKIP_POSTGRES=1")
-        pytest.fail(
-            f"PostgreSQL at {shown} is unreachable ({exc.orig}); start it, point "
-            "RESCIND_TEST_POSTGRES_URL at one, or set RESCIND_SKIP_POSTGRES=1 to skip",
-            pytrace=False,
-        )
-    url = (
-        make_url(base_url)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(f"rescind_api_{os.getpid()}") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -27,11 +27,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from tests.pg import postgres_schema
+
 SQLITE_NAME = "rescind.sqlite3"
 # Generous: two cores shared with other test runs can make one start take many seconds.
 TIMEOUT_SECONDS = 180
@@ -158,31 +156,5 @@ _schema_numbers = itertools.count(1)
 @pytest.fixture
 def postgres_rescind(tmp_path: Path) -> Iterator[Rescind]:
     """``rescind`` on a fresh, empty (not yet migrated) schema of the real PostgreSQL server."""
-    if os.environ.get("RESCIND_SKIP_POSTGRES") == "1":
-        pytest.skip("RESCIND_SKIP_POSTGRES=1")
-    base_url = os.environ.get("RESCIND_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    schema = f"rescind_e2e_{os.getpid()}_{next(_schema_numbers)}"
-    admin = create_engine(base_url)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        shown = make_url(base_url).render_as_string(hide_password=True)
-        pytest.fail(
-            f"PostgreSQL at {shown} is unreachable ({exc.orig}); start it, point "
-            "RESCIND_TEST_POSTGRES_URL at one, or set RESCIND_SKIP_POSTGRES=1 to skip",
-            pytrace=False,
-        )
-    url = (
-        make_url(base_url)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    try:
+    with postgres_schema(f"rescind_e2e_{os.getpid()}_{next(_schema_numbers)}") as url:
         yield Rescind(tmp_path, database_url=url)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()

@@ -26,8 +26,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from rescind.adapters.db.engine import make_engine, make_session_factory
@@ -58,8 +56,7 @@ from rescind.domain.request import (
     VerificationMethod,
     WrittenStatement,
 )
-
-DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from tests.pg import postgres_schema
 
 UowFactory = Callable[[], SqlUnitOfWork]
 
@@ -77,37 +74,13 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def postgres_engine() -> Iterator[Engine]:
     """An engine whose connections see only this process's freshly migrated schema."""
-    base_url = os.environ.get("RESCIND_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    schema = f"rescind_test_{os.getpid()}"
-    admin = make_engine(base_url)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        shown = make_url(base_url).render_as_string(hide_password=True)
-        if os.environ.get("RESCIND_SKIP_POSTGRES") == "1":
-            pytest.skip(f"PostgreSQL at {shown} unreachable and RESCIND_SKIP_POSTGRES=1")
-        pytest.fail(
-            f"PostgreSQL at {shown} is unreachable ({exc.orig}); start it, point "
-            "RESCIND_TEST_POSTGRES_URL at one, or set RESCIND_SKIP_POSTGRES=1 to skip",
-            pytrace=False,
-        )
-    url = (
-        make_url(base_url)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-    upgrade(url)
-    engine = make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(f"rescind_test_{os.getpid()}") as url:
+        upgrade(url)
+        engine = make_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 def _truncate_all(engine: Engine) -> None:

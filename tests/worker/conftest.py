@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,8 +26,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 
 from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.migrate import upgrade
@@ -34,7 +33,6 @@ from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.domain.job import Homeowner, Job, JobStatus, Milestone, PartnerProgram, ProductModel
 from tests.e2e.conftest import rescind_command
 from tests.integration.conftest import (  # noqa: F401 - fixtures, re-exported for pytest
-    DEFAULT_POSTGRES_URL,
     UowFactory,
     a_job,
     db_url,
@@ -50,6 +48,7 @@ from tests.mail.conftest import (  # noqa: F401 - a fixture, re-exported for pyt
     free_port,
     smtp_server,
 )
+from tests.pg import postgres_schema
 
 # --- databases for subprocesses ---------------------------------------------------------------
 
@@ -87,45 +86,13 @@ class WorkerDatabase:
         return int(value)
 
 
-def _fresh_postgres_schema() -> tuple[str, Callable[[], None]]:
-    if os.environ.get("RESCIND_SKIP_POSTGRES") == "1":
-        pytest.skip("RESCIND_SKIP_POSTGRES=1")
-    base_url = os.environ.get("RESCIND_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
-    schema = f"rescind_worker_{os.getpid()}_{next(_schema_numbers)}"
-    admin = create_engine(base_url)
-    try:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except OperationalError as exc:
-        admin.dispose()
-        shown = make_url(base_url).render_as_string(hide_password=True)
-        pytest.fail(
-            f"PostgreSQL at {shown} is unreachable ({exc.orig}); start it, point "
-            "RESCIND_TEST_POSTGRES_URL at one, or set RESCIND_SKIP_POSTGRES=1 to skip",
-            pytrace=False,
-        )
-    url = (
-        make_url(base_url)
-        .update_query_dict({"options": f"-csearch_path={schema}"})
-        .render_as_string(hide_password=False)
-    )
-
-    def drop() -> None:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
-
-    return url, drop
-
-
 def open_worker_database(kind: str, data_dir: Path) -> Iterator[WorkerDatabase]:
-    drop: Callable[[], None] = lambda: None  # noqa: E731 - nothing to drop for a file
-    if kind == "postgres":
-        url, drop = _fresh_postgres_schema()
-    else:
-        url = f"sqlite:///{data_dir / 'rescind.sqlite3'}"
-    try:
+    with ExitStack() as stack:
+        if kind == "postgres":
+            name = f"rescind_worker_{os.getpid()}_{next(_schema_numbers)}"
+            url = stack.enter_context(postgres_schema(name))
+        else:
+            url = f"sqlite:///{data_dir / 'rescind.sqlite3'}"
         upgrade(url)
         engine, reader = make_engine(url), create_engine(url)
         try:
@@ -133,8 +100,6 @@ def open_worker_database(kind: str, data_dir: Path) -> Iterator[WorkerDatabase]:
         finally:
             engine.dispose()
             reader.dispose()
-    finally:
-        drop()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
