@@ -7,12 +7,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test check lint typecheck unit integration postgres install clean
+.PHONY: run test check lint typecheck unit integration postgres browser install clean
 
 run: $(STAMP)  ## serve the API on SQLite (demo data and demo logins on first start)
 	$(BIN)/rescind serve
 
-test: $(STAMP) postgres  ## everything CI runs: lint, types, architecture, all tests on SQLite and
+test: $(STAMP) postgres browser  ## everything CI runs: lint, types, architecture, all tests on SQLite and
                          ## PostgreSQL (alembic check on both is one of the integration tests)
 	$(MAKE) --no-print-directory check
 	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider
@@ -25,6 +25,10 @@ check: $(STAMP)  ## ruff, ruff format, mypy --strict, import-linter
 
 postgres:  ## start the local PostgreSQL service if it is down
 	@bash scripts/ensure-postgres.sh
+
+browser:  ## Debian's chromium for the console's browser tests (tests/ui); never a download
+	@test -x /usr/bin/chromium || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 install: $(STAMP)
 

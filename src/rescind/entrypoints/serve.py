@@ -47,7 +47,8 @@ def prepare(app: App, out: Console, *, host: str, port: int) -> FastAPI:
             out.print(f"  {user.username} / {password} / {user.role.value}{acts_for}", markup=False)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host  # noqa: S104 - only a display
     base = f"http://[{shown}]:{port}" if ":" in shown else f"http://{shown}:{port}"
-    out.print(f"\nAPI docs: {base}{API_PREFIX}/docs", markup=False)
+    out.print(f"\nconsole: {base}/console/", markup=False)
+    out.print(f"API docs: {base}{API_PREFIX}/docs", markup=False)
     if _is_sqlite(app):
         smtp = app.settings.smtp_host
         out.print(

@@ -7,13 +7,14 @@ fakes or on a temporary database without touching settings.
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from rescind.entrypoints.api import admin, auth, cases, jobs, problems, requests
 from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
 from rescind.entrypoints.api.deps import ApiState
 from rescind.entrypoints.api.problems import TITLES, Problem
 from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.console.app import create_console
 from rescind.services.context import Context
 from rescind.services.ports import PasswordHasher
 
@@ -54,12 +55,19 @@ def create_app(
         redoc_url=None,
         responses=ERROR_RESPONSES,
     )
-    app.state.rescind = ApiState(ctx=ctx, passwords=passwords, throttle=throttle or Throttle())
+    state = ApiState(ctx=ctx, passwords=passwords, throttle=throttle or Throttle())
+    app.state.rescind = state
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, jobs, requests, cases, admin):
         api.include_router(module.router)
     app.include_router(api)
+    # The agent console and installer portal: HTML pages over the same services.
+    app.mount("/console", create_console(ctx, passwords, state.throttle))
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/console/")
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_type(code: str) -> JSONResponse:

@@ -1,0 +1,1 @@
+"""The agent console and the installer portal (server-rendered HTML under ``/console``)."""

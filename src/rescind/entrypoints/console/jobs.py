@@ -1,0 +1,129 @@
+"""Finding a job and reading everything about it: the agent's job page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from rescind.domain.access import Permission, Role
+from rescind.domain.errors import RescindError
+from rescind.domain.request import RequesterRole
+from rescind.entrypoints.console import installer
+from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
+from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
+from rescind.services.cancellation import restore_workflow
+from rescind.services.feed import comment_on_feed
+from rescind.services.ports import JobQuery
+from rescind.services.queries import job_emails, job_overview, search_jobs
+
+router = APIRouter()
+SEARCH_LIMIT = 50
+
+
+@router.get("/jobs")
+def search(
+    request: Request,
+    ctx: Ctx,
+    session: CurrentSession,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    if session.user.role is Role.INSTALLER:
+        return redirect(request, "/console/installer" + (f"?q={q}" if q else ""))
+    text = q.strip().replace("\x00", "")
+    views = search_jobs(
+        ctx, actor=session.actor, query=JobQuery(text=text or None, limit=SEARCH_LIMIT)
+    )
+    if len(views) == 1 and views[0].job.id.lower() == text.lower():
+        return redirect(request, f"/console/jobs/{views[0].job.id}")
+    return page(request, "search.html", session, q=text, views=views, limit=SEARCH_LIMIT)
+
+
+def job_page(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    job_id: str,
+    *,
+    status: int = 200,
+    problems: Problems | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    if session.user.role is Role.INSTALLER:
+        return installer.job_page(request, ctx, session, job_id, status=status, problems=problems)
+    actor = session.actor
+    overview = job_overview(ctx, job_id, actor=actor)
+    emails = job_emails(ctx, job_id, actor=actor) if actor.may(Permission.READ_OUTBOX) else None
+    open_requests = [r for r in overview.requests if r.is_open]
+    return page(
+        request,
+        "job.html",
+        session,
+        status=status,
+        problems=problems,
+        values=values or {},
+        o=overview,
+        job=overview.job,
+        emails=emails,
+        open_requests=open_requests,
+        may_cancel=actor.may(Permission.CANCEL),
+        may_restore=actor.may(Permission.RESTORE),
+        may_comment=actor.may(Permission.COMMENT),
+        may_audit=actor.may(Permission.READ_AUDIT),
+        homeowner_role=RequesterRole.HOMEOWNER,
+    )
+
+
+@router.get("/jobs/{job_id}")
+def read_job(request: Request, ctx: Ctx, session: CurrentSession, job_id: str) -> Response:
+    return job_page(request, ctx, session, job_id)
+
+
+@router.post("/jobs/{job_id}/feed")
+def comment(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    job_id: str,
+    body: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    try:
+        comment_on_feed(ctx, job_id, body, actor=session.actor, channel="console")
+    except RescindError as error:
+        return job_page(
+            request,
+            ctx,
+            session,
+            job_id,
+            status=status_of(error),
+            problems=problems_of(error, "body"),
+            values={"body": body},
+        )
+    return redirect(request, f"/console/jobs/{job_id}#feed", "Comment added to the feed.")
+
+
+@router.post("/jobs/{job_id}/restore")
+def restore(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    job_id: str,
+    why: Annotated[str, Form(max_length=2000)] = "",
+    version: Annotated[int | None, Form()] = None,
+) -> Response:
+    try:
+        restore_workflow(
+            ctx, job_id, actor=session.actor, channel="console", why=why, expected_version=version
+        )
+    except RescindError as error:
+        return job_page(
+            request,
+            ctx,
+            session,
+            job_id,
+            status=status_of(error),
+            problems=problems_of(error),
+            values={"why": why},
+        )
+    return redirect(request, f"/console/jobs/{job_id}", f"Job {job_id} is restored to active.")

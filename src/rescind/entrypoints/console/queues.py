@@ -1,0 +1,150 @@
+"""Work lists: open requests, cancel pending, Back Office, Deal Processing (with its decisions),
+email triage and failed emails."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from rescind.domain.access import Permission
+from rescind.domain.case import Queue
+from rescind.domain.email import DeliveryStatus
+from rescind.domain.errors import NotFound, RescindError
+from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
+from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
+from rescind.services.console_queries import pending_jobs, triage_queue
+from rescind.services.escalation import approve_escalation, deny_escalation
+from rescind.services.queries import open_requests
+from rescind.services.queues import list_outbox, queue_items
+
+router = APIRouter()
+
+# (path name, tab label)
+TABS = (
+    ("requests", "Open requests"),
+    ("pending", "Cancel pending"),
+    ("back-office", "Back Office"),
+    ("deal-processing", "Deal Processing"),
+    ("triage", "Email triage"),
+    ("failed-emails", "Failed emails"),
+)
+
+
+@router.get("/queues")
+def queues_home(request: Request, session: CurrentSession) -> Response:
+    first = "deal-processing" if session.actor.may(Permission.DECIDE_CASE) else "requests"
+    return redirect(request, f"/console/queues/{first}")
+
+
+def queue_page(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    name: str,
+    *,
+    status: int = 200,
+    problems: Problems | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    actor = session.actor
+    context: dict[str, object] = {}
+    match name:
+        case "requests":
+            context["requests"] = open_requests(ctx, actor=actor, limit=200)
+        case "pending":
+            context["pending"] = pending_jobs(ctx, actor=actor)
+        case "back-office":
+            context["cases"] = queue_items(ctx, Queue.BACK_OFFICE, actor=actor)
+        case "deal-processing":
+            context["cases"] = queue_items(ctx, Queue.DEAL_PROCESSING, actor=actor)
+        case "triage":
+            context["triage"] = triage_queue(ctx, actor=actor)
+        case "failed-emails":
+            context["emails"] = list_outbox(
+                ctx, actor=actor, status=DeliveryStatus.FAILED, limit=200
+            ).items
+        case _:
+            raise NotFound(f"no queue {name!r}")
+    return page(
+        request,
+        "queues.html",
+        session,
+        status=status,
+        problems=problems,
+        values=values or {},
+        tabs=TABS,
+        queue=name,
+        title=dict(TABS)[name],
+        may_decide=actor.may(Permission.DECIDE_CASE),
+        **context,
+    )
+
+
+@router.get("/queues/{name}")
+def read_queue(request: Request, ctx: Ctx, session: CurrentSession, name: str) -> Response:
+    return queue_page(request, ctx, session, name)
+
+
+@router.post("/cases/{case_id}/approve")
+def approve(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    case_id: str,
+    note: Annotated[str, Form(max_length=2000)] = "",
+    version: Annotated[int | None, Form()] = None,
+) -> Response:
+    try:
+        case, result = approve_escalation(
+            ctx, case_id, actor=session.actor, note=note.strip(), expected_version=version
+        )
+    except RescindError as error:
+        return queue_page(
+            request,
+            ctx,
+            session,
+            "deal-processing",
+            status=status_of(error),
+            problems=problems_of(error),
+        )
+    return redirect(
+        request,
+        "/console/queues/deal-processing",
+        f"Case {case.id} approved: {result.message}.",
+    )
+
+
+@router.post("/cases/{case_id}/deny")
+def deny(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    case_id: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    version: Annotated[int | None, Form()] = None,
+) -> Response:
+    try:
+        case = deny_escalation(
+            ctx, case_id, actor=session.actor, reason=reason, expected_version=version
+        )
+    except RescindError as error:
+        problems = problems_of(error)
+        # The reason box belongs to one case: say which.
+        if "reason" in problems.fields:
+            problems.fields[f"reason-{case_id}"] = problems.fields.pop("reason")
+        return queue_page(
+            request,
+            ctx,
+            session,
+            "deal-processing",
+            status=status_of(error),
+            problems=problems,
+            values={f"reason-{case_id}": reason},
+        )
+    return redirect(
+        request,
+        "/console/queues/deal-processing",
+        f"Case {case.id} denied; the requester is told why.",
+    )

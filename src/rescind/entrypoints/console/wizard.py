@@ -1,0 +1,293 @@
+"""The guided cancellation: SPEC's six steps, one request at a time.
+
+Step 1 (eligible?, open the request) is ``start``'s; ``/requests/{id}`` walks the rest:
+verification, the written statement, already pending?, the pending review, the feed comment
+and the signers' notice, then the cancel itself. Each step is one service call; the
+cancel button appears only once the services' own preconditions are visibly met, and the
+service still checks them all (a stale page gets its refusal as a banner).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import Response
+
+from rescind.domain.access import Permission
+from rescind.domain.eligibility import Action
+from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.job import JobStatus
+from rescind.domain.request import (
+    Channel,
+    StatementKind,
+    reason_label,
+)
+from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
+from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
+from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session, State
+from rescind.services.cancellation import cancel_workflow
+from rescind.services.console_queries import cancel_preview, codes_sent
+from rescind.services.escalation import escalate_to_deal_processing
+from rescind.services.queries import current_decision, get_job, get_request
+from rescind.services.requests import StatementInput, attach_statement
+from rescind.services.verification import (
+    confirm_verification_code,
+    send_verification_code,
+    verify_by_address_on_file,
+)
+
+router = APIRouter()
+
+MAX_STATEMENT = 50_000
+
+
+# --- steps 2–6: one request -----------------------------------------------------------------
+
+
+def wizard_page(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    request_id: str,
+    *,
+    status: int = 200,
+    problems: Problems | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    actor = session.actor
+    req = get_request(ctx, request_id, actor=actor)
+    view = get_job(ctx, req.job_id, actor=actor)
+    decision = current_decision(ctx, req.job_id, actor=actor)
+    preview = cancel_preview(ctx, req.job_id, actor=actor)
+    codes = codes_sent(ctx, request_id, actor=actor) if actor.may(Permission.READ_OUTBOX) else []
+    reason = (values or {}).get("reason") or (
+        reason_label(req.reason, req.reason_text)
+        or f"Homeowner requested cancellation by {req.channel.value.replace('_', ' ')}"
+    )
+    pending = view.status is JobStatus.CANCEL_PENDING
+    ready = (
+        req.is_open
+        and decision.eligible
+        and not pending
+        and req.verified
+        and req.statement is not None
+    )
+    return page(
+        request,
+        "wizard.html",
+        session,
+        status=status,
+        problems=problems,
+        values=values or {},
+        req=req,
+        view=view,
+        job=view.job,
+        decision=decision,
+        preview=preview,
+        codes=codes,
+        reason=reason,
+        pending=pending,
+        ready=ready,
+        escalate=decision.action is Action.ESCALATE_TO_DEAL_PROCESSING,
+        statement_kinds=list(StatementKind),
+        code_first=req.channel in (Channel.PHONE, Channel.CHAT),
+        may_restore=actor.may(Permission.RESTORE),
+    )
+
+
+@router.get("/requests/{request_id}")
+def wizard(request: Request, ctx: Ctx, session: CurrentSession, request_id: str) -> Response:
+    return wizard_page(request, ctx, session, request_id)
+
+
+def _back(request: Request, request_id: str, anchor: str, flash: str) -> Response:
+    return redirect(request, f"/console/requests/{request_id}#{anchor}", flash)
+
+
+def _refused(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    request_id: str,
+    error: RescindError,
+    field: str | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    return wizard_page(
+        request,
+        ctx,
+        session,
+        request_id,
+        status=status_of(error),
+        problems=problems_of(error, field),
+        values=values,
+    )
+
+
+@router.post("/requests/{request_id}/code")
+def send_code(request: Request, ctx: Ctx, session: PostSession, request_id: str) -> Response:
+    try:
+        sent = send_verification_code(ctx, request_id, actor=session.actor)
+    except RescindError as error:
+        return _refused(request, ctx, session, request_id, error)
+    return _back(
+        request,
+        request_id,
+        "verify",
+        f"A 4-digit code is on its way to {sent.sent_to} from HO Outbound. "
+        "Ask the homeowner to read it back.",
+    )
+
+
+@router.post("/requests/{request_id}/code/confirm")
+def confirm_code(
+    request: Request,
+    state: State,
+    session: PostSession,
+    request_id: str,
+    code: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    ctx = state.ctx
+    try:
+        digits = code.strip()
+        if not (len(digits) == 4 and digits.isdigit()):
+            raise InvalidInput("type the 4 digits the homeowner reads back", field="code")
+        state.throttle.hit(CONFIRM_PER_REQUEST, "confirm-request", request_id, what="code")
+        state.throttle.hit(CONFIRM_PER_CLIENT, "confirm-client", session.user.id, what="code")
+        confirm_verification_code(ctx, request_id, digits, actor=session.actor)
+    except RescindError as error:
+        return _refused(request, ctx, session, request_id, error, "code", {"code": code})
+    return _back(request, request_id, "statement", "Verified: the code matched.")
+
+
+@router.post("/requests/{request_id}/address-on-file")
+def address_on_file(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    request_id: str,
+    sender: Annotated[str, Form(max_length=320)] = "",
+    authenticated: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    values = {"sender": sender, "authenticated": authenticated}
+    try:
+        if not sender.strip():
+            raise InvalidInput("type the address the email came from", field="sender")
+        verify_by_address_on_file(
+            ctx,
+            request_id,
+            sender=sender,
+            authenticated={"pass": True, "fail": False}.get(authenticated),
+            actor=session.actor,
+        )
+    except RescindError as error:
+        return _refused(request, ctx, session, request_id, error, "sender", values)
+    return _back(
+        request, request_id, "statement", "Verified: the email came from the address on file."
+    )
+
+
+def _sent_date(value: str) -> date | None:
+    if not value.strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidInput("give the postmark date as YYYY-MM-DD", field="sent_date") from None
+
+
+async def _statement_text(pasted: str, upload: UploadFile | None) -> tuple[str, str]:
+    """The pasted text and/or the uploaded file's text; returns (content, file name)."""
+    if upload is None or not upload.filename:
+        return pasted, ""
+    raw = await upload.read(MAX_STATEMENT * 4 + 1)
+    if len(raw) > MAX_STATEMENT * 4:
+        raise InvalidInput("the file is too large: at most about 200 KB of text", field="upload")
+    text = raw.decode("utf-8", errors="replace").replace("\x00", "")
+    content = "\n\n".join(part for part in (text.strip(), pasted.strip()) if part)
+    return content[:MAX_STATEMENT], upload.filename[:200]
+
+
+@router.post("/requests/{request_id}/statement")
+async def statement(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    request_id: str,
+    kind: Annotated[str, Form(max_length=50)] = "",
+    content: Annotated[str, Form(max_length=MAX_STATEMENT)] = "",
+    sent_date: Annotated[str, Form(max_length=20)] = "",
+    source_ref: Annotated[str, Form(max_length=500)] = "",
+    from_address: Annotated[str, Form(max_length=320)] = "",
+    upload: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    values = {
+        "kind": kind,
+        "content": content,
+        "sent_date": sent_date,
+        "source_ref": source_ref,
+        "from_address": from_address,
+    }
+    try:
+        try:
+            statement_kind = StatementKind(kind)
+        except ValueError:
+            raise InvalidInput(
+                "pick what kind of written statement this is", field="kind"
+            ) from None
+        text, file_name = await _statement_text(content, upload)
+        attach_statement(
+            ctx,
+            request_id,
+            StatementInput(
+                kind=statement_kind,
+                content=text.replace("\x00", ""),
+                sent_date=_sent_date(sent_date),
+                source_ref=source_ref.strip() or file_name,
+                from_address=from_address.strip(),
+            ),
+            actor=session.actor,
+        )
+    except RescindError as error:
+        return _refused(request, ctx, session, request_id, error, None, values)
+    return _back(request, request_id, "cancel", "The written statement is attached.")
+
+
+@router.post("/requests/{request_id}/cancel")
+def cancel(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    request_id: str,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    version: Annotated[int | None, Form()] = None,
+) -> Response:
+    try:
+        result = cancel_workflow(
+            ctx, request_id, actor=session.actor, reason=reason.strip(), expected_version=version
+        )
+    except RescindError as error:
+        return _refused(request, ctx, session, request_id, error, None, {"reason": reason})
+    told = "" if result.already_pending else " The feed is commented and the notice is queued."
+    return redirect(request, f"/console/jobs/{result.job_id}", result.message.capitalize() + told)
+
+
+@router.post("/requests/{request_id}/escalate")
+def escalate(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    request_id: str,
+    detail: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    try:
+        case = escalate_to_deal_processing(ctx, request_id, actor=session.actor, detail=detail)
+    except RescindError as error:
+        return _refused(request, ctx, session, request_id, error, None, {"detail": detail})
+    return redirect(
+        request,
+        f"/console/jobs/{case.job_id}#cases",
+        f"Escalated to Deal Processing: case {case.id} is in the Back Office queue.",
+    )

@@ -1,0 +1,84 @@
+"""Reads the agent console needs beyond the API's: previews and work lists for people.
+
+Like ``queries`` and ``queues``, each read checks the reader's permission first; nothing here
+writes. The previews say what a cancel *would* do now (final date, feed comment, who gets the
+notice) using the same domain functions the cancel itself uses, so the screen and the deed
+cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from rescind.domain.access import Actor, Permission, require
+from rescind.domain.email import EmailKind, QueuedEmail
+from rescind.domain.feed import cancellation_comment
+from rescind.domain.inbound import InboundRecord
+from rescind.domain.job import JobStatus
+from rescind.domain.recipients import Recipients, cancellation_notice_recipients
+from rescind.domain.workflow import CANCEL_PENDING_BUSINESS_DAYS
+from rescind.services.access import job_for, request_for
+from rescind.services.context import Context
+from rescind.services.ports import JobQuery
+from rescind.services.queries import JobView, view_of
+
+MAX_PAGE = 200
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What cancelling now would do: the window's last day, the feed comment, the notice."""
+
+    final_at: datetime
+    final_date: date
+    recipients: Recipients
+
+    def comment(self, reason: str) -> str:
+        return cancellation_comment(reason, self.final_date.isoformat())
+
+
+def cancel_preview(ctx: Context, job_id: str, *, actor: Actor) -> CancelPreview:
+    now = ctx.now()
+    with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
+        calendar = ctx.operations_calendar(uow)
+    final_at = calendar.window_end(now, CANCEL_PENDING_BUSINESS_DAYS)
+    return CancelPreview(
+        final_at=final_at,
+        final_date=calendar.day_ended_by(final_at),
+        recipients=cancellation_notice_recipients(job),
+    )
+
+
+def codes_sent(ctx: Context, request_id: str, *, actor: Actor) -> list[QueuedEmail]:
+    """The verification-code emails sent for a request (by time: its job's, since it was
+    filed), oldest first; their code is never part of what a screen shows."""
+    with ctx.uow() as uow:
+        request, job = request_for(uow, request_id, actor, Permission.READ_OUTBOX)
+        emails = uow.outbox.for_job(job.id)
+    return [
+        e
+        for e in emails
+        if e.kind is EmailKind.VERIFICATION_CODE and e.queued_at >= request.filed_at
+    ]
+
+
+def pending_jobs(ctx: Context, *, actor: Actor, limit: int = MAX_PAGE) -> list[JobView]:
+    """Jobs in their Cancel Pending window, the soonest final first."""
+    require(actor, Permission.READ_QUEUES)
+    now = ctx.now()
+    query = JobQuery(status=JobStatus.CANCEL_PENDING, limit=max(1, min(limit, MAX_PAGE)))
+    with ctx.uow() as uow:
+        calendar = ctx.operations_calendar(uow)
+        views = [view_of(job, now, calendar) for job in uow.jobs.search(query)]
+    pending = [v for v in views if v.status is JobStatus.CANCEL_PENDING and v.job.final_at]
+    return sorted(pending, key=lambda v: (v.job.final_at or now, v.job.id))
+
+
+def triage_queue(ctx: Context, *, actor: Actor, limit: int = MAX_PAGE) -> list[InboundRecord]:
+    """Inbound email that became no request (unknown sender, several open jobs, malformed…),
+    oldest first."""
+    require(actor, Permission.READ_QUEUES)
+    with ctx.uow() as uow:
+        return uow.inbound.triage(max(1, min(limit, MAX_PAGE)))

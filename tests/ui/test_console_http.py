@@ -1,0 +1,227 @@
+"""The console over plain HTTP (no browser): login required, CSRF refused, logout revokes,
+the session cookie's flags, and errors as pages.
+
+The app is ``create_app`` over a fresh SQLite database with the API tests' jobs and users
+(``tests/api/conftest.py``), at SPEC's Monday.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+from rescind.adapters.db.engine import make_engine, make_session_factory
+from rescind.adapters.db.unit_of_work import SqlUnitOfWork
+from rescind.adapters.passwords import Argon2Passwords
+from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.adapters.us_holidays import FederalHolidays
+from rescind.domain.access import Actor, Role
+from rescind.entrypoints.api.app import create_app
+from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.services.auth import create_user
+from rescind.services.context import Context
+from rescind.services.feed import read_feed
+from rescind.services.policy import seed_policy
+from tests.api.conftest import (
+    MONDAY,
+    NEW_YORK,
+    USERS,
+    password_of,
+    seed_jobs,
+)
+from tests.fakes import FixedClock
+
+with warnings.catch_warnings():
+    # As in tests/api/conftest.py: Starlette warns once, at import, that it prefers httpx2.
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+AGENT = Actor.system("tests")
+
+
+@pytest.fixture
+def app_ctx(api_sqlite_template: Path, tmp_path: Path) -> tuple[TestClient, Context]:
+    path = tmp_path / "rescind.sqlite3"
+    shutil.copyfile(api_sqlite_template, path)
+    sessions = make_session_factory(make_engine(f"sqlite:///{path}"))
+    ctx = Context(
+        uow=lambda: SqlUnitOfWork(sessions),
+        clock=FixedClock(MONDAY),
+        tz=NEW_YORK,
+        federal_observed=FederalHolidays(observed=True),
+        federal_actual=FederalHolidays(observed=False),
+    )
+    seed_policy(ctx, load_policy_document(default_policy_path()))
+    with ctx.uow() as uow:
+        for job in seed_jobs():
+            uow.jobs.add(job)
+        uow.commit()
+    passwords = Argon2Passwords(time_cost=1, memory_cost=8192)
+    for role, scope_id in USERS.items():
+        create_user(
+            ctx,
+            passwords,
+            actor=AGENT,
+            username=role.value,
+            password=password_of(role),
+            role=role,
+            display_name=f"Test {role.value}",
+            scope_id=scope_id,
+        )
+    client = TestClient(create_app(ctx, passwords, Throttle()), base_url="http://testserver")
+    return client, ctx
+
+
+def log_in(client: TestClient, role: Role) -> str:
+    """Through the form; returns the page's CSRF token."""
+    form = client.get("/console/login")
+    token = CSRF.search(form.text)
+    assert token, form.text
+    answer = client.post(
+        "/console/login",
+        data={
+            "username": role.value,
+            "password": password_of(role),
+            "csrf_token": token.group(1),
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    home = client.get(answer.headers["location"])
+    found = CSRF.search(home.text)
+    assert found, home.text
+    return found.group(1)
+
+
+def test_every_page_and_form_needs_a_login(app_ctx: tuple[TestClient, Context]) -> None:
+    client, ctx = app_ctx
+    for path in ("/console/jobs", "/console/jobs/JOB-002", "/console/queues/requests"):
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code == 303
+        assert answer.headers["location"].startswith("/console/login?next=")
+    posted = client.post(
+        "/console/jobs/JOB-002/feed", data={"body": "hello"}, follow_redirects=False
+    )
+    assert posted.status_code == 303
+    assert posted.headers["location"].startswith("/console/login")
+    assert read_feed(ctx, "JOB-002", actor=AGENT) == []
+
+
+def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    token = log_in(client, Role.AGENT)
+    for sent in ({}, {"csrf_token": "forged"}, {"csrf_token": token[:-1] + "0"}):
+        answer = client.post("/console/jobs/JOB-002/feed", data={"body": "sneaky", **sent})
+        assert answer.status_code == 403
+        assert "CSRF check failed" in answer.text
+        assert "Traceback" not in answer.text
+    assert read_feed(ctx, "JOB-002", actor=AGENT) == []
+
+    done = client.post(
+        "/console/jobs/JOB-002/feed",
+        data={"body": "Called the homeowner", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    assert [c.body for c in read_feed(ctx, "JOB-002", actor=AGENT)] == ["Called the homeowner"]
+
+
+def test_the_login_form_needs_its_own_csrf_token(app_ctx: tuple[TestClient, Context]) -> None:
+    client, _ = app_ctx
+    answer = client.post(
+        "/console/login",
+        data={"username": "agent", "password": password_of(Role.AGENT), "csrf_token": "x"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 401
+    assert "CSRF check failed" in answer.text
+    assert "rescind_session" not in answer.headers.get("set-cookie", "")
+
+
+def test_the_session_cookie_is_http_only_and_same_site_lax(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, _ = app_ctx
+    form = client.get("/console/login")
+    token = CSRF.search(form.text)
+    assert token
+    answer = client.post(
+        "/console/login",
+        data={"username": "agent", "password": password_of(Role.AGENT), "csrf_token": token[1]},
+        follow_redirects=False,
+    )
+    cookie = next(
+        c for c in answer.headers.get_list("set-cookie") if c.startswith("rescind_session=")
+    )
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
+    assert "Path=/console" in cookie
+
+
+def test_logging_out_revokes_the_session_token(app_ctx: tuple[TestClient, Context]) -> None:
+    client, _ = app_ctx
+    csrf = log_in(client, Role.AGENT)
+    session_token = client.cookies["rescind_session"]
+    out = client.post("/console/logout", data={"csrf_token": csrf}, follow_redirects=False)
+    assert out.status_code == 303
+    # The token itself is dead, not just forgotten by this browser.
+    client.cookies.set("rescind_session", session_token, path="/console")
+    again = client.get("/console/jobs", follow_redirects=False)
+    assert again.status_code == 303
+    assert again.headers["location"].startswith("/console/login")
+    api = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {session_token}"})
+    assert api.status_code == 401
+
+
+def test_a_wrong_password_and_a_missing_job_are_pages_not_tracebacks(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, _ = app_ctx
+    form = client.get("/console/login")
+    token = CSRF.search(form.text)
+    assert token
+    wrong = client.post(
+        "/console/login", data={"username": "agent", "password": "nope", "csrf_token": token[1]}
+    )
+    assert wrong.status_code == 401
+    assert "wrong username or password" in wrong.text
+    log_in(client, Role.AGENT)
+    missing = client.get("/console/jobs/JOB-404")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert "no job with id" in missing.text
+
+
+def test_an_installer_gets_not_found_for_another_companys_job(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, _ = app_ctx
+    csrf = log_in(client, Role.INSTALLER)
+    assert client.get("/console/jobs/JOB-006").status_code == 404
+    refused = client.post(
+        "/console/installer/jobs/JOB-006/cancel",
+        data={"reason": "milestone_aged", "csrf_token": csrf},
+    )
+    assert refused.status_code == 404
+    assert "Shady" not in refused.text
+
+
+def test_a_field_the_service_refuses_is_marked_next_to_that_field(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, _ = app_ctx
+    csrf = log_in(client, Role.INSTALLER)
+    answer = client.post(
+        "/console/installer/jobs/JOB-002/cancel",
+        data={"reason": "other", "reason_text": "", "csrf_token": csrf},
+    )
+    assert answer.status_code == 422
+    assert 'id="reason_text-error"' in answer.text
+    assert 'aria-invalid="true"' in answer.text
