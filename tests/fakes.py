@@ -636,6 +636,16 @@ class FakeInboundRepository:
         waiting = [r for r in self._inbound.values() if r.status is InboundStatus.TRIAGE]
         return sorted(waiting, key=lambda r: (r.received_at, r.id))[:limit]
 
+    def for_job(self, job_id: str, address: str, limit: int = 20) -> list[InboundRecord]:
+        sender = address.strip().lower()
+        about = [
+            r
+            for r in self._inbound.values()
+            if r.status is not InboundStatus.DUPLICATE
+            and (r.job_id == job_id or (bool(sender) and r.from_address.lower() == sender))
+        ]
+        return sorted(about, key=lambda r: (r.received_at, r.id), reverse=True)[:limit]
+
 
 class FakeUnitOfWork:
     # Declared as the ports (Protocol attributes are invariant); the fakes are bound on enter.

@@ -16,6 +16,7 @@ import pytest
 
 from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
+from rescind.adapters.mail.inbound import parse_email
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
@@ -25,7 +26,9 @@ from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.services.auth import create_user
 from rescind.services.context import Context
 from rescind.services.feed import read_feed
+from rescind.services.inbound import receive_email
 from rescind.services.policy import seed_policy
+from rescind.services.queries import get_job, get_request
 from tests.api.conftest import (
     MONDAY,
     NEW_YORK,
@@ -41,6 +44,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+INBOUND_ID = re.compile(r'name="inbound_id" value="([^"]+)"')
 AGENT = Actor.system("tests")
 
 
@@ -225,3 +229,88 @@ def test_a_field_the_service_refuses_is_marked_next_to_that_field(
     assert answer.status_code == 422
     assert 'id="reason_text-error"' in answer.text
     assert 'aria-invalid="true"' in answer.text
+
+
+def an_email(sender: str, message_id: str, subject: str, body: str) -> bytes:
+    return (
+        f"From: Homeowner <{sender}>\r\n"
+        "To: support@rescind.example\r\n"
+        f"Subject: {subject}\r\n"
+        f"Message-ID: {message_id}\r\n"
+        "Date: Mon, 23 Nov 2026 09:00:00 -0500\r\n"
+        "Authentication-Results: mx.rescind.example; spf=pass; dkim=pass; dmarc=pass\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        f"{body}\r\n"
+    ).encode()
+
+
+def a_phone_request(client: TestClient, csrf: str, job_id: str) -> str:
+    filed = client.post(
+        f"/console/jobs/{job_id}/requests",
+        data={"channel": "phone", "requester_name": "The homeowner", "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert filed.status_code == 303, filed.text
+    return str(filed.headers["location"]).rsplit("/", 1)[-1]
+
+
+def test_the_statement_step_lists_the_jobs_emails_and_one_can_be_picked(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    address = get_job(ctx, "JOB-002", actor=AGENT).job.homeowner.email
+    raw = an_email(
+        address, "<cancel-1@mail.home.example>", "Cancel JOB-002 please", "I cancel my contract."
+    )
+    filed = receive_email(ctx, parse_email(raw), raw)
+    assert filed.job_id == "JOB-002"
+    stranger = an_email("stranger@else.example", "<x@else.example>", "Hello", "Not about you.")
+    receive_email(ctx, parse_email(stranger), stranger)
+
+    csrf = log_in(client, Role.AGENT)
+    request_id = a_phone_request(client, csrf, "JOB-002")
+    step = client.get(f"/console/requests/{request_id}")
+    assert step.status_code == 200
+    assert "Cancel JOB-002 please" in step.text
+    assert address in step.text
+    assert "SPF/DKIM/DMARC passed" in step.text
+    assert f"filed as {filed.request_id}" in step.text
+    assert "stranger@else.example" not in step.text
+    listed = INBOUND_ID.findall(step.text)
+    assert listed == [filed.inbound_id]
+
+    picked = client.post(
+        f"/console/requests/{request_id}/statement/email",
+        data={"inbound_id": listed[0], "csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert picked.status_code == 303, picked.text
+    statement = get_request(ctx, request_id, actor=AGENT).statement
+    assert statement is not None
+    assert statement.kind.value == "email"
+    assert statement.source_ref == "<cancel-1@mail.home.example>"
+    assert statement.from_address == address
+    assert "I cancel my contract." in statement.content
+
+
+def test_a_job_without_email_says_so_and_another_jobs_email_cannot_be_picked(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    other = get_job(ctx, "JOB-007", actor=AGENT).job.homeowner.email
+    raw = an_email(other, "<other@mail.home.example>", "Cancel JOB-007", "Cancel it.")
+    elsewhere = receive_email(ctx, parse_email(raw), raw)
+    assert elsewhere.job_id == "JOB-007"
+
+    csrf = log_in(client, Role.AGENT)
+    request_id = a_phone_request(client, csrf, "JOB-002")
+    step = client.get(f"/console/requests/{request_id}")
+    assert "no email received from the address on file yet" in step.text.lower()
+    refused = client.post(
+        f"/console/requests/{request_id}/statement/email",
+        data={"inbound_id": elsewhere.inbound_id, "csrf_token": csrf},
+    )
+    assert refused.status_code == 422
+    assert 'id="inbound_id-error"' in refused.text
+    assert get_request(ctx, request_id, actor=AGENT).statement is None

@@ -82,3 +82,16 @@ def triage_queue(ctx: Context, *, actor: Actor, limit: int = MAX_PAGE) -> list[I
     require(actor, Permission.READ_QUEUES)
     with ctx.uow() as uow:
         return uow.inbound.triage(max(1, min(limit, MAX_PAGE)))
+
+
+EMAILS_PER_JOB = 20
+
+
+def emails_for_job(
+    ctx: Context, job_id: str, *, actor: Actor, limit: int = EMAILS_PER_JOB
+) -> list[InboundRecord]:
+    """Email received for support about a job: filed on it, or sent from the homeowner's
+    address on file; newest first, at most ``limit`` (20)."""
+    with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
+        return uow.inbound.for_job(job.id, job.homeowner.email, max(1, min(limit, EMAILS_PER_JOB)))

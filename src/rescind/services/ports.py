@@ -210,6 +210,11 @@ class InboundRepository(Protocol):
         """Messages waiting for a person, oldest first."""
         ...
 
+    def for_job(self, job_id: str, address: str, limit: int = 20) -> list[InboundRecord]:
+        """Messages about a job: filed on it, or sent from ``address`` (the homeowner's on
+        file, compared case-insensitively); newest first, duplicates left out."""
+        ...
+
 
 class UserRepository(Protocol):
     def add(self, user: User) -> None:

@@ -9,15 +9,18 @@ service still checks them all (a stale page gets its refusal as a banner).
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Permission
 from rescind.domain.eligibility import Action
 from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus
 from rescind.domain.job import JobStatus
 from rescind.domain.request import (
     Channel,
@@ -28,7 +31,8 @@ from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_RE
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session, State
 from rescind.services.cancellation import cancel_workflow
-from rescind.services.console_queries import cancel_preview, codes_sent
+from rescind.services.console_queries import cancel_preview, codes_sent, emails_for_job
+from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.queries import current_decision, get_job, get_request
 from rescind.services.requests import StatementInput, attach_statement
@@ -41,6 +45,62 @@ from rescind.services.verification import (
 router = APIRouter()
 
 MAX_STATEMENT = 50_000
+
+
+@dataclass(frozen=True)
+class ReceivedEmail:
+    """An email received for support about the job, as the statement step lists it; the
+    stored raw message is parsed again for its text and its SPF/DKIM/DMARC verdict."""
+
+    id: str
+    received_at: datetime
+    message_id: str
+    from_address: str
+    subject: str
+    status: InboundStatus
+    reason: str
+    request_id: str | None
+    parsed: InboundEmail | None  # None: unreadable, so it cannot be the statement
+
+    @property
+    def authenticated(self) -> bool | None:
+        return self.parsed.authenticated if self.parsed is not None else None
+
+    @property
+    def filed(self) -> bool:
+        return self.status is InboundStatus.FILED
+
+    def statement(self) -> StatementInput:
+        if self.parsed is None:
+            raise InvalidInput(
+                "this email has no readable text to use as the statement", field="inbound_id"
+            )
+        return StatementInput(
+            kind=StatementKind.EMAIL,
+            content=f"Subject: {self.parsed.subject}\n\n{self.parsed.text}"[:MAX_STATEMENT],
+            source_ref=self.message_id or self.parsed.message_id,
+            from_address=self.parsed.from_address,
+            received_at=self.received_at,
+        )
+
+
+def _received(record: InboundRecord) -> ReceivedEmail:
+    parsed = parse_email(record.raw)
+    return ReceivedEmail(
+        id=record.id,
+        received_at=record.received_at,
+        message_id=record.message_id,
+        from_address=record.from_address,
+        subject=record.subject,
+        status=record.status,
+        reason=record.reason,
+        request_id=record.request_id,
+        parsed=parsed if isinstance(parsed, InboundEmail) else None,
+    )
+
+
+def received_emails(ctx: Context, job_id: str, session: Session) -> list[ReceivedEmail]:
+    return [_received(r) for r in emails_for_job(ctx, job_id, actor=session.actor)]
 
 
 # --- steps 2–6: one request -----------------------------------------------------------------
@@ -62,6 +122,7 @@ def wizard_page(
     decision = current_decision(ctx, req.job_id, actor=actor)
     preview = cancel_preview(ctx, req.job_id, actor=actor)
     codes = codes_sent(ctx, request_id, actor=actor) if actor.may(Permission.READ_OUTBOX) else []
+    emails = received_emails(ctx, req.job_id, session)
     reason = (values or {}).get("reason") or (
         reason_label(req.reason, req.reason_text)
         or f"Homeowner requested cancellation by {req.channel.value.replace('_', ' ')}"
@@ -87,6 +148,7 @@ def wizard_page(
         decision=decision,
         preview=preview,
         codes=codes,
+        emails=emails,
         reason=reason,
         pending=pending,
         ready=ready,
@@ -253,6 +315,33 @@ async def statement(
     except RescindError as error:
         return _refused(request, ctx, session, request_id, error, None, values)
     return _back(request, request_id, "cancel", "The written statement is attached.")
+
+
+@router.post("/requests/{request_id}/statement/email")
+def statement_from_email(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    request_id: str,
+    inbound_id: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    try:
+        req = get_request(ctx, request_id, actor=session.actor)
+        # Only an email listed for this request's job can be picked.
+        picked = next(
+            (e for e in received_emails(ctx, req.job_id, session) if e.id == inbound_id), None
+        )
+        if picked is None:
+            raise InvalidInput("pick one of the emails received for this job", field="inbound_id")
+        attach_statement(ctx, request_id, picked.statement(), actor=session.actor)
+    except RescindError as error:
+        return _refused(request, ctx, session, request_id, error, "inbound_id")
+    return _back(
+        request,
+        request_id,
+        "cancel",
+        f"The written statement is attached: the email {picked.message_id or picked.id}.",
+    )
 
 
 @router.post("/requests/{request_id}/cancel")

@@ -1,8 +1,10 @@
-"""Received emails, for filing and for the triage queue."""
+"""Received emails, for filing, for the triage queue and for a job's statement step."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.tables import InboundEmailRow
@@ -44,18 +46,35 @@ class SqlInboundRepository:
             .order_by(InboundEmailRow.received_at, InboundEmailRow.id)
             .limit(limit)
         )
-        return [
-            InboundRecord(
-                id=row.id,
-                received_at=row.received_at,
-                message_id=row.message_id,
-                from_address=row.from_address,
-                subject=row.subject,
-                raw=row.raw,
-                status=InboundStatus(row.status),
-                reason=row.reason,
-                job_id=row.job_id,
-                request_id=row.request_id,
-            )
-            for row in rows
-        ]
+        return _records(rows)
+
+    def for_job(self, job_id: str, address: str, limit: int = 20) -> list[InboundRecord]:
+        sender = address.strip().lower()
+        about = InboundEmailRow.job_id == job_id
+        if sender:
+            about = or_(about, func.lower(InboundEmailRow.from_address) == sender)
+        rows = self._session.scalars(
+            select(InboundEmailRow)
+            .where(about, InboundEmailRow.status != InboundStatus.DUPLICATE.value)
+            .order_by(InboundEmailRow.received_at.desc(), InboundEmailRow.id.desc())
+            .limit(limit)
+        )
+        return _records(rows)
+
+
+def _records(rows: Iterable[InboundEmailRow]) -> list[InboundRecord]:
+    return [
+        InboundRecord(
+            id=row.id,
+            received_at=row.received_at,
+            message_id=row.message_id,
+            from_address=row.from_address,
+            subject=row.subject,
+            raw=row.raw,
+            status=InboundStatus(row.status),
+            reason=row.reason,
+            job_id=row.job_id,
+            request_id=row.request_id,
+        )
+        for row in rows
+    ]
