@@ -337,3 +337,24 @@ def test_two_sweeps_at_once_finalize_each_job_exactly_once(
     assert finals == 30
     assert cancelled == 30
     assert verify_trail(ctx, actor=actor("system:test")).ok
+
+
+def test_processes_starting_together_on_a_new_database_seed_policy_v1_once(
+    uow_factory: UowFactory, clock: FixedClock
+) -> None:
+    def fresh_context() -> Context:
+        return Context(
+            uow=uow_factory,
+            clock=clock,
+            tz=NEW_YORK,
+            federal_observed=FederalHolidays(observed=True),
+            federal_actual=FederalHolidays(observed=False),
+        )
+
+    document = load_policy_document(default_policy_path())
+    results = run_together(*(lambda: seed_policy(fresh_context(), document) for _ in range(4)))
+
+    assert not any(isinstance(r, Exception) for r in results), results
+    assert results.count(True) == 1
+    with uow_factory() as uow:
+        assert [t.version for t in uow.policies.history().tables] == [1]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from rescind.domain.access import Actor, Permission, require
 from rescind.domain.audit import AuditContext
 from rescind.domain.eligibility import DecisionTable
-from rescind.domain.errors import InvalidInput, NotFound
+from rescind.domain.errors import Conflict, InvalidInput, NotFound
 from rescind.domain.events import Event, EventKind, iso
 from rescind.services.context import Context
 from rescind.services.ports import UnitOfWork
@@ -53,13 +53,23 @@ def publish_policy(
 def seed_policy(
     ctx: Context, document: Mapping[str, object], *, actor: Actor | None = None
 ) -> bool:
-    """Store version 1 from the repository's file when the database has no policy yet."""
-    with ctx.uow() as uow:
-        if uow.policies.history().tables:
-            return False
-        table = DecisionTable.from_document(document, version=1, effective_at=SEED_EFFECTIVE_AT)
-        _store(uow=uow, table=table, actor=actor or Actor.system("seed"), now=ctx.now())
-        uow.commit()
+    """Store version 1 from the repository's file when the database has no policy yet.
+
+    Several processes may start on a new database at once (two workers, a server): the one
+    that loses the race finds version 1 stored by the other, which is all it wanted.
+    """
+    try:
+        with ctx.uow() as uow:
+            if uow.policies.history().tables:
+                return False
+            table = DecisionTable.from_document(document, version=1, effective_at=SEED_EFFECTIVE_AT)
+            _store(uow=uow, table=table, actor=actor or Actor.system("seed"), now=ctx.now())
+            uow.commit()
+    except Conflict:
+        with ctx.uow() as uow:
+            if uow.policies.history().tables:
+                return False
+        raise
     return True
 
 
