@@ -19,6 +19,7 @@ from rescind.domain.errors import InvalidInput, Unauthenticated
 from rescind.domain.user import User
 from rescind.entrypoints.api.idempotency import Idempotency
 from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.logs import current_request
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
 from rescind.services.ports import PasswordHasher
@@ -54,7 +55,11 @@ def current_user(
         raise Unauthenticated(
             "send `Authorization: Bearer <token>`; get a token at /api/v1/auth/token"
         )
-    return authenticate(state.ctx, credentials.credentials)
+    user = authenticate(state.ctx, credentials.credentials)
+    info = current_request.get()
+    if info is not None:
+        info.user_id = user.id  # for the access log line and every record after this
+    return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
