@@ -41,7 +41,6 @@ def test_serve_answers_health_and_metrics_and_logs_json_lines(demo_copy: Rescind
         assert answer.status_code == 401
         metrics = values(httpx.get(f"{server.base_url}/metrics", timeout=10).text)
     assert metrics[("rescind_database_up", ())] == 1
-    assert metrics[("rescind_jobs", (("status", "cancelled"),))] >= 12  # the demo's
     assert metrics[("rescind_jobs", (("status", "cancel_pending"),))] >= 1
     # The worker thread of `rescind serve` on SQLite counts on the same registry.
     assert ("rescind_finalizations_total", ()) in metrics

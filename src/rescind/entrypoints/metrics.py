@@ -133,11 +133,11 @@ class BacklogCollector(Collector):
         yield outbox
         jobs = GaugeMetricFamily(
             "rescind_jobs",
-            "Jobs in a cancellation state: cancel_pending (windows running) and cancelled.",
+            "Jobs by status; only cancel_pending (windows running), the one that is work "
+            "waiting (cancelled jobs only ever grow: see rescind_finalizations_total).",
             labels=["status"],
         )
         jobs.add_metric(["cancel_pending"], backlog.cancel_pending_jobs)
-        jobs.add_metric(["cancelled"], backlog.cancelled_jobs)
         yield jobs
 
     def describe(self) -> Iterator[GaugeMetricFamily]:

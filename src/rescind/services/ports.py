@@ -337,7 +337,6 @@ class Backlog:
     outbox_queued: int
     outbox_failed: int
     cancel_pending_jobs: int
-    cancelled_jobs: int
 
 
 class DatabaseProbe(Protocol):
