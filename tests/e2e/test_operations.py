@@ -36,7 +36,10 @@ def test_serve_answers_health_and_metrics_and_logs_json_lines(demo_copy: Rescind
         assert httpx.get(f"{server.base_url}/healthz", timeout=10).status_code == 200
         assert httpx.get(f"{server.base_url}/readyz", timeout=10).json() == {"status": "ready"}
         answer = httpx.get(
-            f"{server.base_url}/api/v1/jobs", headers={"X-Request-ID": "e2e-1"}, timeout=10
+            f"{server.base_url}/api/v1/jobs",
+            # From 127.0.0.1, a trusted proxy by default (RESCIND_FORWARDED_ALLOW_IPS).
+            headers={"X-Request-ID": "e2e-1", "X-Forwarded-For": "203.0.113.7"},
+            timeout=10,
         )
         assert answer.status_code == 401
         metrics = values(httpx.get(f"{server.base_url}/metrics", timeout=10).text)
@@ -46,13 +49,14 @@ def test_serve_answers_health_and_metrics_and_logs_json_lines(demo_copy: Rescind
     assert ("rescind_finalizations_total", ()) in metrics
     lines = json_lines(server.err)
     assert lines
-    assert all(line["level"] in {"INFO", "WARNING"} for line in lines)
+    assert {line["level"] for line in lines} <= {"INFO", "WARNING"}
     (access,) = [line for line in lines if line.get("request_id") == "e2e-1"]
     assert (access["logger"], access["route"], access["status"]) == (
         "rescind.access",
         "/api/v1/jobs",
         401,
     )
+    assert access["client"] == "203.0.113.7"
     assert not [line for line in lines if line["logger"] == "uvicorn.access"]
     assert [line for line in lines if line["logger"] == "rescind.worker"]
     # Every line of stderr is one JSON object: nothing else is written there.
@@ -85,12 +89,13 @@ def test_worker_serves_its_metrics_on_the_given_port_and_stops_on_sigterm(
     assert metrics[("rescind_emails_total", (("outcome", "sent"),))] == 0
     assert metrics[("rescind_database_up", ())] == 1
     assert metrics[("rescind_jobs", (("status", "cancel_pending"),))] >= 1
-    messages = [
-        line["message"] for line in json_lines(stderr) if line["logger"] == "rescind.worker"
-    ]
-    assert messages[0].startswith("worker started")
+    lines = json_lines(stderr)
+    messages = [line["message"] for line in lines if line["logger"] == "rescind.worker"]
+    assert [m for m in messages if m.startswith("worker started")]
     assert messages[-1] == "worker stopped"
-    assert f"metrics on http://127.0.0.1:{port}/metrics" in stderr
+    assert f"metrics on http://127.0.0.1:{port}/metrics" in messages
+    assert "RESCIND_SMTP_HOST is not set; emails stay queued in the outbox" in messages
+    assert len(lines) == len([line for line in stderr.splitlines() if line])  # all JSON
 
 
 def _scrape_after_a_round(

@@ -55,6 +55,7 @@ from rescind.services.queries import job_overview
 from rescind.services.sweep import sweep as run_sweep
 
 CLI_ACTOR = Actor.system("cli")
+worker_log = logging.getLogger("rescind.worker")
 
 app = typer.Typer(
     help="rescind: the job-cancellation procedure, end to end.",
@@ -308,10 +309,11 @@ def worker(
         # The backlog too, so a deployment without an API scraped still sees its queues.
         registry.register(BacklogCollector(application.probe))
         start_http_server(metrics_port, addr=metrics_host, registry=registry)
-        err.print(f"metrics on http://{metrics_host}:{metrics_port}/metrics", markup=False)
+        worker_log.info("metrics on http://%s:%d/metrics", metrics_host, metrics_port)
     loop = worker_for(application.ctx, application.settings, observer)
     if loop.sender is None:
-        err.print("note: RESCIND_SMTP_HOST is not set; emails stay queued in the outbox")
+        # A log record, not a print: in JSON mode every line on stderr must be JSON.
+        worker_log.warning("RESCIND_SMTP_HOST is not set; emails stay queued in the outbox")
     if once:
         done = loop.run_once()
         sent = "not sending" if done.delivered is None else f"{len(done.delivered.sent)} sent"
