@@ -173,3 +173,20 @@ def test_text_logs_carry_the_request_id_in_brackets(api: Api, api_engine: Engine
     (line,) = [x for x in stream.getvalue().splitlines() if "rescind.access" in x]
     assert "[txt-1]" in line
     assert "GET /api/v1/jobs 401" in line
+
+
+def test_a_console_page_logs_the_user_of_its_session(
+    api: Api, api_engine: Engine, json_logs: Captured
+) -> None:
+    ops = operated(api, api_engine)
+    token = ops.client(Role.AGENT).headers["Authorization"].removeprefix("Bearer ")
+    with ops.uow() as uow:
+        agent_id = uow.users.by_username("agent").id  # type: ignore[union-attr]
+    browser = ops.anonymous()
+    browser.cookies.set("rescind_session", token)  # the console's session is the API token
+
+    page = browser.get("/console/jobs/JOB-002", headers={"X-Request-ID": "page-1"})
+
+    assert page.status_code == 200
+    (line,) = [a for a in json_logs.access() if a["request_id"] == "page-1"]
+    assert (line["route"], line["user_id"]) == ("/console/jobs/{job_id}", agent_id)

@@ -40,6 +40,13 @@ def current_request_id() -> str | None:
     return info.request_id if info else None
 
 
+def note_user(user_id: str) -> None:
+    """The request is now known to be this user's (the access line and later records say so)."""
+    info = current_request.get()
+    if info is not None:
+        info.user_id = user_id
+
+
 class RequestContext(logging.Filter):
     """Adds ``request_id`` and ``user_id`` to every record (None outside a request)."""
 

@@ -19,7 +19,7 @@ from rescind.domain.errors import InvalidInput, Unauthenticated
 from rescind.domain.user import User
 from rescind.entrypoints.api.idempotency import Idempotency
 from rescind.entrypoints.api.ratelimit import Throttle
-from rescind.entrypoints.logs import current_request
+from rescind.entrypoints.logs import note_user
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
 from rescind.services.ports import PasswordHasher
@@ -56,9 +56,7 @@ def current_user(
             "send `Authorization: Bearer <token>`; get a token at /api/v1/auth/token"
         )
     user = authenticate(state.ctx, credentials.credentials)
-    info = current_request.get()
-    if info is not None:
-        info.user_id = user.id  # for the access log line and every record after this
+    note_user(user.id)
     return user
 
 
