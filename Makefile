@@ -40,3 +40,17 @@ $(STAMP): pyproject.toml
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# --- operations (branch ops) ---------------------------------------------------------------
+OPS_BENCH_DB ?= rescind_bench_scrape
+PG_SERVER    ?= postgresql+psycopg://postgres@127.0.0.1:5432
+
+.PHONY: bench-scrape
+bench-scrape: $(STAMP)  ## what a metrics scrape and a readiness check cost on a million jobs
+                        ## (PostgreSQL; a database of its own, dropped after)
+	dropdb --if-exists -h 127.0.0.1 -U postgres $(OPS_BENCH_DB)
+	createdb -h 127.0.0.1 -U postgres $(OPS_BENCH_DB)
+	RESCIND_DATABASE_URL=$(PG_SERVER)/$(OPS_BENCH_DB) $(BIN)/rescind db upgrade
+	flock /tmp/rescind-bench.lock $(BIN)/python bench/metrics_scrape.py \
+	  --url $(PG_SERVER)/$(OPS_BENCH_DB); status=$$?; \
+	  dropdb -h 127.0.0.1 -U postgres $(OPS_BENCH_DB); exit $$status

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 from rescind.adapters.clock import SystemClock
 from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.migrate import is_current, upgrade
+from rescind.adapters.db.probe import SqlProbe
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
@@ -33,6 +34,7 @@ class App:
     settings: Settings
     engine: Engine
     ctx: Context
+    probe: SqlProbe
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> App:
@@ -63,4 +65,4 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         federal_actual=FederalHolidays(observed=False),
     )
     seed_policy(ctx, load_policy_document(default_policy_path()))
-    return App(settings=settings, engine=engine, ctx=ctx)
+    return App(settings=settings, engine=engine, ctx=ctx, probe=SqlProbe(engine))

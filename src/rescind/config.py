@@ -46,7 +46,33 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
     smtp_password: str = ""
-    worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    worker_poll_seconds: float = Field(
+        default=5.0, gt=0, le=3600, description="How often an idle worker looks for work."
+    )
+
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="json: one JSON object a line (for a log collector); text: for people; "
+        "auto: text on a terminal, json otherwise (under systemd, in a container).",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log records written."
+    )
+    metrics_token: str = Field(
+        default="",
+        description="When set, GET /metrics needs `Authorization: Bearer <token>`; empty "
+        "serves it to anyone who reaches it (keep it off the public proxy).",
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Proxies trusted for X-Forwarded-For/-Proto (comma-separated addresses, "
+        "or *); the client address they pass on is the one throttles count.",
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("company_timezone")
     @classmethod

@@ -16,6 +16,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from alembic.util.exc import CommandError
+from prometheus_client import CollectorRegistry, start_http_server
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -34,7 +35,9 @@ from rescind.domain.errors import (
     RescindError,
 )
 from rescind.entrypoints import demo as demo_data
+from rescind.entrypoints.logs import configure_logging
 from rescind.entrypoints.mail import import_messages, start_receiver
+from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics
 from rescind.entrypoints.render import (
     print_decision,
     print_overview,
@@ -52,6 +55,7 @@ from rescind.services.queries import job_overview
 from rescind.services.sweep import sweep as run_sweep
 
 CLI_ACTOR = Actor.system("cli")
+worker_log = logging.getLogger("rescind.worker")
 
 app = typer.Typer(
     help="rescind: the job-cancellation procedure, end to end.",
@@ -131,7 +135,9 @@ def serve(
     port: Annotated[int, typer.Option(min=1, max=65535, help="The port to listen on.")] = 8000,
 ) -> None:
     """Start the HTTP API (a new SQLite database gets demo data and demo logins first)."""
-    serve_api(_app(), out, host=host, port=port)
+    application = _app()
+    _log_like(application.settings)
+    serve_api(application, out, host=host, port=port)
 
 
 @jobs_app.command("import")
@@ -281,12 +287,33 @@ def holiday_list() -> None:
 @app.command()
 def worker(
     once: Annotated[bool, typer.Option(help="Run one round and exit (for cron or tests).")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Serve Prometheus metrics on this port (off unless given).",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str, typer.Option(help="The address the metrics listen on.")
+    ] = "127.0.0.1",
 ) -> None:
     """Finalize ended windows and deliver the outbox, until SIGTERM."""
     application = _app()
-    loop = worker_for(application.ctx, application.settings)
+    _log_like(application.settings)
+    observer = None
+    if metrics_port is not None:
+        registry = CollectorRegistry()
+        observer = WorkerMetrics(registry)
+        # The backlog too, so a deployment without an API scraped still sees its queues.
+        registry.register(BacklogCollector(application.probe))
+        start_http_server(metrics_port, addr=metrics_host, registry=registry)
+        worker_log.info("metrics on http://%s:%d/metrics", metrics_host, metrics_port)
+    loop = worker_for(application.ctx, application.settings, observer)
     if loop.sender is None:
-        err.print("note: RESCIND_SMTP_HOST is not set; emails stay queued in the outbox")
+        # A log record, not a print: in JSON mode every line on stderr must be JSON.
+        worker_log.warning("RESCIND_SMTP_HOST is not set; emails stay queued in the outbox")
     if once:
         done = loop.run_once()
         sent = "not sending" if done.delivered is None else f"{len(done.delivered.sent)} sent"
@@ -303,6 +330,7 @@ def mail_serve(
 ) -> None:
     """Receive support email over SMTP; each message becomes a request or a triage item."""
     application = _app()
+    _log_like(application.settings)
     controller = start_receiver(application.ctx, host, port)
     out.print(f"receiving support email on {host}:{port} (Ctrl-C to stop)")
     stopped = threading.Event()
@@ -327,6 +355,12 @@ def mail_import(
         reason = f": {result.reason}" if result.reason else ""
         out.print(f"{file.name}: {result.status.value}{where}{verified}{reason}", markup=False)
     out.print(f"{len(results)} messages imported")
+
+
+def _log_like(settings: Settings) -> None:
+    """The long-running commands log at RESCIND_LOG_LEVEL in RESCIND_LOG_FORMAT (the others
+    keep the one-line warnings set up in ``main``)."""
+    configure_logging(settings.log_format, settings.log_level)
 
 
 def _parse_day(text: str) -> date:

@@ -14,6 +14,7 @@ from types import FrameType
 import uvicorn
 from fastapi import FastAPI
 from limits.errors import ConfigurationError
+from prometheus_client import CollectorRegistry
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
@@ -23,12 +24,20 @@ from rescind.domain.errors import InvalidInput
 from rescind.entrypoints.api.app import API_PREFIX, create_app
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.demo import load_demo_data
+from rescind.entrypoints.metrics import WorkerMetrics
 from rescind.entrypoints.worker import worker_for
 from rescind.services.auth import ensure_demo_users
 from rescind.services.ports import JobQuery
 
 
-def prepare(app: App, out: Console, *, host: str, port: int) -> FastAPI:
+def prepare(
+    app: App,
+    out: Console,
+    *,
+    host: str,
+    port: int,
+    registry: CollectorRegistry | None = None,
+) -> FastAPI:
     """Demo data and logins where they belong, then the ASGI app; prints what to open."""
     passwords = Argon2Passwords()
     try:
@@ -61,13 +70,24 @@ def prepare(app: App, out: Console, *, host: str, port: int) -> FastAPI:
         )
     else:
         out.print("run `rescind worker` alongside to finalize windows and send email")
-    return create_app(app.ctx, passwords, throttle)
+    return create_app(
+        app.ctx,
+        passwords,
+        throttle,
+        probe=app.probe,
+        registry=registry,
+        metrics_token=app.settings.metrics_token,
+    )
 
 
 def serve(app: App, out: Console, *, host: str, port: int) -> None:
-    api = prepare(app, out, host=host, port=port)
-    # The embedded default works alone: on SQLite the worker runs in a thread of this process.
-    background = worker_for(app.ctx, app.settings) if _is_sqlite(app) else None
+    registry = CollectorRegistry()
+    api = prepare(app, out, host=host, port=port, registry=registry)
+    # The embedded default works alone: on SQLite the worker runs in a thread of this process,
+    # counted on the app's own /metrics.
+    background = (
+        worker_for(app.ctx, app.settings, WorkerMetrics(registry)) if _is_sqlite(app) else None
+    )
     thread = None
     if background is not None:
         thread = threading.Thread(target=background.run_forever, name="rescind-worker", daemon=True)
@@ -77,7 +97,16 @@ def serve(app: App, out: Console, *, host: str, port: int) -> None:
     signal.signal(signal.SIGTERM, _stop)
     try:
         with contextlib.suppress(KeyboardInterrupt, _Stopped):
-            uvicorn.run(api, host=host, port=port, log_level="info")
+            uvicorn.run(
+                api,
+                host=host,
+                port=port,
+                # Our logging (entrypoints/logs.py) and our access line, not uvicorn's.
+                log_config=None,
+                access_log=False,
+                proxy_headers=True,
+                forwarded_allow_ips=app.settings.forwarded_allow_ips,
+            )
     finally:
         if background is not None and thread is not None:
             background.stopping.set()

@@ -11,8 +11,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from types import FrameType
+from typing import Protocol
 
 from rescind.adapters.mail.compose import Composer
 from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
@@ -58,6 +60,14 @@ class Round:
     delivered: DeliveryReport | None
 
 
+class RoundObserver(Protocol):
+    """Told about every round of ``run_forever`` (the metrics count from it)."""
+
+    def round_done(self, done: Round, seconds: float) -> None: ...
+
+    def round_failed(self, seconds: float) -> None: ...
+
+
 class Worker:
     def __init__(
         self,
@@ -68,8 +78,10 @@ class Worker:
         poll_seconds: float = 5.0,
         sweep_batch: int = 500,
         send_batch: int = 50,
+        observer: RoundObserver | None = None,
     ) -> None:
         self.ctx = ctx
+        self.observer = observer
         self.composer = composer
         self.sender = sender
         self.poll_seconds = poll_seconds
@@ -89,12 +101,17 @@ class Worker:
     def run_forever(self) -> None:
         log.info("worker started (poll every %.1f s)", self.poll_seconds)
         while not self.stopping.is_set():
+            started = time.perf_counter()
             try:
                 done = self.run_once()
             except Exception:
                 # A database restart or a bug in one round must not end the worker.
                 log.exception("worker round failed; retrying after the poll interval")
+                if self.observer is not None:
+                    self.observer.round_failed(time.perf_counter() - started)
             else:
+                if self.observer is not None:
+                    self.observer.round_done(done, time.perf_counter() - started)
                 busy = done.swept.finalized or (done.delivered and done.delivered.handled)
                 if busy:
                     log.info(
@@ -104,6 +121,7 @@ class Worker:
                         if done.delivered is None
                         else f"{len(done.delivered.sent)} sent, {len(done.delivered.retrying)} "
                         f"retrying, {len(done.delivered.failed)} failed",
+                        extra={"finalized": done.swept.finalized, **_delivery_counts(done)},
                     )
                     continue  # more may be due right away
             self.stopping.wait(self.poll_seconds)
@@ -118,7 +136,17 @@ class Worker:
         signal.signal(signal.SIGINT, _stop)
 
 
-def worker_for(ctx: Context, settings: Settings) -> Worker:
+def _delivery_counts(done: Round) -> dict[str, int]:
+    if done.delivered is None:
+        return {}
+    return {
+        "sent": len(done.delivered.sent),
+        "retrying": len(done.delivered.retrying),
+        "failed": len(done.delivered.failed),
+    }
+
+
+def worker_for(ctx: Context, settings: Settings, observer: RoundObserver | None = None) -> Worker:
     # SQLite has one writer at a time (every transaction holds it, see adapters/db/engine.py):
     # smaller sweep batches keep the API's transactions from waiting behind a long one.
     embedded = settings.effective_database_url.startswith("sqlite")
@@ -128,4 +156,5 @@ def worker_for(ctx: Context, settings: Settings) -> Worker:
         sender_for(settings),
         poll_seconds=settings.worker_poll_seconds,
         sweep_batch=100 if embedded else 500,
+        observer=observer,
     )

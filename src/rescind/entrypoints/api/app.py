@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
+from prometheus_client import CollectorRegistry
 
-from rescind.entrypoints.api import admin, auth, cases, jobs, problems, requests
+from rescind.entrypoints.api import admin, auth, cases, health, jobs, problems, requests
+from rescind.entrypoints.api.access import AccessMiddleware
 from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
 from rescind.entrypoints.api.deps import ApiState
+from rescind.entrypoints.api.health import Operations
 from rescind.entrypoints.api.problems import TITLES, Problem
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console.app import create_console
+from rescind.entrypoints.metrics import BacklogCollector, HttpMetrics
 from rescind.services.context import Context
-from rescind.services.ports import PasswordHasher
+from rescind.services.ports import DatabaseProbe, PasswordHasher
 
 DESCRIPTION = """
 Runs the job-cancellation procedure end to end: eligibility by a versioned decision table,
@@ -44,8 +48,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def create_app(
-    ctx: Context, passwords: PasswordHasher, throttle: Throttle | None = None
+    ctx: Context,
+    passwords: PasswordHasher,
+    throttle: Throttle | None = None,
+    *,
+    probe: DatabaseProbe | None = None,
+    registry: CollectorRegistry | None = None,
+    metrics_token: str = "",
 ) -> FastAPI:
+    """The app; ``probe`` answers ``/readyz`` and the backlog metrics, ``registry`` is shared
+    with an in-process worker's metrics (a new one when not given)."""
     app = FastAPI(
         title="rescind",
         version="1.0.0",
@@ -58,6 +70,12 @@ def create_app(
     state = ApiState(ctx=ctx, passwords=passwords, throttle=throttle or Throttle())
     app.state.rescind = state
     problems.install(app)
+    registry = registry if registry is not None else CollectorRegistry()
+    if probe is not None:
+        registry.register(BacklogCollector(probe))
+    app.state.operations = Operations(probe=probe, registry=registry, metrics_token=metrics_token)
+    app.add_middleware(AccessMiddleware, metrics=HttpMetrics(registry))
+    app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, jobs, requests, cases, admin):
         api.include_router(module.router)

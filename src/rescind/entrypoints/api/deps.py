@@ -19,6 +19,7 @@ from rescind.domain.errors import InvalidInput, Unauthenticated
 from rescind.domain.user import User
 from rescind.entrypoints.api.idempotency import Idempotency
 from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.logs import note_user
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
 from rescind.services.ports import PasswordHasher
@@ -54,7 +55,9 @@ def current_user(
         raise Unauthenticated(
             "send `Authorization: Bearer <token>`; get a token at /api/v1/auth/token"
         )
-    return authenticate(state.ctx, credentials.credentials)
+    user = authenticate(state.ctx, credentials.credentials)
+    note_user(user.id)
+    return user
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -29,8 +29,10 @@ from rescind.domain.errors import (
     Unauthenticated,
     VerificationFailed,
 )
+from rescind.entrypoints.logs import current_request_id
 
 log = logging.getLogger(__name__)
+REQUEST_ID_HEADER = "X-Request-ID"
 PROBLEM_JSON = "application/problem+json"
 
 # Most specific first.
@@ -66,6 +68,7 @@ TITLES: dict[str, str] = {
     "idempotency_in_progress": "The first request with this Idempotency-Key has not finished",
     "internal_error": "Something went wrong on our side",
     "http_error": "The request could not be routed",
+    "not_ready": "The service cannot serve requests now",
 }
 
 
@@ -88,6 +91,11 @@ class Problem(BaseModel):
     rule_number: int | None = None
     policy_version: int | None = None
     attempts_left: int | None = None
+    request_id: str | None = Field(
+        default=None,
+        description="The X-Request-ID of the request (an RFC 9457 extension member): quote it "
+        "when reporting a problem; the server's log lines for it carry the same id.",
+    )
 
 
 def problem_response(
@@ -106,8 +114,12 @@ def problem_response(
         detail=detail,
         code=code,
         errors=errors or [],
+        request_id=current_request_id(),
         **{k: v for k, v in extra.items() if v is not None},
     )
+    if body.request_id is not None:
+        # The access middleware sets the header too, except on a 500, answered outside it.
+        headers = {**(headers or {}), REQUEST_ID_HEADER: body.request_id}
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=status,

@@ -27,6 +27,7 @@ from rescind.domain.access import Actor
 from rescind.domain.errors import RescindError, Unauthenticated
 from rescind.domain.user import User
 from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.logs import note_user
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
 from rescind.services.ports import PasswordHasher
@@ -97,6 +98,7 @@ def current_session(request: Request, ctx: Ctx) -> Session:
         user = authenticate(ctx, token)
     except Unauthenticated:
         raise LoginRequired from None
+    note_user(user.id)
     return Session(user=user, token=token)
 
 
