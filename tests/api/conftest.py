@@ -234,7 +234,15 @@ class Api:
 
 @pytest.fixture
 def api(api_engine: Engine) -> Api:
-    sessions = make_session_factory(api_engine)
+    return build_api(api_engine)
+
+
+def build_api(engine: Engine) -> Api:
+    """The app over ``engine`` (migrated, empty) with policy v1, ``seed_jobs`` and ``USERS``.
+
+    A plain function besides the fixture: ``make fuzz`` builds the same app outside pytest.
+    """
+    sessions = make_session_factory(engine)
     clock = FixedClock(MONDAY)
     ctx = Context(
         uow=lambda: SqlUnitOfWork(sessions),
