@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     worker_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    idempotency_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=86400,
+        description="How long a first attempt with an Idempotency-Key may run before a retry "
+        "with the same key takes over (its server is taken to have died).",
+    )
 
     @field_validator("company_timezone")
     @classmethod

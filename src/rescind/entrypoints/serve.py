@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+from datetime import timedelta
 from types import FrameType
 
 import uvicorn
@@ -61,7 +62,12 @@ def prepare(app: App, out: Console, *, host: str, port: int) -> FastAPI:
         )
     else:
         out.print("run `rescind worker` alongside to finalize windows and send email")
-    return create_app(app.ctx, passwords, throttle)
+    return create_app(
+        app.ctx,
+        passwords,
+        throttle,
+        idempotency_lease=timedelta(seconds=app.settings.idempotency_lease_seconds),
+    )
 
 
 def serve(app: App, out: Console, *, host: str, port: int) -> None:

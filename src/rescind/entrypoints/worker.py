@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from types import FrameType
 
+from rescind.adapters.db.outage import database_unavailable
 from rescind.adapters.mail.compose import Composer
 from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
 from rescind.config import Settings
@@ -91,9 +92,16 @@ class Worker:
         while not self.stopping.is_set():
             try:
                 done = self.run_once()
-            except Exception:
-                # A database restart or a bug in one round must not end the worker.
-                log.exception("worker round failed; retrying after the poll interval")
+            except Exception as error:
+                # A database restart or a bug in one round must not end the worker; an outage
+                # is expected weather (one line), anything else a bug (with its traceback).
+                if database_unavailable(error):
+                    log.warning(
+                        "database unavailable (%s); retrying after the poll interval",
+                        str(getattr(error, "orig", error)).strip().split("\n", 1)[0],
+                    )
+                else:
+                    log.exception("worker round failed; retrying after the poll interval")
             else:
                 busy = done.swept.finalized or (done.delivered and done.delivered.handled)
                 if busy:

@@ -6,12 +6,15 @@ fakes or on a temporary database without touching settings.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from rescind.entrypoints.api import admin, auth, cases, jobs, problems, requests
 from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
 from rescind.entrypoints.api.deps import ApiState
+from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
 from rescind.entrypoints.api.problems import TITLES, Problem
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console.app import create_console
@@ -44,7 +47,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 def create_app(
-    ctx: Context, passwords: PasswordHasher, throttle: Throttle | None = None
+    ctx: Context,
+    passwords: PasswordHasher,
+    throttle: Throttle | None = None,
+    *,
+    idempotency_lease: timedelta = DEFAULT_LEASE,
 ) -> FastAPI:
     app = FastAPI(
         title="rescind",
@@ -55,7 +62,12 @@ def create_app(
         redoc_url=None,
         responses=ERROR_RESPONSES,
     )
-    state = ApiState(ctx=ctx, passwords=passwords, throttle=throttle or Throttle())
+    state = ApiState(
+        ctx=ctx,
+        passwords=passwords,
+        throttle=throttle or Throttle(),
+        idempotency_lease=idempotency_lease,
+    )
     app.state.rescind = state
     problems.install(app)
     api = APIRouter(prefix=API_PREFIX)
