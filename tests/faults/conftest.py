@@ -11,6 +11,7 @@ whether anything was left half-done.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -246,3 +247,70 @@ def assert_nothing_half_done(db: WorkerDatabase, ctx: Context) -> dict[str, JobS
     check = verify_trail(ctx, actor=SYSTEM)
     assert check.ok, check.problems
     return stories
+
+
+# --- clients that retry until they get an answer ---------------------------------------------
+
+# Every client call is bounded: an attempt by its timeout, the retries by this deadline.
+RETRY_DEADLINE_SECONDS = 150
+RETRY_PAUSE_SECONDS = 0.2
+
+
+@dataclass
+class Call:
+    """One change a client wants made, retried with the same Idempotency-Key until answered."""
+
+    method: str
+    path: str
+    key: str | None
+    body: dict[str, object] | None = None
+    statuses: list[int] = field(default_factory=list)  # every answer, in order
+    lost: int = 0  # attempts that got no answer (connection refused, reset, closed)
+    answer: httpx.Response | None = None  # the answer it settled on
+
+    @property
+    def final(self) -> httpx.Response:
+        assert self.answer is not None, f"{self.method} {self.path} never settled"
+        return self.answer
+
+    @property
+    def code(self) -> str:
+        """The problem code of the final answer ('' for a success)."""
+        final = self.final
+        return "" if final.is_success else str(final.json().get("code", ""))
+
+
+def retryable(answer: httpx.Response) -> bool:
+    """Worth sending again as it is: the server (or its database) was not there to answer."""
+    if answer.status_code in (502, 503, 504):
+        return True
+    if answer.status_code == 409 and answer.headers.get("content-type", "").startswith(
+        "application/problem+json"
+    ):
+        return answer.json().get("code") in ("idempotency_in_progress", "conflict")
+    return False
+
+
+def settle(client: httpx.Client, call: Call) -> Call:
+    """Send ``call`` until it gets an answer that is not worth retrying (bounded in time)."""
+    deadline = time.monotonic() + RETRY_DEADLINE_SECONDS
+    headers = {"Idempotency-Key": call.key} if call.key else {}
+    while True:
+        try:
+            answer = client.request(call.method, call.path, json=call.body, headers=headers)
+        except httpx.TransportError:
+            call.lost += 1
+        else:
+            call.statuses.append(answer.status_code)
+            if not retryable(answer):
+                call.answer = answer
+                return call
+        if time.monotonic() > deadline:
+            pytest.fail(f"{call.method} {call.path}: no final answer in {RETRY_DEADLINE_SECONDS} s")
+        time.sleep(RETRY_PAUSE_SECONDS)
+
+
+def api_client(served: Served, token: str) -> httpx.Client:
+    return httpx.Client(
+        base_url=f"{served.base_url}{API}", headers={"Authorization": token}, timeout=30
+    )
