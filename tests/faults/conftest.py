@@ -12,6 +12,8 @@ whether anything was left half-done.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -215,9 +217,10 @@ class JobStory:
     finals: int
     requests_cancelled: int
 
-    def problems(self) -> list[str]:
-        """Where the job row, its audit events, its emails and its requests disagree."""
-        open_windows = self.pending - self.restored
+    def problems(self, *, started_pending: bool = False) -> list[str]:
+        """Where the job row, its audit events, its emails and its requests disagree
+        (``started_pending``: the job was put in the database already pending, eventless)."""
+        open_windows = self.pending - self.restored + (1 if started_pending else 0)
         expected_open = {"active": 0, "cancel_pending": 1, "cancelled": 1}.get(self.status)
         found = []
         if open_windows != expected_open:
@@ -239,10 +242,17 @@ def job_stories(db: WorkerDatabase) -> dict[str, JobStory]:
     return {str(r[0]): JobStory(str(r[0]), str(r[1]), *(int(v) for v in r[2:])) for r in rows}
 
 
-def assert_nothing_half_done(db: WorkerDatabase, ctx: Context) -> dict[str, JobStory]:
+def assert_nothing_half_done(
+    db: WorkerDatabase, ctx: Context, *, started_pending: Collection[str] = ()
+) -> dict[str, JobStory]:
     """Every job's row, audit events, emails and requests tell one story; chains verify."""
     stories = job_stories(db)
-    problems = [p for story in stories.values() for p in story.problems()]
+    pending = set(started_pending)
+    problems = [
+        p
+        for story in stories.values()
+        for p in story.problems(started_pending=story.job_id in pending)
+    ]
     assert problems == [], "\n".join(problems[:20])
     check = verify_trail(ctx, actor=SYSTEM)
     assert check.ok, check.problems
@@ -314,3 +324,26 @@ def api_client(served: Served, token: str) -> httpx.Client:
     return httpx.Client(
         base_url=f"{served.base_url}{API}", headers={"Authorization": token}, timeout=30
     )
+
+
+def cancel_load(
+    served: Served, token: str, request_ids: dict[int, str], *, clients: int = 4
+) -> Callable[[], list[Call]]:
+    """Start cancelling every request (one thread per client, each call settled with its own
+    key); the returned function waits for the load to end and gives its calls."""
+    pool = ThreadPoolExecutor(max_workers=clients)
+
+    def cancel(n: int) -> Call:
+        call = Call("POST", f"/requests/{request_ids[n]}/cancel", f"cancel-{n}", {"reason": "x"})
+        with api_client(served, token) as client:
+            return settle(client, call)
+
+    futures = [pool.submit(cancel, n) for n in sorted(request_ids)]
+
+    def finish() -> list[Call]:
+        try:
+            return [future.result(timeout=RETRY_DEADLINE_SECONDS) for future in futures]
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    return finish

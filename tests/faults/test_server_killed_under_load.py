@@ -32,9 +32,8 @@ from tests.faults.conftest import (
     assert_nothing_half_done,
     context_for,
     settle,
-    wait_until,
 )
-from tests.worker.conftest import WorkerDatabase
+from tests.worker.conftest import WorkerDatabase, wait_until
 
 pytestmark = pytest.mark.postgres
 
