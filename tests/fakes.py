@@ -618,6 +618,13 @@ class FakeIdempotencyStore:
     def release(self, user_id: str, key: str) -> None:
         self._entries.pop((user_id, key), None)
 
+    def take_over(self, user_id: str, key: str, reserved_at: datetime, at: datetime) -> bool:
+        entry = self._entries.get((user_id, key))
+        if entry is None or entry.response is not None or entry.reserved_at != reserved_at:
+            return False
+        self._entries[(user_id, key)] = IdempotencyEntry(entry.fingerprint, None, at)
+        return True
+
 
 # --- the unit of work -------------------------------------------------------------------
 

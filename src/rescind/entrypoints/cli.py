@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from rescind.adapters.csv_jobs import count_rows, read_jobs
 from rescind.adapters.db.migrate import check, upgrade
+from rescind.adapters.db.outage import database_unavailable
 from rescind.bootstrap import App, bootstrap
 from rescind.config import Settings
 from rescind.domain.access import Actor
@@ -392,7 +393,10 @@ def main() -> None:
     except CommandError as e:
         _exit_with(f"migrations: {e}", 1)
     except SQLAlchemyError as e:
-        _exit_with(f"database error: {str(e.orig if hasattr(e, 'orig') else e).strip()}", 1)
+        cause = str(e.orig if hasattr(e, "orig") else e).strip().split("\n", 1)[0]
+        if database_unavailable(e):
+            _exit_with(f"database unavailable: {cause}; retry once it is back", 1)
+        _exit_with(f"database error: {cause}", 1)
     except OSError as e:
         _exit_with(f"{e.strerror or e}: {e.filename or ''}".strip(": "), 1)
     except Exception as e:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
+from datetime import timedelta
 from types import FrameType
 
 import uvicorn
@@ -77,6 +78,7 @@ def prepare(
         probe=app.probe,
         registry=registry,
         metrics_token=app.settings.metrics_token,
+        idempotency_lease=timedelta(seconds=app.settings.idempotency_lease_seconds),
     )
 
 

@@ -270,6 +270,11 @@ class IdempotencyStore(Protocol):
 
     def complete(self, user_id: str, key: str, response: StoredResponse) -> None: ...
 
+    def take_over(self, user_id: str, key: str, reserved_at: datetime, at: datetime) -> bool:
+        """Claim a reservation whose attempt never reported back (its process died): True if
+        it was still the one reserved at ``reserved_at``, unanswered, and is now ours."""
+        ...
+
     def release(self, user_id: str, key: str) -> None:
         """Forget a reservation whose attempt should be retried (a transient failure)."""
         ...
