@@ -34,12 +34,17 @@ def exists(server: str, name: str) -> bool:
 
 def create_database(server: str, name: str) -> str:
     """Drop ``name`` if it exists, create it empty and migrate it to head; returns its URL."""
+    url = create_empty(server, name)
+    upgrade(url)
+    return url
+
+
+def create_empty(server: str, name: str) -> str:
+    """Drop ``name`` if it exists and create it with no tables at all; returns its URL."""
     drop_database(server, name)
     with psycopg.connect(conninfo(database_url(server, "postgres")), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = database_url(server, name)
-    upgrade(url)
-    return url
+    return database_url(server, name)
 
 
 def drop_database(server: str, name: str) -> None:
