@@ -45,7 +45,7 @@ from sqlalchemy.engine import make_url
 from bench.dataset import load
 from bench.postgres import DEFAULT_SERVER, conninfo, create_database, create_empty, drop_database
 from bench.report import machine, ms, percentile, table
-from bench.serving import API, Client, login, servers
+from bench.serving import API, Client, login, profiling, servers
 
 GOAL_RATIO = 0.25
 GOAL_P99_S = 0.050
@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", type=int, default=2, help="rescind serve processes")
     parser.add_argument("--scale", type=int, default=10, help="pgbench's scale factor")
     parser.add_argument("--keep", action="store_true", help="keep both databases")
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy each server during the cancels, into this folder"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to prove it works")
     args = parser.parse_args(argv)
     if args.quick:
@@ -184,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
             ports = [s.port for s in started]
             token = login(ports[0])
             server_cpu = sum(s.cpu_seconds() for s in started)
-            run = cancel_all(ports, token, loaded.cancellable, args.clients)
+            with profiling(started, args.profile):
+                run = cancel_all(ports, token, loaded.cancellable, args.clients)
             run.server_cpu = sum(s.cpu_seconds() for s in started) - server_cpu
         run.failures += check_database(url, loaded.cancellable)
         seconds = max(1, math.ceil(run.seconds))

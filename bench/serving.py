@@ -89,6 +89,41 @@ def servers(database_url: str, count: int, workdir: Path) -> Iterator[list[Serve
                 server.process.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def profiling(started: list[Server], folder: Path | None) -> Iterator[None]:
+    """py-spy samples each server while the block runs (collapsed stacks, one file each)."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = str(Path(sys.executable).with_name("py-spy"))
+    spies = [
+        subprocess.Popen(  # noqa: S603 - py-spy on our own server
+            [
+                spy,
+                "record",
+                "--format",
+                "raw",
+                "--pid",
+                str(s.process.pid),
+                "--nonblocking",
+                "-o",
+                str(folder / f"serve-{s.port}.txt"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for s in started
+    ]
+    try:
+        yield
+    finally:
+        for process in spies:
+            process.send_signal(signal.SIGINT)
+        for process in spies:
+            process.wait(timeout=60)
+
+
 def wait_ready(server: Server) -> None:
     """Until the API answers (401 to an anonymous ``/auth/me``), or fail with the log's tail."""
     deadline = time.monotonic() + START_TIMEOUT_S
