@@ -20,7 +20,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from rescind.domain.access import Role
 from rescind.services.auth import demo_password
@@ -61,10 +61,12 @@ def servers(database_url: str, count: int, workdir: Path) -> Iterator[list[Serve
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESCIND_")}
     env.update({"RESCIND_DATABASE_URL": database_url, "RESCIND_DATA_DIR": str(workdir)})
     started: list[Server] = []
+    logs: list[BinaryIO] = []
     try:
         for i in range(count):
             port = free_port()
             log = (workdir / f"serve-{port}.log").open("wb")
+            logs.append(log)
             process = subprocess.Popen(  # noqa: S603 - our own command
                 [*rescind_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
                 env=env,
@@ -87,6 +89,8 @@ def servers(database_url: str, count: int, workdir: Path) -> Iterator[list[Serve
             except subprocess.TimeoutExpired:
                 server.process.kill()
                 server.process.wait(timeout=30)
+        for handle in logs:
+            handle.close()
 
 
 @contextlib.contextmanager
