@@ -69,6 +69,8 @@ class JobMaker:
     shares: Shares = field(default_factory=Shares)
     seed: int = 7
     _decisions: dict[tuple[Any, ...], dict[str, JSONValue]] = field(default_factory=dict)
+    # id of each cached decision -> its JSON; the decisions live as long as the maker.
+    _decision_json: dict[int, str] = field(default_factory=dict)
     _windows: dict[date, datetime] = field(default_factory=dict)
     _events_made: int = 0
 
@@ -88,7 +90,7 @@ class JobMaker:
         installer, rep = rng.choice(INSTALLERS), rng.choice(REPS)
         installer_signed, rep_signed = rng.random() < 0.6, rng.random() < 0.5
         signed = self.now.date() - timedelta(days=rng.randrange(2, 240))
-        trail = Trail(job_id, rng)
+        trail = Trail(job_id, rng, known_json=self._decision_json)
         decision = self._decide(facts)
         status = "active"
         pending_since = final_at = cancelled_at = None
@@ -209,6 +211,7 @@ class JobMaker:
         found = self._decisions.get(key)
         if found is None:
             found = self._decisions[key] = self.table.decide_facts(facts).to_dict()
+            self._decision_json[id(found)] = dumps(found)
         return found
 
     def _window_end(self, start: datetime) -> datetime:
@@ -514,6 +517,8 @@ class Trail:
     rng: random.Random
     events: list[tuple[AuditContext, Event]] = field(default_factory=list)
     last_at: datetime = datetime(2020, 1, 1, tzinfo=UTC)
+    # The JSON of data shared by many events (a cached decision), written once, not per row.
+    known_json: dict[int, str] = field(default_factory=dict)
 
     def add(
         self,
@@ -545,7 +550,7 @@ class Trail:
                     ctx.channel,
                     ctx.policy_version,
                     record.kind,
-                    dumps(record.data),
+                    self.known_json.get(id(event.data)) or dumps(record.data),
                     prev,
                     record.hash,
                 ),
