@@ -8,7 +8,7 @@ change is ever half-done.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -60,8 +60,21 @@ class JobRepository(Protocol):
         """Insert a new job (and its homeowner, installer and sales rep, upserted by id)."""
         ...
 
+    def add_many(self, jobs: Sequence[Job]) -> None:
+        """``add`` for every job of a batch, in a few statements (imports add thousands)."""
+        ...
+
+    def existing(self, job_ids: Collection[str]) -> set[str]:
+        """Which of these ids are jobs already stored."""
+        ...
+
     def save(self, job: Job) -> None:
         """Write back a changed job if nobody else did first (else ``Conflict``); bumps version."""
+        ...
+
+    def save_many(self, jobs: Sequence[Job]) -> None:
+        """``save`` for every job of a batch, in a few statements; ``Conflict`` if any one
+        was changed by someone else since it was read (then none is written)."""
         ...
 
     def hold(self, job: Job) -> None:
