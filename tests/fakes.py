@@ -434,6 +434,9 @@ class FakeOutbox:
         self._outbox[message_id] = OutboxRow(message_id, email, queued_at)
         return message_id
 
+    def add_many(self, emails: Sequence[OutgoingEmail], *, queued_at: datetime) -> list[str]:
+        return [self.add(email, queued_at=queued_at) for email in emails]
+
     def get(self, message_id: str) -> QueuedEmail:
         row = self._outbox.get(message_id)
         if row is None:
@@ -513,6 +516,11 @@ class FakeAuditLog:
             self._records[stream] = (*self._records.get(stream, ()), *sealed)
             self._heads[stream] = (seq, prev)
         return sealed
+
+    def append_many(
+        self, ctx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
+    ) -> list[AuditRecord]:
+        return [record for stream, events in entries for record in self.append(stream, ctx, events)]
 
     def records(self, stream: str) -> list[AuditRecord]:
         return list(self._records.get(stream, ()))

@@ -146,6 +146,10 @@ class Outbox(Protocol):
         """Queue a message; returns its Message-ID, fixed now so a resend is recognisable."""
         ...
 
+    def add_many(self, emails: Sequence[OutgoingEmail], *, queued_at: datetime) -> list[str]:
+        """``add`` for every message of a batch; their Message-IDs, in order."""
+        ...
+
     def get(self, message_id: str) -> QueuedEmail:
         """A queued message, or ``NotFound``."""
         ...
@@ -181,6 +185,13 @@ class AuditLog(Protocol):
     def append(self, stream: str, ctx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
         """Seal and add events at the end of a stream (after any appended earlier in this
         unit of work). Two transactions appending to one stream cannot both commit."""
+        ...
+
+    def append_many(
+        self, ctx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
+    ) -> list[AuditRecord]:
+        """``append`` of each (stream, events) entry, all with one context, in a few
+        statements however many streams (the sweep writes one per finalized job)."""
         ...
 
     def records(self, stream: str) -> list[AuditRecord]: ...

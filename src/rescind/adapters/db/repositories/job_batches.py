@@ -12,13 +12,11 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any, cast
 
-from sqlalchemy import String, Table, any_, bindparam, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from rescind.adapters.db.bulk import insert_rows, update_rows
+from rescind.adapters.db.bulk import insert_rows, keyed, update_rows
 from rescind.adapters.db.repositories.job_search import homeowner_keys
-from rescind.adapters.db.repositories.versioning import chunks
 from rescind.adapters.db.tables import (
     HomeownerRow,
     InstallerCompanyRow,
@@ -35,15 +33,7 @@ def _table(row_class: type[Any]) -> Table:
 
 
 def existing_ids(session: Session, job_ids: Collection[str]) -> set[str]:
-    """One query per batch. On PostgreSQL the ids go as one array (``= ANY``): a thousand-item
-    IN list costs the server three times as much to plan."""
-    if session.get_bind().dialect.name == "postgresql":
-        ids = bindparam("ids", list(job_ids), type_=postgresql.ARRAY(String))
-        return set(session.scalars(select(JobRow.id).where(JobRow.id == any_(ids))))
-    found: set[str] = set()
-    for chunk in chunks(list(job_ids)):
-        found.update(session.scalars(select(JobRow.id).where(JobRow.id.in_(chunk))))
-    return found
+    return {row.id for row in keyed(session, select(JobRow.id), JobRow.id, job_ids)}
 
 
 def insert_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, Any]]) -> None:
