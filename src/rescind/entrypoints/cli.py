@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from rescind.adapters.csv_jobs import count_rows, read_jobs
 from rescind.adapters.db.migrate import check, upgrade
 from rescind.adapters.db.outage import database_unavailable
+from rescind.adapters.read_ahead import read_ahead
 from rescind.bootstrap import App, bootstrap
 from rescind.config import Settings
 from rescind.domain.access import Actor
@@ -146,7 +147,7 @@ def jobs_import(file: Annotated[Path, typer.Argument(help="A CSV export of jobs.
     """Import jobs from CSV: good rows are kept, bad rows reported by line number."""
     application = _app()
     total = count_rows(file) if file.is_file() else 0
-    rows = read_jobs(file)
+    rows = read_ahead(read_jobs(file))
     with Progress(
         TextColumn("importing"),
         BarColumn(),
