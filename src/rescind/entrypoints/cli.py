@@ -133,11 +133,19 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="The port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port (PostgreSQL only; e.g. one a core).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the HTTP API (a new SQLite database gets demo data and demo logins first)."""
     application = _app()
     _log_like(application.settings)
-    serve_api(application, out, host=host, port=port)
+    serve_api(application, out, host=host, port=port, workers=workers)
 
 
 @jobs_app.command("import")
