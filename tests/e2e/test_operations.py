@@ -48,6 +48,7 @@ def test_serve_answers_health_and_metrics_and_logs_json_lines(demo_copy: Rescind
     assert metrics[("rescind_jobs", (("status", "cancel_pending"),))] >= 1
     # The worker thread of `rescind serve` on SQLite counts on the same registry.
     assert ("rescind_finalizations_total", ()) in metrics
+    assert metrics[("process_resident_memory_bytes", ())] > 0  # the process's own metrics
     lines = json_lines(server.err)
     assert lines
     assert {line["level"] for line in lines} <= {"INFO", "WARNING"}
@@ -90,6 +91,7 @@ def test_worker_serves_its_metrics_on_the_given_port_and_stops_on_sigterm(
     assert metrics[("rescind_emails_total", (("outcome", "sent"),))] == 0
     assert metrics[("rescind_database_up", ())] == 1
     assert metrics[("rescind_jobs", (("status", "cancel_pending"),))] >= 1
+    assert metrics[("process_resident_memory_bytes", ())] > 0
     lines = json_lines(stderr)
     messages = [line["message"] for line in lines if line["logger"] == "rescind.worker"]
     assert [m for m in messages if m.startswith("worker started")]

@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from alembic.util.exc import CommandError
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import start_http_server
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -37,7 +37,7 @@ from rescind.domain.errors import (
 from rescind.entrypoints import demo as demo_data
 from rescind.entrypoints.logs import configure_logging
 from rescind.entrypoints.mail import import_messages, start_receiver
-from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics
+from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics, process_registry
 from rescind.entrypoints.render import (
     print_decision,
     print_overview,
@@ -312,7 +312,7 @@ def worker(
     _log_like(application.settings)
     observer = None
     if metrics_port is not None:
-        registry = CollectorRegistry()
+        registry = process_registry()
         observer = WorkerMetrics(registry)
         # The backlog too, so a deployment without an API scraped still sees its queues.
         registry.register(BacklogCollector(application.probe))

@@ -13,7 +13,14 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
@@ -28,6 +35,16 @@ log = logging.getLogger(__name__)
 MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
+def process_registry() -> CollectorRegistry:
+    """A registry with the process's own metrics (CPU, memory, open files, GC, Python
+    version), as prometheus_client's default registry has them."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
 def scrape_registries(
     probe: DatabaseProbe | None, registry: CollectorRegistry | None = None
 ) -> tuple[CollectorRegistry, Callable[[], CollectorRegistry]]:
@@ -39,7 +56,7 @@ def scrape_registries(
     whichever process answers, the numbers are the whole server's.
     """
     if MULTIPROCESS_DIR_ENV not in os.environ:
-        counted = registry if registry is not None else CollectorRegistry()
+        counted = registry if registry is not None else process_registry()
         if probe is not None:
             counted.register(BacklogCollector(probe))
         return counted, lambda: counted

@@ -31,7 +31,7 @@ from rescind.entrypoints.api.app import API_PREFIX, create_app
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.demo import load_demo_data
 from rescind.entrypoints.logs import configure_logging
-from rescind.entrypoints.metrics import MULTIPROCESS_DIR_ENV, WorkerMetrics
+from rescind.entrypoints.metrics import MULTIPROCESS_DIR_ENV, WorkerMetrics, process_registry
 from rescind.entrypoints.worker import worker_for
 from rescind.services.auth import ensure_demo_users
 from rescind.services.ports import JobQuery
@@ -93,7 +93,7 @@ def serve(app: App, out: Console, *, host: str, port: int, workers: int = 1) -> 
     if workers > 1:
         _serve_processes(app, out, host=host, port=port, workers=workers)
         return
-    registry = CollectorRegistry()
+    registry = process_registry()
     api = prepare(app, out, host=host, port=port, registry=registry)
     # The embedded default works alone: on SQLite the worker runs in a thread of this process,
     # counted on the app's own /metrics.
