@@ -54,3 +54,15 @@ bench-scrape: $(STAMP)  ## what a metrics scrape and a readiness check cost on a
 	flock /tmp/rescind-bench.lock $(BIN)/python bench/metrics_scrape.py \
 	  --url $(PG_SERVER)/$(OPS_BENCH_DB); status=$$?; \
 	  dropdb -h 127.0.0.1 -U postgres $(OPS_BENCH_DB); exit $$status
+
+# --- benchmarks 1 and 4 (bench/; each prints a table; see the module docstrings) ---------------
+BENCH_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432
+BENCH_LOCK   ?= /tmp/rescind-bench.lock
+
+.PHONY: bench-cancel bench-reads
+
+bench-cancel: $(STAMP) postgres  ## cancels/s and p50/p95/p99 over HTTP, side by side with pgbench -N
+	flock $(BENCH_LOCK) $(BIN)/python -m bench.cancel_throughput --url $(BENCH_SERVER) $(ARGS)
+
+bench-reads: $(STAMP) postgres  ## search, job page and queue latencies with 1 M jobs, 10 M events
+	flock $(BENCH_LOCK) $(BIN)/python -m bench.reads --url $(BENCH_SERVER) --reuse $(ARGS)

@@ -17,7 +17,7 @@ import copy
 import itertools
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -232,6 +232,13 @@ class FakeJobRepository:
             raise Conflict(f"job {job.id} already exists")
         self._jobs[job.id] = _copy(job)
 
+    def add_many(self, jobs: Sequence[Job]) -> None:
+        for job in jobs:
+            self.add(job)
+
+    def existing(self, job_ids: Collection[str]) -> set[str]:
+        return {job_id for job_id in job_ids if job_id in self._jobs}
+
     def save(self, job: Job) -> None:
         stored = self._jobs.get(job.id)
         if stored is None:
@@ -240,6 +247,13 @@ class FakeJobRepository:
             raise Conflict(f"job {job.id} was changed by someone else just now")
         job.version += 1
         self._jobs[job.id] = _copy(job)
+
+    def save_many(self, jobs: Sequence[Job]) -> None:
+        # All or nothing, as one UPDATE per batch is: check every version before writing.
+        for job in jobs:
+            self.hold(job)
+        for job in jobs:
+            self.save(job)
 
     def hold(self, job: Job) -> None:
         stored = self._jobs.get(job.id)
@@ -420,6 +434,9 @@ class FakeOutbox:
         self._outbox[message_id] = OutboxRow(message_id, email, queued_at)
         return message_id
 
+    def add_many(self, emails: Sequence[OutgoingEmail], *, queued_at: datetime) -> list[str]:
+        return [self.add(email, queued_at=queued_at) for email in emails]
+
     def get(self, message_id: str) -> QueuedEmail:
         row = self._outbox.get(message_id)
         if row is None:
@@ -499,6 +516,11 @@ class FakeAuditLog:
             self._records[stream] = (*self._records.get(stream, ()), *sealed)
             self._heads[stream] = (seq, prev)
         return sealed
+
+    def append_many(
+        self, ctx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
+    ) -> list[AuditRecord]:
+        return [record for stream, events in entries for record in self.append(stream, ctx, events)]
 
     def records(self, stream: str) -> list[AuditRecord]:
         return list(self._records.get(stream, ()))
@@ -617,6 +639,13 @@ class FakeIdempotencyStore:
 
     def release(self, user_id: str, key: str) -> None:
         self._entries.pop((user_id, key), None)
+
+    def take_over(self, user_id: str, key: str, reserved_at: datetime, at: datetime) -> bool:
+        entry = self._entries.get((user_id, key))
+        if entry is None or entry.response is not None or entry.reserved_at != reserved_at:
+            return False
+        self._entries[(user_id, key)] = IdempotencyEntry(entry.fingerprint, None, at)
+        return True
 
 
 # --- the unit of work -------------------------------------------------------------------

@@ -49,6 +49,13 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="How often an idle worker looks for work."
     )
+    idempotency_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=86400,
+        description="How long a first attempt with an Idempotency-Key may run before a retry "
+        "with the same key takes over (its server is taken to have died).",
+    )
 
     log_format: Literal["auto", "json", "text"] = Field(
         default="auto",

@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -33,6 +36,7 @@ from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.access import Actor, Role
+from rescind.domain.audit import AuditRecord
 from rescind.domain.email import EmailKind
 from rescind.domain.job import (
     Homeowner,
@@ -47,12 +51,15 @@ from rescind.domain.job import (
     ReviewStatus,
     SalesRep,
 )
+from rescind.domain.request import Channel, RequesterRole, StatementKind
 from rescind.entrypoints.api.app import create_app
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.services.auth import create_user
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.ports import UnitOfWork
+from rescind.services.requests import StatementInput, file_request
+from rescind.services.verification import verify_by_address_on_file
 from tests.fakes import FixedClock
 from tests.pg import postgres_schema
 
@@ -234,7 +241,15 @@ class Api:
 
 @pytest.fixture
 def api(api_engine: Engine) -> Api:
-    sessions = make_session_factory(api_engine)
+    return build_api(api_engine)
+
+
+def build_api(engine: Engine) -> Api:
+    """The app over ``engine`` (migrated, empty) with policy v1, ``seed_jobs`` and ``USERS``.
+
+    A plain function besides the fixture: ``make fuzz`` builds the same app outside pytest.
+    """
+    sessions = make_session_factory(engine)
     clock = FixedClock(MONDAY)
     ctx = Context(
         uow=lambda: SqlUnitOfWork(sessions),
@@ -261,3 +276,65 @@ def api(api_engine: Engine) -> Api:
             scope_id=scope_id,
         )
     return Api(app=create_app(ctx, passwords, Throttle()), ctx=ctx, clock=clock)
+
+
+# --- races ---------------------------------------------------------------------------------------
+
+RACE_ACTOR = Actor.system("race")
+
+
+def verified_request(api: Api, job_id: str, homeowner_email: str) -> str:
+    """A homeowner's email request from the address on file, with its written statement."""
+    request = file_request(
+        api.ctx,
+        job_id=job_id,
+        channel=Channel.EMAIL,
+        requester_role=RequesterRole.HOMEOWNER,
+        requester_name="The Homeowner",
+        actor=RACE_ACTOR,
+        statement=StatementInput(
+            kind=StatementKind.EMAIL, content="Cancel, please.", from_address=homeowner_email
+        ),
+    )
+    verify_by_address_on_file(
+        api.ctx, request.id, sender=homeowner_email, authenticated=True, actor=RACE_ACTOR
+    )
+    return request.id
+
+
+def fire_at_once(calls: list[Callable[[TestClient], Any]], token: str, api: Api) -> list[Any]:
+    """Run every call from its own thread, all released together; answers in call order.
+
+    Each thread has its own ``TestClient`` (so its own event loop) over the one app and its
+    connection pool; a ``threading.Barrier`` releases them at the same instant.
+    """
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[TestClient], Any]) -> Any:
+        client = TestClient(api.app, base_url="http://testserver", raise_server_exceptions=False)
+        client.headers["Authorization"] = token
+        barrier.wait(timeout=60)
+        return call(client)
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+TRANSITIONS = {"workflow_cancel_pending", "workflow_restored", "workflow_cancelled"}
+
+
+def replay_transitions(trail: list[AuditRecord]) -> tuple[str, list[str]]:
+    """Replay a job's trail: each transition must start where the one before ended, and an
+    "already pending" answer is recorded only while pending. Returns the status it ends in
+    and the transitions in order."""
+    assert [r.seq for r in trail] == list(range(1, len(trail) + 1))
+    status = "active"
+    transitions: list[str] = []
+    for record in trail:
+        if record.kind in TRANSITIONS:
+            assert record.data["from"] == status, f"seq {record.seq}: {record.kind} from {status}"
+            status = str(record.data["to"])
+            transitions.append(record.kind)
+        if record.kind == "workflow_already_pending":
+            assert status == "cancel_pending", f"seq {record.seq}: already pending while {status}"
+    return status, transitions

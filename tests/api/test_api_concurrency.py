@@ -9,10 +9,8 @@ as the answers and the job row.
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -21,11 +19,8 @@ from fastapi.testclient import TestClient
 from rescind.domain.access import Actor, Role
 from rescind.domain.audit import job_stream
 from rescind.domain.email import EmailKind
-from rescind.domain.request import Channel, RequesterRole, StatementKind
 from rescind.services.audit import verify_trail
-from rescind.services.requests import StatementInput, file_request
-from rescind.services.verification import verify_by_address_on_file
-from tests.api.conftest import API, Api
+from tests.api.conftest import API, Api, fire_at_once, replay_transitions, verified_request
 
 pytestmark = [
     pytest.mark.postgres,
@@ -37,45 +32,11 @@ JOB = "JOB-002"  # regular M1, nothing pending: eligible, and cancelled in one s
 HOMEOWNER_EMAIL = "ben.2@home.example"
 CALLS = 100
 CANCELS = 60
-TRANSITIONS = {"workflow_cancel_pending", "workflow_restored", "workflow_cancelled"}
-
-
-def verified_request(api: Api) -> str:
-    """A homeowner's email request from the address on file, with its written statement."""
-    request = file_request(
-        api.ctx,
-        job_id=JOB,
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Ben Reyes",
-        actor=SYSTEM,
-        statement=StatementInput(
-            kind=StatementKind.EMAIL, content="Cancel, please.", from_address=HOMEOWNER_EMAIL
-        ),
-    )
-    verify_by_address_on_file(
-        api.ctx, request.id, sender=HOMEOWNER_EMAIL, authenticated=True, actor=SYSTEM
-    )
-    return request.id
-
-
-def fire_at_once(calls: list[Callable[[TestClient], Any]], token: str, api: Api) -> list[Any]:
-    """Run every call from its own thread, all released together; answers in call order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[TestClient], Any]) -> Any:
-        client = TestClient(api.app, base_url="http://testserver", raise_server_exceptions=False)
-        client.headers["Authorization"] = token
-        barrier.wait(timeout=60)
-        return call(client)
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def test_100_concurrent_cancels_and_restores_leave_one_consistent_history(api: Api) -> None:
     agent = api.client(Role.AGENT)
-    request_ids = [verified_request(api) for _ in range(CANCELS)]
+    request_ids = [verified_request(api, JOB, HOMEOWNER_EMAIL) for _ in range(CANCELS)]
     start = agent.get(f"{API}/jobs/{JOB}")
     start_version = start.json()["version"]
 
@@ -124,17 +85,7 @@ def test_100_concurrent_cancels_and_restores_leave_one_consistent_history(api: A
     with api.uow() as uow:
         trail = uow.audit.records(job_stream(JOB))
         emails = [e for e in uow.outbox.for_job(JOB) if e.kind is EmailKind.CANCELLATION_NOTICE]
-    assert [r.seq for r in trail] == list(range(1, len(trail) + 1))
-    # Replay the trail: each transition starts where the one before ended.
-    status = "active"
-    transitions: list[str] = []
-    for record in trail:
-        if record.kind in TRANSITIONS:
-            assert record.data["from"] == status, f"seq {record.seq}: {record.kind} from {status}"
-            status = str(record.data["to"])
-            transitions.append(record.kind)
-        if record.kind == "workflow_already_pending":
-            assert status == "cancel_pending", f"seq {record.seq}: already pending while {status}"
+    status, transitions = replay_transitions(trail)
     alternating = ["workflow_cancel_pending", "workflow_restored"] * len(transitions)
     assert transitions == alternating[: len(transitions)]
     job = agent.get(f"{API}/jobs/{JOB}").json()

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+import pytest
+
+from rescind.adapters.mail.inbound import parse_email
+from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.inbound import InboundRecord, InboundStatus
-from tests.integration.conftest import UowFactory, utc
+from rescind.services.context import Context
+from rescind.services.inbound import receive_email
+from rescind.services.policy import seed_policy
+from tests.fakes import FixedClock
+from tests.integration.conftest import UowFactory, a_job, utc
 
 
 def a_message(
@@ -56,3 +66,39 @@ def test_a_jobs_email_is_filed_on_it_or_from_the_address_on_file_newest_first(
         ]
         assert [m.id for m in uow.inbound.for_job("job-1", "")] == ["in-1"]
         assert uow.inbound.for_job("job-9", "nobody@example.com") == []
+
+
+# What the email fuzzer found: the parser handed on NUL (PostgreSQL's text refuses it) and
+# undecodable header bytes as lone surrogates (no UTF-8 driver encodes them), so filing such a
+# message raised on both databases and the receiver answered 451 to it forever.
+UNSTORABLE = [
+    b"From: Dana <dana@example.com>\r\nSubject: job-1 cancel\x00 now\r\n\r\nplease\x00 cancel\r\n",
+    b"From: Ben <be\xee.reyes@homeowner.example>\r\nSubject: Signed \xff form\r\n"
+    b"Message-ID: <m\xfe@x>\r\n\r\nThe form is attached.\r\n",
+]
+
+
+@pytest.mark.parametrize("raw", UNSTORABLE, ids=["NUL", "undecodable bytes"])
+def test_a_message_with_nul_or_undecodable_bytes_is_filed_or_triaged_and_kept_as_received(
+    uow_factory: UowFactory, raw: bytes
+) -> None:
+    ctx = Context(
+        uow=uow_factory,
+        clock=FixedClock(utc(2026, 11, 23, 15)),
+        tz=ZoneInfo("America/New_York"),
+        federal_observed=FederalHolidays(observed=True),
+        federal_actual=FederalHolidays(observed=False),
+    )
+    seed_policy(ctx, load_policy_document(default_policy_path()))
+    with uow_factory() as uow:
+        uow.jobs.add(a_job("JOB-000001"))
+        uow.commit()
+
+    result = receive_email(ctx, parse_email(raw), raw)
+
+    assert result.status in (InboundStatus.FILED, InboundStatus.TRIAGE)
+    with uow_factory() as uow:
+        kept = [m for m in uow.inbound.triage() if m.id == result.inbound_id] + [
+            m for m in uow.inbound.for_job("JOB-000001", "") if m.id == result.inbound_id
+        ]
+    assert [m.raw for m in kept] == [raw]

@@ -73,10 +73,34 @@ def test_no_from_address_is_malformed_with_the_reason() -> None:
     assert "From" in parsed.reason
 
 
+def assert_storable(parsed: InboundEmail | Malformed) -> None:
+    """Every text a database must take: strict UTF-8 and no NUL (PostgreSQL's text refuses it)."""
+    for value in vars(parsed).values():
+        if isinstance(value, str):
+            value.encode("utf-8")
+            assert "\x00" not in value
+
+
+def test_nul_and_undecodable_header_bytes_come_out_as_storable_text() -> None:
+    """What the email fuzzer found: both reached the database and made filing raise."""
+    parsed = parse_email(
+        b"From: Ben <be\xee.reyes@homeowner.example>\r\nSubject: a\x00b \xff\r\n"
+        b"Message-ID: <m\xfe@x>\r\n\r\nbody\x00 text\r\n"
+    )
+
+    assert isinstance(parsed, InboundEmail)
+    assert_storable(parsed)
+    assert parsed.from_address == "be\ufffd.reyes@homeowner.example"
+    assert parsed.subject == "ab \ufffd"
+    assert parsed.text.strip() == "body text"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=2000))
 def test_any_bytes_parse_or_are_reported_malformed_never_raise(data: bytes) -> None:
-    assert isinstance(parse_email(data), InboundEmail | Malformed)
+    parsed = parse_email(data)
+    assert isinstance(parsed, InboundEmail | Malformed)
+    assert_storable(parsed)
 
 
 header_values = st.text(alphabet=st.characters(codec="utf-8"), max_size=200)
@@ -88,4 +112,6 @@ def test_mangled_headers_and_bodies_never_raise(
     sender: str, subject: str, body: str, auth: str
 ) -> None:
     message = raw(sender=sender, subject=subject, body=body, auth=auth)
-    assert isinstance(parse_email(message), InboundEmail | Malformed)
+    parsed = parse_email(message)
+    assert isinstance(parsed, InboundEmail | Malformed)
+    assert_storable(parsed)

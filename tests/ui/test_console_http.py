@@ -149,7 +149,7 @@ def test_the_login_form_needs_its_own_csrf_token(app_ctx: tuple[TestClient, Cont
     assert "rescind_session" not in answer.headers.get("set-cookie", "")
 
 
-def test_the_session_cookie_is_http_only_and_same_site_lax(
+def test_the_session_cookie_is_http_only_same_site_lax_and_lives_as_long_as_its_token(
     app_ctx: tuple[TestClient, Context],
 ) -> None:
     client, _ = app_ctx
@@ -167,6 +167,10 @@ def test_the_session_cookie_is_http_only_and_same_site_lax(
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Path=/console" in cookie
+    # Max-Age, not Expires: the server's clock here is SPEC's Monday, long past, and a browser
+    # must still keep the cookie for the token's 12 hours from when it arrives.
+    assert "Max-Age=43200" in cookie
+    assert "expires=" not in cookie.lower().replace("max-age", "")
 
 
 def test_logging_out_revokes_the_session_token(app_ctx: tuple[TestClient, Context]) -> None:

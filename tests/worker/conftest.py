@@ -201,6 +201,48 @@ def add_due_jobs(
             uow.commit()
 
 
+# --- what the workers did, read straight from the database ----------------------------------
+
+
+def cancelled(db: WorkerDatabase) -> int:
+    return db.count("SELECT count(*) FROM job WHERE status = 'cancelled'")
+
+
+def sent(db: WorkerDatabase) -> int:
+    return db.count("SELECT count(*) FROM outbox_message WHERE status = 'sent'")
+
+
+def leased(db: WorkerDatabase) -> int:
+    """Rows a worker holds right now (claimed, not yet recorded)."""
+    return db.count("SELECT count(*) FROM outbox_message WHERE status = 'queued' AND attempts > 0")
+
+
+def all_sent(db: WorkerDatabase, jobs: int) -> bool:
+    return sent(db) == jobs and cancelled(db) == jobs
+
+
+def outbox_ids(db: WorkerDatabase) -> set[str]:
+    with db.reader.connect() as connection:
+        rows = connection.exec_driver_sql("SELECT message_id FROM outbox_message").all()
+    return {str(row[0]) for row in rows}
+
+
+def sent_ids(db: WorkerDatabase) -> list[str]:
+    with db.reader.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT message_id FROM outbox_message WHERE status = 'sent'"
+        ).all()
+    return [str(row[0]) for row in rows]
+
+
+def rows_leased_more_than_once(db: WorkerDatabase) -> set[str]:
+    with db.reader.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT message_id FROM outbox_message WHERE attempts > 1"
+        ).all()
+    return {str(row[0]) for row in rows}
+
+
 # --- the ``rescind worker`` process ----------------------------------------------------------
 
 

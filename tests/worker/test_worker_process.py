@@ -22,6 +22,13 @@ from tests.worker.conftest import (
     SinkServer,
     WorkerDatabase,
     add_due_jobs,
+    all_sent,
+    cancelled,
+    leased,
+    outbox_ids,
+    rows_leased_more_than_once,
+    sent,
+    sent_ids,
     wait_until,
 )
 
@@ -66,45 +73,6 @@ def outcome(db: WorkerDatabase) -> Outcome:
         sent_rows=db.count("SELECT count(*) FROM outbox_message WHERE status = 'sent'"),
         rows=db.count("SELECT count(*) FROM outbox_message"),
     )
-
-
-def cancelled(db: WorkerDatabase) -> int:
-    return db.count("SELECT count(*) FROM job WHERE status = 'cancelled'")
-
-
-def sent(db: WorkerDatabase) -> int:
-    return db.count("SELECT count(*) FROM outbox_message WHERE status = 'sent'")
-
-
-def leased(db: WorkerDatabase) -> int:
-    """Rows a worker holds right now (claimed, not yet recorded)."""
-    return db.count("SELECT count(*) FROM outbox_message WHERE status = 'queued' AND attempts > 0")
-
-
-def all_sent(db: WorkerDatabase, jobs: int) -> bool:
-    return sent(db) == jobs and cancelled(db) == jobs
-
-
-def outbox_ids(db: WorkerDatabase) -> set[str]:
-    with db.reader.connect() as connection:
-        rows = connection.exec_driver_sql("SELECT message_id FROM outbox_message").all()
-    return {str(row[0]) for row in rows}
-
-
-def sent_ids(db: WorkerDatabase) -> list[str]:
-    with db.reader.connect() as connection:
-        rows = connection.exec_driver_sql(
-            "SELECT message_id FROM outbox_message WHERE status = 'sent'"
-        ).all()
-    return [str(row[0]) for row in rows]
-
-
-def rows_leased_more_than_once(db: WorkerDatabase) -> set[str]:
-    with db.reader.connect() as connection:
-        rows = connection.exec_driver_sql(
-            "SELECT message_id FROM outbox_message WHERE attempts > 1"
-        ).all()
-    return {str(row[0]) for row in rows}
 
 
 def start_worker(processes: Processes, db: WorkerDatabase, server: SinkServer) -> Process:

@@ -112,6 +112,8 @@ def parse_row(row: dict[str, str | None]) -> Job:
         value = (row.get(name) or "").strip()
         if required and not value:
             raise InvalidInput(f"{name} is empty", field=name)
+        if "\x00" in value:  # PostgreSQL's text cannot hold it: the row, not the file, is bad
+            raise InvalidInput(f"{name} contains a NUL character", field=name)
         return value
 
     def flag(name: str) -> bool:

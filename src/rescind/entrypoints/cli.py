@@ -24,6 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from rescind.adapters.csv_jobs import count_rows, read_jobs
 from rescind.adapters.db.migrate import check, upgrade
+from rescind.adapters.db.outage import database_unavailable
+from rescind.adapters.read_ahead import read_ahead
 from rescind.bootstrap import App, bootstrap
 from rescind.config import Settings
 from rescind.domain.access import Actor
@@ -153,7 +155,7 @@ def jobs_import(file: Annotated[Path, typer.Argument(help="A CSV export of jobs.
     """Import jobs from CSV: good rows are kept, bad rows reported by line number."""
     application = _app()
     total = count_rows(file) if file.is_file() else 0
-    rows = read_jobs(file)
+    rows = read_ahead(read_jobs(file))
     with Progress(
         TextColumn("importing"),
         BarColumn(),
@@ -400,7 +402,10 @@ def main() -> None:
     except CommandError as e:
         _exit_with(f"migrations: {e}", 1)
     except SQLAlchemyError as e:
-        _exit_with(f"database error: {str(e.orig if hasattr(e, 'orig') else e).strip()}", 1)
+        cause = str(e.orig if hasattr(e, "orig") else e).strip().split("\n", 1)[0]
+        if database_unavailable(e):
+            _exit_with(f"database unavailable: {cause}; retry once it is back", 1)
+        _exit_with(f"database error: {cause}", 1)
     except OSError as e:
         _exit_with(f"{e.strerror or e}: {e.filename or ''}".strip(": "), 1)
     except Exception as e:

@@ -14,6 +14,7 @@ import shutil
 import signal
 import tempfile
 import threading
+from datetime import timedelta
 from types import FrameType
 
 import uvicorn
@@ -86,6 +87,7 @@ def prepare(
         probe=app.probe,
         registry=registry,
         metrics_token=app.settings.metrics_token,
+        idempotency_lease=timedelta(seconds=app.settings.idempotency_lease_seconds),
     )
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Protocol
 
+from rescind.adapters.db.outage import database_unavailable
 from rescind.adapters.mail.compose import Composer
 from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
 from rescind.config import Settings
@@ -104,9 +105,16 @@ class Worker:
             started = time.perf_counter()
             try:
                 done = self.run_once()
-            except Exception:
-                # A database restart or a bug in one round must not end the worker.
-                log.exception("worker round failed; retrying after the poll interval")
+            except Exception as error:
+                # A database restart or a bug in one round must not end the worker; an outage
+                # is expected weather (one line), anything else a bug (with its traceback).
+                if database_unavailable(error):
+                    log.warning(
+                        "database unavailable (%s); retrying after the poll interval",
+                        str(getattr(error, "orig", error)).strip().split("\n", 1)[0],
+                    )
+                else:
+                    log.exception("worker round failed; retrying after the poll interval")
                 if self.observer is not None:
                     self.observer.round_failed(time.perf_counter() - started)
             else:

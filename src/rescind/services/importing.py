@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from rescind.domain.access import Actor, Permission, require
 from rescind.domain.audit import AuditContext
-from rescind.domain.errors import RescindError
+from rescind.domain.errors import Conflict, RescindError
 from rescind.domain.events import Event, EventKind
 from rescind.domain.job import Job
 from rescind.services.context import Context
@@ -27,6 +27,8 @@ class ImportReport:
 
 
 ParsedRow = tuple[int, Job | RescindError]
+# Tries of a batch that raced another import for the same ids (see ``_flush``).
+_ATTEMPTS = 3
 
 
 def import_jobs(
@@ -40,7 +42,7 @@ def import_jobs(
     """Add parsed jobs in batches; a row that failed to parse or already exists is reported.
 
     Each batch is its own transaction so a million-row file does not hold one giant one; a
-    batch that hits an existing id is retried row by row to name the line.
+    row whose id is already stored (or came earlier in the file) is reported by its line.
     """
     require(actor, Permission.IMPORT_JOBS)
     report = ImportReport()
@@ -77,19 +79,33 @@ def _flush(
     report: ImportReport,
     progress: Callable[[int], None] | None,
 ) -> None:
+    """One transaction: one query for which ids exist, then the new jobs added at once.
+
+    Another import adding the same id between that query and commit fails the commit with
+    ``Conflict``; the batch is then checked again, and the row it lost names its line.
+    """
     if not batch:
         return
-    seen: set[str] = set()
-    fresh: list[tuple[int, Job]] = []
-    with ctx.uow() as uow:
-        for line, job in batch:
-            if job.id in seen or uow.jobs.find(job.id) is not None:
-                report.errors.append(RowError(line, f"job {job.id} already exists; row skipped"))
+    for attempt in range(_ATTEMPTS):
+        skipped: list[RowError] = []
+        fresh: list[Job] = []
+        with ctx.uow() as uow:
+            taken = uow.jobs.existing({job.id for _, job in batch})
+            for line, job in batch:
+                if job.id in taken:
+                    skipped.append(RowError(line, f"job {job.id} already exists; row skipped"))
+                    continue
+                taken.add(job.id)  # a second row with the same id in this batch
+                fresh.append(job)
+            uow.jobs.add_many(fresh)
+            try:
+                uow.commit()
+            except Conflict:
+                if attempt + 1 == _ATTEMPTS:
+                    raise
                 continue
-            seen.add(job.id)
-            fresh.append((line, job))
-            uow.jobs.add(job)
-        uow.commit()
+        break
+    report.errors.extend(skipped)
     report.imported += len(fresh)
     if progress:
         progress(len(batch))

@@ -8,7 +8,7 @@ change is ever half-done.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -60,8 +60,21 @@ class JobRepository(Protocol):
         """Insert a new job (and its homeowner, installer and sales rep, upserted by id)."""
         ...
 
+    def add_many(self, jobs: Sequence[Job]) -> None:
+        """``add`` for every job of a batch, in a few statements (imports add thousands)."""
+        ...
+
+    def existing(self, job_ids: Collection[str]) -> set[str]:
+        """Which of these ids are jobs already stored."""
+        ...
+
     def save(self, job: Job) -> None:
         """Write back a changed job if nobody else did first (else ``Conflict``); bumps version."""
+        ...
+
+    def save_many(self, jobs: Sequence[Job]) -> None:
+        """``save`` for every job of a batch, in a few statements; ``Conflict`` if any one
+        was changed by someone else since it was read (then none is written)."""
         ...
 
     def hold(self, job: Job) -> None:
@@ -133,6 +146,10 @@ class Outbox(Protocol):
         """Queue a message; returns its Message-ID, fixed now so a resend is recognisable."""
         ...
 
+    def add_many(self, emails: Sequence[OutgoingEmail], *, queued_at: datetime) -> list[str]:
+        """``add`` for every message of a batch; their Message-IDs, in order."""
+        ...
+
     def get(self, message_id: str) -> QueuedEmail:
         """A queued message, or ``NotFound``."""
         ...
@@ -168,6 +185,13 @@ class AuditLog(Protocol):
     def append(self, stream: str, ctx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
         """Seal and add events at the end of a stream (after any appended earlier in this
         unit of work). Two transactions appending to one stream cannot both commit."""
+        ...
+
+    def append_many(
+        self, ctx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
+    ) -> list[AuditRecord]:
+        """``append`` of each (stream, events) entry, all with one context, in a few
+        statements however many streams (the sweep writes one per finalized job)."""
         ...
 
     def records(self, stream: str) -> list[AuditRecord]: ...
@@ -269,6 +293,11 @@ class IdempotencyStore(Protocol):
         ...
 
     def complete(self, user_id: str, key: str, response: StoredResponse) -> None: ...
+
+    def take_over(self, user_id: str, key: str, reserved_at: datetime, at: datetime) -> bool:
+        """Claim a reservation whose attempt never reported back (its process died): True if
+        it was still the one reserved at ``reserved_at``, unanswered, and is now ours."""
+        ...
 
     def release(self, user_id: str, key: str) -> None:
         """Forget a reservation whose attempt should be retried (a transient failure)."""

@@ -37,23 +37,36 @@ def record(
         uow.audit.append(stream, actx, events)
 
 
+def record_many(
+    uow: UnitOfWork, actx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
+) -> None:
+    """``record`` for many jobs at once (by job id), each job's events in order."""
+    uow.audit.append_many(actx, [(job_stream(job_id), events) for job_id, events in entries])
+
+
 def queue_email(uow: UnitOfWork, email: OutgoingEmail, actx: AuditContext) -> str:
     message_id = uow.outbox.add(email, queued_at=actx.at)
-    record(
-        uow,
-        email.job_id,
-        actx,
-        [
-            Event(
-                EventKind.EMAIL_QUEUED,
-                {
-                    "message_id": message_id,
-                    "kind": email.kind.value,
-                    "from": email.sender.value,
-                    "to": list(email.recipients.to),
-                    "cc": list(email.recipients.cc),
-                },
-            )
-        ],
-    )
+    record(uow, email.job_id, actx, [email_queued(message_id, email)])
     return message_id
+
+
+def queue_emails(
+    uow: UnitOfWork, emails: Sequence[OutgoingEmail], actx: AuditContext
+) -> list[Event]:
+    """Queue a batch of messages; each one's ``email_queued`` event, in order, for the caller
+    to record with the change that caused it (one audit append per job, not two)."""
+    message_ids = uow.outbox.add_many(emails, queued_at=actx.at)
+    return [email_queued(m, e) for m, e in zip(message_ids, emails, strict=True)]
+
+
+def email_queued(message_id: str, email: OutgoingEmail) -> Event:
+    return Event(
+        EventKind.EMAIL_QUEUED,
+        {
+            "message_id": message_id,
+            "kind": email.kind.value,
+            "from": email.sender.value,
+            "to": list(email.recipients.to),
+            "cc": list(email.recipients.cc),
+        },
+    )

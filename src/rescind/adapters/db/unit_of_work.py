@@ -2,8 +2,9 @@
 
 ``with uow:`` opens a session, ``uow.commit()`` makes the work durable, and leaving the
 block rolls back whatever was not committed. Errors that mean "someone else got there first"
-(a stale version, a duplicate audit ``seq``, a lock timeout) leave as ``Conflict``, so
-callers handle one error whether it surfaced in a repository or at commit.
+(a stale version, a duplicate audit ``seq``, a lock timeout) leave as ``Conflict``, and values
+the database cannot store (NUL in PostgreSQL text) as ``InvalidInput``, so callers handle one
+error whether it surfaced in a repository or at commit.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from rescind.adapters.db.repositories.requests import (
     SqlRequestRepository,
 )
 from rescind.adapters.db.repositories.users import SqlTokenRepository, SqlUserRepository
+from rescind.adapters.db.unstorable import as_invalid_input
 
 
 class SqlUnitOfWork:
@@ -94,9 +96,9 @@ class SqlUnitOfWork:
             session.rollback()
         finally:
             session.close()
-        conflict = None if exc is None else as_conflict(exc)
-        if conflict is not None:
-            raise conflict from exc
+        refusal = None if exc is None else as_conflict(exc) or as_invalid_input(exc)
+        if refusal is not None:
+            raise refusal from exc
 
     def commit(self) -> None:
         session = self.session
@@ -104,10 +106,10 @@ class SqlUnitOfWork:
             session.commit()
         except Exception as exc:
             self.rollback()
-            conflict = as_conflict(exc)
-            if conflict is None:
+            refusal = as_conflict(exc) or as_invalid_input(exc)
+            if refusal is None:
                 raise
-            raise conflict from exc
+            raise refusal from exc
         self.audit.forget()
 
     def rollback(self) -> None:

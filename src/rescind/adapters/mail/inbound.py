@@ -1,12 +1,16 @@
 """Reading a homeowner's email: who sent it, about which job, and whether the From is trustworthy.
 
 The parser never raises on bad input: any byte string becomes either a parsed message or a
-``Malformed`` with the reason, so nothing received is ever lost or crashes the receiver.
+``Malformed`` with the reason, so nothing received is ever lost or crashes the receiver. Every
+text it returns can be stored: the stdlib keeps undecodable header bytes as lone surrogates
+(which no UTF-8 database driver encodes) and passes NUL through (which PostgreSQL's text
+refuses); both are replaced here, since the raw bytes are kept anyway (the fuzzer found both).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from email import policy
 from email.headerregistry import Address
@@ -20,9 +24,33 @@ MAX_BODY_CHARS = 100_000
 JOB_REFERENCE = re.compile(r"\b(?:JOB|Job|job)[-#: ]?\s?(\d{3,9})\b")
 _RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
 _FAILED = {"fail", "softfail", "permerror", "temperror", "none", "neutral", "policy"}
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def parse_email(raw: bytes) -> InboundEmail | Malformed:
+    parsed = _parse(raw)
+    if isinstance(parsed, Malformed):
+        return replace(
+            parsed,
+            message_id=storable(parsed.message_id),
+            from_address=storable(parsed.from_address),
+        )
+    return replace(
+        parsed,
+        message_id=storable(parsed.message_id),
+        from_address=storable(parsed.from_address),
+        from_name=storable(parsed.from_name),
+        subject=storable(parsed.subject),
+        text=storable(parsed.text),
+    )
+
+
+def storable(text: str) -> str:
+    """``text`` without NUL and with each lone surrogate as U+FFFD: encodable, storable."""
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
+
+
+def _parse(raw: bytes) -> InboundEmail | Malformed:
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
     except Exception as e:  # the stdlib parser is lenient; anything it still throws is data

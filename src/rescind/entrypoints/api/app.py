@@ -6,6 +6,8 @@ fakes or on a temporary database without touching settings.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CollectorRegistry
@@ -15,6 +17,7 @@ from rescind.entrypoints.api.access import AccessMiddleware
 from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
 from rescind.entrypoints.api.deps import ApiState
 from rescind.entrypoints.api.health import Operations
+from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
 from rescind.entrypoints.api.problems import TITLES, Problem
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console.app import create_console
@@ -55,6 +58,7 @@ def create_app(
     probe: DatabaseProbe | None = None,
     registry: CollectorRegistry | None = None,
     metrics_token: str = "",
+    idempotency_lease: timedelta = DEFAULT_LEASE,
 ) -> FastAPI:
     """The app; ``probe`` answers ``/readyz`` and the backlog metrics, ``registry`` is shared
     with an in-process worker's metrics (a new one when not given)."""
@@ -67,7 +71,12 @@ def create_app(
         redoc_url=None,
         responses=ERROR_RESPONSES,
     )
-    state = ApiState(ctx=ctx, passwords=passwords, throttle=throttle or Throttle())
+    state = ApiState(
+        ctx=ctx,
+        passwords=passwords,
+        throttle=throttle or Throttle(),
+        idempotency_lease=idempotency_lease,
+    )
     app.state.rescind = state
     problems.install(app)
     counted, scraped = scrape_registries(probe, registry)

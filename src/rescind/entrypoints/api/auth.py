@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from rescind.entrypoints.api.deps import CurrentUser, State, client_key
+from rescind.entrypoints.api.deps import NO_NUL, CurrentUser, State, client_key
 from rescind.entrypoints.api.models import UserOut
 from rescind.entrypoints.api.ratelimit import LOGIN_PER_CLIENT, LOGIN_PER_USERNAME
 from rescind.services.auth import login, logout
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=100, examples=["agent"])
+    username: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["agent"])
     password: str = Field(min_length=1, max_length=1000, examples=["agent-demo-pass"])
 
 

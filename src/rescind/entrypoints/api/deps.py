@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -17,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from rescind.domain.access import Actor
 from rescind.domain.errors import InvalidInput, Unauthenticated
 from rescind.domain.user import User
-from rescind.entrypoints.api.idempotency import Idempotency
+from rescind.entrypoints.api.idempotency import DEFAULT_LEASE, Idempotency
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.logs import note_user
 from rescind.services.auth import authenticate
@@ -30,6 +31,7 @@ class ApiState:
     ctx: Context
     passwords: PasswordHasher
     throttle: Throttle
+    idempotency_lease: timedelta = DEFAULT_LEASE
 
 
 def get_state(request: Request) -> ApiState:
@@ -116,7 +118,7 @@ async def idempotency(
     fingerprint = hashlib.sha256(
         b"\n".join([request.method.encode(), request.url.path.encode(), body])
     ).hexdigest()
-    return Idempotency(state.ctx, user.id, key, fingerprint)
+    return Idempotency(state.ctx, user.id, key, fingerprint, lease=state.idempotency_lease)
 
 
 Idempotent = Annotated[Idempotency, Depends(idempotency)]

@@ -4,10 +4,17 @@ The key is reserved in its own short transaction before the use case runs, and t
 (success or a definitive refusal) is stored after. A retry while the first attempt still runs
 gets 409; one with the same key but another body gets 422. Transient failures (a conflict,
 a rate limit, a server error) release the key so a retry really retries.
+
+A server killed mid-request leaves its reservation unanswered. Once the reservation is older
+than the lease (longer than any live request takes), a retry takes it over and runs the use
+case itself. If the dead attempt had already committed, that rerun is refused by the
+procedure (the request is closed, the job moved on, or the If-Match version is stale) rather
+than done twice: the use cases' own guards, not this module, make a rerun harmless.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -20,18 +27,29 @@ from rescind.entrypoints.api.problems import from_error, problem_response
 from rescind.services.context import Context
 from rescind.services.ports import StoredResponse
 
+log = logging.getLogger(__name__)
+
 REPLAYED_HEADER = "Idempotent-Replayed"
-STALE_AFTER = timedelta(minutes=5)
+DEFAULT_LEASE = timedelta(seconds=30)
 
 M = TypeVar("M", bound=BaseModel)
 
 
 class Idempotency:
-    def __init__(self, ctx: Context, user_id: str, key: str | None, fingerprint: str) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        user_id: str,
+        key: str | None,
+        fingerprint: str,
+        *,
+        lease: timedelta = DEFAULT_LEASE,
+    ) -> None:
         self._ctx = ctx
         self._user_id = user_id
         self._key = key
         self._fingerprint = fingerprint
+        self._lease = lease
 
     def run(
         self,
@@ -81,8 +99,15 @@ class Idempotency:
         now = self._ctx.now()
         with self._ctx.uow() as uow:
             entry = uow.idempotency.reserve(self._user_id, self._key, self._fingerprint, now)
+            abandoned = (
+                entry is not None
+                and entry.fingerprint == self._fingerprint
+                and entry.response is None
+                and now - entry.reserved_at > self._lease
+                and uow.idempotency.take_over(self._user_id, self._key, entry.reserved_at, now)
+            )
             uow.commit()
-        if entry is None:
+        if entry is None or abandoned:
             return None
         if entry.fingerprint != self._fingerprint:
             return problem_response(
@@ -92,14 +117,10 @@ class Idempotency:
                 "for a new request",
             )
         if entry.response is None:
-            stale = now - entry.reserved_at > STALE_AFTER
             return problem_response(
                 409,
                 "idempotency_in_progress",
-                "the first attempt with this key did not report back; check the resource's "
-                "current state before trying again with a new key"
-                if stale
-                else "the first request with this key is still running; retry in a moment",
+                "the first request with this key is still running; retry in a moment",
                 headers={"Retry-After": "1"},
             )
         stored = entry.response
@@ -128,6 +149,11 @@ class Idempotency:
 
     def _release(self) -> None:
         assert self._key is not None
-        with self._ctx.uow() as uow:
-            uow.idempotency.release(self._user_id, self._key)
-            uow.commit()
+        try:
+            with self._ctx.uow() as uow:
+                uow.idempotency.release(self._user_id, self._key)
+                uow.commit()
+        except Exception:
+            # The database went away with the attempt; the error that caused the release is
+            # the one to answer, and a retry takes the reservation over after the lease.
+            log.warning("could not release Idempotency-Key %r", self._key, exc_info=True)

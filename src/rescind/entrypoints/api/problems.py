@@ -14,8 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rescind.adapters.db.outage import RETRY_AFTER_SECONDS, database_unavailable
 from rescind.domain.errors import (
     Conflict,
     Forbidden,
@@ -67,6 +69,7 @@ TITLES: dict[str, str] = {
     "idempotency_key_reused": "This Idempotency-Key was used for a different request",
     "idempotency_in_progress": "The first request with this Idempotency-Key has not finished",
     "internal_error": "Something went wrong on our side",
+    "database_unavailable": "The database cannot be reached right now; retry shortly",
     "http_error": "The request could not be routed",
     "not_ready": "The service cannot serve requests now",
 }
@@ -146,6 +149,11 @@ def from_error(error: RescindError) -> JSONResponse:
     )
 
 
+def first_line(error: BaseException | None) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def install(app: FastAPI) -> None:
     """Route every error through problem details; nothing reaches a client as a traceback."""
 
@@ -182,6 +190,24 @@ def install(app: FastAPI) -> None:
         )
         return problem_response(
             error.status_code, code, str(error.detail), headers=dict(error.headers or {})
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, error: DBAPIError) -> JSONResponse:
+        # Registered apart from ``Exception`` so it is answered here, not re-raised to the
+        # server's log as a traceback after the answer (Starlette does that for ``Exception``).
+        if not database_unavailable(error):
+            log.exception("unexpected database error", exc_info=error)
+            return problem_response(
+                500, "internal_error", "an unexpected error occurred; it has been logged"
+            )
+        log.warning("database unavailable: %s", first_line(error.orig))
+        return problem_response(
+            503,
+            "database_unavailable",
+            "the database cannot be reached right now; retry in a few seconds (a change retried "
+            "with the same Idempotency-Key is never done twice)",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     @app.exception_handler(Exception)

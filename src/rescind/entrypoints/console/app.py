@@ -14,8 +14,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from rescind.adapters.db.outage import RETRY_AFTER_SECONDS, database_unavailable
 from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import auth, installer, jobs, queues, start, wizard
@@ -38,6 +40,11 @@ from rescind.services.context import Context
 from rescind.services.ports import PasswordHasher
 
 log = logging.getLogger(__name__)
+
+_UNAVAILABLE = (
+    "The database cannot be reached right now, so this page could not be shown or saved. "
+    "Wait a few seconds and try again; a form you sent may need sending again."
+)
 
 
 def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) -> FastAPI:
@@ -95,6 +102,24 @@ def _install_error_pages(console: FastAPI) -> None:
         if error.status_code == 404:
             return _error_page(request, 404, "Not found", "There is no such page.")
         return _error_page(request, error.status_code, "Not done", str(error.detail))
+
+    @console.exception_handler(DBAPIError)
+    async def _database(request: Request, error: DBAPIError) -> Response:
+        if not database_unavailable(error):
+            return await _unexpected(request, error)
+        log.warning("database unavailable in the console: %s", error.orig)
+        # No session lookup here: it would need the database that just failed.
+        response = page(
+            request,
+            "error.html",
+            None,
+            status=503,
+            problems=Problems(banner=_UNAVAILABLE, title="The database is unavailable"),
+            title="The database is unavailable",
+            status_code=503,
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @console.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> Response:

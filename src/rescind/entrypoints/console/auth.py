@@ -104,7 +104,7 @@ def log_in(
             response.headers["Retry-After"] = str(error.retry_after)
         return response
     response = redirect(request, next_url or home_for(issued.user.role))
-    set_session_cookie(response, request, issued.token, issued.expires_at)
+    set_session_cookie(response, request, issued.token, issued.expires_at - state.ctx.now())
     return response
 
 

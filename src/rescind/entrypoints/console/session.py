@@ -17,7 +17,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote, unquote
 
@@ -130,11 +130,15 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
-def set_session_cookie(response: Response, request: Request, token: str, expires: datetime) -> None:
+def set_session_cookie(
+    response: Response, request: Request, token: str, lifetime: timedelta
+) -> None:
+    # Max-Age, not Expires: it counts from when the browser receives the cookie, so a client
+    # whose clock differs from the server's (or a server on an injected clock) keeps it.
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        expires=expires,
+        max_age=max(int(lifetime.total_seconds()), 0),
         path=COOKIE_PATH,
         httponly=True,
         samesite="lax",

@@ -9,15 +9,19 @@ from the unit of work).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from sqlalchemy import select, union
+from sqlalchemy import Table, select, union
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.bulk import insert_rows, keyed
 from rescind.adapters.db.tables import AuditEventRow, AuditStreamRow
 from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, seal
 from rescind.domain.events import Event
 
 _JOB_STREAM_PREFIX = "job:"
+_EVENTS = cast(Table, AuditEventRow.__table__)
+_STREAMS = cast(Table, AuditStreamRow.__table__)
 
 
 class SqlAuditLog:
@@ -47,6 +51,41 @@ class SqlAuditLog:
         head.seq, head.head_hash = seq, prev_hash
         return records
 
+    def append_many(
+        self, ctx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
+    ) -> list[AuditRecord]:
+        """``append`` for many streams at once (the sweep's batch): their heads read in one
+        query, the records inserted and the heads moved in one statement each. The same
+        UNIQUE(stream, seq) still lets only one of two racing writers commit."""
+        sealed: list[AuditRecord] = []
+        fresh: dict[str, list[Event]] = {}
+        for stream, events in entries:
+            if stream in self._heads:  # staged one by one earlier in this unit of work
+                sealed.extend(self.append(stream, ctx, events))
+            elif events:
+                fresh.setdefault(stream, []).extend(events)
+        if not fresh:
+            return sealed
+        statement = select(AuditStreamRow.stream, AuditStreamRow.seq, AuditStreamRow.head_hash)
+        heads = {
+            row.stream: (row.seq, row.head_hash)
+            for row in keyed(self._session, statement, AuditStreamRow.stream, list(fresh))
+        }
+        written: list[dict[str, object]] = []
+        moved: list[dict[str, object]] = []
+        for stream, events in fresh.items():
+            seq, prev_hash = heads.get(stream, (0, GENESIS_HASH))
+            for event in events:
+                seq += 1
+                record = seal(stream, seq, prev_hash, ctx, event)
+                sealed.append(record)
+                written.append(_values(record))
+                prev_hash = record.hash
+            moved.append({"stream": stream, "seq": seq, "head_hash": prev_hash})
+        insert_rows(self._session, _EVENTS, written)
+        insert_rows(self._session, _STREAMS, moved, upsert_on="stream")
+        return sealed
+
     def records(self, stream: str) -> list[AuditRecord]:
         statement = (
             select(AuditEventRow)
@@ -72,25 +111,29 @@ class SqlAuditLog:
         self._heads.clear()
 
 
-def _to_row(record: AuditRecord) -> AuditEventRow:
+def _values(record: AuditRecord) -> dict[str, object]:
     job_id = (
         record.stream.removeprefix(_JOB_STREAM_PREFIX)
         if record.stream.startswith(_JOB_STREAM_PREFIX)
         else None
     )
-    return AuditEventRow(
-        stream=record.stream,
-        seq=record.seq,
-        job_id=job_id,
-        occurred_at=record.occurred_at,
-        actor=record.actor,
-        channel=record.channel,
-        policy_version=record.policy_version,
-        kind=record.kind,
-        data=dict(record.data),
-        prev_hash=record.prev_hash,
-        hash=record.hash,
-    )
+    return {
+        "stream": record.stream,
+        "seq": record.seq,
+        "job_id": job_id,
+        "occurred_at": record.occurred_at,
+        "actor": record.actor,
+        "channel": record.channel,
+        "policy_version": record.policy_version,
+        "kind": record.kind,
+        "data": dict(record.data),
+        "prev_hash": record.prev_hash,
+        "hash": record.hash,
+    }
+
+
+def _to_row(record: AuditRecord) -> AuditEventRow:
+    return AuditEventRow(**_values(record))
 
 
 def _to_record(row: AuditEventRow) -> AuditRecord:

@@ -68,6 +68,21 @@ class SqlIdempotencyStore:
             .execution_options(synchronize_session=False)
         )
 
+    def take_over(self, user_id: str, key: str, reserved_at: datetime, at: datetime) -> bool:
+        # A conditional UPDATE: of two retries taking over at once, one matches the old time.
+        result = self._session.execute(
+            update(IdempotencyRecordRow)
+            .where(
+                IdempotencyRecordRow.user_id == user_id,
+                IdempotencyRecordRow.key == key,
+                IdempotencyRecordRow.reserved_at == reserved_at,
+                IdempotencyRecordRow.status_code.is_(None),
+            )
+            .values(reserved_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
     def release(self, user_id: str, key: str) -> None:
         self._session.execute(
             delete(IdempotencyRecordRow).where(

@@ -7,13 +7,14 @@ its homeowner, installer and sales rep, and one more brings all their review ite
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, delete, select, update
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.job_batches import existing_ids, insert_jobs, update_jobs
 from rescind.adapters.db.repositories.job_search import conditions, homeowner_keys
 from rescind.adapters.db.repositories.versioning import chunks, update_if_current
 from rescind.adapters.db.tables import (
@@ -82,6 +83,20 @@ class SqlJobRepository:
             for position, item in enumerate(job.review.items)
         )
         self._items_seen[job.id] = _snapshot(job)
+
+    def existing(self, job_ids: Collection[str]) -> set[str]:
+        return existing_ids(self._session, job_ids)
+
+    def add_many(self, jobs: Sequence[Job]) -> None:
+        insert_jobs(self._session, jobs, [_job_values(job) for job in jobs])
+        for job in jobs:
+            self._items_seen[job.id] = _snapshot(job)
+
+    def save_many(self, jobs: Sequence[Job]) -> None:
+        update_jobs(self._session, jobs, [_job_values(job) for job in jobs])
+        for job in jobs:
+            self._write_items(job)
+            job.version += 1
 
     def save(self, job: Job) -> None:
         update_if_current(

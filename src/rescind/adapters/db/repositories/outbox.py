@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.bulk import insert_rows
 from rescind.adapters.db.tables import OutboxMessageRow
 from rescind.domain.email import (
     DeliveryStatus,
@@ -29,26 +32,22 @@ class SqlOutbox:
         self._domain = domain
 
     def add(self, email: OutgoingEmail, *, queued_at: datetime) -> str:
-        message_id = f"<{uuid.uuid4().hex}@{self._domain}>"
-        self._session.add(
-            OutboxMessageRow(
-                message_id=message_id,
-                kind=email.kind.value,
-                job_id=email.job_id,
-                sender=email.sender.value,
-                to_addrs=list(email.recipients.to),
-                cc_addrs=list(email.recipients.cc),
-                context=dict(email.context),
-                secret_keys=list(email.secret_keys),
-                status="queued",
-                attempts=0,
-                next_attempt_at=queued_at,
-                queued_at=queued_at,
-                sent_at=None,
-                last_error="",
-            )
-        )
+        message_id = self._new_message_id()
+        self._session.add(OutboxMessageRow(**_values(message_id, email, queued_at)))
         return message_id
+
+    def add_many(self, emails: Sequence[OutgoingEmail], *, queued_at: datetime) -> list[str]:
+        """``add`` for a batch, in one statement (the sweep queues one per finalized job)."""
+        message_ids = [self._new_message_id() for _ in emails]
+        insert_rows(
+            self._session,
+            cast(Table, OutboxMessageRow.__table__),
+            [_values(m, e, queued_at) for m, e in zip(message_ids, emails, strict=True)],
+        )
+        return message_ids
+
+    def _new_message_id(self) -> str:
+        return f"<{uuid.uuid4().hex}@{self._domain}>"
 
     def get(self, message_id: str) -> QueuedEmail:
         row = self._session.scalars(
@@ -139,6 +138,25 @@ class SqlOutbox:
             statement = statement.where(OutboxMessageRow.id > after)
         rows = self._session.scalars(statement.execution_options(populate_existing=True))
         return [(row.id, _queued(row)) for row in rows]
+
+
+def _values(message_id: str, email: OutgoingEmail, queued_at: datetime) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "kind": email.kind.value,
+        "job_id": email.job_id,
+        "sender": email.sender.value,
+        "to_addrs": list(email.recipients.to),
+        "cc_addrs": list(email.recipients.cc),
+        "context": dict(email.context),
+        "secret_keys": list(email.secret_keys),
+        "status": "queued",
+        "attempts": 0,
+        "next_attempt_at": queued_at,
+        "queued_at": queued_at,
+        "sent_at": None,
+        "last_error": "",
+    }
 
 
 def _queued(row: OutboxMessageRow) -> QueuedEmail:

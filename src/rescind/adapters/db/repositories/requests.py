@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, delete, select, update
@@ -27,12 +28,16 @@ from rescind.domain.request import (
 )
 from rescind.domain.verification import ChallengeStatus, VerificationChallenge
 
+_UNSEEN = object()
 _OPEN_OUTCOMES = sorted(o.value for o in frozenset(Outcome) - CLOSED_OUTCOMES)
 
 
 class SqlRequestRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        # The statement of each request as last read or written: saving a request whose
+        # statement did not change (a cancel closing it) then writes no statement row at all.
+        self._statements_seen: dict[str, WrittenStatement | None] = {}
 
     def add(self, request: CancellationRequest) -> None:
         self._session.add(
@@ -40,6 +45,9 @@ class SqlRequestRepository:
         )
         if request.statement is not None:
             self._session.add(_statement_row(request.id, request.statement))
+        self._statements_seen[request.id] = (
+            replace(request.statement) if request.statement else None
+        )
 
     def get(self, request_id: str) -> CancellationRequest:
         found = self._load(_joined().where(CancellationRequestRow.id == request_id))
@@ -59,12 +67,17 @@ class SqlRequestRepository:
             version=request.version,
             values=_values(request),
         )
-        if request.statement is None:
-            self._session.execute(
-                delete(WrittenStatementRow).where(WrittenStatementRow.request_id == request.id)
-            )
-        else:
-            self._session.merge(_statement_row(request.id, request.statement))
+        seen = self._statements_seen.get(request.id, _UNSEEN)
+        if seen is _UNSEEN or seen != request.statement:
+            if request.statement is None:
+                self._session.execute(
+                    delete(WrittenStatementRow).where(WrittenStatementRow.request_id == request.id)
+                )
+            else:
+                self._session.merge(_statement_row(request.id, request.statement))
+        self._statements_seen[request.id] = (
+            replace(request.statement) if request.statement else None
+        )
         request.version += 1
 
     def for_job(self, job_id: str) -> list[CancellationRequest]:
@@ -85,7 +98,12 @@ class SqlRequestRepository:
     def _load(
         self, statement: Select[CancellationRequestRow, WrittenStatementRow | None]
     ) -> list[CancellationRequest]:
-        return [_to_request(row, st) for row, st in self._session.execute(statement).all()]
+        found = [_to_request(row, st) for row, st in self._session.execute(statement).all()]
+        for request in found:
+            self._statements_seen[request.id] = (
+                replace(request.statement) if request.statement else None
+            )
+        return found
 
 
 class SqlChallengeRepository:

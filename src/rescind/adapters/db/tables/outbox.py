@@ -2,7 +2,8 @@
 
 A sender claims rows by (status, next_attempt_at) after commit; the Message-ID is fixed at
 queue time so a resend after a crash is recognisably the same message. People page through
-the outbox by row id, filtered by status, hence (status, id).
+the outbox by row id, filtered by status, hence (status, id). The job page lists a job's
+emails, and the outbox only grows (every email ever sent stays), hence an index on job_id.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class OutboxMessageRow(Base):
     message_id: Mapped[str] = mapped_column(unique=True)
     kind: Mapped[str]
     # No foreign key: a message outlives any cleanup of what caused it.
-    job_id: Mapped[str | None]
+    job_id: Mapped[str | None] = mapped_column(index=True)
     sender: Mapped[str]
     to_addrs: Mapped[list[str]]
     cc_addrs: Mapped[list[str]]

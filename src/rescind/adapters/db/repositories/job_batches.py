@@ -1,0 +1,109 @@
+"""Jobs written a batch at a time: an import's thousand rows, a sweep's five hundred.
+
+One statement per table per batch (``bulk.py``) instead of one ORM object per row. People are
+upserted once each however many jobs of the batch share them, in id order, so two batches
+lock shared rows in the same order and cannot deadlock; a person whose details did not change
+is not rewritten. Changed jobs are written back with their version checked: fewer rows
+changed than jobs given means someone else moved one on, and the batch is a ``Conflict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from rescind.adapters.db.bulk import insert_rows, keyed, update_rows
+from rescind.adapters.db.repositories.job_search import homeowner_keys
+from rescind.adapters.db.tables import (
+    HomeownerRow,
+    InstallerCompanyRow,
+    JobRow,
+    ReviewItemRow,
+    SalesRepRow,
+)
+from rescind.domain.errors import Conflict
+from rescind.domain.job import Homeowner, InstallerCompany, Job, SalesRep
+
+
+def _table(row_class: type[Any]) -> Table:
+    return cast(Table, row_class.__table__)
+
+
+def existing_ids(session: Session, job_ids: Collection[str]) -> set[str]:
+    return {row.id for row in keyed(session, select(JobRow.id), JobRow.id, job_ids)}
+
+
+def insert_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, Any]]) -> None:
+    """Insert new jobs whose column values (but id and version) are ``values``, in order."""
+    if not jobs:
+        return
+    session.flush()  # rows staged one by one earlier in this unit of work go first
+    homeowners = {job.homeowner.id: _homeowner(job.homeowner) for job in jobs}
+    installers = {job.installer.id: _person(job.installer) for job in jobs}
+    reps = {job.sales_rep.id: _person(job.sales_rep) for job in jobs}
+    for row_class, people in (
+        (HomeownerRow, homeowners),
+        (InstallerCompanyRow, installers),
+        (SalesRepRow, reps),
+    ):
+        insert_rows(
+            session,
+            _table(row_class),
+            [people[key] for key in sorted(people)],
+            upsert_on="id",
+            only_if_changed=True,
+        )
+    insert_rows(
+        session,
+        _table(JobRow),
+        [
+            {"id": job.id, "version": job.version, **row}
+            for job, row in zip(jobs, values, strict=True)
+        ],
+    )
+    items = [
+        {
+            "job_id": job.id,
+            "id": item.id,
+            "description": item.description,
+            "status": item.status.value,
+            "position": position,
+        }
+        for job in jobs
+        for position, item in enumerate(job.review.items)
+    ]
+    insert_rows(session, _table(ReviewItemRow), items)
+
+
+def update_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, Any]]) -> None:
+    """Write back every job at the version it was read, or raise ``Conflict`` for them all."""
+    if not jobs:
+        return
+    session.flush()
+    changed = update_rows(
+        session,
+        _table(JobRow),
+        [
+            {"id": job.id, "version": job.version, **row}
+            for job, row in zip(jobs, values, strict=True)
+        ],
+        key="id",
+        version="version",
+    )
+    if changed != len(jobs):
+        raise Conflict(
+            f"{len(jobs) - changed} of {len(jobs)} jobs were changed by someone else just "
+            "now; reload and try again"
+        )
+
+
+def _homeowner(person: Homeowner) -> dict[str, str]:
+    keys = homeowner_keys(name=person.name, email=person.email, phone=person.phone)
+    return {**_person(person), "phone": person.phone, **keys}
+
+
+def _person(person: Homeowner | InstallerCompany | SalesRep) -> dict[str, str]:
+    return {"id": person.id, "name": person.name, "email": person.email}

@@ -1,0 +1,97 @@
+"""Each benchmark runs end to end at a tiny size and says its table is complete.
+
+Not speed tests (the goals live in ``bench/``): these prove that the loader writes rows the
+service reads as its own (a valid audit chain, cancellable requests that really cancel) and
+that each benchmark command starts its servers, measures every page and cleans up after
+itself. They run on the real PostgreSQL server, in databases named after the test process.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+from bench.dataset import load
+from bench.postgres import conninfo, create_database, drop_database, exists
+from sqlalchemy.engine import make_url
+
+from bench import cancel_throughput, reads
+from rescind.bootstrap import bootstrap
+from rescind.config import Settings
+from rescind.domain.access import Actor
+from rescind.services.audit import verify_trail
+from tests.pg import base_url
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def server() -> str:
+    if os.environ.get("RESCIND_SKIP_POSTGRES") == "1":
+        pytest.skip("RESCIND_SKIP_POSTGRES=1")
+    return make_url(base_url()).set(database=None).render_as_string(hide_password=False)
+
+
+def name(kind: str) -> str:
+    return f"benchhttp_smoke_{kind}_{os.getpid()}"
+
+
+def test_the_loader_writes_jobs_whose_audit_trail_verifies(server: str) -> None:
+    database = name("dataset")
+    url = create_database(server, database)
+    try:
+        loaded = load(url, jobs=300, events=3000)
+        with psycopg.connect(conninfo(url)) as conn:
+            counts = {
+                table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+                for table in ("job", "homeowner", "audit_event", "cancellation_request", "case")
+            }
+            statuses = {row[0] for row in conn.execute("SELECT DISTINCT status FROM job")}
+        assert counts["job"] == counts["homeowner"] == (300,)
+        # The trail of each job plus the policy the service seeded on the system stream.
+        assert counts["audit_event"] == (loaded.events + 1,)
+        assert loaded.events == 3000
+        assert counts["cancellation_request"] == (loaded.counts["cancellation_request"],)
+        assert statuses == {"active", "cancel_pending", "cancelled"}
+        app = bootstrap(Settings(database_url=url))
+        check = verify_trail(app.ctx, actor=Actor.system("bench"))
+        app.engine.dispose()
+        assert check.ok, check.problems[:3]
+        assert check.records == loaded.events + 1
+    finally:
+        drop_database(server, database)
+
+
+def test_cancel_throughput_cancels_every_request_and_runs_pgbench(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database, pgbench = name("cancel"), name("pgbench")
+    code = cancel_throughput.main(
+        ["--quick", "--url", server, "--database", database, "--pgbench-database", pgbench]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "rescind cancels over HTTP" in out
+    assert "pgbench -N" in out
+    assert "of pgbench's TPS" in out
+    assert not exists(server, database)
+    assert not exists(server, pgbench)
+
+
+def test_reads_measures_every_page_and_keeps_the_database_with_reuse(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = name("reads")
+    try:
+        code = reads.main(["--quick", "--url", server, "--database", database, "--reuse"])
+        out = capsys.readouterr().out
+        assert code == 0, out
+        for page in reads.pages():
+            assert page.name in out
+        assert exists(server, database)
+        again = reads.main(["--quick", "--url", server, "--database", database, "--reuse"])
+        assert again == 0
+        assert f"reusing {database}" in capsys.readouterr().out
+    finally:
+        drop_database(server, database)
