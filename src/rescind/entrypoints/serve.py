@@ -179,6 +179,7 @@ def process_app() -> FastAPI:
         Throttle(settings.rate_limit_storage),
         probe=app.probe,
         metrics_token=settings.metrics_token,
+        idempotency_lease=timedelta(seconds=settings.idempotency_lease_seconds),
     )
 
 
