@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,6 +48,7 @@ def test_serve_answers_health_and_metrics_and_logs_json_lines(demo_copy: Rescind
     assert metrics[("rescind_jobs", (("status", "cancel_pending"),))] >= 1
     # The worker thread of `rescind serve` on SQLite counts on the same registry.
     assert ("rescind_finalizations_total", ()) in metrics
+    assert metrics[("process_resident_memory_bytes", ())] > 0  # the process's own metrics
     lines = json_lines(server.err)
     assert lines
     assert {line["level"] for line in lines} <= {"INFO", "WARNING"}
@@ -89,6 +91,7 @@ def test_worker_serves_its_metrics_on_the_given_port_and_stops_on_sigterm(
     assert metrics[("rescind_emails_total", (("outcome", "sent"),))] == 0
     assert metrics[("rescind_database_up", ())] == 1
     assert metrics[("rescind_jobs", (("status", "cancel_pending"),))] >= 1
+    assert metrics[("process_resident_memory_bytes", ())] > 0
     lines = json_lines(stderr)
     messages = [line["message"] for line in lines if line["logger"] == "rescind.worker"]
     assert [m for m in messages if m.startswith("worker started")]
@@ -113,3 +116,63 @@ def _scrape_after_a_round(
             return metrics
         time.sleep(0.2)
     pytest.fail(f"no worker round was counted at {url} within {TIMEOUT_SECONDS} s")
+
+
+def test_serve_refuses_several_workers_on_sqlite_in_one_line(rescind: Rescind) -> None:
+    result = rescind("serve", "--workers", "2", code=2)
+    assert "--workers needs PostgreSQL" in result.error_line
+
+
+@pytest.mark.postgres
+def test_serve_with_two_workers_on_postgresql_counts_every_process_in_one_scrape(
+    postgres_rescind: Rescind,
+) -> None:
+    postgres_rescind("db", "upgrade", stderr_ok=True)
+    postgres_rescind.extra_env["RESCIND_LOG_FORMAT"] = "json"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    err_path = postgres_rescind.data_dir / "serve.err"
+    with err_path.open("wb") as err:
+        process = subprocess.Popen(  # noqa: S603 - our own command with our own arguments
+            [*rescind_command(), "serve", "--port", str(port), "--workers", "2"],
+            env=postgres_rescind.env(),
+            cwd=postgres_rescind.data_dir,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
+    try:
+        servers = _wait_for_server_processes(process, err_path, count=2)
+        for n in range(40):  # a new connection each: the kernel spreads them
+            answer = httpx.get(f"{base}/api/v1/jobs", headers={"X-Request-ID": f"w-{n}"})
+            assert answer.status_code == 401
+        metrics = values(httpx.get(f"{base}/metrics", timeout=10).text)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    stderr = err_path.read_text()
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
+    route = (("method", "GET"), ("route", "/api/v1/jobs"), ("status", "401"))
+    assert metrics[("rescind_http_requests_total", route)] == 40
+    access = [line for line in json_lines(stderr) if line["logger"] == "rescind.access"]
+    answered = [line for line in access if str(line["request_id"]).startswith("w-")]
+    assert len(answered) == 40
+    assert {line["process"] for line in answered} <= servers
+
+
+def _wait_for_server_processes(
+    process: subprocess.Popen[bytes], err_path: Path, count: int
+) -> set[int]:
+    """The pids of ``count`` server processes once each has finished starting."""
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"rescind serve exited early:\n{err_path.read_text()}")
+        lines = json_lines(err_path.read_text())
+        started = {
+            line["process"] for line in lines if line["message"] == "Application startup complete."
+        }
+        if len(started) >= count:
+            return started
+        time.sleep(0.5)
+    pytest.fail(f"{count} server processes did not start within {TIMEOUT_SECONDS} s")

@@ -16,7 +16,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from alembic.util.exc import CommandError
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import start_http_server
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -39,7 +39,7 @@ from rescind.domain.errors import (
 from rescind.entrypoints import demo as demo_data
 from rescind.entrypoints.logs import configure_logging
 from rescind.entrypoints.mail import import_messages, start_receiver
-from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics
+from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics, process_registry
 from rescind.entrypoints.render import (
     print_decision,
     print_overview,
@@ -135,11 +135,19 @@ def demo(
 def serve(
     host: Annotated[str, typer.Option(help="The address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="The port to listen on.")] = 8000,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port (PostgreSQL only; e.g. one a core).",
+        ),
+    ] = 1,
 ) -> None:
     """Start the HTTP API (a new SQLite database gets demo data and demo logins first)."""
     application = _app()
     _log_like(application.settings)
-    serve_api(application, out, host=host, port=port)
+    serve_api(application, out, host=host, port=port, workers=workers)
 
 
 @jobs_app.command("import")
@@ -306,7 +314,7 @@ def worker(
     _log_like(application.settings)
     observer = None
     if metrics_port is not None:
-        registry = CollectorRegistry()
+        registry = process_registry()
         observer = WorkerMetrics(registry)
         # The backlog too, so a deployment without an API scraped still sees its queues.
         registry.register(BacklogCollector(application.probe))

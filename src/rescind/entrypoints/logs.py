@@ -61,7 +61,7 @@ class RequestContext(logging.Filter):
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-JSON_FIELDS = "{levelname}{name}{message}"
+JSON_FIELDS = "{levelname}{name}{message}{process}"
 
 
 def formatter_for(fmt: LogFormat, stream: TextIO) -> logging.Formatter:
@@ -94,3 +94,5 @@ def configure_logging(fmt: LogFormat, level: str, stream: TextIO | None = None) 
         logger.handlers.clear()
         logger.propagate = True
     logging.getLogger("uvicorn.access").disabled = True
+    # Alembic says which dialect it found each time the schema is checked: noise at INFO.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)

@@ -10,16 +10,66 @@ own ``CollectorRegistry`` (tests build many apps in one process).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from rescind.entrypoints.worker import Round
 from rescind.services.ports import DatabaseProbe
 
 log = logging.getLogger(__name__)
+
+# prometheus_client's multi-process mode: set (by ``rescind serve --workers``) before the
+# server processes start, it makes every counter a file in this directory, summed at scrape.
+MULTIPROCESS_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def process_registry() -> CollectorRegistry:
+    """A registry with the process's own metrics (CPU, memory, open files, GC, Python
+    version), as prometheus_client's default registry has them."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
+    GCCollector(registry=registry)
+    return registry
+
+
+def scrape_registries(
+    probe: DatabaseProbe | None, registry: CollectorRegistry | None = None
+) -> tuple[CollectorRegistry, Callable[[], CollectorRegistry]]:
+    """Where this process counts, and what a scrape reads.
+
+    One process: one registry, counted into and read, with the backlog on it. Several
+    (``--workers``): this process counts into a registry nobody reads (its values land in
+    the shared directory) and a scrape reads every process's files plus the backlog, so
+    whichever process answers, the numbers are the whole server's.
+    """
+    if MULTIPROCESS_DIR_ENV not in os.environ:
+        counted = registry if registry is not None else process_registry()
+        if probe is not None:
+            counted.register(BacklogCollector(probe))
+        return counted, lambda: counted
+
+    def summed() -> CollectorRegistry:
+        scraped = CollectorRegistry()
+        MultiProcessCollector(scraped)  # type: ignore[no-untyped-call]  # untyped upstream
+        if probe is not None:
+            scraped.register(BacklogCollector(probe))
+        return scraped
+
+    return registry if registry is not None else CollectorRegistry(), summed
+
 
 # Seconds; most API calls take milliseconds, a worker round with a full batch seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -2,12 +2,17 @@
 
 On a new SQLite database it first loads the demo data (as ``rescind demo`` does, without the
 walkthrough) and creates one demo login per role, so a checkout can be explored at once.
+On PostgreSQL, ``--workers N`` runs N server processes on one port (several cores, one box).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+import shutil
 import signal
+import tempfile
 import threading
 from datetime import timedelta
 from types import FrameType
@@ -20,15 +25,19 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from rescind.adapters.passwords import Argon2Passwords
-from rescind.bootstrap import App
+from rescind.bootstrap import App, bootstrap
+from rescind.config import Settings
 from rescind.domain.errors import InvalidInput
 from rescind.entrypoints.api.app import API_PREFIX, create_app
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.demo import load_demo_data
-from rescind.entrypoints.metrics import WorkerMetrics
+from rescind.entrypoints.logs import configure_logging
+from rescind.entrypoints.metrics import MULTIPROCESS_DIR_ENV, WorkerMetrics, process_registry
 from rescind.entrypoints.worker import worker_for
 from rescind.services.auth import ensure_demo_users
 from rescind.services.ports import JobQuery
+
+log = logging.getLogger("rescind.serve")
 
 
 def prepare(
@@ -82,8 +91,11 @@ def prepare(
     )
 
 
-def serve(app: App, out: Console, *, host: str, port: int) -> None:
-    registry = CollectorRegistry()
+def serve(app: App, out: Console, *, host: str, port: int, workers: int = 1) -> None:
+    if workers > 1:
+        _serve_processes(app, out, host=host, port=port, workers=workers)
+        return
+    registry = process_registry()
     api = prepare(app, out, host=host, port=port, registry=registry)
     # The embedded default works alone: on SQLite the worker runs in a thread of this process,
     # counted on the app's own /metrics.
@@ -114,6 +126,61 @@ def serve(app: App, out: Console, *, host: str, port: int) -> None:
             background.stopping.set()
             thread.join(timeout=30)
     out.print("rescind serve stopped")
+
+
+def _serve_processes(app: App, out: Console, *, host: str, port: int, workers: int) -> None:
+    """``--workers N``: uvicorn's supervisor and N server processes sharing one socket (the
+    kernel spreads connections); each builds its own app (``process_app``)."""
+    if _is_sqlite(app):
+        raise InvalidInput(
+            "--workers needs PostgreSQL (RESCIND_DATABASE_URL): on SQLite one process serves "
+            "and runs the worker",
+            field="workers",
+        )
+    prepare(app, out, host=host, port=port)  # demo logins once, and the settings checked
+    if app.settings.rate_limit_storage.startswith("memory://"):
+        log.warning(
+            "RESCIND_RATE_LIMIT_STORAGE is memory://: each of the %d processes counts login "
+            "and code attempts on its own; set redis://… to share them",
+            workers,
+        )
+    metrics_dir = tempfile.mkdtemp(prefix="rescind-metrics-")
+    os.environ[MULTIPROCESS_DIR_ENV] = metrics_dir  # inherited by the processes uvicorn spawns
+    try:
+        uvicorn.run(
+            "rescind.entrypoints.serve:process_app",
+            factory=True,
+            workers=workers,
+            # A process that takes longer to start (or answer its supervisor's ping) is killed
+            # and started again; uvicorn's 5 s is too short on a busy machine.
+            timeout_worker_healthcheck=120,
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=app.settings.forwarded_allow_ips,
+        )
+    finally:
+        del os.environ[MULTIPROCESS_DIR_ENV]
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+    out.print("rescind serve stopped")
+
+
+def process_app() -> FastAPI:
+    """The app of one ``--workers`` process: a fresh interpreter, so settings, logging and
+    the database are set up here again."""
+    settings = Settings()
+    configure_logging(settings.log_format, settings.log_level)
+    app = bootstrap(settings)
+    return create_app(
+        app.ctx,
+        Argon2Passwords(),
+        Throttle(settings.rate_limit_storage),
+        probe=app.probe,
+        metrics_token=settings.metrics_token,
+        idempotency_lease=timedelta(seconds=settings.idempotency_lease_seconds),
+    )
 
 
 class _Stopped(Exception):

@@ -21,7 +21,7 @@ from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
 from rescind.entrypoints.api.problems import TITLES, Problem
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console.app import create_console
-from rescind.entrypoints.metrics import BacklogCollector, HttpMetrics
+from rescind.entrypoints.metrics import HttpMetrics, scrape_registries
 from rescind.services.context import Context
 from rescind.services.ports import DatabaseProbe, PasswordHasher
 
@@ -79,11 +79,9 @@ def create_app(
     )
     app.state.rescind = state
     problems.install(app)
-    registry = registry if registry is not None else CollectorRegistry()
-    if probe is not None:
-        registry.register(BacklogCollector(probe))
-    app.state.operations = Operations(probe=probe, registry=registry, metrics_token=metrics_token)
-    app.add_middleware(AccessMiddleware, metrics=HttpMetrics(registry))
+    counted, scraped = scrape_registries(probe, registry)
+    app.state.operations = Operations(probe=probe, scrape=scraped, metrics_token=metrics_token)
+    app.add_middleware(AccessMiddleware, metrics=HttpMetrics(counted))
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, jobs, requests, cases, admin):

@@ -10,6 +10,7 @@ the inside network: ``/metrics`` takes a bearer token when ``RESCIND_METRICS_TOK
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request
@@ -27,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 @dataclass(frozen=True)
 class Operations:
     probe: DatabaseProbe | None
-    registry: CollectorRegistry
+    scrape: Callable[[], CollectorRegistry]
     metrics_token: str
 
 
@@ -71,4 +72,4 @@ def metrics(request: Request) -> Response:
                 "send `Authorization: Bearer <RESCIND_METRICS_TOKEN>` to read the metrics",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-    return Response(generate_latest(operations.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(operations.scrape()), media_type=CONTENT_TYPE_LATEST)
