@@ -40,3 +40,17 @@ $(STAMP): pyproject.toml
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# --- Scale benchmarks (bench/sweep_scale.py, bench/import_jobs.py): one command each, a table
+# each; databases of their own on the server at BENCH_SERVER, dropped afterwards. Full size by
+# default; BENCH_ARGS=--tiny for a seconds-long run. One heavy measurement at a time (flock).
+BENCH_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432
+BENCH_ARGS   ?=
+
+.PHONY: bench-sweep bench-import
+
+bench-sweep: $(STAMP)  ## sweep 100 k due jobs among 1 M and among 3 M; finalizations/s and the ratio
+	flock /tmp/rescind-bench.lock $(BIN)/python -m bench.sweep_scale --server $(BENCH_SERVER) $(BENCH_ARGS)
+
+bench-import: $(STAMP)  ## rescind jobs import of a 1 M-job CSV into PostgreSQL; wall time and rows/s
+	flock /tmp/rescind-bench.lock $(BIN)/python -m bench.import_jobs --server $(BENCH_SERVER) $(BENCH_ARGS)
