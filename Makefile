@@ -41,7 +41,7 @@ $(STAMP): pyproject.toml
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-# --- operations (branch ops) ---------------------------------------------------------------
+# --- operations: what a metrics scrape costs ---------------------------------------------
 OPS_BENCH_DB ?= rescind_bench_scrape
 PG_SERVER    ?= postgresql+psycopg://postgres@127.0.0.1:5432
 
@@ -66,3 +66,15 @@ bench-cancel: $(STAMP) postgres  ## cancels/s and p50/p95/p99 over HTTP, side by
 
 bench-reads: $(STAMP) postgres  ## search, job page and queue latencies with 1 M jobs, 10 M events
 	flock $(BENCH_LOCK) $(BIN)/python -m bench.reads --url $(BENCH_SERVER) --reuse $(ARGS)
+
+# --- Scale benchmarks (bench/sweep_scale.py, bench/import_jobs.py): one command each, a table
+# each; databases of their own on the server at BENCH_SERVER, dropped afterwards. Full size by
+# default; ARGS=--tiny for a seconds-long run. One heavy measurement at a time (flock).
+
+.PHONY: bench-sweep bench-import
+
+bench-sweep: $(STAMP)  ## sweep 100 k due jobs among 1 M and among 3 M; finalizations/s and the ratio
+	flock $(BENCH_LOCK) $(BIN)/python -m bench.sweep_scale --server $(BENCH_SERVER) $(ARGS)
+
+bench-import: $(STAMP)  ## rescind jobs import of a 1 M-job CSV into PostgreSQL; wall time and rows/s
+	flock $(BENCH_LOCK) $(BIN)/python -m bench.import_jobs --server $(BENCH_SERVER) $(ARGS)

@@ -73,7 +73,12 @@ def main(argv: list[str] | None = None) -> int:
 
     if found != jobs:
         raise SystemExit(f"expected {jobs} jobs in the database, found {found}")
-    verdict = "met" if run.seconds < GOAL_SECONDS else "MISSED"
+    projected = 1_000_000 * run.seconds / jobs
+    verdict = (
+        ("met" if run.seconds < GOAL_SECONDS else "MISSED")
+        if jobs >= 1_000_000
+        else f"not judged at this size (1 M at this rate: {projected:.0f} s)"
+    )
     print_table(
         "Import: rescind jobs import FILE.csv into PostgreSQL",
         [

@@ -1,7 +1,8 @@
 """Jobs with their people and review items, loaded in two queries however many are asked for.
 
 The finalisation sweep loads thousands of due jobs: one joined SELECT brings each job with
-its homeowner, installer and sales rep, and one more brings all their review items.
+its homeowner, installer and sales rep, and one more brings all their review items (both as
+plain rows, see ``job_rows.py``).
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.bulk import keyed
 from rescind.adapters.db.repositories.job_batches import existing_ids, insert_jobs, update_jobs
+from rescind.adapters.db.repositories.job_rows import ItemRow, joined, to_job, values
 from rescind.adapters.db.repositories.job_search import conditions, homeowner_keys
-from rescind.adapters.db.repositories.versioning import chunks, update_if_current
+from rescind.adapters.db.repositories.versioning import update_if_current
 from rescind.adapters.db.tables import (
     HomeownerRow,
     InstallerCompanyRow,
@@ -30,19 +33,10 @@ from rescind.domain.job import (
     InstallerCompany,
     Job,
     JobStatus,
-    Milestone,
-    MilestoneReview,
-    PartnerProgram,
-    Phase,
-    ProductModel,
-    ReviewItem,
-    ReviewItemStatus,
-    ReviewStatus,
     SalesRep,
 )
 from rescind.services.ports import JobQuery
 
-JobRows = Row[JobRow, HomeownerRow, InstallerCompanyRow, SalesRepRow]
 Person = HomeownerRow | InstallerCompanyRow | SalesRepRow
 # What we last read or wrote of a job's review items: (id, description, status) in order.
 ItemSnapshot = tuple[tuple[str, str, str], ...]
@@ -52,6 +46,8 @@ class SqlJobRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._items_seen: dict[str, ItemSnapshot] = {}
+        # The column values each job had when read here, so a batch writes only what changed.
+        self._values_seen: dict[str, dict[str, Any]] = {}
         self._people: dict[tuple[type[Person], str], Person] = {}
 
     def get(self, job_id: str) -> Job:
@@ -61,7 +57,7 @@ class SqlJobRepository:
         return job
 
     def find(self, job_id: str) -> Job | None:
-        rows = self._session.execute(_joined().where(JobRow.id == job_id)).all()
+        rows = self._session.execute(joined().where(JobRow.id == job_id)).all()
         jobs = self._build(rows)
         return jobs[0] if jobs else None
 
@@ -71,7 +67,7 @@ class SqlJobRepository:
         self._upsert(HomeownerRow(**_person(homeowner), phone=homeowner.phone, **keys))
         self._upsert(InstallerCompanyRow(**_person(job.installer)))
         self._upsert(SalesRepRow(**_person(job.sales_rep)))
-        self._session.add(JobRow(id=job.id, version=job.version, **_job_values(job)))
+        self._session.add(JobRow(id=job.id, version=job.version, **values(job)))
         self._session.add_all(
             ReviewItemRow(
                 job_id=job.id,
@@ -88,13 +84,21 @@ class SqlJobRepository:
         return existing_ids(self._session, job_ids)
 
     def add_many(self, jobs: Sequence[Job]) -> None:
-        insert_jobs(self._session, jobs, [_job_values(job) for job in jobs])
+        insert_jobs(self._session, jobs, [values(job) for job in jobs])
         for job in jobs:
             self._items_seen[job.id] = _snapshot(job)
 
     def save_many(self, jobs: Sequence[Job]) -> None:
-        update_jobs(self._session, jobs, [_job_values(job) for job in jobs])
-        for job in jobs:
+        """Only the columns some job of the batch changed travel (the sweep changes two): the
+        version check guarantees the others are still as read."""
+        now = [values(job) for job in jobs]
+        changed: set[str] = set()
+        for job, current in zip(jobs, now, strict=True):
+            before = self._values_seen.get(job.id)
+            changed.update(k for k, v in current.items() if before is None or before[k] != v)
+        update_jobs(self._session, jobs, [{k: v[k] for k in v if k in changed} for v in now])
+        for job, current in zip(jobs, now, strict=True):
+            self._values_seen[job.id] = current
             self._write_items(job)
             job.version += 1
 
@@ -105,8 +109,9 @@ class SqlJobRepository:
             noun="job",
             row_id=job.id,
             version=job.version,
-            values=_job_values(job),
+            values=values(job),
         )
+        self._values_seen.pop(job.id, None)  # a later save_many writes every column
         self._write_items(job)
         job.version += 1
 
@@ -123,7 +128,7 @@ class SqlJobRepository:
 
     def due_for_finalization(self, now: datetime, limit: int) -> list[Job]:
         statement = (
-            _joined()
+            joined()
             .where(JobRow.status == JobStatus.CANCEL_PENDING.value, JobRow.final_at <= now)
             .order_by(JobRow.final_at, JobRow.id)
             .limit(limit)
@@ -136,7 +141,7 @@ class SqlJobRepository:
 
     def pending(self) -> list[Job]:
         statement = (
-            _joined()
+            joined()
             .where(JobRow.status == JobStatus.CANCEL_PENDING.value)
             .order_by(JobRow.final_at, JobRow.id)
         )
@@ -145,13 +150,14 @@ class SqlJobRepository:
     def search(self, query: JobQuery) -> list[Job]:
         dialect = self._session.get_bind().dialect.name
         statement = (
-            _joined().where(*conditions(query, dialect)).order_by(JobRow.id).limit(query.limit)
+            joined().where(*conditions(query, dialect)).order_by(JobRow.id).limit(query.limit)
         )
         return self._build(self._session.execute(statement).all())
 
     def forget(self) -> None:
         """Drop what we remember of rows (after a rollback it may be untrue)."""
         self._items_seen.clear()
+        self._values_seen.clear()
         self._people.clear()
 
     def _upsert(self, person: Person) -> None:
@@ -173,27 +179,28 @@ class SqlJobRepository:
         with self._session.no_autoflush:
             self._people[key] = self._session.merge(person)
 
-    def _build(self, rows: Sequence[JobRows]) -> list[Job]:
-        items = self._items_of([row[0].id for row in rows])
-        jobs = [
-            _to_job(job, homeowner, installer, rep, items.get(job.id, []))
-            for job, homeowner, installer, rep in rows
-        ]
+    def _build(self, rows: Sequence[Row[Any]]) -> list[Job]:
+        items = self._items_of([row.id for row in rows])
+        jobs = [to_job(row, items.get(row.id, [])) for row in rows]
         for job in jobs:
             self._items_seen[job.id] = _snapshot(job)
+            self._values_seen[job.id] = values(job)
         return jobs
 
-    def _items_of(self, job_ids: list[str]) -> dict[str, list[ReviewItemRow]]:
-        found: dict[str, list[ReviewItemRow]] = defaultdict(list)
-        for ids in chunks(job_ids):
-            statement = (
-                select(ReviewItemRow)
-                .where(ReviewItemRow.job_id.in_(ids))
-                .order_by(ReviewItemRow.job_id, ReviewItemRow.position)
-                .execution_options(populate_existing=True)
-            )
-            for item in self._session.scalars(statement):
-                found[item.job_id].append(item)
+    def _items_of(self, job_ids: list[str]) -> dict[str, list[ItemRow]]:
+        found: dict[str, list[ItemRow]] = defaultdict(list)
+        statement = select(
+            ReviewItemRow.job_id,
+            ReviewItemRow.id,
+            ReviewItemRow.description,
+            ReviewItemRow.status,
+            ReviewItemRow.position,
+        )
+        for item in sorted(
+            keyed(self._session, statement, ReviewItemRow.job_id, job_ids),
+            key=lambda item: (item.job_id, item.position),
+        ):
+            found[item.job_id].append(item)
         return found
 
     def _write_items(self, job: Job) -> None:
@@ -233,86 +240,13 @@ class SqlJobRepository:
         self._items_seen[job.id] = now
 
 
-def _joined() -> Select[JobRow, HomeownerRow, InstallerCompanyRow, SalesRepRow]:
-    return (
-        select(JobRow, HomeownerRow, InstallerCompanyRow, SalesRepRow)
-        .join(HomeownerRow, JobRow.homeowner_id == HomeownerRow.id)
-        .join(InstallerCompanyRow, JobRow.installer_id == InstallerCompanyRow.id)
-        .join(SalesRepRow, JobRow.sales_rep_id == SalesRepRow.id)
-        .execution_options(populate_existing=True)
-    )
-
-
 def _person(person: Homeowner | InstallerCompany | SalesRep) -> dict[str, str]:
     return {"id": person.id, "name": person.name, "email": person.email}
-
-
-def _job_values(job: Job) -> dict[str, Any]:
-    """Every column of a job except its id and version."""
-    return {
-        "homeowner_id": job.homeowner.id,
-        "installer_id": job.installer.id,
-        "sales_rep_id": job.sales_rep.id,
-        "product_model": job.product_model.value,
-        "milestone": job.milestone.value,
-        "review_status": job.review.status.value,
-        "invoice_uploaded": job.invoice_uploaded,
-        "system_photos_uploaded": job.system_photos_uploaded,
-        "partner_program": job.partner_program.value,
-        "installer_signed": job.installer_signed,
-        "sales_rep_signed": job.sales_rep_signed,
-        "contract_signed_date": job.contract_signed_date,
-        "phase": job.phase.value,
-        "status": job.status.value,
-        "pending_since_at": job.pending_since_at,
-        "final_at": job.final_at,
-        "calendar_version": job.calendar_version,
-        "cancelled_at": job.cancelled_at,
-    }
-
-
-def _to_job(
-    row: JobRow,
-    homeowner: HomeownerRow,
-    installer: InstallerCompanyRow,
-    rep: SalesRepRow,
-    items: list[ReviewItemRow],
-) -> Job:
-    return Job(
-        id=row.id,
-        homeowner=Homeowner(
-            id=homeowner.id, name=homeowner.name, email=homeowner.email, phone=homeowner.phone
-        ),
-        installer=InstallerCompany(id=installer.id, name=installer.name, email=installer.email),
-        sales_rep=SalesRep(id=rep.id, name=rep.name, email=rep.email),
-        product_model=ProductModel(row.product_model),
-        milestone=Milestone(row.milestone),
-        contract_signed_date=row.contract_signed_date,
-        review=MilestoneReview(
-            status=ReviewStatus(row.review_status),
-            items=[
-                ReviewItem(id=i.id, description=i.description, status=ReviewItemStatus(i.status))
-                for i in items
-            ],
-        ),
-        invoice_uploaded=row.invoice_uploaded,
-        system_photos_uploaded=row.system_photos_uploaded,
-        partner_program=PartnerProgram(row.partner_program),
-        installer_signed=row.installer_signed,
-        sales_rep_signed=row.sales_rep_signed,
-        phase=Phase(row.phase),
-        status=JobStatus(row.status),
-        pending_since_at=row.pending_since_at,
-        final_at=row.final_at,
-        calendar_version=row.calendar_version,
-        cancelled_at=row.cancelled_at,
-        version=row.version,
-    )
 
 
 def _snapshot(job: Job) -> ItemSnapshot:
     return tuple((i.id, i.description, i.status.value) for i in job.review.items)
 
 
-def _snapshot_of_rows(rows: list[ReviewItemRow]) -> ItemSnapshot:
+def _snapshot_of_rows(rows: Sequence[ItemRow]) -> ItemSnapshot:
     return tuple((r.id, r.description, r.status) for r in rows)
