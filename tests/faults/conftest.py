@@ -11,16 +11,24 @@ whether anything was left half-done.
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import tempfile
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from sqlalchemy import create_engine
 
 from rescind.adapters.clock import SystemClock
+from rescind.adapters.db.engine import make_engine
+from rescind.adapters.db.migrate import upgrade
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
@@ -347,3 +355,109 @@ def cancel_load(
             pool.shutdown(wait=False, cancel_futures=True)
 
     return finish
+
+
+# --- a PostgreSQL cluster of the test's own, to restart at will -------------------------------
+
+# Never the shared server on 5432: other test runs use it. This one lives in a temporary
+# directory and listens on a free port of 127.0.0.1 only. No fsync: the tests crash the
+# server process, never the machine, so the OS keeps what was written. Commits stay
+# synchronous, though: ``synchronous_commit=off`` would lose acknowledged commits in exactly
+# the crash the tests make, and then a 2xx would rightly fail them.
+_FAST = "-c fsync=off -c full_page_writes=off"
+
+
+@dataclass
+class PrivateCluster:
+    bin_dir: Path
+    root: Path  # owned by the user the server runs as
+    port: int
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def run(self, tool: str, *args: str, timeout: float = 120) -> None:
+        done = subprocess.run(  # noqa: S603 - the server's own tools with our arguments
+            [*_as_server_user(), str(self.bin_dir / tool), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        assert done.returncode == 0, f"{tool} {args}: {done.stdout}{done.stderr}"
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.root} {_FAST}"
+        )
+        self.run(
+            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_path), "-o", options,
+            "-w", "-t", "90", "start",
+        )  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        self.run("pg_ctl", "-D", str(self.data_dir), "-m", mode, "-w", "-t", "90", "stop")
+
+
+def _as_server_user() -> list[str]:
+    """initdb and pg_ctl refuse to run as root: as root, run them as ``postgres``."""
+    if os.geteuid() != 0:
+        return []
+    return ["runuser", "-u", "postgres", "--"]
+
+
+def _server_bin_dir() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if found:
+        return found[-1].parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@pytest.fixture
+def private_cluster() -> Iterator[PrivateCluster]:
+    bin_dir = _server_bin_dir()
+    if bin_dir is None or not (bin_dir / "pg_ctl").exists():
+        pytest.skip("the PostgreSQL server binaries (initdb, pg_ctl) are not installed")
+    root = Path(tempfile.mkdtemp(prefix="rescind-faults-pg-"))
+    try:
+        if os.geteuid() == 0:
+            shutil.chown(root, user="postgres", group="postgres")
+        cluster = PrivateCluster(bin_dir, root, free_port())
+        cluster.run(
+            "initdb", "-D", str(cluster.data_dir), "-U", "postgres", "-A", "trust",
+            "--no-sync", "-E", "UTF8",
+        )  # fmt: skip
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            cluster.stop("immediate")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def cluster_database(cluster: PrivateCluster, data_dir: Path) -> Iterator[WorkerDatabase]:
+    """rescind's schema on the private cluster, with engines that reconnect after a restart."""
+    upgrade(cluster.url)
+    engine, reader = make_engine(cluster.url), create_engine(cluster.url, pool_pre_ping=True)
+    try:
+        yield WorkerDatabase("postgres", cluster.url, data_dir, engine, reader)
+    finally:
+        engine.dispose()
+        reader.dispose()
+
+
+@pytest.fixture
+def cluster_db(private_cluster: PrivateCluster, tmp_path: Path) -> Iterator[WorkerDatabase]:
+    yield from cluster_database(private_cluster, tmp_path)

@@ -6,7 +6,7 @@ a fake that records what it was given and raises whatever a test queues up for i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from zoneinfo import ZoneInfo
@@ -17,7 +17,9 @@ from rescind.adapters.mail.compose import Composer
 from rescind.domain.email import DeliveryStatus, EmailKind, Mailbox, OutgoingEmail, QueuedEmail
 from rescind.domain.events import JSONValue
 from rescind.domain.recipients import Recipients
-from rescind.services.delivery import LEASE, MAX_ATTEMPTS, deliver_due
+from rescind.services.context import Context
+from rescind.services.delivery import LEASE, MAX_ATTEMPTS, Carry, deliver_due
+from rescind.services.ports import UnitOfWork
 from rescind.services.sending import PermanentFailure, TransientFailure
 from tests.fakes import World
 
@@ -378,3 +380,80 @@ def test_an_address_with_a_line_break_fails_its_row_and_the_others_still_go(
     assert sender.message_ids == [fine]
     assert row(world, broken).status is DeliveryStatus.FAILED
     assert "line" in row(world, broken).last_error
+
+
+@dataclass
+class Outage:
+    """The database, as the delivery sees it: gone while ``down``."""
+
+    down: bool = False
+
+    def around(self, world: World) -> Context:
+        def uow() -> UnitOfWork:
+            if self.down:
+                raise ConnectionError("the database went away")
+            return world.ctx.uow()
+
+        return replace(world.ctx, uow=uow)
+
+
+@dataclass
+class DroppingSender(FakeSender):
+    """Takes the database down right after its first message is out (once)."""
+
+    outage: Outage = field(default_factory=Outage)
+    dropped: bool = False
+
+    def send(self, message: EmailMessage) -> list[str]:
+        refused = super().send(message)
+        if not self.dropped:
+            self.outage.down = self.dropped = True
+        return refused
+
+
+def test_what_was_sent_while_the_database_went_away_is_recorded_when_it_is_back(
+    world: World,
+) -> None:
+    ids = [queue(world) for _ in range(3)]
+    sender = DroppingSender()
+    ctx, carry = sender.outage.around(world), Carry()
+
+    with pytest.raises(ConnectionError):
+        deliver_due(ctx, composer, sender, carry=carry)
+    [first] = sender.message_ids
+    assert [o.message_id for o in carry.outcomes] == [first]
+    assert {e.message_id for e in carry.leased} == set(ids) - {first}
+    assert all(row(world, m).status is DeliveryStatus.QUEUED for m in ids)
+
+    sender.outage.down = False
+    world.clock.advance(seconds=10)
+    back = deliver_due(ctx, composer, sender, carry=carry)
+
+    assert back.sent[0] == first  # recorded before anything else
+    assert sorted(back.sent) == sorted(ids)
+    assert sorted(sender.message_ids) == sorted(ids)  # each sent once, none again
+    assert {(row(world, m).status, row(world, m).attempts) for m in ids} == {
+        (DeliveryStatus.SENT, 1)
+    }
+    assert (carry.outcomes, carry.leased) == ([], [])
+
+
+def test_after_the_lease_ran_out_the_carried_rows_are_claimed_again_and_the_send_recorded(
+    world: World,
+) -> None:
+    ids = [queue(world) for _ in range(3)]
+    sender = DroppingSender()
+    ctx, carry = sender.outage.around(world), Carry()
+    with pytest.raises(ConnectionError):
+        deliver_due(ctx, composer, sender, carry=carry)
+    [first] = sender.message_ids
+
+    world.clock.advance(LEASE + timedelta(minutes=1))
+    sender.outage.down = False
+    back = deliver_due(ctx, composer, sender, carry=carry)
+
+    assert sorted(back.sent) == sorted(ids)
+    assert sorted(sender.message_ids) == sorted(ids)
+    assert row(world, first).attempts == 1
+    # The others were leased again, as any due row is, since the first lease had ended.
+    assert {row(world, m).attempts for m in ids if m != first} == {2}

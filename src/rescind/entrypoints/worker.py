@@ -22,7 +22,7 @@ from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
 from rescind.config import Settings
 from rescind.domain.email import Mailbox
 from rescind.services.context import Context
-from rescind.services.delivery import DeliveryReport, deliver_due
+from rescind.services.delivery import Carry, DeliveryReport, deliver_due
 from rescind.services.sending import Sender
 from rescind.services.sweep import SweepReport, sweep
 
@@ -89,13 +89,15 @@ class Worker:
         self.sweep_batch = sweep_batch
         self.send_batch = send_batch
         self.stopping = threading.Event()
+        # Outcomes the database missed while it was away, recorded first next round.
+        self.carry = Carry()
 
     def run_once(self) -> Round:
         swept = sweep(self.ctx, batch_size=self.sweep_batch, stop=self.stopping.is_set)
         delivered = None
         if self.sender is not None and not self.stopping.is_set():
             delivered = deliver_due(
-                self.ctx, self.composer, self.sender, batch_size=self.send_batch
+                self.ctx, self.composer, self.sender, batch_size=self.send_batch, carry=self.carry
             )
         return Round(swept, delivered)
 
