@@ -28,6 +28,7 @@ with atheris.instrument_imports(include=["email", "rescind.adapters.mail", "resc
     from fuzz.mime_shapes import SHAPES
 
 OUT = Path("var/fuzz")
+DICTIONARY = Path(__file__).with_name("mime.dict")  # MIME tokens for libFuzzer to splice in
 MAX_LEN = 16_384
 
 
@@ -73,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         [
             sys.argv[0],
             f"-max_len={MAX_LEN}",
+            f"-dict={DICTIONARY}",
             f"-artifact_prefix={out}/",
             f"-max_total_time={int(args.seconds) + 60}",  # a backstop; the target ends first
             "-print_final_stats=0",
