@@ -78,3 +78,20 @@ bench-sweep: $(STAMP)  ## sweep 100 k due jobs among 1 M and among 3 M; finaliza
 
 bench-import: $(STAMP)  ## rescind jobs import of a 1 M-job CSV into PostgreSQL; wall time and rows/s
 	flock $(BENCH_LOCK) $(BIN)/python -m bench.import_jobs --server $(BENCH_SERVER) $(ARGS)
+
+# --- make fuzz: schemathesis and the email fuzzer at scale; not part of make test -------------
+# Scripts in fuzz/ (see fuzz/README.md). Both databases: SQLite in a temporary folder and a
+# schema of its own on PG_URL's server. Any failure makes the target fail.
+FUZZ_REQUESTS ?= 6000
+FUZZ_SECONDS  ?= 120
+
+.PHONY: fuzz fuzz-api fuzz-email
+
+fuzz: fuzz-api fuzz-email  ## schemathesis (FUZZ_REQUESTS per database) and atheris on inbound email
+
+fuzz-api: $(STAMP) postgres  ## schemathesis, >= FUZZ_REQUESTS requests on SQLite and on PostgreSQL
+	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m fuzz.api --db both --requests $(FUZZ_REQUESTS)
+
+fuzz-email: $(STAMP) postgres  ## atheris on parser + filing, FUZZ_SECONDS on each database
+	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m fuzz.email_parser --store sqlite --seconds $(FUZZ_SECONDS)
+	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m fuzz.email_parser --store postgres --seconds $(FUZZ_SECONDS)

@@ -90,6 +90,7 @@ def _sum(a: Outcome, b: Outcome) -> Outcome:
         statuses=a.statuses + b.statuses,
         failures=a.failures + b.failures,
         failing=a.failing + b.failing,
+        restarts=a.restarts + b.restarts,
         seconds=a.seconds + b.seconds,
     )
 
@@ -108,14 +109,14 @@ def main(argv: list[str] | None = None) -> int:
     results = {kind: fuzz(kind, args.requests, roles) for kind in kinds}
 
     print(
-        f"\n{'database':<10} {'requests':>9} {'failing':>8} {'distinct':>9} {'seconds':>8}"
-        "  answers by status"
+        f"\n{'database':<10} {'requests':>9} {'failing':>8} {'distinct':>9} {'restarts':>9}"
+        f" {'seconds':>8}  answers by status"
     )
     for kind, outcome in results.items():
         statuses = dict(sorted(outcome.statuses.items()))
         print(
             f"{kind:<10} {outcome.requests:>9} {outcome.failing:>8} {len(outcome.failures):>9} "
-            f"{outcome.seconds:>8.1f}  {statuses}"
+            f"{outcome.restarts:>9} {outcome.seconds:>8.1f}  {statuses}"
         )
     failed = False
     for kind, outcome in results.items():

@@ -5,7 +5,8 @@
 Defaults come from ``FUZZ_SECONDS`` (60) and ``FUZZ_RUNS`` (0: no limit but time). The stdlib
 ``email`` package and rescind's inbound path are instrumented, so libFuzzer keeps the inputs
 that reach new branches of the MIME parser. The corpus starts from ``mime_shapes`` and is kept
-in ``var/fuzz/email-corpus`` between runs; a crashing input is written to ``var/fuzz/``.
+in ``var/fuzz/email-corpus`` between runs; a crashing input is written to ``var/fuzz/``
+(``--out`` moves both).
 
 libFuzzer ends the process with a C ``exit`` (no ``finally``, no ``atexit``), so the bound is
 checked here, in the target: once reached it prints the executions, drops the database and
@@ -27,6 +28,7 @@ with atheris.instrument_imports(include=["email", "rescind.adapters.mail", "resc
     from fuzz.mime_shapes import SHAPES
 
 OUT = Path("var/fuzz")
+DICTIONARY = Path(__file__).with_name("mime.dict")  # MIME tokens for libFuzzer to splice in
 MAX_LEN = 16_384
 
 
@@ -35,9 +37,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--store", choices=STORES, default="sqlite")
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("FUZZ_SECONDS", 60)))
     parser.add_argument("--runs", type=int, default=int(os.environ.get("FUZZ_RUNS", 0)))
+    parser.add_argument("--out", type=Path, default=OUT, help="corpus and crashing inputs")
     args = parser.parse_args(argv)
 
-    corpus = OUT / "email-corpus"
+    out: Path = args.out
+    corpus = out / "email-corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     for n, data in enumerate(SHAPES.values()):
         (corpus / f"seed-{n:02d}.eml").write_bytes(data)
@@ -70,7 +74,8 @@ def main(argv: list[str] | None = None) -> None:
         [
             sys.argv[0],
             f"-max_len={MAX_LEN}",
-            f"-artifact_prefix={OUT}/",
+            f"-dict={DICTIONARY}",
+            f"-artifact_prefix={out}/",
             f"-max_total_time={int(args.seconds) + 60}",  # a backstop; the target ends first
             "-print_final_stats=0",
             str(corpus),
