@@ -25,7 +25,7 @@ def closed_port() -> int:
     return port
 
 
-def test_healthz_answers_without_login_and_without_a_database(api: Api, tmp_path: Path) -> None:
+def test_healthz_answers_without_login_and_without_a_database(api: Api) -> None:
     dead = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:{closed_port()}/nothing")
     try:
         app = operated(api, dead, probe=SqlProbe(dead))

@@ -164,6 +164,7 @@ def test_text_logs_carry_the_request_id_in_brackets(api: Api, api_engine: Engine
     configure_logging("text", "INFO", stream=stream)
     try:
         operated(api, api_engine).anonymous().get(f"{API}/jobs", headers={"X-Request-ID": "txt-1"})
+        logging.getLogger("rescind.worker").warning("outside any request")
     finally:
         for handler in list(root.handlers):
             root.removeHandler(handler)
@@ -171,8 +172,11 @@ def test_text_logs_carry_the_request_id_in_brackets(api: Api, api_engine: Engine
             root.addHandler(handler)
         root.setLevel(saved[1])
     (line,) = [x for x in stream.getvalue().splitlines() if "rescind.access" in x]
-    assert "[txt-1]" in line
+    assert re.match(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO rescind.access \[txt-1\] ", line)
+    assert line.endswith(" ms")
     assert "GET /api/v1/jobs 401" in line
+    (outside,) = [x for x in stream.getvalue().splitlines() if "outside any request" in x]
+    assert outside.endswith(" WARNING rescind.worker outside any request")  # no "[None]"
 
 
 def test_a_console_page_logs_the_user_of_its_session(

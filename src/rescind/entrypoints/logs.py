@@ -60,7 +60,18 @@ class RequestContext(logging.Filter):
         return True
 
 
-TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+class TextFormatter(logging.Formatter):
+    """For people: the request id in brackets when there is one, nothing when not."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(request)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        request_id = getattr(record, "request_id", None)
+        record.request = f" [{request_id}]" if request_id else ""
+        return super().format(record)
+
+
 JSON_FIELDS = "{levelname}{name}{message}{process}"
 
 
@@ -68,7 +79,7 @@ def formatter_for(fmt: LogFormat, stream: TextIO) -> logging.Formatter:
     if fmt == "auto":
         fmt = "text" if stream.isatty() else "json"
     if fmt == "text":
-        return logging.Formatter(TEXT_FORMAT)
+        return TextFormatter()
     return JsonFormatter(
         JSON_FIELDS,
         style="{",
