@@ -40,3 +40,9 @@ $(STAMP): pyproject.toml
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# --- fault tests (branch faults) ---------------------------------------------------------------
+.PHONY: faults
+
+faults: $(STAMP) postgres  ## kill the server and the worker, restart a private PostgreSQL, stop SMTP, under load
+	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider tests/faults
