@@ -44,8 +44,8 @@ from tests.worker.conftest import (
 
 pytestmark = pytest.mark.postgres
 
-CANCELS = 200
-DUE_JOBS = 300
+CANCELS = 150
+DUE_JOBS = 200
 DOWN_SECONDS = 3
 DEADLINE_SECONDS = 90
 

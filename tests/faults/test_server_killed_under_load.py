@@ -37,7 +37,7 @@ from tests.worker.conftest import WorkerDatabase, wait_until
 
 pytestmark = pytest.mark.postgres
 
-JOBS = 150
+JOBS = 100
 CLIENTS = 8
 RESTORE_EVERY = 3
 LEASE_SECONDS = "3"

@@ -34,6 +34,8 @@ Processing escalations, the homeowner feed, emails to the contract signers, and 
 * Every state change accepts `Idempotency-Key` (a retry returns the first answer) and, where it
   changes a versioned resource, `If-Match` with the ETag you read (a stale one gets 412).
 * Errors are RFC 9457 `application/problem+json` with a stable `type` (`/problems/<code>`).
+* A 503 (`database_unavailable`, with `Retry-After`) is worth retrying as it was sent: with
+  the same `Idempotency-Key`, a change is never done twice.
 """
 
 ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
@@ -46,6 +48,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         412: "If-Match is stale",
         422: "Invalid input",
         429: "Too many attempts",
+        503: "The database cannot be reached right now; retry after Retry-After seconds",
     }.items()
 }
 

@@ -153,7 +153,11 @@ class Idempotency:
             with self._ctx.uow() as uow:
                 uow.idempotency.release(self._user_id, self._key)
                 uow.commit()
-        except Exception:
+        except Exception as error:
             # The database went away with the attempt; the error that caused the release is
             # the one to answer, and a retry takes the reservation over after the lease.
-            log.warning("could not release Idempotency-Key %r", self._key, exc_info=True)
+            log.warning(
+                "could not release Idempotency-Key %r (%s); a retry takes it over after the lease",
+                self._key,
+                str(error).strip().split("\n", 1)[0],
+            )
