@@ -41,7 +41,6 @@ $(STAMP): pyproject.toml
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-<<<<<<< HEAD
 # --- operations: what a metrics scrape costs ---------------------------------------------
 OPS_BENCH_DB ?= rescind_bench_scrape
 PG_SERVER    ?= postgresql+psycopg://postgres@127.0.0.1:5432
@@ -96,10 +95,9 @@ fuzz-api: $(STAMP) postgres  ## schemathesis, >= FUZZ_REQUESTS requests on SQLit
 fuzz-email: $(STAMP) postgres  ## atheris on parser + filing, FUZZ_SECONDS on each database
 	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m fuzz.email_parser --store sqlite --seconds $(FUZZ_SECONDS)
 	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m fuzz.email_parser --store postgres --seconds $(FUZZ_SECONDS)
-=======
-# --- fault tests (branch faults) ---------------------------------------------------------------
+
+# --- fault tests ----------------------------------------------------------------
 .PHONY: faults
 
 faults: $(STAMP) postgres  ## kill the server and the worker, restart a private PostgreSQL, stop SMTP, under load
 	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider tests/faults
->>>>>>> faults
