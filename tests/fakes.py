@@ -380,7 +380,9 @@ class FakeCaseRepository:
         case.version += 1
         self._cases[case.id] = _copy(case)
 
-    def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]:
+    def in_queue(
+        self, queue: Queue, *, open_only: bool = True, limit: int | None = None
+    ) -> list[Case]:
         def queued(case: Case) -> bool:
             if open_only and case.status is not CaseStatus.OPEN:
                 return False
@@ -393,7 +395,7 @@ class FakeCaseRepository:
             return case.queue is queue
 
         found = sorted(filter(queued, self._cases.values()), key=lambda c: (c.created_at, c.id))
-        return [_copy(c) for c in found]
+        return [_copy(c) for c in found[:limit]]
 
     def for_job(self, job_id: str) -> list[Case]:
         return [_copy(c) for c in self._cases.values() if c.job_id == job_id]

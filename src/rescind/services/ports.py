@@ -114,9 +114,12 @@ class CaseRepository(Protocol):
 
     def save(self, case: Case) -> None: ...
 
-    def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]:
-        """A queue's items, oldest first: Back Office holds the cases whose queue is
-        back_office; Deal Processing's queue is every case with an open DP assignment."""
+    def in_queue(
+        self, queue: Queue, *, open_only: bool = True, limit: int | None = None
+    ) -> list[Case]:
+        """A queue's items, oldest first (the first ``limit`` of them): Back Office holds the
+        cases whose queue is back_office; Deal Processing's queue is every case with an open
+        DP assignment."""
         ...
 
     def for_job(self, job_id: str) -> list[Case]: ...
