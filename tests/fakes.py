@@ -257,10 +257,10 @@ class FakeJobRepository:
         due.sort(key=lambda j: (j.final_at or now, j.id))
         return [_copy(j) for j in due[:limit]]
 
-    def pending(self) -> list[Job]:
+    def pending(self, limit: int | None = None) -> list[Job]:
         pending = [j for j in self._jobs.values() if j.status is JobStatus.CANCEL_PENDING]
         pending.sort(key=lambda j: (j.final_at or datetime.min.replace(tzinfo=UTC), j.id))
-        return [_copy(j) for j in pending]
+        return [_copy(j) for j in pending[:limit]]
 
     def search(self, query: JobQuery) -> list[Job]:
         found = sorted((j for j in self._jobs.values() if _matches(j, query)), key=lambda j: j.id)

@@ -74,8 +74,9 @@ class JobRepository(Protocol):
         another transaction holds), oldest first."""
         ...
 
-    def pending(self) -> list[Job]:
-        """Every job still in cancel_pending (for recomputing windows)."""
+    def pending(self, limit: int | None = None) -> list[Job]:
+        """Jobs still in cancel_pending, the soonest final first: every one (for recomputing
+        windows), or the first ``limit`` (the console's queue)."""
         ...
 
     def search(self, query: JobQuery) -> list[Job]:
