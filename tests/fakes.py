@@ -271,10 +271,10 @@ class FakeJobRepository:
         due.sort(key=lambda j: (j.final_at or now, j.id))
         return [_copy(j) for j in due[:limit]]
 
-    def pending(self) -> list[Job]:
+    def pending(self, limit: int | None = None) -> list[Job]:
         pending = [j for j in self._jobs.values() if j.status is JobStatus.CANCEL_PENDING]
         pending.sort(key=lambda j: (j.final_at or datetime.min.replace(tzinfo=UTC), j.id))
-        return [_copy(j) for j in pending]
+        return [_copy(j) for j in pending[:limit]]
 
     def search(self, query: JobQuery) -> list[Job]:
         found = sorted((j for j in self._jobs.values() if _matches(j, query)), key=lambda j: j.id)
@@ -394,7 +394,9 @@ class FakeCaseRepository:
         case.version += 1
         self._cases[case.id] = _copy(case)
 
-    def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]:
+    def in_queue(
+        self, queue: Queue, *, open_only: bool = True, limit: int | None = None
+    ) -> list[Case]:
         def queued(case: Case) -> bool:
             if open_only and case.status is not CaseStatus.OPEN:
                 return False
@@ -407,7 +409,7 @@ class FakeCaseRepository:
             return case.queue is queue
 
         found = sorted(filter(queued, self._cases.values()), key=lambda c: (c.created_at, c.id))
-        return [_copy(c) for c in found]
+        return [_copy(c) for c in found[:limit]]
 
     def for_job(self, job_id: str) -> list[Case]:
         return [_copy(c) for c in self._cases.values() if c.job_id == job_id]

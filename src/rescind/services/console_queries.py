@@ -20,7 +20,6 @@ from rescind.domain.recipients import Recipients, cancellation_notice_recipients
 from rescind.domain.workflow import CANCEL_PENDING_BUSINESS_DAYS
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
-from rescind.services.ports import JobQuery
 from rescind.services.queries import JobView, view_of
 
 MAX_PAGE = 200
@@ -65,13 +64,14 @@ def codes_sent(ctx: Context, request_id: str, *, actor: Actor) -> list[QueuedEma
 
 
 def pending_jobs(ctx: Context, *, actor: Actor, limit: int = MAX_PAGE) -> list[JobView]:
-    """Jobs in their Cancel Pending window, the soonest final first."""
+    """Jobs in their Cancel Pending window, the soonest final first (of all of them, by the
+    partial index on final_at; not a sort of the first page by id)."""
     require(actor, Permission.READ_QUEUES)
     now = ctx.now()
-    query = JobQuery(status=JobStatus.CANCEL_PENDING, limit=max(1, min(limit, MAX_PAGE)))
     with ctx.uow() as uow:
         calendar = ctx.operations_calendar(uow)
-        views = [view_of(job, now, calendar) for job in uow.jobs.search(query)]
+        jobs = uow.jobs.pending(limit=max(1, min(limit, MAX_PAGE)))
+        views = [view_of(job, now, calendar) for job in jobs]
     pending = [v for v in views if v.status is JobStatus.CANCEL_PENDING and v.job.final_at]
     return sorted(pending, key=lambda v: (v.job.final_at or now, v.job.id))
 

@@ -87,8 +87,9 @@ class JobRepository(Protocol):
         another transaction holds), oldest first."""
         ...
 
-    def pending(self) -> list[Job]:
-        """Every job still in cancel_pending (for recomputing windows)."""
+    def pending(self, limit: int | None = None) -> list[Job]:
+        """Jobs still in cancel_pending, the soonest final first: every one (for recomputing
+        windows), or the first ``limit`` (the console's queue)."""
         ...
 
     def search(self, query: JobQuery) -> list[Job]:
@@ -127,9 +128,12 @@ class CaseRepository(Protocol):
 
     def save(self, case: Case) -> None: ...
 
-    def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]:
-        """A queue's items, oldest first: Back Office holds the cases whose queue is
-        back_office; Deal Processing's queue is every case with an open DP assignment."""
+    def in_queue(
+        self, queue: Queue, *, open_only: bool = True, limit: int | None = None
+    ) -> list[Case]:
+        """A queue's items, oldest first (the first ``limit`` of them): Back Office holds the
+        cases whose queue is back_office; Deal Processing's queue is every case with an open
+        DP assignment."""
         ...
 
     def for_job(self, job_id: str) -> list[Case]: ...

@@ -20,11 +20,12 @@ from rescind.services.context import Context
 MAX_PAGE = 200
 
 
-def queue_items(ctx: Context, queue: Queue, *, actor: Actor) -> list[Case]:
-    """A queue's open cases, oldest first."""
+def queue_items(ctx: Context, queue: Queue, *, actor: Actor, limit: int = MAX_PAGE) -> list[Case]:
+    """A queue's oldest open cases, at most ``limit`` (a person works from the top; a queue
+    of thousands read whole took longer than a page should)."""
     require(actor, Permission.READ_QUEUES)
     with ctx.uow() as uow:
-        return uow.cases.in_queue(queue)
+        return uow.cases.in_queue(queue, limit=max(1, min(limit, MAX_PAGE)))
 
 
 def get_case(ctx: Context, case_id: str, *, actor: Actor) -> Case:

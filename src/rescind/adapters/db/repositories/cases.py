@@ -50,7 +50,9 @@ class SqlCaseRepository:
             self._session.delete(row)
         case.version += 1
 
-    def in_queue(self, queue: Queue, *, open_only: bool = True) -> list[Case]:
+    def in_queue(
+        self, queue: Queue, *, open_only: bool = True, limit: int | None = None
+    ) -> list[Case]:
         statement = _select()
         if queue is Queue.DEAL_PROCESSING:
             # DP's work is every case assigned to it, wherever the case itself sits (an
@@ -65,7 +67,7 @@ class SqlCaseRepository:
             statement = statement.where(CaseRow.queue == queue.value)
         if open_only:
             statement = statement.where(CaseRow.status == CaseStatus.OPEN.value)
-        return self._load(statement.order_by(CaseRow.created_at, CaseRow.id))
+        return self._load(statement.order_by(CaseRow.created_at, CaseRow.id).limit(limit))
 
     def for_job(self, job_id: str) -> list[Case]:
         return self._load(

@@ -139,11 +139,12 @@ class SqlJobRepository:
             statement = statement.with_for_update(skip_locked=True, of=JobRow)
         return self._build(self._session.execute(statement).all())
 
-    def pending(self) -> list[Job]:
+    def pending(self, limit: int | None = None) -> list[Job]:
         statement = (
             joined()
             .where(JobRow.status == JobStatus.CANCEL_PENDING.value)
             .order_by(JobRow.final_at, JobRow.id)
+            .limit(limit)
         )
         return self._build(self._session.execute(statement).all())
 

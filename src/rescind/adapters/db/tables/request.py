@@ -4,17 +4,31 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rescind.adapters.db.tables.base import Base, LongText, parent
 from rescind.adapters.db.tables.job import JobRow
 
+# Requests still being worked: open, or escalated to Deal Processing (``CLOSED_OUTCOMES``).
+OPEN_ONLY = text("outcome IN ('escalated', 'open')")
+
 
 class CancellationRequestRow(Base):
     __tablename__ = "cancellation_request"
-    # "Open requests, earliest due first" is the support worklist.
-    __table_args__ = (Index(None, "outcome", "due_at"),)
+    # "Open requests, earliest due first" is the support worklist. Asked for two outcomes, an
+    # (outcome, due_at) index must sort every open request for one page; a partial index in
+    # (due_at, id) order holds only the open ones and is read in order up to the page's end.
+    __table_args__ = (
+        Index(None, "outcome", "due_at"),
+        Index(
+            "ix_cancellation_request_open_due_at",
+            "due_at",
+            "id",
+            postgresql_where=OPEN_ONLY,
+            sqlite_where=OPEN_ONLY,
+        ),
+    )
 
     id: Mapped[str] = mapped_column(primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("job.id"), index=True)
