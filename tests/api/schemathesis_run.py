@@ -34,11 +34,12 @@ from schemathesis import GenerationMode, checks
 from schemathesis.python import asgi
 
 from rescind.domain.access import Actor, Role
+from rescind.domain.errors import Unauthenticated
 from rescind.domain.request import Channel, RequesterRole, StatementKind
 from rescind.services.auth import create_user, login
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.requests import StatementInput, file_request
-from tests.api.conftest import API, Api, password_of
+from tests.api.conftest import API, USERS, Api, password_of
 
 LOGOUT = f"POST {API}/auth/logout"
 PROBLEM_FIELDS = ("type", "title", "status", "detail", "code")
@@ -166,8 +167,33 @@ def _cases(operation: Any, mode: GenerationMode, ids: dict[str, list[str]]) -> A
 
 
 def _bearer(api: Api, role: Role) -> str:
+    """A new token for ``role``'s user; a replacement user if a chain deactivated that one.
+
+    Stateful chains reach ``GET /auth/me`` → ``POST /users/{id}/deactivate`` on the very user
+    sending them; without a replacement every later chain of that role would only see 401s.
+    """
     passwords = api.app.state.rescind.passwords
-    return f"Bearer {login(api.ctx, passwords, role.value, password_of(role)).token}"
+    username = _usernames.get(role, role.value)
+    try:
+        return f"Bearer {login(api.ctx, passwords, username, password_of(role)).token}"
+    except Unauthenticated:
+        username = f"{role.value}-{uuid.uuid4().hex[:8]}"
+        create_user(
+            api.ctx,
+            passwords,
+            actor=Actor.system("fuzz"),
+            username=username,
+            password=password_of(role),
+            role=role,
+            display_name=f"Fuzz {role.value}",
+            scope_id=USERS[role],
+        )
+        _usernames[role] = username
+        return f"Bearer {login(api.ctx, passwords, username, password_of(role)).token}"
+
+
+# Per process, across apps: a name missing from another database just gets its own replacement.
+_usernames: dict[Role, str] = {}
 
 
 def _schema(api: Api) -> Any:
@@ -245,12 +271,15 @@ def run_stateful(api: Api, *, roles: Sequence[Role], scenarios: int, steps: int 
 
 def _workflow(schema: Any, api: Api, role: Role, outcome: Outcome) -> Any:
     """Schemathesis's state machine sending ``role``'s token, counting into ``outcome``."""
-    token = _bearer(api, role)
 
     class Workflow(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # A chain may have revoked the last one's token (``revoke-tokens`` on itself).
+            self.token = _bearer(api, role)
+
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             # Logging out ends the token it carries: that call gets one of its own.
-            auth = _bearer(api, role) if case.operation.label == LOGOUT else token
+            auth = _bearer(api, role) if case.operation.label == LOGOUT else self.token
             return {"headers": {"Authorization": auth}}
 
         def validate_response(
