@@ -12,7 +12,10 @@ The database is then VACUUM ANALYZEd, as a live one would be. Setting up is time
 of the figure.
 
 What it measures: the service function ``sweep`` (what ``rescind worker`` runs each round) with
-the worker's batch size of 500, in this process, from the first batch to the last. Then it
+the worker's batch size of 500, in this process, from the first batch to the last; with
+``--sweepers N``, N such sweeps at once in N processes (N workers), from the moment all are
+ready to the end of the last. It reports the CPU time the sweeping process(es) used, so a
+figure taken on a busy machine shows how much was waiting. Then it
 checks that every due job is cancelled with exactly one ``workflow_cancelled`` audit record
 and one ``final_cancellation`` outbox row, that the open windows are untouched, and that the
 hash chains of a sample of the finalized jobs verify. It prints the plan of the due-jobs query
@@ -30,11 +33,12 @@ Run it::
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Engine, Table, text
 
@@ -47,7 +51,7 @@ from rescind.config import Settings
 from rescind.domain.audit import GENESIS_HASH, AuditContext, job_stream, seal, verify_stream
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.workflow import CANCEL_PENDING_BUSINESS_DAYS
-from rescind.services.sweep import sweep
+from rescind.services.sweep import SweepReport, sweep
 
 GOAL_PER_SECOND = 10_000
 GOAL_RATIO = 1.20
@@ -120,6 +124,7 @@ class Result:
     setup_seconds: float
     sweep_seconds: float
     cpu_seconds: float
+    sweepers: int
     batches: int
     conflicts: int
     plan: str
@@ -137,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--due", type=int, default=100_000)
     parser.add_argument("--tiny", action="store_true", help="2 000 jobs, 200 due")
     parser.add_argument("--keep", action="store_true", help="keep the last database")
+    parser.add_argument(
+        "--sweepers", type=int, default=1, help="sweeps at once, each its own process (workers)"
+    )
     args = parser.parse_args(argv)
     sizes = [2000] if args.tiny else (args.jobs or [1_000_000, 3_000_000])
     due = 200 if args.tiny else args.due
@@ -144,12 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     results = []
     for n, jobs in enumerate(sizes):
         last = n == len(sizes) - 1
-        results.append(run(args.server, args.database, Shape(jobs, due), keep=args.keep and last))
+        shape = Shape(jobs, due)
+        results.append(
+            run(args.server, args.database, shape, args.sweepers, keep=args.keep and last)
+        )
     report(results)
     return 0
 
 
-def run(server: str, database: str, shape: Shape, *, keep: bool) -> Result:
+def run(server: str, database: str, shape: Shape, sweepers: int, *, keep: bool) -> Result:
     started = time.perf_counter()
     url = create_database(server, database)
     try:
@@ -159,10 +170,9 @@ def run(server: str, database: str, shape: Shape, *, keep: bool) -> Result:
             populate(app, shape)
             setup_seconds = time.perf_counter() - started
             plan = due_plan(app.engine)
-            began, began_cpu = time.perf_counter(), time.process_time()
-            swept = sweep(app.ctx, batch_size=WORKER_BATCH)
-            sweep_seconds = time.perf_counter() - began
-            cpu_seconds = time.process_time() - began_cpu
+            swept, sweep_seconds, cpu_seconds = (
+                _sweep_here(app) if sweepers == 1 else _sweep_apart(url, sweepers)
+            )
             check(app, shape, swept.finalized)
         finally:
             app.engine.dispose()
@@ -175,10 +185,53 @@ def run(server: str, database: str, shape: Shape, *, keep: bool) -> Result:
         setup_seconds,
         sweep_seconds,
         cpu_seconds,
+        sweepers,
         swept.batches,
         swept.conflicts,
         plan,
     )
+
+
+def _sweep_here(app: App) -> tuple[SweepReport, float, float]:
+    began, began_cpu = time.perf_counter(), time.process_time()
+    swept = sweep(app.ctx, batch_size=WORKER_BATCH)
+    return swept, time.perf_counter() - began, time.process_time() - began_cpu
+
+
+def _sweep_apart(url: str, sweepers: int) -> tuple[SweepReport, float, float]:
+    """Several sweeps at once, as several ``rescind worker`` processes would run them; timed
+    from the moment all are ready to the last one's end."""
+    mp = multiprocessing.get_context("spawn")
+    ready, start, done = mp.Queue(), mp.Event(), mp.Queue()
+    processes = [
+        mp.Process(target=_sweeper, args=(url, ready, start, done)) for _ in range(sweepers)
+    ]
+    for process in processes:
+        process.start()
+    for _ in processes:
+        ready.get(timeout=120)
+    began = time.perf_counter()
+    start.set()
+    reports = [done.get(timeout=3600) for _ in processes]
+    seconds = time.perf_counter() - began
+    for process in processes:
+        process.join(timeout=60)
+    total = SweepReport(
+        finalized=sum(r.finalized for r, _ in reports),
+        batches=sum(r.batches for r, _ in reports),
+        conflicts=sum(r.conflicts for r, _ in reports),
+    )
+    return total, seconds, sum(cpu for _, cpu in reports)
+
+
+def _sweeper(url: str, ready: Any, start: Any, done: Any) -> None:
+    app = bootstrap(Settings(database_url=url))
+    ready.put(True)
+    start.wait(timeout=120)
+    began_cpu = time.process_time()
+    swept = sweep(app.ctx, batch_size=WORKER_BATCH)
+    done.put((swept, time.process_time() - began_cpu))
+    app.engine.dispose()
 
 
 def populate(app: App, shape: Shape) -> None:
@@ -360,8 +413,8 @@ def report(results: list[Result]) -> None:
             ),
             (
                 f"{r.jobs:,} jobs: sweep time",
-                f"{r.sweep_seconds:.2f} s (of which this process on CPU {r.cpu_seconds:.2f} s; "
-                "the rest is waiting: the database, and on a loaded machine a CPU)",
+                f"{r.sweep_seconds:.2f} s, {r.sweepers} sweeper(s) (on CPU {r.cpu_seconds:.2f} s; "
+                "the rest waits: the database, on a loaded machine a CPU)",
             ),
             (
                 f"{r.jobs:,} jobs: finalizations/s",
