@@ -13,8 +13,8 @@ ratio. Goal: ≥ 25 % of pgbench's TPS, p99 < 50 ms. Every answer must be 200 an
 Cancel Pending, and the database is checked afterwards (jobs pending, requests closed,
 notices queued), so the figure counts only real cancels.
 
-Setup (not measured): its own database ``benchhttp_cancel``, migrated and bulk-loaded by
-``bench.dataset --cancellable``; pgbench's own ``benchhttp_pgbench`` (scale 10). Both are
+Setup (not measured): its own database ``rescind_bench_cancel``, migrated and bulk-loaded by
+``bench.dataset --cancellable``; pgbench's own ``rescind_bench_pgbench`` (scale 10). Both are
 dropped at the end unless ``--keep``. The client is ``http.client`` in threads, one
 keep-alive connection each; its CPU and the servers' CPU are reported too, since on two
 cores they share the machine with PostgreSQL. Several server processes (``--servers``,
@@ -162,8 +162,8 @@ def pgbench(server: str, database: str, *, scale: int, clients: int, seconds: in
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_SERVER, help="the PostgreSQL server")
-    parser.add_argument("--database", default="benchhttp_cancel")
-    parser.add_argument("--pgbench-database", default="benchhttp_pgbench")
+    parser.add_argument("--database", default="rescind_bench_cancel")
+    parser.add_argument("--pgbench-database", default="rescind_bench_pgbench")
     parser.add_argument("--jobs", type=int, default=5000, help="cancels to make")
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--servers", type=int, default=2, help="rescind serve processes")
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loading {args.jobs:,} verified requests into {args.database} …", flush=True)
         loaded = load(url, jobs=args.jobs, events=args.jobs * 5, cancellable=True)
         with (
-            tempfile.TemporaryDirectory(prefix="benchhttp-") as tmp,
+            tempfile.TemporaryDirectory(prefix="rescind-bench-") as tmp,
             servers(url, args.servers, Path(tmp)) as started,
         ):
             ports = [s.port for s in started]

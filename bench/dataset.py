@@ -13,7 +13,8 @@ indexes are dropped during the load and rebuilt once at the end (one sort instea
 million index insertions). ``--cancellable`` makes every job an eligible, active job with one
 open homeowner request, verified and with its written statement: the cancel benchmark's input.
 
-    .venv/bin/python -m bench.dataset --database benchhttp_reads --jobs 1000000 --events 10000000
+    .venv/bin/python -m bench.dataset --database rescind_bench_reads \
+        --jobs 1000000 --events 10000000
 """
 
 from __future__ import annotations
@@ -148,7 +149,7 @@ def _copy(conn: psycopg.Connection[tuple[object, ...]], rows: Rows, loaded: Load
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_SERVER, help="the PostgreSQL server")
-    parser.add_argument("--database", default="benchhttp_dataset", help="created afresh")
+    parser.add_argument("--database", default="rescind_bench_dataset", help="created afresh")
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--cancellable", action="store_true")

@@ -9,10 +9,10 @@ Afterwards it checks that the database holds exactly the rows of the file.
 Run it::
 
     make bench-import                       # 1 M jobs
-    .venv/bin/python -m bench.import_jobs --jobs 1000000 --server postgresql+psycopg://…
-    .venv/bin/python -m bench.import_jobs --tiny   # a few thousand rows, seconds (smoke test)
+    .venv/bin/python -m bench.import_jobs --jobs 1000000 --url postgresql+psycopg://…
+    .venv/bin/python -m bench.import_jobs --quick   # a few thousand rows, seconds (smoke test)
 
-The database is ``benchscale_import`` (``--database``), dropped at the end (``--keep`` keeps it).
+The database is ``rescind_bench_import`` (``--database``), dropped at the end (``--keep`` keeps it).
 """
 
 from __future__ import annotations
@@ -24,15 +24,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
+from bench.cli_runs import print_table, rescind, scalar
 from bench.jobs_csv import write_jobs_csv
-from bench.pgdb import (
-    DEFAULT_SERVER,
-    create_database,
-    drop_database,
-    print_table,
-    rescind,
-    scalar,
-)
+from bench.postgres import DEFAULT_SERVER, drop_database
+from bench.postgres import create_empty as create_database
 
 GOAL_SECONDS = 60.0
 TINY_JOBS = 3000
@@ -40,14 +35,14 @@ TINY_JOBS = 3000
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL server URL")
-    parser.add_argument("--database", default="benchscale_import")
+    parser.add_argument("--url", default=DEFAULT_SERVER, help="PostgreSQL server URL")
+    parser.add_argument("--database", default="rescind_bench_import")
     parser.add_argument("--jobs", type=int, default=1_000_000)
-    parser.add_argument("--tiny", action="store_true", help=f"{TINY_JOBS} jobs, for a smoke test")
+    parser.add_argument("--quick", action="store_true", help=f"{TINY_JOBS} jobs, for a smoke test")
     parser.add_argument("--csv", type=Path, help="reuse (or keep) the CSV at this path")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args(argv)
-    jobs = TINY_JOBS if args.tiny else args.jobs
+    jobs = TINY_JOBS if args.quick else args.jobs
 
     with tempfile.TemporaryDirectory(prefix="rescind-bench-") as tmp:
         path = args.csv or Path(tmp) / "jobs.csv"
@@ -57,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         generated = time.perf_counter() - started
         size = path.stat().st_size
 
-        url = create_database(args.server, args.database)
+        url = create_database(args.url, args.database)
         try:
             rescind(url, ["db", "upgrade"])
             run = rescind(url, ["jobs", "import", str(path)])
@@ -69,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
                 engine.dispose()
         finally:
             if not args.keep:
-                drop_database(args.server, args.database)
+                drop_database(args.url, args.database)
 
     if found != jobs:
         raise SystemExit(f"expected {jobs} jobs in the database, found {found}")

@@ -1,7 +1,7 @@
 """Benchmark 4: reads at scale — job search, the job page and the queues, over HTTP.
 
 What it measures: with 1 M jobs and 10 M audit events (``bench.dataset`` into its own database
-``benchhttp_reads``), the latency (p50/p95/p99) of what support people read all day, through a
+``rescind_bench_reads``), the latency (p50/p95/p99) of what support people read all day, through a
 real ``rescind serve`` on PostgreSQL: job search by id, by name prefix, by email and by phone
 prefix (API and console), the job itself, its audit trail and the console's job page, and the
 queues — open requests, Back Office and Deal Processing in the API, and every console queue
@@ -167,7 +167,7 @@ def prepare(args: argparse.Namespace) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_SERVER, help="the PostgreSQL server")
-    parser.add_argument("--database", default="benchhttp_reads")
+    parser.add_argument("--database", default="rescind_bench_reads")
     parser.add_argument("--jobs", type=int, default=1_000_000)
     parser.add_argument("--events", type=int, default=10_000_000)
     parser.add_argument("--samples", type=int, default=100, help="reads of each page")
@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         found = samples(url, args.samples + WARM_UP)
         with (
-            tempfile.TemporaryDirectory(prefix="benchhttp-") as tmp,
+            tempfile.TemporaryDirectory(prefix="rescind-bench-") as tmp,
             servers(url, 1, Path(tmp)) as started,
         ):
             token = login(started[0].port)

@@ -1,7 +1,7 @@
 """Benchmark 2: the finalisation sweep at scale, goal >= 10 k finalizations/s, and a cost that
 follows the jobs due, not the table: 1 M and 3 M jobs with the same 100 k due within 20 %.
 
-For each size it builds a fresh PostgreSQL database (``benchscale_sweep``) by bulk SQL
+For each size it builds a fresh PostgreSQL database (``rescind_bench_sweep``) by bulk SQL
 (``sweep_data.py``): jobs of every model and milestone, ``--due`` of them cancel_pending with
 their window ended as a real cancel leaves them (fields, calendar version, audit record), and
 10 % as many again with windows still open. The database is then VACUUM ANALYZEd, as a live
@@ -21,9 +21,9 @@ Run it::
 
     make bench-sweep                                   # 1 M and 3 M jobs, 100 k due
     .venv/bin/python -m bench.sweep_scale --jobs 1000000 --jobs 3000000 --due 100000
-    .venv/bin/python -m bench.sweep_scale --tiny       # 2 000 jobs, 200 due (smoke test)
+    .venv/bin/python -m bench.sweep_scale --quick       # 2 000 jobs, 200 due (smoke test)
 
-``--server`` names the PostgreSQL server; ``--keep`` keeps the database of the last size.
+``--url`` names the PostgreSQL server; ``--keep`` keeps the database of the last size.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from bench.pgdb import DEFAULT_SERVER, create_database, drop_database, print_table, rescind, scalar
+from bench.cli_runs import print_table, rescind, scalar
+from bench.postgres import DEFAULT_SERVER, drop_database
+from bench.postgres import create_empty as create_database
 from bench.sweep_data import Shape, populate
 from rescind.bootstrap import App, bootstrap
 from rescind.config import Settings
@@ -71,26 +73,24 @@ class Result:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--server", default=DEFAULT_SERVER, help="PostgreSQL server URL")
-    parser.add_argument("--database", default="benchscale_sweep")
+    parser.add_argument("--url", default=DEFAULT_SERVER, help="PostgreSQL server URL")
+    parser.add_argument("--database", default="rescind_bench_sweep")
     parser.add_argument("--jobs", type=int, action="append", help="total jobs (repeatable)")
     parser.add_argument("--due", type=int, default=100_000)
-    parser.add_argument("--tiny", action="store_true", help="2 000 jobs, 200 due")
+    parser.add_argument("--quick", action="store_true", help="2 000 jobs, 200 due")
     parser.add_argument("--keep", action="store_true", help="keep the last database")
     parser.add_argument(
         "--sweepers", type=int, default=1, help="sweeps at once, each its own process (workers)"
     )
     args = parser.parse_args(argv)
-    sizes = [2000] if args.tiny else (args.jobs or [1_000_000, 3_000_000])
-    due = 200 if args.tiny else args.due
+    sizes = [2000] if args.quick else (args.jobs or [1_000_000, 3_000_000])
+    due = 200 if args.quick else args.due
 
     results = []
     for n, jobs in enumerate(sizes):
         last = n == len(sizes) - 1
         shape = Shape(jobs, due)
-        results.append(
-            run(args.server, args.database, shape, args.sweepers, keep=args.keep and last)
-        )
+        results.append(run(args.url, args.database, shape, args.sweepers, keep=args.keep and last))
     report(results)
     return 0
 

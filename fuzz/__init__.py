@@ -1,7 +1,7 @@
 """``make fuzz``: the larger fuzz runs, kept out of ``make test``.
 
-A top-level package (not ``bench/fuzz``) because ``bench/`` holds other branches' plain
-scripts and no ``__init__.py``; here ``python -m fuzz.api`` and ``python -m fuzz.email_parser``
+A top-level package (not ``bench/fuzz``) because ``bench/`` holds the benchmarks' plain
+scripts; here ``python -m fuzz.api`` and ``python -m fuzz.email_parser``
 run from the repository's root, import ``tests`` helpers, and mypy sees real module names.
 
 * ``api``: schemathesis at scale (``FUZZ_REQUESTS``) on SQLite and PostgreSQL, several roles.

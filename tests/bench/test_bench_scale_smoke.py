@@ -11,7 +11,8 @@ import os
 import re
 
 import pytest
-from bench.pgdb import database_url, drop_database, rescind
+from bench.cli_runs import rescind
+from bench.postgres import database_url, drop_database
 from sqlalchemy.engine import make_url
 
 from bench import import_jobs, sweep_scale
@@ -30,8 +31,8 @@ def server() -> str:
 def test_the_import_benchmark_imports_every_row_of_its_csv_with_the_cli(
     server: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    name = f"benchscale_smoke_import_{os.getpid()}"
-    assert import_jobs.main(["--tiny", "--server", server, "--database", name]) == 0
+    name = f"rescind_bench_smoke_import_{os.getpid()}"
+    assert import_jobs.main(["--quick", "--url", server, "--database", name]) == 0
 
     table = capsys.readouterr().out
     assert "jobs in the database after    | 3,000" in table
@@ -41,9 +42,9 @@ def test_the_import_benchmark_imports_every_row_of_its_csv_with_the_cli(
 def test_the_sweep_benchmark_finalizes_every_due_job_and_leaves_valid_audit_chains(
     server: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    name = f"benchscale_smoke_sweep_{os.getpid()}"
+    name = f"rescind_bench_smoke_sweep_{os.getpid()}"
     try:
-        assert sweep_scale.main(["--tiny", "--server", server, "--database", name, "--keep"]) == 0
+        assert sweep_scale.main(["--quick", "--url", server, "--database", name, "--keep"]) == 0
         verified = rescind(database_url(server, name), ["audit", "verify"])
     finally:
         drop_database(server, name)

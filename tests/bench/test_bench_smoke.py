@@ -34,7 +34,7 @@ def server() -> str:
 
 
 def name(kind: str) -> str:
-    return f"benchhttp_smoke_{kind}_{os.getpid()}"
+    return f"rescind_bench_smoke_{kind}_{os.getpid()}"
 
 
 def test_the_loader_writes_jobs_whose_audit_trail_verifies(server: str) -> None:
