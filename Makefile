@@ -101,3 +101,9 @@ fuzz-email: $(STAMP) postgres  ## atheris on parser + filing, FUZZ_SECONDS on ea
 
 faults: $(STAMP) postgres  ## kill the server and the worker, restart a private PostgreSQL, stop SMTP, under load
 	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/pytest -q -p no:cacheprovider tests/faults
+
+# --- the cancel path's cost (bench/cancel_statements.py) ---------------------------------------
+.PHONY: bench-cancel-statements
+
+bench-cancel-statements: $(STAMP) postgres  ## SQL statements and transactions per HTTP cancel, by kind
+	$(BIN)/python -m bench.cancel_statements --url $(BENCH_SERVER) $(ARGS)

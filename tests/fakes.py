@@ -566,6 +566,9 @@ class FakeCalendarRepository:
     def version(self) -> int:
         return self._counters[CALENDAR_VERSION]
 
+    def snapshot(self) -> tuple[dict[date, str], int]:
+        return self.company_holidays(), self.version()
+
     def bump_version(self) -> int:
         self._counters[CALENDAR_VERSION] += 1
         return self._counters[CALENDAR_VERSION]
@@ -602,12 +605,18 @@ class FakeUserRepository:
 class FakeTokenRepository:
     def __init__(self, tables: Tables) -> None:
         self._tokens = tables.tokens
+        self._users = tables.users
 
     def add(self, token: TokenRecord) -> None:
         self._tokens[token.digest] = token
 
     def get(self, digest: str) -> TokenRecord | None:
         return self._tokens.get(digest)
+
+    def holder(self, digest: str) -> tuple[TokenRecord, User] | None:
+        token = self._tokens.get(digest)
+        user = None if token is None else self._users.get(token.user_id)
+        return None if token is None or user is None else (token, _copy(user))
 
     def revoke(self, digest: str, at: datetime) -> None:
         token = self._tokens.get(digest)

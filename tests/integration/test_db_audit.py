@@ -70,6 +70,35 @@ def test_appended_records_come_back_exactly_and_verify_clean(uow_factory: UowFac
     assert problems(uow_factory, "system") == []
 
 
+def test_records_staged_in_a_unit_of_work_are_read_back_in_it_and_the_chain_goes_on(
+    uow_factory: UowFactory,
+) -> None:
+    with uow_factory() as uow:
+        first = uow.audit.append(STREAM, ctx(1), events(2))
+        assert uow.audit.records(STREAM) == first  # written before the read
+        assert uow.audit.head(STREAM) == (2, first[-1].hash)
+        # The sweep's batch append continues the same chain, and is written at commit.
+        more = uow.audit.append_many(ctx(2), [(STREAM, events(1, start=2)), ("other", events(1))])
+        uow.commit()
+    assert [r.seq for r in more] == [3, 1]
+    assert more[0].prev_hash == first[-1].hash
+    assert problems(uow_factory) == []
+    assert problems(uow_factory, "other") == []
+
+
+def test_a_unit_of_work_left_without_commit_writes_none_of_its_records(
+    uow_factory: UowFactory,
+) -> None:
+    append_committed(uow_factory, 1)
+    with uow_factory() as uow:
+        uow.audit.append(STREAM, ctx(1), events(2, start=1))
+        uow.audit.append_many(ctx(1), [("other", events(1))])
+    with uow_factory() as uow:
+        assert [r.seq for r in uow.audit.records(STREAM)] == [1]
+        assert uow.audit.head(STREAM) is not None
+        assert list(uow.audit.streams()) == [STREAM]
+
+
 def test_audit_rows_name_their_job_and_leave_it_empty_for_other_streams(
     uow_factory: UowFactory, engine: Engine
 ) -> None:

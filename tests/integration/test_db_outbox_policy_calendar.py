@@ -103,6 +103,24 @@ def test_company_holidays_can_be_added_and_removed_and_bump_the_calendar_version
         assert uow.calendar.version() == 3
 
 
+def test_the_calendar_snapshot_is_the_holidays_and_version_read_together(
+    uow_factory: UowFactory,
+) -> None:
+    with uow_factory() as uow:
+        assert uow.calendar.snapshot() == ({}, 1)  # no revision row yet: version 1
+        uow.calendar.add_holiday(date(2026, 12, 24), "Christmas Eve")
+        uow.calendar.add_holiday(date(2026, 11, 27), "Day after Thanksgiving")
+        uow.calendar.bump_version()
+        uow.commit()
+
+    with uow_factory() as uow:
+        holidays, version = uow.calendar.snapshot()
+        assert (holidays, version) == (uow.calendar.company_holidays(), uow.calendar.version())
+    assert list(holidays) == [date(2026, 11, 27), date(2026, 12, 24)]
+    assert all(type(day) is date for day in holidays)  # parsed as dates on SQLite too
+    assert version == 2
+
+
 def test_a_naive_datetime_is_refused_before_it_reaches_the_database(
     uow_factory: UowFactory, engine: Engine
 ) -> None:

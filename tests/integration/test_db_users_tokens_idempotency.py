@@ -152,6 +152,19 @@ def test_a_token_comes_back_and_revoking_it_stamps_the_moment(uow_factory: UowFa
     assert not revoked.valid_at(AT + timedelta(hours=1))
 
 
+def test_a_token_s_holder_comes_back_with_the_token_in_one_read(
+    uow_factory: UowFactory,
+) -> None:
+    add_user(uow_factory, a_user())
+    with uow_factory() as uow:
+        uow.tokens.add(a_token("d1"))
+        uow.commit()
+    with uow_factory() as uow:
+        held = uow.tokens.holder("d1")
+        assert uow.tokens.holder("nope") is None
+        assert held == (a_token("d1"), uow.users.get("USR-1"))
+
+
 def test_revoking_all_of_a_user_s_tokens_counts_only_the_live_ones(
     uow_factory: UowFactory,
 ) -> None:

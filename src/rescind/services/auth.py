@@ -86,10 +86,10 @@ def login(ctx: Context, passwords: PasswordHasher, username: str, password: str)
 
 def authenticate(ctx: Context, token: str) -> User:
     with ctx.uow() as uow:
-        found = uow.tokens.get(token_digest(token))
-        if found is None or not found.valid_at(ctx.now()):
+        held = uow.tokens.holder(token_digest(token))
+        if held is None or not held[0].valid_at(ctx.now()):
             raise Unauthenticated(LOG_IN_AGAIN)
-        user = uow.users.get(found.user_id)
+        user = held[1]
         if not user.active:
             raise Unauthenticated(LOG_IN_AGAIN)
         return user

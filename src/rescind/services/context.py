@@ -28,11 +28,9 @@ class Context:
 
     def operations_calendar(self, uow: UnitOfWork) -> OperationsCalendar:
         """The calendar as stored now: federal days off plus the admins' company holidays."""
+        holidays, version = uow.calendar.snapshot()
         return OperationsCalendar(
-            tz=self.tz,
-            federal=self.federal_observed,
-            company_holidays=uow.calendar.company_holidays(),
-            version=uow.calendar.version(),
+            tz=self.tz, federal=self.federal_observed, company_holidays=holidays, version=version
         )
 
     def with_clock_offset(self, offset: timedelta) -> Context:

@@ -103,6 +103,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         session = self.session
         try:
+            self.audit.write()  # the staged trail, after the rows it describes are flushed
             session.commit()
         except Exception as exc:
             self.rollback()

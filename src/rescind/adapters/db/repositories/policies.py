@@ -6,7 +6,8 @@ import json
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Date, Integer, String, null, select, union_all, update
+from sqlalchemy import cast as cast_to
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.tables import CalendarRevisionRow, CompanyHolidayRow, PolicyVersionRow
@@ -93,6 +94,26 @@ class SqlCalendarRepository:
                 f"{day.isoformat()} is not a company holiday; `rescind holiday list` shows them"
             )
         self._session.delete(existing)
+
+    def snapshot(self) -> tuple[dict[date, str], int]:
+        # The holidays, then one row carrying the version (holiday columns NULL); the first
+        # branch gives the result its column types, so dates still parse on SQLite.
+        holidays = select(
+            CompanyHolidayRow.holiday_date,
+            CompanyHolidayRow.name,
+            cast_to(null(), Integer).label("version"),
+        )
+        revision = select(
+            cast_to(null(), Date), cast_to(null(), String), CalendarRevisionRow.version
+        ).where(CalendarRevisionRow.id == _REVISION_ID)
+        found: dict[date, str] = {}
+        version = _FIRST_VERSION
+        for row in self._session.execute(union_all(holidays, revision)):
+            if row.holiday_date is not None:
+                found[row.holiday_date] = row.name
+            elif row.version is not None:
+                version = row.version
+        return dict(sorted(found.items())), version
 
     def version(self) -> int:
         statement = select(CalendarRevisionRow.version).where(

@@ -84,15 +84,20 @@ class SqlTokenRepository:
 
     def get(self, digest: str) -> TokenRecord | None:
         row = self._session.get(ApiTokenRow, digest, populate_existing=True)
-        if row is None:
-            return None
-        return TokenRecord(
-            digest=row.digest,
-            user_id=row.user_id,
-            issued_at=row.issued_at,
-            expires_at=row.expires_at,
-            revoked_at=row.revoked_at,
+        return None if row is None else _to_token(row)
+
+    def holder(self, digest: str) -> tuple[TokenRecord, User] | None:
+        statement = (
+            select(ApiTokenRow, AppUserRow)
+            .join(AppUserRow, AppUserRow.id == ApiTokenRow.user_id)
+            .where(ApiTokenRow.digest == digest)
+            .execution_options(populate_existing=True)
         )
+        found = self._session.execute(statement).one_or_none()
+        if found is None:
+            return None
+        token, user = found
+        return _to_token(token), _to_user(user)
 
     def revoke(self, digest: str, at: datetime) -> None:
         self._session.execute(
@@ -129,6 +134,16 @@ def _values(user: User) -> dict[str, Any]:
         "active": user.active,
         "created_at": user.created_at,
     }
+
+
+def _to_token(row: ApiTokenRow) -> TokenRecord:
+    return TokenRecord(
+        digest=row.digest,
+        user_id=row.user_id,
+        issued_at=row.issued_at,
+        expires_at=row.expires_at,
+        revoked_at=row.revoked_at,
+    )
 
 
 def _to_user(row: AppUserRow) -> User:
