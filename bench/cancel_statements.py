@@ -51,7 +51,7 @@ def _label(statement: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", default=DEFAULT_SERVER, help="the PostgreSQL server")
-    parser.add_argument("--database", default="cancelperf_statements")
+    parser.add_argument("--database", default="rescind_bench_statements")
     parser.add_argument("--cancels", type=int, default=20)
     parser.add_argument("--echo", action="store_true", help="print one cancel's SQL")
     args = parser.parse_args(argv)
