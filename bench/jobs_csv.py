@@ -16,38 +16,8 @@ from pathlib import Path
 
 from rescind.adapters.csv_jobs import COLUMNS
 from rescind.domain.job import MILESTONES, PartnerProgram, Phase, ProductModel, ReviewStatus
+from rescind.entrypoints.demo_jobs import FIRST, LAST
 
-FIRST = [
-    "Ana",
-    "Ben",
-    "Chloe",
-    "Dev",
-    "Elena",
-    "Farid",
-    "Grace",
-    "Hiro",
-    "Ines",
-    "Jamal",
-    "Kara",
-    "Luis",
-    "Mei",
-    "Noah",
-    "Olga",
-]
-LAST = [
-    "Alvarez",
-    "Brooks",
-    "Chen",
-    "Diaz",
-    "Evans",
-    "Fischer",
-    "Garcia",
-    "Hughes",
-    "Ito",
-    "Jensen",
-    "Khan",
-    "Lopez",
-]
 INSTALLERS = 300
 SALES_REPS = 2000
 START = date(2026, 1, 1)

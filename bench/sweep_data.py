@@ -25,38 +25,8 @@ from rescind.bootstrap import App
 from rescind.domain.audit import GENESIS_HASH, AuditContext, job_stream, seal
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.workflow import CANCEL_PENDING_BUSINESS_DAYS
+from rescind.entrypoints.demo_jobs import FIRST, LAST
 
-FIRST = [
-    "Ana",
-    "Ben",
-    "Chloe",
-    "Dev",
-    "Elena",
-    "Farid",
-    "Grace",
-    "Hiro",
-    "Ines",
-    "Jamal",
-    "Kara",
-    "Luis",
-    "Mei",
-    "Noah",
-    "Olga",
-]
-LAST = [
-    "Alvarez",
-    "Brooks",
-    "Chen",
-    "Diaz",
-    "Evans",
-    "Fischer",
-    "Garcia",
-    "Hughes",
-    "Ito",
-    "Jensen",
-    "Khan",
-    "Lopez",
-]
 # Regular jobs have M1, M2, M3; Direct Pay jobs M1A, M1B, M2, M3 (a job's model fixes them).
 MODEL_MILESTONES = [
     ("regular", "M1"),
