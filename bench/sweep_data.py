@@ -19,6 +19,7 @@ from typing import cast
 from sqlalchemy import Table, text
 
 from rescind.adapters.db.bulk import insert_rows
+from rescind.adapters.db.repositories.audit import audit_event_values
 from rescind.adapters.db.tables import AuditEventRow, AuditStreamRow
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.bootstrap import App
@@ -127,21 +128,7 @@ def _trail(
         record = seal(
             stream, 1, GENESIS_HASH, AuditContext("agent:bench", start.astimezone(UTC)), event
         )
-        events.append(
-            {
-                "stream": stream,
-                "seq": 1,
-                "job_id": stream.removeprefix("job:"),
-                "occurred_at": record.occurred_at,
-                "actor": record.actor,
-                "channel": record.channel,
-                "policy_version": record.policy_version,
-                "kind": record.kind,
-                "data": dict(record.data),
-                "prev_hash": record.prev_hash,
-                "hash": record.hash,
-            }
-        )
+        events.append(audit_event_values(record))
         heads.append({"stream": stream, "seq": 1, "head_hash": record.hash})
     with app.ctx.uow() as uow:
         session = cast(SqlUnitOfWork, uow).session

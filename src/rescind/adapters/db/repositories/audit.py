@@ -44,7 +44,7 @@ class SqlAuditLog:
         for event in events:
             seq += 1
             record = seal(stream, seq, prev_hash, ctx, event)
-            self._staged.append(_values(record))
+            self._staged.append(audit_event_values(record))
             records.append(record)
             prev_hash = record.hash
         self._heads[stream] = (seq, prev_hash)
@@ -118,7 +118,8 @@ class SqlAuditLog:
         return None if row is None else (row.seq, row.head_hash)
 
 
-def _values(record: AuditRecord) -> dict[str, object]:
+def audit_event_values(record: AuditRecord) -> dict[str, object]:
+    """The ``audit_event`` row of a record; bulk loaders write exactly what the log would."""
     job_id = (
         record.stream.removeprefix(_JOB_STREAM_PREFIX)
         if record.stream.startswith(_JOB_STREAM_PREFIX)
