@@ -104,6 +104,15 @@ class Checkpoint:
         return audit_path(index, [s.leaf_hash() for s in self.leaves])
 
 
+@dataclass(frozen=True)
+class IssuedCheckpoint:
+    """The database's note of a checkpoint: its signed head and where its document is kept."""
+
+    head: TreeHead
+    signature: str
+    name: str
+
+
 def tree_head(
     heads: Iterable[SealedHead], at: datetime, key_id: str
 ) -> tuple[TreeHead, tuple[SealedHead, ...]]:
