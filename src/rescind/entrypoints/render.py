@@ -119,7 +119,15 @@ def print_policy(out: Console, table: DecisionTable) -> None:
 
 def print_trail_check(out: Console, check: TrailCheck) -> None:
     if check.ok:
-        out.print(f"audit trail intact: {check.streams} streams, {check.records} records verified")
+        sealed = (
+            f"; all {check.sealed} streams the checkpoint sealed hold what it sealed"
+            if check.sealed
+            else ""
+        )
+        out.print(
+            f"audit trail intact: {check.streams} streams, {check.records} records verified"
+            + sealed
+        )
         return
     out.print(f"audit trail BROKEN: {len(check.problems)} problems")
     for problem in check.problems:
