@@ -139,6 +139,8 @@ def prove_job(
         job_for(uow, job_id, actor, Permission.READ_AUDIT)
         records = uow.audit.records(job_stream(job_id))
         latest = uow.checkpoints.latest()
+    if not records:
+        raise NotFound(f"job {job_id} has no audit records yet: there is nothing to prove")
     if latest is None:
         raise NotFound("no audit checkpoint has been issued yet; run `rescind audit checkpoint`")
     checkpoint = parse_checkpoint(archive.read(latest.name))
