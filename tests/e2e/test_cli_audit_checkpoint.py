@@ -257,3 +257,72 @@ def run_verifier(proof: Path, public_key: Path) -> subprocess.CompletedProcess[s
         check=False,
         timeout=60,
     )
+
+
+# --- the worker, and careless use (SQLite: storage does not matter here) ----------------------
+
+
+def test_the_worker_seals_the_trail_and_not_again_while_nothing_changed(
+    demo_copy: Rescind, tmp_path: Path
+) -> None:
+    keygen(demo_copy, tmp_path / "audit.pem")
+    demo_copy.extra_env["RESCIND_AUDIT_SIGNING_KEY"] = str(tmp_path / "audit.pem")
+    demo_copy.extra_env["RESCIND_AUDIT_CHECKPOINT_DIR"] = str(tmp_path / "checkpoints")
+
+    first = demo_copy("worker", "--once", stderr_ok=True)
+    assert "sealed the audit trail in checkpoint-" in first.out
+    assert "AUDIT_SIGNING_KEY" not in first.err
+    second = demo_copy("worker", "--once", stderr_ok=True)
+    assert "sealed" not in second.out
+    assert len(list((tmp_path / "checkpoints").glob("checkpoint-*.json"))) == 1
+
+
+def test_without_a_key_the_worker_says_so_once_and_seals_nothing(demo_copy: Rescind) -> None:
+    done = demo_copy("worker", "--once", stderr_ok=True)
+    assert done.err.count("RESCIND_AUDIT_SIGNING_KEY is not set") == 1
+    assert "sealed" not in done.out
+
+
+def test_careless_checkpoint_commands_get_one_line_saying_what_to_do(
+    demo_copy: Rescind, tmp_path: Path
+) -> None:
+    refused = demo_copy("audit", "checkpoint", code=2).error_line
+    assert "RESCIND_AUDIT_SIGNING_KEY is not set" in refused
+    assert "rescind audit keygen" in refused
+
+    cp = tmp_path / "nothing.json"
+    refused = demo_copy("audit", "verify", "--checkpoint", str(cp), code=2).error_line
+    assert "RESCIND_AUDIT_SIGNING_KEY is not set" in refused
+
+    key = tmp_path / "audit.pem"
+    public = keygen(demo_copy, key)
+    before = key.read_bytes()
+    assert "never overwritten" in demo_copy("audit", "keygen", str(key), code=2).error_line
+    assert key.read_bytes() == before
+    assert key.stat().st_mode & 0o777 == 0o600
+
+    refused = demo_copy(
+        "audit", "verify", "--checkpoint", str(cp), "--public-key", str(public), code=2
+    ).error_line
+    assert f"--checkpoint: cannot read {cp}" in refused
+    cp.write_text("{}")
+    refused = demo_copy(
+        "audit", "verify", "--checkpoint", str(cp), "--public-key", str(public), code=2
+    ).error_line
+    assert "not a valid checkpoint" in refused
+
+    demo_copy.extra_env["RESCIND_AUDIT_SIGNING_KEY"] = str(public)  # the public half, by mistake
+    demo_copy.extra_env["RESCIND_AUDIT_CHECKPOINT_DIR"] = str(tmp_path / "checkpoints")
+    refused = demo_copy("audit", "checkpoint", code=2).error_line
+    assert "is not an unencrypted PEM private key" in refused
+    del demo_copy.extra_env["RESCIND_AUDIT_CHECKPOINT_DIR"]
+    demo_copy.extra_env["RESCIND_AUDIT_SIGNING_KEY"] = str(key)
+    refused = demo_copy("audit", "checkpoint", code=2).error_line
+    assert "RESCIND_AUDIT_CHECKPOINT_DIR is not set" in refused
+
+    demo_copy.extra_env["RESCIND_AUDIT_CHECKPOINT_DIR"] = str(tmp_path / "checkpoints")
+    refused = demo_copy("audit", "prove", "JOB-999999", code=3).error_line
+    assert "no job with id 'JOB-999999'" in refused
+    job = tamper.longest_streams(f"sqlite:///{demo_copy.sqlite_path}", 1)[0].removeprefix("job:")
+    refused = demo_copy("audit", "prove", job, code=3).error_line
+    assert "no audit checkpoint has been issued yet" in refused

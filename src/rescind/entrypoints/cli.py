@@ -440,10 +440,15 @@ def worker(
     if loop.sender is None:
         # A log record, not a print: in JSON mode every line on stderr must be JSON.
         worker_log.warning("RESCIND_SMTP_HOST is not set; emails stay queued in the outbox")
+    if loop.checkpoints is None:
+        worker_log.warning(
+            "RESCIND_AUDIT_SIGNING_KEY is not set; the worker issues no audit checkpoints"
+        )
     if once:
         done = loop.run_once()
         sent = "not sending" if done.delivered is None else f"{len(done.delivered.sent)} sent"
-        out.print(f"finalized {done.swept.finalized} jobs; emails: {sent}")
+        sealed = f"; sealed the audit trail in {done.sealed.name}" if done.sealed else ""
+        out.print(f"finalized {done.swept.finalized} jobs; emails: {sent}{sealed}")
         return
     loop.stop_on_signals()
     loop.run_forever()
