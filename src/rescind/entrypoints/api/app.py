@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry
 from rescind.entrypoints.api import admin, auth, cases, health, jobs, problems, requests
 from rescind.entrypoints.api.access import AccessMiddleware
 from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
-from rescind.entrypoints.api.deps import ApiState
+from rescind.entrypoints.api.deps import ApiState, ProofSource
 from rescind.entrypoints.api.health import Operations
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
 from rescind.entrypoints.api.problems import TITLES, Problem
@@ -62,6 +62,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     metrics_token: str = "",
     idempotency_lease: timedelta = DEFAULT_LEASE,
+    proofs: ProofSource | None = None,
 ) -> FastAPI:
     """The app; ``probe`` answers ``/readyz`` and the backlog metrics, ``registry`` is shared
     with an in-process worker's metrics (a new one when not given)."""
@@ -79,6 +80,7 @@ def create_app(
         passwords=passwords,
         throttle=throttle or Throttle(),
         idempotency_lease=idempotency_lease,
+        proofs=proofs,
     )
     app.state.rescind = state
     problems.install(app)
