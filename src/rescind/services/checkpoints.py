@@ -51,8 +51,12 @@ def issue_checkpoint(
         now = ctx.now()
         head, leaves = tree_head(uow.audit.heads(), now, signer.key_id)
         latest = uow.checkpoints.latest()
-        if unless_unchanged and latest is not None and latest.head.root == head.root:
-            return None
+        if (
+            unless_unchanged
+            and latest is not None
+            and (latest.head.root, latest.head.key_id) == (head.root, head.key_id)
+        ):
+            return None  # the same trail under the same key: nothing new to seal
         checkpoint = Checkpoint(head=head, signature=signer.sign(head.signed_body()), leaves=leaves)
         name = f"checkpoint-{now.strftime('%Y%m%dT%H%M%S.%fZ')}-{head.root[:12]}.json"
         # Kept outside first: a note in the database never points at a document not written.
