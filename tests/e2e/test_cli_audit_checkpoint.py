@@ -141,6 +141,25 @@ def test_two_records_swapped_and_rechained_are_found_by_the_checkpoint(sealed: S
     assert f"{second}: the checkpoint sealed" in out
 
 
+def test_the_next_checkpoint_refuses_to_seal_over_a_stream_cut_back_since_the_last(
+    sealed: Sealed,
+) -> None:
+    (stream,) = tamper.longest_streams(sealed.url, 1)
+    tamper.truncate_and_rehead(sealed.url, stream, 2)
+
+    refused = sealed.rescind("audit", "checkpoint", code=4).error_line
+    assert "refusing to seal the audit trail: since checkpoint checkpoint-" in refused
+    assert f"{stream}: the checkpoint sealed" in refused
+    assert "(the stream was cut back)" in refused
+    assert len(list(sealed.checkpoint.parent.iterdir())) == 1
+
+    # The worker raises the same alarm each interval and goes on with its round.
+    done = sealed.rescind("worker", "--once", stderr_ok=True)
+    assert done.out.startswith("finalized ")
+    assert "refusing to seal the audit trail" in done.err
+    assert "Traceback" not in done.err
+
+
 def test_a_checkpoint_re_signed_with_another_key_is_refused(sealed: Sealed, tmp_path: Path) -> None:
     """The attacker cuts a stream back, then issues a checkpoint of the cut trail with a key
     of their own, over the configured one: only the pinned public key is believed."""

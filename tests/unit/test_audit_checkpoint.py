@@ -16,6 +16,7 @@ from rescind.domain.checkpoint import (
     Checkpoint,
     SealedHead,
     check_signature,
+    lost_since,
     parse_checkpoint,
     tree_head,
     verify_sealed_stream,
@@ -175,3 +176,15 @@ def test_only_the_pinned_key_and_a_valid_signature_count() -> None:
     assert "does not verify" in check_signature(checkpoint, "a" * 64, lambda b, s: False)[0]
     forged = replace(checkpoint, head=replace(head, root="f" * 64))
     assert forged.head.signed_body() != head.signed_body()
+
+
+def test_heads_that_lost_what_a_checkpoint_sealed_are_named_and_growth_is_not() -> None:
+    sealed = [SealedHead("a", 3, "a3"), SealedHead("b", 2, "b2"), SealedHead("c", 5, "c5")]
+    sealed.append(SealedHead("d", 1, "d1"))
+    heads = [SealedHead("a", 2, "a2"), SealedHead("b", 4, "b4"), SealedHead("c", 5, "cX")]
+    assert lost_since(sealed, heads) == [
+        "a: the checkpoint sealed 3 records, but its head is at 2 (the stream was cut back)",
+        "c: record 5 is not the one the checkpoint sealed",
+        "d: the checkpoint sealed 1 records, but the stream is gone",
+    ]
+    assert lost_since(sealed[:2], [SealedHead("a", 3, "a3"), SealedHead("b", 9, "b9")]) == []

@@ -188,6 +188,26 @@ def verify_sealed_stream(
     return problems
 
 
+def lost_since(sealed: Iterable[SealedHead], heads: Iterable[SealedHead]) -> list[str]:
+    """What the trail's heads no longer hold of an earlier checkpoint: a stream gone, cut
+    below its sealed seq, or at the same seq with another hash. (A rewrite of a stream that
+    grew since shows only against its records: ``verify_sealed_stream``.)"""
+    now = {h.stream: h for h in heads}
+    problems: list[str] = []
+    for old in sealed:
+        new = now.get(old.stream)
+        if new is None:
+            problems.append(missing_stream(old))
+        elif new.seq < old.seq:
+            problems.append(
+                f"{old.stream}: the checkpoint sealed {old.seq} records, but its head is at "
+                f"{new.seq} (the stream was cut back)"
+            )
+        elif new.seq == old.seq and new.hash != old.hash:
+            problems.append(f"{old.stream}: record {old.seq} is not the one the checkpoint sealed")
+    return problems
+
+
 def missing_stream(sealed: SealedHead) -> str:
     return f"{sealed.stream}: the checkpoint sealed {sealed.seq} records, but the stream is gone"
 

@@ -26,6 +26,7 @@ from rescind.config import Settings
 from rescind.domain.access import Actor
 from rescind.domain.checkpoint import IssuedCheckpoint
 from rescind.domain.email import Mailbox
+from rescind.domain.errors import NotAllowed
 from rescind.services.checkpoints import issue_checkpoint
 from rescind.services.context import Context
 from rescind.services.delivery import Carry, DeliveryReport, deliver_due
@@ -120,15 +121,21 @@ class Worker:
         setup = self.checkpoints
         if setup is None or self.stopping.is_set() or time.monotonic() < self._next_checkpoint:
             return None
-        issued = issue_checkpoint(
-            self.ctx,
-            setup.signer,
-            setup.archive,
-            actor=WORKER_ACTOR,
-            email_to=setup.email_to,
-            unless_unchanged=True,  # an idle trail is not sealed again and again
-        )
         self._next_checkpoint = time.monotonic() + self.checkpoint_seconds
+        try:
+            issued = issue_checkpoint(
+                self.ctx,
+                setup.signer,
+                setup.archive,
+                actor=WORKER_ACTOR,
+                email_to=setup.email_to,
+                unless_unchanged=True,  # an idle trail is not sealed again and again
+            )
+        except NotAllowed as refused:
+            # The trail lost sealed records: an alarm each interval, and the round goes on
+            # (windows still finalize, email still leaves).
+            log.error("%s", refused.message, extra={"alarm": "audit_trail_lost_records"})
+            return None
         if issued is not None:
             log.info(
                 "sealed the audit trail: %s (%d streams)",

@@ -22,11 +22,12 @@ from rescind.domain.checkpoint import (
     IssuedCheckpoint,
     SealedHead,
     check_signature,
+    lost_since,
     parse_checkpoint,
     tree_head,
 )
 from rescind.domain.email import EmailKind, OutgoingEmail
-from rescind.domain.errors import NotFound
+from rescind.domain.errors import NotAllowed, NotFound, RescindError
 from rescind.domain.events import JSONValue
 from rescind.domain.recipients import Recipients
 from rescind.services.access import job_for
@@ -51,6 +52,8 @@ def issue_checkpoint(
         now = ctx.now()
         head, leaves = tree_head(uow.audit.heads(), now, signer.key_id)
         latest = uow.checkpoints.latest()
+        if latest is not None:
+            _refuse_to_seal_over_a_loss(latest, leaves, archive)
         if (
             unless_unchanged
             and latest is not None
@@ -67,6 +70,24 @@ def issue_checkpoint(
             uow.outbox.add(_email(issued, email_to), queued_at=now)
         uow.commit()
     return issued
+
+
+def _refuse_to_seal_over_a_loss(
+    latest: IssuedCheckpoint, leaves: tuple[SealedHead, ...], archive: CheckpointArchive
+) -> None:
+    """A new checkpoint must not vouch for a trail that lost what the last one sealed: that is
+    the alarm, raised at the next seal rather than at the next audit."""
+    try:
+        previous = parse_checkpoint(archive.read(latest.name))
+    except RescindError:
+        return  # not kept here (the directory moved): nothing to compare with
+    lost = lost_since(previous.leaves, leaves)
+    if lost:
+        more = f" (and {len(lost) - 1} more)" if len(lost) > 1 else ""
+        raise NotAllowed(
+            f"refusing to seal the audit trail: since checkpoint {latest.name} it lost what "
+            f"that sealed: {lost[0]}{more}; `rescind audit verify --checkpoint` on it lists all"
+        )
 
 
 def verify_against_checkpoint(
