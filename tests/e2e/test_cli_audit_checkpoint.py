@@ -80,6 +80,8 @@ def test_a_fresh_checkpoint_verifies_and_says_every_sealed_stream_holds(sealed: 
     out = sealed.verify().out
     assert out.startswith("audit trail intact:")
     assert "streams the checkpoint sealed hold what it sealed" in out
+    key_id = json.loads(sealed.checkpoint.read_text())["key_id"]
+    assert f"trusted key {key_id[:16]}…" in out
 
 
 def test_a_stream_cut_back_and_re_headed_is_missed_by_plain_verify_but_found_by_the_checkpoint(

@@ -128,7 +128,9 @@ def print_trail_check(out: Console, check: TrailCheck) -> None:
             f"audit trail intact: {check.streams} streams, {check.records} records verified"
             + sealed
         )
-        return
-    out.print(f"audit trail BROKEN: {len(check.problems)} problems")
-    for problem in check.problems:
-        out.print(f"  {problem}", markup=False)
+    else:
+        out.print(f"audit trail BROKEN: {len(check.problems)} problems")
+        for problem in check.problems:
+            out.print(f"  {problem}", markup=False)
+    if check.checkpoint:
+        out.print(f"({check.checkpoint})", markup=False)

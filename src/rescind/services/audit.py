@@ -21,6 +21,8 @@ class TrailCheck:
     records: int = 0
     sealed: int = 0  # streams a checkpoint vouched for (0 without one)
     problems: list[str] = field(default_factory=list)
+    # Which checkpoint, under which trusted key (empty without one), for the report.
+    checkpoint: str = ""
 
     @property
     def ok(self) -> bool:

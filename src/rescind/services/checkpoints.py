@@ -97,11 +97,17 @@ def verify_against_checkpoint(
     (its problems reported) before the trail is read."""
     require(actor, Permission.READ_AUDIT)
     checkpoint = parse_checkpoint(document)
+    which = (
+        f"checkpoint of {checkpoint.head.created_at.isoformat()}, trusted key "
+        f"{trusted.key_id[:16]}…"
+    )
     refused = check_signature(checkpoint, trusted.key_id, trusted.valid)
     if refused:
-        return TrailCheck(problems=refused)
+        return TrailCheck(problems=refused, checkpoint=which)
     with ctx.uow() as uow:
-        return check_streams(uow, {s.stream: s for s in checkpoint.leaves})
+        check = check_streams(uow, {s.stream: s for s in checkpoint.leaves})
+    check.checkpoint = which
+    return check
 
 
 PROOF_KIND = "rescind.audit.proof"
