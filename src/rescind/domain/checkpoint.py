@@ -19,12 +19,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from itertools import pairwise
 from typing import TypeVar
 
 from rescind.domain.audit import AuditRecord, verify_stream
 from rescind.domain.errors import InvalidInput
-from rescind.domain.merkle import audit_path, leaf_hash, merkle_root
+from rescind.domain.merkle import leaf_hash, merkle_root, path_in, tree_levels
 
 CHECKPOINT_VERSION = 1
 _T = TypeVar("_T")
@@ -101,7 +102,12 @@ class Checkpoint:
         return found if found is not None and self.leaves[found].stream == stream else None
 
     def inclusion_path(self, index: int) -> list[str]:
-        return audit_path(index, [s.leaf_hash() for s in self.leaves])
+        return path_in(index, self._levels)
+
+    @cached_property
+    def _levels(self) -> list[list[bytes]]:
+        # A million leaves take seconds to hash: once per checkpoint, not once per proof.
+        return tree_levels([s.leaf_hash() for s in self.leaves])
 
 
 @dataclass(frozen=True)

@@ -41,17 +41,29 @@ def merkle_root(leaves: Sequence[bytes]) -> str:
     return level[0].hex()
 
 
+def tree_levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the tree, the leaves first: built once, it answers any leaf's path."""
+    levels = [list(leaves)]
+    while len(levels[-1]) > 1:
+        levels.append(_next_level(levels[-1]))
+    return levels
+
+
 def audit_path(index: int, leaves: Sequence[bytes]) -> list[str]:
     """The inclusion proof of leaf ``index``: its siblings' hashes, from the leaf up (hex)."""
-    if not 0 <= index < len(leaves):
-        raise IndexError(f"leaf {index} is not in a tree of {len(leaves)}")
+    return path_in(index, tree_levels(leaves))
+
+
+def path_in(index: int, levels: Sequence[Sequence[bytes]]) -> list[str]:
+    if not levels or not 0 <= index < len(levels[0]):
+        raise IndexError(f"leaf {index} is not in a tree of {len(levels[0]) if levels else 0}")
     path: list[str] = []
-    level, at = list(leaves), index
-    while len(level) > 1:
+    at = index
+    for level in levels[:-1]:
         sibling = at ^ 1
         if sibling < len(level):
             path.append(level[sibling].hex())
-        level, at = _next_level(level), at // 2
+        at //= 2
     return path
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC
+from functools import lru_cache
 from typing import cast
 
 from rescind.domain.access import Actor, Permission, require
@@ -174,7 +175,7 @@ def prove_job(
         raise NotFound(f"job {job_id} has no audit records yet: there is nothing to prove")
     if latest is None:
         raise NotFound("no audit checkpoint has been issued yet; run `rescind audit checkpoint`")
-    checkpoint = parse_checkpoint(archive.read(latest.name))
+    checkpoint = _kept(archive, latest.name)
     if checkpoint.head != latest.head or check_signature(checkpoint, trusted.key_id, trusted.valid):
         raise NotFound(
             f"the kept checkpoint {latest.name} is not the one the database noted, or not "
@@ -194,6 +195,13 @@ def prove_job(
         leaf=checkpoint.leaves[index],
         audit_path=checkpoint.inclusion_path(index),
     )
+
+
+@lru_cache(maxsize=2)
+def _kept(archive: CheckpointArchive, name: str) -> Checkpoint:
+    """The latest checkpoint, read and parsed once per process (proofs are asked for one at a
+    time, by people, but each would otherwise read and hash the whole document again)."""
+    return parse_checkpoint(archive.read(name))
 
 
 def _email(issued: IssuedCheckpoint, to: str) -> OutgoingEmail:

@@ -444,3 +444,7 @@ class CheckpointArchive(Protocol):
     def read(self, name: str) -> str:
         """A kept document, or ``NotFound``."""
         ...
+
+    def __hash__(self) -> int:
+        """By identity is enough: what was read from one archive is cached per process."""
+        ...
