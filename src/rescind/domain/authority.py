@@ -62,9 +62,7 @@ def cancel_refusal(
     decision: Decision, request: CancellationRequest, authority: Authority
 ) -> NotEligible | NotVerified | StatementMissing | None:
     """Why the cancel may not run now (the first step that stops it), or None."""
-    return eligibility_refusal(decision, request, authority) or evidence_refusal(
-        request, authority
-    )
+    return eligibility_refusal(decision, request, authority) or evidence_refusal(request, authority)
 
 
 def not_eligible_error(decision: Decision) -> NotEligible:

@@ -158,7 +158,9 @@ def cancel_request(
                 actx,
             )
         )
-        close_request(uow, request, actx, Outcome.CANCEL_PENDING, f"cancel pending until {final_date}")
+        close_request(
+            uow, request, actx, Outcome.CANCEL_PENDING, f"cancel pending until {final_date}"
+        )
     return CancelResult(
         job_id=job.id,
         request_id=request.id,
@@ -218,9 +220,7 @@ def close_request(
     record(uow, request.job_id, actx, [event])
 
 
-def _with_request(
-    events: tuple[Event, ...], request_id: str, authority: Authority
-) -> list[Event]:
+def _with_request(events: tuple[Event, ...], request_id: str, authority: Authority) -> list[Event]:
     extra = {"request_id": request_id, "authority": authority.value}
     return [Event(e.kind, dict(e.data) | extra) for e in events]
 

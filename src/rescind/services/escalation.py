@@ -161,7 +161,9 @@ def deny_escalation(
         record(uow, job.id, actx, [event])
         request = uow.requests.get(case.request_id) if case.request_id else None
         if request is not None and request.is_open:
-            close_request(uow, request, actx, Outcome.DENIED, f"denied by Deal Processing: {reason}")
+            close_request(
+                uow, request, actx, Outcome.DENIED, f"denied by Deal Processing: {reason}"
+            )
         _tell_requester(uow, job, case, actx, approved=False, cancelled=False)
         uow.commit()
     return case
