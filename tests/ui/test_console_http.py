@@ -356,6 +356,8 @@ def test_deal_processing_approval_waits_on_the_request_page_until_the_agent_veri
     assert "approved by Deal Processing — verify the homeowner to cancel" in page.text
     assert "Send code" in page.text
     assert "Cancel the workflow and queue the notice" not in page.text
+    worklist = agent.get("/console/queues/requests")
+    assert "verify the homeowner to cancel" in worklist.text
 
     sent = agent.post(f"/console/requests/{request_id}/code", data={"csrf_token": csrf})
     assert sent.status_code == 200, sent.text
