@@ -231,6 +231,7 @@ def test_deal_processing_approves_one_escalation_and_denies_another(api: Api) ->
     cases = []
     for _ in range(2):
         request = file_phone_request(agent, "JOB-004")
+        verify_by_code(api, agent, request["id"], "JOB-004")
         answer = agent.post(f"{API}/requests/{request['id']}/escalation", json={})
         assert answer.status_code == 201, answer.text
         cases.append(answer.json())

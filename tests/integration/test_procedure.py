@@ -213,7 +213,7 @@ def test_the_sweep_finalizes_only_jobs_whose_window_ended(ctx: Context, clock: F
     assert verify_trail(ctx, actor=actor("system:test")).ok
 
 
-def test_dp_approval_of_an_m1b_escalation_cancels_the_job(ctx: Context) -> None:
+def test_dp_approval_of_a_verified_m1b_escalation_cancels_the_job(ctx: Context) -> None:
     add(
         ctx,
         eligible_job(
@@ -228,12 +228,14 @@ def test_dp_approval_of_an_m1b_escalation_cancels_the_job(ctx: Context) -> None:
         cancel_workflow(ctx, request_id, actor=actor("agent:alex"))
 
     case = escalate_to_deal_processing(ctx, request_id, actor=actor("agent:alex"))
-    _, result = approve_escalation(ctx, case.id, actor=actor("dp:pat"), note="invoice settled")
+    approval = approve_escalation(ctx, case.id, actor=actor("dp:pat"), note="invoice settled")
 
-    assert result.final_at == SPEC_FINAL_AT
+    assert approval.cancelled is not None
+    assert approval.cancelled.final_at == SPEC_FINAL_AT
     with ctx.uow() as uow:
         assert uow.jobs.get("job-m1b").status is JobStatus.CANCEL_PENDING
-        assert uow.requests.get(request_id).outcome is Outcome.APPROVED
+        request = uow.requests.get(request_id)
+        assert (request.outcome, request.approved_by_case_id) == (Outcome.CANCEL_PENDING, case.id)
         kinds = [e.kind for e in uow.outbox.for_job("job-m1b")]
     assert EmailKind.DP_DECISION in kinds
     assert EmailKind.CANCELLATION_NOTICE in kinds

@@ -318,3 +318,69 @@ def test_a_job_without_email_says_so_and_another_jobs_email_cannot_be_picked(
     assert refused.status_code == 422
     assert 'id="inbound_id-error"' in refused.text
     assert get_request(ctx, request_id, actor=AGENT).statement is None
+
+
+def test_deal_processing_approval_waits_on_the_request_page_until_the_agent_verifies(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    agent, ctx = app_ctx
+    csrf = log_in(agent, Role.AGENT)
+    escalated = agent.post(
+        "/console/jobs/JOB-004/escalate",
+        data={
+            "channel": "phone",
+            "requester_role": "homeowner",
+            "requester_name": "Dev Patel",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert escalated.status_code == 303, escalated.text
+    with ctx.uow() as uow:
+        [case] = uow.cases.for_job("JOB-004")
+    assert case.request_id is not None
+    request_id = case.request_id
+
+    dp = TestClient(agent.app, base_url="http://testserver")
+    dp_csrf = log_in(dp, Role.DEAL_PROCESSING)
+    approved = dp.post(
+        f"/console/cases/{case.id}/approve",
+        data={"note": "", "version": str(case.version), "csrf_token": dp_csrf},
+    )
+
+    assert approved.status_code == 200, approved.text
+    assert f"Case {case.id} approved" in approved.text
+    assert "verify the homeowner to cancel" in approved.text
+    assert get_job(ctx, "JOB-004", actor=AGENT).status.value == "active"
+    page = agent.get(f"/console/requests/{request_id}")
+    assert "approved by Deal Processing — verify the homeowner to cancel" in page.text
+    assert "Send code" in page.text
+    assert "Cancel the workflow and queue the notice" not in page.text
+    worklist = agent.get("/console/queues/requests")
+    assert "verify the homeowner to cancel" in worklist.text
+
+    sent = agent.post(f"/console/requests/{request_id}/code", data={"csrf_token": csrf})
+    assert sent.status_code == 200, sent.text
+    with ctx.uow() as uow:
+        code = str(uow.outbox.for_job("JOB-004")[-1].context["code"])
+    confirmed = agent.post(
+        f"/console/requests/{request_id}/code/confirm", data={"code": code, "csrf_token": csrf}
+    )
+    assert "Verified: the code matched." in confirmed.text
+    attached = agent.post(
+        f"/console/requests/{request_id}/statement",
+        data={"kind": "chat_transcript", "content": "Cancel it. Dev", "csrf_token": csrf},
+    )
+    assert attached.status_code == 200, attached.text
+    assert "Cancel the workflow and queue the notice" in attached.text
+    job_version = get_job(ctx, "JOB-004", actor=AGENT).job.version
+
+    cancelled = agent.post(
+        f"/console/requests/{request_id}/cancel",
+        data={"reason": "Homeowner request", "version": str(job_version), "csrf_token": csrf},
+    )
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert "cancel pending until the end of 2026-12-14" in cancelled.text
+    assert get_job(ctx, "JOB-004", actor=AGENT).status.value == "cancel_pending"
+    assert get_request(ctx, request_id, actor=AGENT).outcome.value == "cancel_pending"

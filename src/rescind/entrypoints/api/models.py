@@ -171,6 +171,14 @@ class RequestOut(Out):
     reason_text: str
     outcome: str = Field(examples=["open"])
     outcome_detail: str
+    approved_by_case_id: str | None = Field(
+        default=None, description="The Deal Processing case that approved this request."
+    )
+    approval_note: str | None = Field(
+        default=None,
+        description="What Deal Processing's approval still waits for (null: no approval).",
+        examples=["approved by Deal Processing — verify the homeowner to cancel"],
+    )
 
     @classmethod
     def of(cls, r: CancellationRequest, *, now: datetime) -> RequestOut:
@@ -204,12 +212,18 @@ class RequestOut(Out):
             reason_text=r.reason_text,
             outcome=r.outcome.value,
             outcome_detail=r.outcome_detail,
+            approved_by_case_id=r.approved_by_case_id,
+            approval_note=r.approval_note,
         )
 
 
 class CancelOut(Out):
     job_id: str
     request_id: str | None
+    authority: str = Field(
+        description="Under whose authority the job was cancelled.",
+        examples=["homeowner_verified", "installer_button", "deal_processing_approval"],
+    )
     already_pending: bool = Field(description="True: nothing changed, the job was already pending.")
     final_at: datetime
     final_date: date
@@ -224,11 +238,12 @@ class CancelOut(Out):
         return cls(
             job_id=r.job_id,
             request_id=r.request_id,
+            authority=r.authority.value,
             already_pending=r.already_pending,
             final_at=r.final_at,
             final_date=r.final_date,
             message=r.message,
-            decision=DecisionOut.of(r.decision) if r.decision else None,
+            decision=DecisionOut.of(r.decision),
             message_ids=list(r.message_ids),
         )
 

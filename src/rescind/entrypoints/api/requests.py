@@ -329,8 +329,10 @@ class CancelIn(BaseModel):
     "/{request_id}/cancel",
     summary="Run the procedure: eligible, verified, not already pending → Cancel Pending",
     description="`If-Match` is the **job's** ETag. An ineligible job answers 409 "
-    "`/problems/not_eligible` with `rule_number` and `policy_version`; a job already pending "
-    "answers 200 with `already_pending: true` and the date it is pending until.",
+    "`/problems/not_eligible` with `rule_number` and `policy_version` (a request Deal "
+    "Processing approved passes rule 5, and only it: `authority` is then "
+    "`deal_processing_approval`); a job already pending answers 200 with "
+    "`already_pending: true` and the date it is pending until.",
     response_model=CancelOut,
 )
 def cancel_by_request(

@@ -2,9 +2,10 @@
 
 Step 1 (eligible?, open the request) is ``start``'s; ``/requests/{id}`` walks the rest:
 verification, the written statement, already pending?, the pending review, the feed comment
-and the signers' notice, then the cancel itself. Each step is one service call; the
-cancel button appears only once the services' own preconditions are visibly met, and the
-service still checks them all (a stale page gets its refusal as a banner).
+and the signers' notice, then the cancel itself. Each step is one service call; the page
+asks the cancel's own rules (``rescind.domain.authority``) what stops it, so the cancel
+button appears exactly when the service would run, and the service still checks them all
+(a stale page gets its refusal as a banner).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from fastapi.responses import Response
 
 from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Permission
+from rescind.domain.authority import cancel_refusal, eligibility_refusal, support_authority
 from rescind.domain.eligibility import Action
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus
@@ -128,13 +130,11 @@ def wizard_page(
         or f"Homeowner requested cancellation by {req.channel.value.replace('_', ' ')}"
     )
     pending = view.status is JobStatus.CANCEL_PENDING
-    ready = (
-        req.is_open
-        and decision.eligible
-        and not pending
-        and req.verified
-        and req.statement is not None
-    )
+    authority = support_authority(req)
+    # Step 1 passes when the decision lets this request's authority cancel (DP's approval
+    # stands in for rule 5); the button shows when nothing at all stops the cancel.
+    passes_step_1 = eligibility_refusal(decision, req, authority) is None
+    ready = req.is_open and not pending and cancel_refusal(decision, req, authority) is None
     return page(
         request,
         "wizard.html",
@@ -152,7 +152,9 @@ def wizard_page(
         reason=reason,
         pending=pending,
         ready=ready,
-        escalate=decision.action is Action.ESCALATE_TO_DEAL_PROCESSING,
+        passes_step_1=passes_step_1,
+        escalate=decision.action is Action.ESCALATE_TO_DEAL_PROCESSING
+        and req.approved_by_case_id is None,
         statement_kinds=list(StatementKind),
         code_first=req.channel in (Channel.PHONE, Channel.CHAT),
         may_restore=actor.may(Permission.RESTORE),

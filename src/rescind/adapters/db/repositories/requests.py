@@ -164,6 +164,7 @@ def _values(request: CancellationRequest) -> dict[str, Any]:
         "reason_text": request.reason_text,
         "outcome": request.outcome.value,
         "outcome_detail": request.outcome_detail,
+        "approved_by_case_id": request.approved_by_case_id,
     }
 
 
@@ -215,6 +216,7 @@ def _to_request(
         reason_text=row.reason_text,
         outcome=Outcome(row.outcome),
         outcome_detail=row.outcome_detail,
+        approved_by_case_id=row.approved_by_case_id,
         version=row.version,
     )
 
