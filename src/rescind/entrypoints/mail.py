@@ -47,14 +47,7 @@ class SupportMailbox:
         raw = envelope.original_content or envelope.content or b""
         data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "replace")
         if self.checking is not None:
-            # DNS lookups block: off the event loop, so other connections keep being served.
-            data = await asyncio.to_thread(
-                self.checking.stamp,
-                data,
-                peer=str(session.peer[0]) if session.peer else "",
-                helo=str(session.host_name or ""),
-                now=datetime.now(UTC),
-            )
+            data = await self._stamped(data, session)
         try:
             result = receive_email(
                 self.ctx, parse_email(data, authserv_ids=self.authserv_ids), data
@@ -66,6 +59,23 @@ class SupportMailbox:
         self.received.append(result)
         log.info("received %s: %s %s", result.inbound_id, result.status.value, result.reason)
         return "250 Message accepted"
+
+    async def _stamped(self, data: bytes, session: Session) -> bytes:
+        """The message with our DKIM verdict on top; unchanged (so unverified) if checking
+        itself failed, since a message is never refused for that."""
+        assert self.checking is not None
+        try:
+            # DNS lookups block: off the event loop, so other connections keep being served.
+            return await asyncio.to_thread(
+                self.checking.stamp,
+                data,
+                peer=str(session.peer[0]) if session.peer else "",
+                helo=str(session.host_name or ""),
+                now=datetime.now(UTC),
+            )
+        except Exception:
+            log.exception("could not check DKIM; the message is filed without our verdict")
+            return data
 
 
 def start_receiver(

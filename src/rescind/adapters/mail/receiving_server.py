@@ -37,11 +37,7 @@ class ReceivingServer:
     def stamp(self, raw: bytes, *, peer: str, helo: str, now: datetime) -> bytes:
         """``raw`` with our DKIM verdict and our ``Received`` header on top."""
         results = dkim_results(raw, self.dnsfunc)
-        verdict = authres.AuthenticationResultsHeader(
-            feature_context=authres.core_features(),
-            authserv_id=self.authserv_id,
-            results=results,
-        )
+        verdict = authres.header(authserv_id=self.authserv_id, results=results)
         received = (
             f"Received: from {_token(helo) or 'unknown'} ({_token(peer)}) by {self.authserv_id} "
             f"(rescind mail serve) with SMTP; {format_datetime(now)}"
@@ -66,8 +62,12 @@ def _verify(raw: bytes, index: int, dnsfunc: DnsTxt | None) -> authres.DKIMAuthe
             else checker.verify(idx=index, dnsfunc=dnsfunc)
         )
         result = "pass" if good else "fail"
+    except dkim.DnsTimeoutError:
+        result = "temperror"
+    except dkim.ValidationError:
+        result = "fail"  # the body or headers changed, or the signature is not valid
     except dkim.DKIMException:
-        result = "permerror"  # a signature or key that cannot be read
+        result = "permerror"  # a key or message that cannot be read
     except Exception:  # a DNS failure, or odd input dkimpy did not expect: try again later
         result = "temperror"
     domain = _name(checker.domain)
