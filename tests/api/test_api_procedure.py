@@ -180,9 +180,9 @@ def test_an_email_request_from_the_address_on_file_is_verified_and_cancelled(api
     assert_problem(stranger, 409, "not_verified")
     # A From header alone proves nothing: "not known" is not authenticated.
     unknown = agent.post(path, json={"sender": "ben.2@home.example"})
-    assert "a From header alone is no proof" in assert_problem(unknown, 409, "not_verified")[
-        "detail"
-    ]
+    assert (
+        "a From header alone is no proof" in assert_problem(unknown, 409, "not_verified")["detail"]
+    )
     verified = agent.post(path, json={"sender": "Ben.2@Home.Example", "authenticated": True})
     assert verified.status_code == 200, verified.text
     assert verified.json()["verification_method"] == "address_on_file"
