@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.inbound import InboundEmail, Malformed
+from rescind.domain.sender_authentication import SenderAuthentication
 
 
 def raw(
@@ -195,3 +196,45 @@ def test_mangled_headers_and_bodies_never_raise(
     parsed = parse_email(message, authserv_ids=TRUSTED)
     assert isinstance(parsed, InboundEmail | Malformed)
     assert_storable(parsed)
+
+
+def test_a_message_with_two_from_addresses_is_never_authenticated() -> None:
+    """Which From would the server's DMARC result be about? The attacker's, maybe."""
+    ours = "Authentication-Results: mx.solar.example; dmarc=pass\r\n"
+    two_headers = (ours + "From: attacker@evil.example\r\n").encode() + raw()
+    two_mailboxes = ours.encode() + raw(
+        sender="Ben <ben.reyes@homeowner.example>, Eve <eve@evil.example>"
+    )
+
+    for message in (two_headers, two_mailboxes):
+        parsed = parse_email(message, authserv_ids=TRUSTED)
+        assert isinstance(parsed, InboundEmail)
+        assert parsed.authentication == SenderAuthentication(
+            False, "the message has 2 From addresses, not one"
+        )
+
+
+def test_an_untrusted_authserv_id_is_quoted_as_a_host_like_name_only() -> None:
+    """It is the sender's text, shown to an agent: nothing in it but a name's characters."""
+    message = b"Authentication-Results: verified!by*mx.solar.example; dmarc=pass\r\n" + raw()
+
+    reason = parsed_reason(message)
+
+    assert "untrusted authserv-id verifiedbymx.solar.example ignored" in reason
+
+
+def test_thousands_of_authentication_results_headers_are_read_only_up_to_a_bound() -> None:
+    forged = b"Authentication-Results: a.example; dmarc=pass\r\n" * 5000
+    huge = b"Authentication-Results: mx.solar.example; dkim=pass header.d=" + b"a" * 20_000
+
+    for message in (forged + raw(), huge + b"\r\n" + raw()):
+        parsed = parse_email(message, authserv_ids=TRUSTED)
+        assert isinstance(parsed, InboundEmail)
+        assert not parsed.authentication.verified
+    assert "after the first 50 ignored" in parsed_reason(forged + raw())
+
+
+def parsed_reason(message: bytes) -> str:
+    parsed = parse_email(message, authserv_ids=TRUSTED)
+    assert isinstance(parsed, InboundEmail)
+    return parsed.authentication.reason

@@ -18,6 +18,7 @@ Public Suffix List bundled with ``publicsuffixlist`` (offline).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable
 from email.message import EmailMessage
 from functools import cache
@@ -32,6 +33,10 @@ from rescind.domain.sender_authentication import (
 )
 
 NOTHING_TRUSTED = "no receiving server is trusted (RESCIND_MAIL_AUTHSERV_IDS is empty)"
+# Bounds on what a sender can make us parse: real headers are a few hundred characters.
+MAX_RESULTS_HEADERS = 50
+MAX_HEADER_CHARS = 8_192
+_NOT_NAME = re.compile(r"[^a-z0-9._:-]")
 _TRACE = frozenset(
     {
         "authentication-results",
@@ -49,6 +54,10 @@ def sender_authentication(
 ) -> SenderAuthentication:
     if not authserv_ids:
         return SenderAuthentication(False, NOTHING_TRUSTED)
+    senders = _from_addresses(message)
+    if senders > 1:
+        # Which From would the server's DMARC result be about? Not ours to guess.
+        return SenderAuthentication(False, f"the message has {senders} From addresses, not one")
     trusted = tuple(i.lower() for i in authserv_ids)
     results, ignored = trusted_results(_headers(message), trusted)
     return authenticate_sender(
@@ -66,7 +75,7 @@ def trusted_results(
     """The results our server wrote, in order from the top, and notes on what was ignored."""
     results: list[AuthResult] = []
     ignored: dict[str, None] = {}
-    in_trace, seen_trusted, below_our_hop = True, False, False
+    in_trace, seen_trusted, below_our_hop, read = True, False, False, 0
     for name, value in headers:
         name = name.lower()
         if name not in _TRACE and not name.startswith("arc-"):
@@ -75,13 +84,19 @@ def trusted_results(
             below_our_hop = True
         if name != "authentication-results":
             continue
+        read += 1
+        if read > MAX_RESULTS_HEADERS:
+            ignored[f"Authentication-Results after the first {MAX_RESULTS_HEADERS} ignored"] = None
+            break
         header = _parsed(value)
         if header is None:
             ignored["an unreadable Authentication-Results header ignored"] = None
             continue
         server = str(header.authserv_id or "")
         if server not in trusted:
-            ignored[f"Authentication-Results from untrusted authserv-id {server} ignored"] = None
+            ignored[
+                f"Authentication-Results from untrusted authserv-id {_shown(server)} ignored"
+            ] = None
         elif not in_trace or below_our_hop:
             ignored[
                 f"Authentication-Results by {server} below the sender's own headers ignored"
@@ -110,7 +125,23 @@ def _headers(message: EmailMessage) -> list[tuple[str, str]]:
         return []
 
 
+def _shown(server: str) -> str:
+    """A sender's authserv-id as quoted in a reason: a short host-like name, not prose (a
+    quoted-string id could otherwise read like a verdict to the agent)."""
+    name = _NOT_NAME.sub("", server)[:64]
+    return name or "(blank)"
+
+
+def _from_addresses(message: EmailMessage) -> int:
+    try:
+        return sum(len(getattr(h, "addresses", ()) or (h,)) for h in message.get_all("From", []))
+    except Exception:  # an unreadable From is counted as one; the parser judges it further
+        return 1
+
+
 def _parsed(value: str) -> authres.AuthenticationResultsHeader | None:
+    if len(value) > MAX_HEADER_CHARS:
+        return None
     try:
         return authres.parse_value(value)
     except Exception:  # authres raises its own errors and, on odd input, others
