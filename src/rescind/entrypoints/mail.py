@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Collection, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -71,7 +70,7 @@ class SupportMailbox:
                 data,
                 peer=str(session.peer[0]) if session.peer else "",
                 helo=str(session.host_name or ""),
-                now=datetime.now(UTC),
+                now=self.ctx.now(),
             )
         except Exception:
             log.exception("could not check DKIM; the message is filed without our verdict")
