@@ -9,7 +9,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Role
+from rescind.services.inbound import Received, receive_email
 from tests.api.conftest import API, Api
 
 PROBLEM_JSON = "application/problem+json"
@@ -176,6 +178,11 @@ def test_an_email_request_from_the_address_on_file_is_verified_and_cancelled(api
     assert_problem(forged, 409, "not_verified")
     stranger = agent.post(path, json={"sender": "someone@else.example", "authenticated": True})
     assert_problem(stranger, 409, "not_verified")
+    # A From header alone proves nothing: "not known" is not authenticated.
+    unknown = agent.post(path, json={"sender": "ben.2@home.example"})
+    assert (
+        "a From header alone is no proof" in assert_problem(unknown, 409, "not_verified")["detail"]
+    )
     verified = agent.post(path, json={"sender": "Ben.2@Home.Example", "authenticated": True})
     assert verified.status_code == 200, verified.text
     assert verified.json()["verification_method"] == "address_on_file"
@@ -638,3 +645,25 @@ def test_a_validation_error_lists_the_bad_fields(api: Api) -> None:
         json={"kind": "mail_notice", "content": "Notice of Cancellation"},
     )
     assert_problem(without_postmark, 422, "invalid_input")
+
+
+def received(api: Api, authentication: str, message_id: str) -> Received:
+    raw = (
+        f"Authentication-Results: {authentication}\r\n"
+        "From: Ben <ben.2@home.example>\r\nTo: support@rescind.example\r\n"
+        f"Subject: Cancel JOB-002\r\nMessage-ID: {message_id}\r\n\r\nPlease cancel.\r\n"
+    ).encode()
+    return receive_email(api.ctx, parse_email(raw, authserv_ids=("mx.rescind.example",)), raw)
+
+
+def test_a_request_filed_from_an_email_says_why_it_is_or_is_not_verified(api: Api) -> None:
+    agent = api.client(Role.AGENT)
+    passed = received(api, "mx.rescind.example; dmarc=pass header.from=home.example", "<p@x>")
+    unaligned = received(api, "mx.rescind.example; spf=pass smtp.mailfrom=evil.example", "<u@x>")
+
+    shown = [agent.get(f"{API}/requests/{r.request_id}").json() for r in (passed, unaligned)]
+
+    assert [(r["verified"], r["verification_note"]) for r in shown] == [
+        (True, "DMARC pass for home.example by mx.rescind.example"),
+        (False, "SPF pass for evil.example is not aligned with From domain home.example"),
+    ]

@@ -235,14 +235,20 @@ def test_a_field_the_service_refuses_is_marked_next_to_that_field(
     assert 'aria-invalid="true"' in answer.text
 
 
-def an_email(sender: str, message_id: str, subject: str, body: str) -> bytes:
+TRUSTED = ("mx.rescind.example",)
+DMARC_PASS = "mx.rescind.example; spf=pass; dkim=pass; dmarc=pass"
+
+
+def an_email(
+    sender: str, message_id: str, subject: str, body: str, authentication: str = DMARC_PASS
+) -> bytes:
     return (
+        f"Authentication-Results: {authentication}\r\n"
         f"From: Homeowner <{sender}>\r\n"
         "To: support@rescind.example\r\n"
         f"Subject: {subject}\r\n"
         f"Message-ID: {message_id}\r\n"
         "Date: Mon, 23 Nov 2026 09:00:00 -0500\r\n"
-        "Authentication-Results: mx.rescind.example; spf=pass; dkim=pass; dmarc=pass\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n"
         "\r\n"
         f"{body}\r\n"
@@ -267,7 +273,7 @@ def test_the_statement_step_lists_the_jobs_emails_and_one_can_be_picked(
     raw = an_email(
         address, "<cancel-1@mail.home.example>", "Cancel JOB-002 please", "I cancel my contract."
     )
-    filed = receive_email(ctx, parse_email(raw), raw)
+    filed = receive_email(ctx, parse_email(raw, authserv_ids=TRUSTED), raw)
     assert filed.job_id == "JOB-002"
     stranger = an_email("stranger@else.example", "<x@else.example>", "Hello", "Not about you.")
     receive_email(ctx, parse_email(stranger), stranger)
@@ -278,7 +284,8 @@ def test_the_statement_step_lists_the_jobs_emails_and_one_can_be_picked(
     assert step.status_code == 200
     assert "Cancel JOB-002 please" in step.text
     assert address in step.text
-    assert "SPF/DKIM/DMARC passed" in step.text
+    assert "sender authenticated" in step.text
+    assert f"DMARC pass for {address.rpartition('@')[2]} by mx.rescind.example" in step.text
     assert f"filed as {filed.request_id}" in step.text
     assert "stranger@else.example" not in step.text
     listed = INBOUND_ID.findall(step.text)
@@ -384,3 +391,33 @@ def test_deal_processing_approval_waits_on_the_request_page_until_the_agent_veri
     assert "cancel pending until the end of 2026-12-14" in cancelled.text
     assert get_job(ctx, "JOB-004", actor=AGENT).status.value == "cancel_pending"
     assert get_request(ctx, request_id, actor=AGENT).outcome.value == "cancel_pending"
+
+
+def test_the_request_and_the_triage_queue_say_why_an_email_did_not_verify(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    address = get_job(ctx, "JOB-002", actor=AGENT).job.homeowner.email
+    forged = an_email(
+        address,
+        "<forged@mail.home.example>",
+        "Cancel JOB-002",
+        "Cancel it.",
+        authentication="attacker.example; dmarc=pass",
+    )
+    filed = receive_email(ctx, parse_email(forged, authserv_ids=TRUSTED), forged)
+    assert (filed.job_id, filed.verified) == ("JOB-002", False)
+    stranger = an_email("stranger@else.example", "<s@else.example>", "Hello", "Who are you?")
+    receive_email(ctx, parse_email(stranger, authserv_ids=TRUSTED), stranger)
+
+    log_in(client, Role.AGENT)
+    step = client.get(f"/console/requests/{filed.request_id}")
+    triage = client.get("/console/queues/triage")
+
+    assert step.status_code == triage.status_code == 200
+    note = re.search(r'id="verification-note">([^<]*)<', step.text)
+    assert note, step.text
+    assert "untrusted authserv-id attacker.example ignored" in note.group(1)
+    assert "Sender authenticated: DMARC pass for else.example by mx.rescind.example" in (
+        triage.text
+    )

@@ -228,11 +228,13 @@ def test_an_email_that_failed_authentication_is_not_verified_even_from_the_right
     assert not world.store.request(request_id).verified
 
 
-def test_an_email_with_no_authentication_results_is_trusted_from_the_right_address(
+def test_an_email_with_no_authentication_results_is_not_trusted_even_from_the_right_address(
     world: World,
 ) -> None:
+    """A From header alone is easy to forge: "not known" is not authenticated."""
     request_id = new_request(world, channel=Channel.EMAIL)
-    request = verify_by_address_on_file(
-        world.ctx, request_id, sender="pat@home.example", authenticated=None, actor=actor("a")
-    )
-    assert request.verified
+    with pytest.raises(NotVerified, match="a From header alone is no proof"):
+        verify_by_address_on_file(
+            world.ctx, request_id, sender="pat@home.example", authenticated=None, actor=actor("a")
+        )
+    assert not world.store.request(request_id).verified

@@ -121,6 +121,7 @@ class CancellationRequest:
     verified: bool = False
     verification_method: VerificationMethod | None = None
     verified_at: datetime | None = None
+    verification_note: str = ""  # why an email request did or did not verify it
     reason: CancelReason | None = None
     reason_text: str = ""
     outcome: Outcome = Outcome.OPEN

@@ -95,14 +95,13 @@ def normalize_address(address: str) -> str:
     return address.strip().lower()
 
 
-def sent_from_address_on_file(
-    sender: str, address_on_file: str, *, authenticated: bool | None
-) -> bool:
-    """An email verifies only from the address on file, and only if SPF/DKIM/DMARC did not fail.
+def sent_from_address_on_file(sender: str, address_on_file: str, *, authenticated: bool) -> bool:
+    """An email verifies only from the address on file, and only with its sender authenticated.
 
-    ``authenticated`` is None when the receiving server said nothing; a From header alone
-    is then trusted, as the seeds' procedure does, but an explicit failure never is.
+    ``authenticated``: our receiving server showed a DMARC pass or an SPF/DKIM pass aligned
+    with the From domain (``sender_authentication``). A From header alone is easy to forge, so
+    an email with no such result — unknown included — never verifies.
     """
-    if authenticated is False:
+    if not authenticated:
         return False
     return bool(sender.strip()) and normalize_address(sender) == normalize_address(address_on_file)

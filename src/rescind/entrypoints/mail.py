@@ -2,19 +2,22 @@
 
 Both hand every message to ``services.inbound.receive_email`` and answer the sender's server
 with 250 whatever the outcome: a message that cannot be filed is kept in triage, so refusing
-it would only make the sender's server retry.
+it would only make the sender's server retry. Both trust the Authentication-Results of the
+configured authserv-ids only; the SMTP server, when it checks DKIM itself, writes its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from rescind.adapters.mail.inbound import parse_email
+from rescind.adapters.mail.receiving_server import ReceivingServer
 from rescind.domain.errors import InvalidInput
 from rescind.services.context import Context
 from rescind.services.inbound import Received, receive_email
@@ -26,8 +29,15 @@ MAX_MESSAGE_BYTES = 25 * 1024 * 1024
 class SupportMailbox:
     """The aiosmtpd handler: every message received becomes a request or a triage item."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        authserv_ids: Collection[str] = (),
+        checking: ReceivingServer | None = None,
+    ) -> None:
         self.ctx = ctx
+        self.authserv_ids = tuple(authserv_ids)
+        self.checking = checking
         self.received: list[Received] = []
 
     async def handle_DATA(  # noqa: N802 - the name aiosmtpd calls
@@ -35,8 +45,12 @@ class SupportMailbox:
     ) -> str:
         raw = envelope.original_content or envelope.content or b""
         data = raw if isinstance(raw, bytes) else raw.encode("utf-8", "replace")
+        if self.checking is not None:
+            data = await self._stamped(data, session)
         try:
-            result = receive_email(self.ctx, parse_email(data), data)
+            result = receive_email(
+                self.ctx, parse_email(data, authserv_ids=self.authserv_ids), data
+            )
         except Exception:
             # The database is down or similar: a 4xx makes the sending server retry later.
             log.exception("could not store an incoming message; asking the sender to retry")
@@ -45,10 +59,35 @@ class SupportMailbox:
         log.info("received %s: %s %s", result.inbound_id, result.status.value, result.reason)
         return "250 Message accepted"
 
+    async def _stamped(self, data: bytes, session: Session) -> bytes:
+        """The message with our DKIM verdict on top; unchanged (so unverified) if checking
+        itself failed, since a message is never refused for that."""
+        assert self.checking is not None
+        try:
+            # DNS lookups block: off the event loop, so other connections keep being served.
+            return await asyncio.to_thread(
+                self.checking.stamp,
+                data,
+                peer=str(session.peer[0]) if session.peer else "",
+                helo=str(session.host_name or ""),
+                now=self.ctx.now(),
+            )
+        except Exception:
+            log.exception("could not check DKIM; the message is filed without our verdict")
+            return data
 
-def start_receiver(ctx: Context, host: str, port: int) -> Controller:
+
+def start_receiver(
+    ctx: Context,
+    host: str,
+    port: int,
+    *,
+    authserv_ids: Collection[str] = (),
+    checking: ReceivingServer | None = None,
+) -> Controller:
+    """``checking``: check DKIM here and write the result as ``checking.authserv_id``."""
     controller = Controller(
-        SupportMailbox(ctx),
+        SupportMailbox(ctx, authserv_ids, checking),
         hostname=host,
         port=port,
         data_size_limit=MAX_MESSAGE_BYTES,
@@ -67,9 +106,12 @@ def message_files(path: Path) -> Iterator[Path]:
     yield from sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".eml")
 
 
-def import_messages(ctx: Context, path: Path) -> list[tuple[Path, Received]]:
+def import_messages(
+    ctx: Context, path: Path, *, authserv_ids: Collection[str] = ()
+) -> list[tuple[Path, Received]]:
     results = []
     for file in message_files(path):
         raw = file.read_bytes()
-        results.append((file, receive_email(ctx, parse_email(raw), raw)))
+        parsed = parse_email(raw, authserv_ids=authserv_ids)
+        results.append((file, receive_email(ctx, parsed, raw)))
     return results

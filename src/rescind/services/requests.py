@@ -119,8 +119,10 @@ def open_request(
     reason: CancelReason | None = None,
     reason_text: str = "",
     homeowner_emailed: bool = False,
+    verification_note: str = "",
 ) -> CancellationRequest:
-    """File a request inside the caller's transaction."""
+    """File a request inside the caller's transaction; ``verification_note`` says why the way
+    it came (an email) does or does not verify it."""
     if not requester_name.strip():
         raise InvalidInput("say who is asking (requester_name)", field="requester_name")
     now = actx.at
@@ -138,6 +140,7 @@ def open_request(
         statement=written,
         reason=reason,
         reason_text=reason_text.strip(),
+        verification_note=verification_note,
     )
     request.within_cooling_off = within_cooling_off(
         job, written, now, ops, ctx.cooling_off_calendar()
@@ -154,6 +157,7 @@ def open_request(
                 "due_at": iso(request.due_at),
                 "within_cooling_off": request.within_cooling_off,
                 "homeowner_emailed": homeowner_emailed,
+                **({"verification_note": verification_note} if verification_note else {}),
             },
         )
     ]

@@ -148,16 +148,19 @@ def confirm_verification_code(
 def verify_by_address_on_file(
     ctx: Context, request_id: str, *, sender: str, authenticated: bool | None, actor: Actor
 ) -> CancellationRequest:
-    """An email request is the homeowner's when it came from the address on file, unforged."""
+    """An email request is the homeowner's when it came from the address on file, unforged;
+    ``authenticated`` None (not known) is not authenticated."""
     now = ctx.now()
     with ctx.uow() as uow:
         request, job = _homeowner_request(uow, request_id, actor, Permission.VERIFY_ADDRESS)
-        if not sent_from_address_on_file(sender, job.homeowner.email, authenticated=authenticated):
-            why = (
-                "the receiving server says the sender failed SPF/DKIM/DMARC"
-                if authenticated is False
-                else f"{sender!r} is not the homeowner's address on file"
-            )
+        if not sent_from_address_on_file(
+            sender, job.homeowner.email, authenticated=authenticated is True
+        ):
+            why = {
+                False: "the receiving server says the sender failed SPF/DKIM/DMARC",
+                None: "the receiving server's Authentication-Results do not show DMARC or an "
+                "SPF/DKIM pass aligned with the From domain (a From header alone is no proof)",
+            }.get(authenticated, f"{sender!r} is not the homeowner's address on file")
             raise NotVerified(
                 f"not verified: {why}; ask the homeowner to write from the address on file "
                 "or verify by phone with a code"

@@ -167,6 +167,12 @@ class RequestOut(Out):
     verified: bool
     verification_method: str | None = Field(default=None, examples=["code"])
     verified_at: datetime | None
+    verification_note: str = Field(
+        default="",
+        description="For a request filed from an email: why the email did or did not verify it "
+        "(which trusted server's DMARC/DKIM/SPF result, or what was missing or ignored).",
+        examples=["DMARC pass for home.example by mx.example.com"],
+    )
     reason: str | None
     reason_text: str
     outcome: str = Field(examples=["open"])
@@ -208,6 +214,7 @@ class RequestOut(Out):
             verified=r.verified,
             verification_method=r.verification_method.value if r.verification_method else None,
             verified_at=r.verified_at,
+            verification_note=r.verification_note,
             reason=r.reason.value if r.reason else None,
             reason_text=r.reason_text,
             outcome=r.outcome.value,

@@ -29,6 +29,7 @@ from rescind.domain.request import (
     StatementKind,
     reason_label,
 )
+from rescind.domain.sender_authentication import SenderAuthentication
 from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session, State
@@ -51,8 +52,8 @@ MAX_STATEMENT = 50_000
 
 @dataclass(frozen=True)
 class ReceivedEmail:
-    """An email received for support about the job, as the statement step lists it; the
-    stored raw message is parsed again for its text and its SPF/DKIM/DMARC verdict."""
+    """An email received for support about the job, as the statement step lists it: the
+    sender check as judged on arrival, and the stored raw message parsed again for its text."""
 
     id: str
     received_at: datetime
@@ -63,10 +64,7 @@ class ReceivedEmail:
     reason: str
     request_id: str | None
     parsed: InboundEmail | None  # None: unreadable, so it cannot be the statement
-
-    @property
-    def authenticated(self) -> bool | None:
-        return self.parsed.authenticated if self.parsed is not None else None
+    authentication: SenderAuthentication | None  # None: unreadable, or received before
 
     @property
     def filed(self) -> bool:
@@ -98,6 +96,7 @@ def _received(record: InboundRecord) -> ReceivedEmail:
         reason=record.reason,
         request_id=record.request_id,
         parsed=parsed if isinstance(parsed, InboundEmail) else None,
+        authentication=record.authentication,
     )
 
 

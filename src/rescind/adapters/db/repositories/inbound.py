@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from rescind.adapters.db.tables import InboundEmailRow
 from rescind.domain.inbound import InboundRecord, InboundStatus
+from rescind.domain.sender_authentication import SenderAuthentication
 
 
 class SqlInboundRepository:
@@ -16,6 +17,7 @@ class SqlInboundRepository:
         self._session = session
 
     def add(self, record: InboundRecord) -> None:
+        auth = record.authentication
         self._session.add(
             InboundEmailRow(
                 id=record.id,
@@ -28,6 +30,8 @@ class SqlInboundRepository:
                 reason=record.reason,
                 job_id=record.job_id,
                 request_id=record.request_id,
+                authenticated=None if auth is None else auth.verified,
+                authentication="" if auth is None else auth.reason,
             )
         )
 
@@ -75,6 +79,9 @@ def _records(rows: Iterable[InboundEmailRow]) -> list[InboundRecord]:
             reason=row.reason,
             job_id=row.job_id,
             request_id=row.request_id,
+            authentication=None
+            if row.authenticated is None
+            else SenderAuthentication(row.authenticated, row.authentication),
         )
         for row in rows
     ]

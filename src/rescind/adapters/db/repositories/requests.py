@@ -160,6 +160,7 @@ def _values(request: CancellationRequest) -> dict[str, Any]:
         "verified": request.verified,
         "verification_method": _value_or_none(request.verification_method),
         "verified_at": request.verified_at,
+        "verification_note": request.verification_note,
         "reason": _value_or_none(request.reason),
         "reason_text": request.reason_text,
         "outcome": request.outcome.value,
@@ -212,6 +213,7 @@ def _to_request(
         if row.verification_method is None
         else VerificationMethod(row.verification_method),
         verified_at=row.verified_at,
+        verification_note=row.verification_note,
         reason=None if row.reason is None else CancelReason(row.reason),
         reason_text=row.reason_text,
         outcome=Outcome(row.outcome),

@@ -42,6 +42,7 @@ class CancellationRequestRow(Base):
     verified: Mapped[bool]
     verification_method: Mapped[str | None]
     verified_at: Mapped[datetime | None]
+    verification_note: Mapped[str] = mapped_column(LongText, default="", server_default="")
     reason: Mapped[str | None]
     reason_text: Mapped[str] = mapped_column(LongText)
     outcome: Mapped[str]
