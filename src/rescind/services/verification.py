@@ -103,8 +103,8 @@ def send_verification_code(ctx: Context, request_id: str, *, actor: Actor) -> Co
     return CodeSent(request.id, challenge.id, challenge.expires_at, message_id, job.homeowner.email)
 
 
+# Refusals of an attempt; a wrong code's text, with what is left, is ``_failed``'s.
 _FAILURE_TEXT = {
-    ConfirmResult.WRONG: "that code does not match; ask the homeowner to read it again",
     ConfirmResult.LOCKED: "too many wrong codes: this code is locked. Send a new code, or "
     + EMAIL_SUPPORT_INSTEAD,
     ConfirmResult.EXPIRED: "the code has expired (codes last 10 minutes); send a new code",
