@@ -48,7 +48,7 @@ from rescind.domain.job import (
 )
 from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
 from rescind.domain.user import TokenRecord, User
-from rescind.domain.verification import VerificationChallenge
+from rescind.domain.verification import ChallengeStatus, VerificationChallenge
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.ports import (
@@ -370,6 +370,28 @@ class FakeChallengeRepository:
         if challenge.id not in self._challenges:
             raise NotFound(f"no verification challenge with id {challenge.id!r}")
         self._challenges[challenge.id] = _copy(challenge)
+
+    def hold_request(self, request_id: str) -> None:
+        """One thread at a time: nothing to wait for."""
+
+    def claim_attempt(self, challenge_id: str, *, now: datetime, max_attempts: int) -> int | None:
+        challenge = self._challenges[challenge_id]
+        if (
+            challenge.status is not ChallengeStatus.OPEN
+            or challenge.attempts >= max_attempts
+            or now >= challenge.expires_at
+        ):
+            return None
+        # A new object, never a changed one: commit tells changed rows by identity.
+        self._challenges[challenge_id] = replace(challenge, attempts=challenge.attempts + 1)
+        return challenge.attempts + 1
+
+    def settle(self, challenge_id: str, status: ChallengeStatus) -> bool:
+        challenge = self._challenges[challenge_id]
+        if challenge.status is not ChallengeStatus.OPEN:
+            return False
+        self._challenges[challenge_id] = replace(challenge, status=status)
+        return True
 
 
 class FakeCaseRepository:

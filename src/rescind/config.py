@@ -37,6 +37,19 @@ class Settings(BaseSettings):
         description="Where login and code-confirmation attempts are counted (a `limits` storage "
         "URI); memory:// suits one server process, redis://host:6379 shares it between several.",
     )
+    code_sends_per_hour: int = Field(
+        default=3, ge=1, le=100, description="4-digit codes sent for one request in an hour."
+    )
+    code_sends_per_day: int = Field(
+        default=5, ge=1, le=1000, description="4-digit codes sent for one request in a day."
+    )
+    code_attempts_per_request: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Codes tried for one request across all its codes (each code allows 5); "
+        "then the homeowner must email support from the address on file.",
+    )
 
     smtp_host: str = Field(
         default="",

@@ -36,6 +36,7 @@ def test_attempts_at_two_servers_count_against_one_limit(redis_uri: str) -> None
 
     with pytest.raises(RateLimited) as refused:
         first.hit(LOGIN_PER_USERNAME, username, what="login")
+    assert refused.value.retry_after is not None
     assert refused.value.retry_after >= 1
     with pytest.raises(RateLimited):
         second.hit(LOGIN_PER_USERNAME, username, what="login")

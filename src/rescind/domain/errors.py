@@ -11,6 +11,7 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     ├── Forbidden               your role may not do this
     ├── PreconditionFailed      the version you edited is not the current one (If-Match)
     ├── RateLimited             too many attempts; wait and retry
+    │   └── VerificationLimitReached  a request's codes or wrong guesses are used up
     ├── NotAllowed              the procedure forbids this step now
     │   ├── NotEligible         the decision table says support may not cancel
     │   ├── NotVerified         the request is not verified as the homeowner's
@@ -66,9 +67,15 @@ class PreconditionFailed(RescindError):
 class RateLimited(RescindError):
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str, *, retry_after: int | None) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after = retry_after  # seconds; None when waiting does not help
+
+
+class VerificationLimitReached(RateLimited):
+    """Codes sent to one request (an hour, a day) or wrong codes tried for it, used up."""
+
+    code = "verification_limit_reached"
 
 
 class NotAllowed(RescindError):

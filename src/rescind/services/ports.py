@@ -24,7 +24,7 @@ from rescind.domain.inbound import InboundRecord
 from rescind.domain.job import Job, JobStatus, Milestone, PartnerProgram, ProductModel
 from rescind.domain.request import CancellationRequest
 from rescind.domain.user import TokenRecord, User
-from rescind.domain.verification import VerificationChallenge
+from rescind.domain.verification import ChallengeStatus, VerificationChallenge
 
 
 class Clock(Protocol):
@@ -119,6 +119,21 @@ class ChallengeRepository(Protocol):
         ...
 
     def save(self, challenge: VerificationChallenge) -> None: ...
+
+    def hold_request(self, request_id: str) -> None:
+        """Until commit, the request's codes are this transaction's: another sender or guesser
+        of the same request waits, so limits counted over its codes stay true."""
+        ...
+
+    def claim_attempt(self, challenge_id: str, *, now: datetime, max_attempts: int) -> int | None:
+        """Count one attempt in storage, atomically, if the code is open, unexpired and has
+        one left: the attempt's number, or None when none was counted (nothing to evaluate)."""
+        ...
+
+    def settle(self, challenge_id: str, status: ChallengeStatus) -> bool:
+        """Move an open code to ``status``; False when it had already left "open" (so a right
+        code verifies once, however many read it back at the same moment)."""
+        ...
 
 
 class CaseRepository(Protocol):

@@ -222,7 +222,8 @@ class CodeSentOut(BaseModel):
     "/{request_id}/verification/code",
     summary="Email a 4-digit code to the homeowner's address on file (HO Outbound)",
     description="Any older code stops working. The code is never returned: the homeowner "
-    "reads it back from the email.",
+    "reads it back from the email. At most 3 codes an hour and 5 a day per request, and none "
+    "once its 10 attempts are spent (429 `verification_limit_reached`).",
     response_model=CodeSentOut,
 )
 def send_code(
@@ -249,8 +250,9 @@ class ConfirmCodeIn(BaseModel):
 @router.post(
     "/{request_id}/verification/code/confirm",
     summary="Confirm the code the homeowner read back",
-    description="A wrong code answers 422 with `attempts_left`; guesses are rate limited per "
-    "request and per user (429).",
+    description="A wrong code answers 422 with `attempts_left`; a code locks after 5 attempts "
+    "and a request after 10 across its codes (429 `verification_limit_reached`); guesses are "
+    "also rate limited per request and per user (429).",
     response_model=RequestOut,
 )
 def confirm_code(

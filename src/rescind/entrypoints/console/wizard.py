@@ -21,7 +21,7 @@ from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Permission
 from rescind.domain.authority import cancel_refusal, eligibility_refusal, support_authority
 from rescind.domain.eligibility import Action
-from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.errors import InvalidInput, RescindError, VerificationLimitReached
 from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus
 from rescind.domain.job import JobStatus
 from rescind.domain.request import (
@@ -193,6 +193,9 @@ def _refused(
 def send_code(request: Request, ctx: Ctx, session: PostSession, request_id: str) -> Response:
     try:
         sent = send_verification_code(ctx, request_id, actor=session.actor)
+    except VerificationLimitReached as error:
+        # Only once codes were sent, so the page shows the code field to say it next to.
+        return _refused(request, ctx, session, request_id, error, "code")
     except RescindError as error:
         return _refused(request, ctx, session, request_id, error)
     return _back(

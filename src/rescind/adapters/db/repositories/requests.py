@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, delete, select, update
@@ -136,6 +137,45 @@ class SqlChallengeRepository:
         )
         if result.rowcount == 0:
             raise NotFound(f"no verification challenge with id {challenge.id!r}")
+
+    def hold_request(self, request_id: str) -> None:
+        if self._session.get_bind().dialect.name == "postgresql":
+            # SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
+            self._session.execute(
+                select(CancellationRequestRow.id)
+                .where(CancellationRequestRow.id == request_id)
+                .with_for_update()
+            )
+
+    def claim_attempt(self, challenge_id: str, *, now: datetime, max_attempts: int) -> int | None:
+        # One conditional UPDATE: PostgreSQL re-checks the WHERE on the row as the writer
+        # before left it, so parallel guesses cannot all see the same count and all pass.
+        row = VerificationChallengeRow
+        return self._session.execute(
+            update(row)
+            .where(
+                row.id == challenge_id,
+                row.status == ChallengeStatus.OPEN.value,
+                row.attempts < max_attempts,
+                row.expires_at > now,
+            )
+            .values(attempts=row.attempts + 1)
+            .returning(row.attempts)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+
+    def settle(self, challenge_id: str, status: ChallengeStatus) -> bool:
+        row = VerificationChallengeRow
+        result = cast(
+            CursorResult[Any],
+            self._session.execute(
+                update(row)
+                .where(row.id == challenge_id, row.status == ChallengeStatus.OPEN.value)
+                .values(status=status.value)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        return result.rowcount == 1
 
 
 def _joined() -> Select[CancellationRequestRow, WrittenStatementRow | None]:
