@@ -156,6 +156,8 @@ def wizard_page(
         statement_kinds=list(StatementKind),
         code_first=req.channel in (Channel.PHONE, Channel.CHAT),
         may_restore=actor.may(Permission.RESTORE),
+        # An installer or a sales rep cannot supply the homeowner's statement: no form for it.
+        may_attach=actor.may(Permission.ATTACH_STATEMENT),
     )
 
 
