@@ -345,3 +345,29 @@ def test_an_installer_is_not_offered_the_statement_form_and_posting_it_changes_n
     )
     assert forged.status_code == 403
     assert get_request(ctx, request.id, actor=AGENT).statement is None
+
+
+def test_a_statement_from_two_addresses_is_marked_next_to_the_field_and_not_attached(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    csrf = log_in(client, Role.AGENT)
+    request_id = a_phone_request(client, csrf, "JOB-002")
+    two = "ben.2@home.example,attacker@evil.example"
+
+    answer = client.post(
+        f"/console/requests/{request_id}/statement",
+        data={"kind": "email", "content": "Cancel.", "from_address": two, "csrf_token": csrf},
+    )
+
+    assert answer.status_code == 422
+    assert 'id="from_address-error"' in answer.text
+    assert "is not one valid email address" in answer.text
+    assert get_request(ctx, request_id, actor=AGENT).statement is None
+    sender = client.post(
+        f"/console/requests/{request_id}/address-on-file",
+        data={"sender": two, "authenticated": "pass", "csrf_token": csrf},
+    )
+    assert sender.status_code == 422
+    assert 'id="sender-error"' in sender.text
+    assert get_request(ctx, request_id, actor=AGENT).verified is False
