@@ -133,6 +133,34 @@ def test_mail_import_skips_a_symlink_out_of_the_folder_with_a_warning_and_counts
     assert db.count("SELECT count(*) FROM cancellation_request") == 1
 
 
+def test_mail_import_keeps_a_message_from_two_addresses_in_triage_unfiled(
+    worker_database: WorkerDatabase, tmp_path: Path
+) -> None:
+    db = worker_database
+    add_homeowners_jobs(db)
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    message = an_email("ho1@home.example", "Cancel please", "<two-froms@evil.example>")
+    message.replace_header("From", "ho1@home.example, attacker@evil.example")
+    (folder / "two-froms.eml").write_bytes(message.as_bytes())
+
+    done = subprocess.run(  # noqa: S603 - our own command with our own arguments
+        [*rescind_command(), "mail", "import", str(folder)],
+        env=db.env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines()[0] == (
+        "two-froms.eml: triage: malformed: the From header names 2 addresses; "
+        "a message has one author"
+    )
+    assert db.count("SELECT count(*) FROM cancellation_request") == 0
+
+
 def accepts_connections(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
