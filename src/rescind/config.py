@@ -94,6 +94,18 @@ class Settings(BaseSettings):
         description="When set, GET /metrics needs `Authorization: Bearer <token>`; empty "
         "serves it to anyone who reaches it (keep it off the public proxy).",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="The largest request body accepted (JSON, the console's forms); a larger "
+        "one is answered 413 before it is read.",
+    )
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="The same for uploads: a CSV import (text/csv) or a form with a file "
+        "(multipart/form-data).",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Proxies trusted for X-Forwarded-For/-Proto (comma-separated addresses, "

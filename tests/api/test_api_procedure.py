@@ -192,6 +192,34 @@ def test_an_email_request_from_the_address_on_file_is_verified_and_cancelled(api
     assert answer.json()["final_date"] == "2026-12-14"
 
 
+def test_two_addresses_as_a_statements_from_or_a_sender_are_a_422_naming_the_field(
+    api: Api,
+) -> None:
+    agent = api.client(Role.AGENT)
+    two = "ben.2@home.example,attacker@evil.example"
+    filing = {
+        "job_id": "JOB-002",
+        "channel": "email",
+        "requester_role": "homeowner",
+        "requester_name": "Ben Reyes",
+        "statement": {"kind": "email", "content": "Please cancel.", "from_address": two},
+    }
+
+    refused = agent.post(f"{API}/requests", json=filing)
+
+    problem = assert_problem(refused, 422, "invalid_input")
+    (error,) = problem["errors"]
+    assert error["field"] == "body.statement.from_address"
+    assert f"{two!r} is not one valid email address" in error["message"]
+    assert agent.get(f"{API}/jobs/JOB-002/requests").json() == []
+
+    request = file_phone_request(agent, "JOB-002", channel="email")
+    path = f"{API}/requests/{request['id']}/verification/address-on-file"
+    sender = agent.post(path, json={"sender": two, "authenticated": True})
+    assert assert_problem(sender, 422, "invalid_input")["errors"][0]["field"] == "body.sender"
+    assert agent.get(f"{API}/requests/{request['id']}").json()["verified"] is False
+
+
 def test_a_pending_m1_review_is_rejected_and_submitted_before_the_cancel(api: Api) -> None:
     agent = api.client(Role.AGENT)
     assert agent.get(f"{API}/jobs/JOB-001").json()["review_status"] == "pending_review"

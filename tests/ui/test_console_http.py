@@ -28,7 +28,7 @@ from rescind.services.context import Context
 from rescind.services.feed import read_feed
 from rescind.services.inbound import receive_email
 from rescind.services.policy import seed_policy
-from rescind.services.queries import get_job, get_request
+from rescind.services.queries import get_job, get_request, job_requests
 from tests.api.conftest import (
     MONDAY,
     NEW_YORK,
@@ -421,3 +421,56 @@ def test_the_request_and_the_triage_queue_say_why_an_email_did_not_verify(
     assert "Sender authenticated: DMARC pass for else.example by mx.rescind.example" in (
         triage.text
     )
+
+
+def test_an_installer_is_not_offered_the_statement_form_and_posting_it_changes_nothing(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    csrf = log_in(client, Role.INSTALLER)
+    emailed = client.post(
+        "/console/installer/jobs/JOB-002/homeowner-emailed",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert emailed.status_code == 303, emailed.text
+    (request,) = job_requests(ctx, "JOB-002", actor=AGENT)
+
+    step = client.get(f"/console/requests/{request.id}")
+
+    assert step.status_code == 200
+    assert f'action="/console/requests/{request.id}/statement"' not in step.text
+    assert "Attach statement" not in step.text
+    assert "Support takes the written statement from the homeowner" in step.text
+    forged = client.post(
+        f"/console/requests/{request.id}/statement",
+        data={"kind": "email", "content": "I, the homeowner, cancel.", "csrf_token": csrf},
+    )
+    assert forged.status_code == 403
+    assert get_request(ctx, request.id, actor=AGENT).statement is None
+
+
+def test_a_statement_from_two_addresses_is_marked_next_to_the_field_and_not_attached(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    csrf = log_in(client, Role.AGENT)
+    request_id = a_phone_request(client, csrf, "JOB-002")
+    two = "ben.2@home.example,attacker@evil.example"
+
+    answer = client.post(
+        f"/console/requests/{request_id}/statement",
+        data={"kind": "email", "content": "Cancel.", "from_address": two, "csrf_token": csrf},
+    )
+
+    assert answer.status_code == 422
+    assert 'id="from_address-error"' in answer.text
+    assert "is not one valid email address" in answer.text
+    assert get_request(ctx, request_id, actor=AGENT).statement is None
+    sender = client.post(
+        f"/console/requests/{request_id}/address-on-file",
+        data={"sender": two, "authenticated": "pass", "csrf_token": csrf},
+    )
+    assert sender.status_code == 422
+    assert 'id="sender-error"' in sender.text
+    assert get_request(ctx, request_id, actor=AGENT).verified is False

@@ -101,6 +101,77 @@ def test_mail_import_files_a_folder_and_prints_one_line_per_message(
     )
 
 
+def test_mail_import_skips_a_symlink_out_of_the_folder_with_a_warning_and_counts_it(
+    worker_database: WorkerDatabase, tmp_path: Path
+) -> None:
+    db = worker_database
+    add_homeowners_jobs(db)
+    folder, elsewhere = tmp_path / "saved", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    (folder / "1-own.eml").write_bytes(
+        an_email("ho1@home.example", "Cancel please", "<own@home.example>").as_bytes()
+    )
+    # Another file the importer's user can read, made to look like a message in the folder.
+    secret = elsewhere / "secret.eml"
+    secret.write_bytes(
+        an_email("ho2@home.example", "Cancel please", "<secret@home.example>").as_bytes()
+    )
+    (folder / "2-leak.eml").symlink_to(secret)
+    (folder / "3-linked-folder.eml").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "4-same.eml").symlink_to(folder / "1-own.eml")  # inside the folder: read
+
+    done = subprocess.run(  # noqa: S603 - our own command with our own arguments
+        [*rescind_command(), "mail", "import", str(folder)],
+        env=db.env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"skipped 2-leak.eml: it links outside {folder} (to {secret}); not read",
+        f"skipped 3-linked-folder.eml: it links outside {folder} (to {elsewhere}); not read",
+    ]
+    lines = done.stdout.splitlines()
+    assert lines[-1] == "2 messages imported; 2 skipped"
+    assert (
+        db.count("SELECT count(*) FROM inbound_email WHERE message_id = '<secret@home.example>'")
+        == 0
+    )
+    assert db.count("SELECT count(*) FROM cancellation_request") == 1
+
+
+def test_mail_import_keeps_a_message_from_two_addresses_in_triage_unfiled(
+    worker_database: WorkerDatabase, tmp_path: Path
+) -> None:
+    db = worker_database
+    add_homeowners_jobs(db)
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    message = an_email("ho1@home.example", "Cancel please", "<two-froms@evil.example>")
+    message.replace_header("From", "ho1@home.example, attacker@evil.example")
+    (folder / "two-froms.eml").write_bytes(message.as_bytes())
+
+    done = subprocess.run(  # noqa: S603 - our own command with our own arguments
+        [*rescind_command(), "mail", "import", str(folder)],
+        env=db.env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.splitlines()[0] == (
+        "two-froms.eml: triage: malformed: the From header names 2 addresses; "
+        "a message has one author"
+    )
+    assert db.count("SELECT count(*) FROM cancellation_request") == 0
+
+
 def accepts_connections(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):

@@ -371,13 +371,16 @@ def mail_import(
     """Take saved messages as if they had just arrived."""
     application = _app()
     ids = application.settings.trusted_authserv_ids
-    results = import_messages(application.ctx, path, authserv_ids=ids)
-    for file, result in results:
+    done = import_messages(application.ctx, path, authserv_ids=ids)
+    for file, result in done.received:
         where = f" job {result.job_id} request {result.request_id}" if result.job_id else ""
         verified = f" (verified: {result.verification_note})" if result.verified else ""
         reason = f": {result.reason}" if result.reason else ""
         out.print(f"{file.name}: {result.status.value}{where}{verified}{reason}", markup=False)
-    out.print(f"{len(results)} messages imported")
+    for file, why in done.skipped:
+        err.print(f"skipped {file.name}: {why}", markup=False)
+    skipped = f"; {len(done.skipped)} skipped" if done.skipped else ""
+    out.print(f"{len(done.received)} messages imported{skipped}")
 
 
 def _log_like(settings: Settings) -> None:

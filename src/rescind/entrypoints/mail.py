@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -97,21 +99,58 @@ def start_receiver(
     return controller
 
 
-def message_files(path: Path) -> Iterator[Path]:
+@dataclass
+class MailImport:
+    """What ``import_messages`` did: each message filed, and each file it would not read."""
+
+    received: list[tuple[Path, Received]] = field(default_factory=list)
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def message_files(path: Path, skipped: list[tuple[Path, str]]) -> Iterator[Path]:
+    """The file named, or the folder's ``.eml`` files by their real paths, in name order.
+
+    A folder's entry is read only if its real path is inside the folder: a symlink (to a file
+    or through a linked folder) pointing elsewhere would let whoever can write into the drop
+    folder have the importer read any file it can, so it is skipped with the reason.
+    """
     if path.is_file():
         yield path
         return
     if not path.is_dir():
         raise InvalidInput(f"{path} is neither a file nor a directory of .eml files", field="path")
-    yield from sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() == ".eml")
+    root = path.resolve()
+    for entry in sorted(path.iterdir()):
+        if entry.suffix.lower() != ".eml":
+            continue
+        real = entry.resolve()
+        if not real.is_relative_to(root):
+            skipped.append((entry, f"it links outside {path} (to {real}); not read"))
+        elif real.is_file():
+            yield real
 
 
-def import_messages(
-    ctx: Context, path: Path, *, authserv_ids: Collection[str] = ()
-) -> list[tuple[Path, Received]]:
-    results = []
-    for file in message_files(path):
-        raw = file.read_bytes()
-        parsed = parse_email(raw, authserv_ids=authserv_ids)
-        results.append((file, receive_email(ctx, parsed, raw)))
-    return results
+def _read(file: Path) -> bytes | None:
+    """The file's bytes, opened without following a link swapped in since it was resolved;
+    None when it is larger than any message the SMTP receiver would accept."""
+    fd = os.open(file, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as f:
+        raw = f.read(MAX_MESSAGE_BYTES + 1)
+    return None if len(raw) > MAX_MESSAGE_BYTES else raw
+
+
+def import_messages(ctx: Context, path: Path, *, authserv_ids: Collection[str] = ()) -> MailImport:
+    done = MailImport()
+    for file in message_files(path, done.skipped):
+        try:
+            raw = _read(file)
+        except OSError as e:
+            done.skipped.append((file, f"cannot read it ({e.strerror})"))
+            continue
+        if raw is None:
+            done.skipped.append((file, f"it is larger than {MAX_MESSAGE_BYTES} bytes"))
+            continue
+        done.received.append(
+            (file, receive_email(ctx, parse_email(raw, authserv_ids=authserv_ids), raw))
+        )
+    return done

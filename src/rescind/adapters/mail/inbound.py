@@ -63,7 +63,14 @@ def _parse(raw: bytes, authserv_ids: Collection[str]) -> InboundEmail | Malforme
     except Exception as e:  # the stdlib parser is lenient; anything it still throws is data
         return Malformed(f"unreadable MIME: {type(e).__name__}")
     message_id = _header(message, "Message-ID")
-    name, address = _sender(message)
+    senders = _senders(message)
+    if len(senders) > 1:
+        # "From: victim@…, attacker@…": whose message is it? Not one to verify anybody by.
+        return Malformed(
+            f"the From header names {len(senders)} addresses; a message has one author",
+            message_id=message_id,
+        )
+    name, address = senders[0] if senders else ("", "")
     if not address or "@" not in address:
         return Malformed("no usable From address", message_id=message_id)
     subject = _header(message, "Subject")
@@ -94,17 +101,17 @@ def _header(message: EmailMessage, name: str) -> str:
     return " ".join(str(value).split())[:998] if value is not None else ""
 
 
-def _sender(message: EmailMessage) -> tuple[str, str]:
+def _senders(message: EmailMessage) -> list[tuple[str, str]]:
+    """Each (name, address) the From header names; empty when it names none readable."""
     try:
         header = message.get("From")
-        addresses = getattr(header, "addresses", None)
+        addresses: tuple[Address, ...] | None = getattr(header, "addresses", None)
         if addresses:
-            first: Address = addresses[0]
-            return str(first.display_name), str(first.addr_spec)
-        pairs = getaddresses([str(header or "")])
-        return pairs[0] if pairs else parseaddr(str(header or ""))
+            return [(str(a.display_name), str(a.addr_spec)) for a in addresses]
+        pairs = [p for p in getaddresses([str(header or "")]) if any(p)]
+        return pairs or [parseaddr(str(header or ""))]
     except Exception:
-        return "", ""
+        return []
 
 
 def _date(message: EmailMessage) -> datetime | None:

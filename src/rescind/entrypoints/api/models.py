@@ -42,7 +42,7 @@ class PersonOut(Out):
 
 
 class HomeownerOut(PersonOut):
-    phone: str = Field(examples=["+1-555-188-8104"])
+    phone: str = Field(examples=["+12015550104"], description="E.164, as stored.")
 
 
 class ReviewItemOut(Out):

@@ -73,6 +73,7 @@ TITLES: dict[str, str] = {
     "database_unavailable": "The database cannot be reached right now; retry shortly",
     "http_error": "The request could not be routed",
     "not_ready": "The service cannot serve requests now",
+    "request_too_large": "The request body is larger than this server accepts",
 }
 
 

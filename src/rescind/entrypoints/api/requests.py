@@ -19,6 +19,7 @@ from rescind.entrypoints.api.deps import (
     NO_NUL,
     CurrentActor,
     CurrentUser,
+    EmailAddress,
     Idempotent,
     IfMatch,
     State,
@@ -75,7 +76,7 @@ class StatementIn(BaseModel):
     source_ref: str = Field(
         default="", max_length=500, pattern=NO_NUL, description="Where the original is kept."
     )
-    from_address: str = Field(default="", max_length=320, pattern=NO_NUL)
+    from_address: EmailAddress = Field(default="", max_length=320, pattern=NO_NUL)
 
     def as_input(self) -> StatementInput:
         return StatementInput(
@@ -280,7 +281,9 @@ class AddressOnFileIn(BaseModel):
         },
     )
 
-    sender: str = Field(min_length=1, max_length=320, pattern=NO_NUL, description="From address.")
+    sender: EmailAddress = Field(
+        min_length=1, max_length=320, pattern=NO_NUL, description="From address."
+    )
     authenticated: bool | None = Field(
         default=None,
         description="What the receiving server's Authentication-Results said: false when "

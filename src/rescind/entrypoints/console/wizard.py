@@ -17,6 +17,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from rescind.adapters.contact import email_address
 from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Permission
 from rescind.domain.authority import cancel_refusal, eligibility_refusal, support_authority
@@ -157,6 +158,8 @@ def wizard_page(
         statement_kinds=list(StatementKind),
         code_first=req.channel in (Channel.PHONE, Channel.CHAT),
         may_restore=actor.may(Permission.RESTORE),
+        # An installer or a sales rep cannot supply the homeowner's statement: no form for it.
+        may_attach=actor.may(Permission.ATTACH_STATEMENT),
     )
 
 
@@ -244,7 +247,7 @@ def address_on_file(
         verify_by_address_on_file(
             ctx,
             request_id,
-            sender=sender,
+            sender=email_address(sender, field="sender"),
             authenticated={"pass": True, "fail": False}.get(authenticated),
             actor=session.actor,
         )
@@ -262,6 +265,10 @@ def _sent_date(value: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput("give the postmark date as YYYY-MM-DD", field="sent_date") from None
+
+
+def _optional_address(value: str) -> str:
+    return email_address(value, field="from_address") if value.strip() else ""
 
 
 async def _statement_text(pasted: str, upload: UploadFile | None) -> tuple[str, str]:
@@ -312,7 +319,7 @@ async def statement(
                 content=text.replace("\x00", ""),
                 sent_date=_sent_date(sent_date),
                 source_ref=source_ref.strip() or file_name,
-                from_address=from_address.strip(),
+                from_address=_optional_address(from_address),
             ),
             actor=session.actor,
         )
