@@ -102,14 +102,18 @@ def _header(message: EmailMessage, name: str) -> str:
 
 
 def _senders(message: EmailMessage) -> list[tuple[str, str]]:
-    """Each (name, address) the From header names; empty when it names none readable."""
+    """Each (name, address) the From headers name — all of them, since a second From header
+    is as much a second author as a second mailbox in one; empty when none is readable."""
     try:
-        header = message.get("From")
-        addresses: tuple[Address, ...] | None = getattr(header, "addresses", None)
-        if addresses:
-            return [(str(a.display_name), str(a.addr_spec)) for a in addresses]
-        pairs = [p for p in getaddresses([str(header or "")]) if any(p)]
-        return pairs or [parseaddr(str(header or ""))]
+        found: list[tuple[str, str]] = []
+        for header in message.get_all("From") or []:
+            addresses: tuple[Address, ...] | None = getattr(header, "addresses", None)
+            if addresses:
+                found += [(str(a.display_name), str(a.addr_spec)) for a in addresses]
+                continue
+            pairs = [p for p in getaddresses([str(header)]) if any(p)]
+            found += pairs or [parseaddr(str(header))]
+        return found
     except Exception:
         return []
 
