@@ -80,8 +80,7 @@ def test_every_item_of_the_other_companys_job_answers_404_exactly_like_a_missing
         got = {k: v for k, v in foreign.json().items() if k != "request_id"}
         # The same answer word for word, but for the id asked about: nothing says it exists.
         assert got == {
-            k: v.replace(fake_id, real_id) if isinstance(v, str) else v
-            for k, v in expected.items()
+            k: v.replace(fake_id, real_id) if isinstance(v, str) else v for k, v in expected.items()
         }, path
 
 

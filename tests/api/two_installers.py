@@ -5,8 +5,10 @@ every scoped test user, and JOB-000302 with Shady Panels (INST-2) and Sue Rep (R
 the homeowner herself (and the staff) may see. Both are Direct Pay M1B with the invoice
 uploaded, so each gets: an email from Ada naming it (filed as a request, then escalated to a
 Deal Processing case), an open phone request, a comment on Ada's feed, queued emails and an
-audit trail. One more email from Ada names no job and, her having two open jobs, waits in
-triage: it belongs to neither.
+audit trail. One more email from Ada names no job and, her having several open jobs, waits
+in triage: it belongs to none. And a phone request on JOB-001 (the suite's seeded job of Ada's
+with INST-1 and REP-1, eligible, so its statement step lists the emails received) shows what
+a scoped reader's guided cancellation lists.
 
 Every item's text names its job, so a page or answer that shows one of JOB-000302's items to
 someone scoped out of it is caught by the id (``Items.markers``).
@@ -29,6 +31,7 @@ from rescind.services.inbound import receive_email
 from rescind.services.requests import file_request
 from tests.api.conftest import INSTALLER, OTHER_INSTALLER, OTHER_REP, REP, homeowner
 
+ELIGIBLE = "JOB-001"  # tests/api/conftest.py's: Ada's too, INST-1 and REP-1, eligible
 OURS = "JOB-000301"  # INST-1, REP-1, HO-1: every scoped test user may see it
 THEIRS = "JOB-000302"  # INST-2, REP-2, HO-1: only the homeowner (and the staff) may see it
 ADA = homeowner(1, "Ada Lovelace")
@@ -66,6 +69,7 @@ class World:
     ours: Items
     theirs: Items
     triage_inbound_id: str  # Ada's email naming no job: neither job's
+    eligible_request_id: str  # on ELIGIBLE, open: its page has the statement step
 
 
 def a_job(job_id: str, *, ours: bool) -> Job:
@@ -136,4 +140,17 @@ def two_installers(ctx: Context) -> World:
     raw = an_email("<which@mail.home.example>", "About my solar", "Which one? Both?")
     triage = receive_email(ctx, parse_email(raw), raw)
     assert triage.status is InboundStatus.TRIAGE, triage
-    return World(ours=ours, theirs=theirs, triage_inbound_id=triage.inbound_id)
+    eligible = file_request(
+        ctx,
+        job_id=ELIGIBLE,
+        channel=Channel.PHONE,
+        requester_role=RequesterRole.HOMEOWNER,
+        requester_name="Ada Lovelace",
+        actor=SYSTEM,
+    )
+    return World(
+        ours=ours,
+        theirs=theirs,
+        triage_inbound_id=triage.inbound_id,
+        eligible_request_id=eligible.id,
+    )

@@ -10,6 +10,7 @@ import pytest
 from rescind.adapters.mail.inbound import parse_email
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
+from rescind.domain.access import EVERY_JOB
 from rescind.domain.inbound import InboundRecord, InboundStatus
 from rescind.services.context import Context
 from rescind.services.inbound import receive_email
@@ -58,14 +59,14 @@ def test_a_jobs_email_is_filed_on_it_or_from_the_address_on_file_newest_first(
         uow.commit()
 
     with uow_factory() as uow:
-        found = uow.inbound.for_job("job-1", "DANA@example.com")
+        found = uow.inbound.for_job("job-1", "DANA@example.com", EVERY_JOB)
         assert found == [mixed_case, from_home, filed]
-        assert [m.id for m in uow.inbound.for_job("job-1", "dana@example.com", 2)] == [
+        assert [m.id for m in uow.inbound.for_job("job-1", "dana@example.com", EVERY_JOB, 2)] == [
             "in-3",
             "in-2",
         ]
-        assert [m.id for m in uow.inbound.for_job("job-1", "")] == ["in-1"]
-        assert uow.inbound.for_job("job-9", "nobody@example.com") == []
+        assert [m.id for m in uow.inbound.for_job("job-1", "", EVERY_JOB)] == ["in-1"]
+        assert uow.inbound.for_job("job-9", "nobody@example.com", EVERY_JOB) == []
 
 
 # What the email fuzzer found: the parser handed on NUL (PostgreSQL's text refuses it) and
@@ -99,6 +100,6 @@ def test_a_message_with_nul_or_undecodable_bytes_is_filed_or_triaged_and_kept_as
     assert result.status in (InboundStatus.FILED, InboundStatus.TRIAGE)
     with uow_factory() as uow:
         kept = [m for m in uow.inbound.triage() if m.id == result.inbound_id] + [
-            m for m in uow.inbound.for_job("JOB-000001", "") if m.id == result.inbound_id
+            m for m in uow.inbound.for_job("JOB-000001", "", EVERY_JOB) if m.id == result.inbound_id
         ]
     assert [m.raw for m in kept] == [raw]

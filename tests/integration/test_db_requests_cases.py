@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rescind.domain.access import EVERY_JOB
 from rescind.domain.case import AssignmentStatus, CaseStatus, Queue, open_deal_processing_escalation
 from rescind.domain.errors import Conflict, NotFound
 from rescind.domain.feed import FeedComment
@@ -134,4 +135,4 @@ def test_feed_comments_for_a_new_job_are_stored_in_the_same_unit_of_work(
         uow.jobs.add(job)
         uow.commit()
     with uow_factory() as uow:
-        assert uow.feed.for_homeowner(job.homeowner.id) == [comment]
+        assert uow.feed.for_homeowner(job.homeowner.id, EVERY_JOB) == [comment]

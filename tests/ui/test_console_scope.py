@@ -12,13 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rescind.domain.access import Role
-from tests.api.conftest import (  # noqa: F401 - fixtures, for pytest
-    Api,
-    api,
-    api_engine,
-    api_postgres_engine,
-    api_sqlite_template,
-)
+from tests.api.conftest import Api
 from tests.api.two_installers import OURS, THEIRS, World, two_installers
 from tests.ui.test_console_http import log_in
 
@@ -39,7 +33,7 @@ def console(api: Api, role: Role) -> TestClient:
 def _shown(client: TestClient, path: str) -> str:
     answer = client.get(path)
     assert answer.status_code == 200, (path, answer.text)
-    return answer.text
+    return str(answer.text)
 
 
 def _assert_nothing_of(world: World, text: str, where: str) -> None:
@@ -64,6 +58,7 @@ def test_a_scoped_readers_pages_show_their_jobs_items_and_none_of_the_other_comp
             "start": f"/console/jobs/{OURS}/cancel",
             "request": f"/console/requests/{ours.phone_request_id}",
             "emailed request": f"/console/requests/{ours.emailed_request_id}",
+            "statement step": f"/console/requests/{world.eligible_request_id}",
         }
     for where, path in pages.items():
         _assert_nothing_of(world, _shown(client, path), where)
@@ -75,8 +70,10 @@ def test_a_scoped_readers_pages_show_their_jobs_items_and_none_of_the_other_comp
         assert ours.emailed_request_id in job_page
         assert ours.case_id in job_page
         assert ours.comment in job_page  # the feed: this job's comment, not the other one's
-        step = _shown(client, pages["request"])
-        assert ours.inbound_subject in step  # the statement step lists this job's email
+        # The statement step lists Ada's email about a job of its own, not the other one's.
+        step = _shown(client, pages["statement step"])
+        assert 'id="statement-emails"' in step
+        assert ours.inbound_subject in step
 
 
 @pytest.mark.parametrize("role", SCOPED_OUT)
