@@ -54,6 +54,9 @@ def test_a_scoped_reader_of_one_job_never_reads_the_other_companys_items_in_its_
     found = client.get(f"{API}/jobs", params={"q": "ada.1@home.example"}).json()["items"]
     assert OURS in {j["id"] for j in found}
     assert THEIRS not in {j["id"] for j in found}
+    by_id = client.get(f"{API}/jobs", params={"q": THEIRS})
+    assert by_id.status_code == 200, by_id.text
+    assert by_id.json()["items"] == []
 
 
 @pytest.mark.parametrize("role", SCOPED_OUT)
