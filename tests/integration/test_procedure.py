@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
+from rescind.domain.access import EVERY_JOB
 from rescind.domain.email import EmailKind
 from rescind.domain.errors import Conflict, InvalidTransition, NotEligible, NotVerified
 from rescind.domain.job import (
@@ -119,7 +120,7 @@ def test_a_verified_phone_request_puts_the_job_in_cancel_pending_until_the_end_o
     with ctx.uow() as uow:
         job = uow.jobs.get("job-1")
         emails = uow.outbox.for_job("job-1")
-        feed = uow.feed.for_homeowner(job.homeowner.id)
+        feed = uow.feed.for_homeowner(job.homeowner.id, EVERY_JOB)
         request = uow.requests.get(request_id)
         kinds = [r.kind for r in uow.audit.records("job:job-1")]
     assert job.status is JobStatus.CANCEL_PENDING

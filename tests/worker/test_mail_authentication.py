@@ -16,6 +16,7 @@ import pytest
 from rescind.adapters.mail.receiving_server import DnsTxt, ReceivingServer
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
+from rescind.domain.access import EVERY_JOB
 from rescind.domain.job import Homeowner, JobStatus
 from rescind.domain.request import CancellationRequest
 from rescind.entrypoints.mail import start_receiver
@@ -257,7 +258,9 @@ def send(port: int, raw: bytes) -> None:
 
 def filed_request(ctx: Context, message_id: str) -> CancellationRequest:
     with ctx.uow() as uow:
-        [record] = [m for m in uow.inbound.for_job(BY_SENDER, "") if m.message_id == message_id]
+        [record] = [
+            m for m in uow.inbound.for_job(BY_SENDER, "", EVERY_JOB) if m.message_id == message_id
+        ]
         assert record.request_id is not None
         request = uow.requests.get(record.request_id)
     assert request is not None

@@ -52,6 +52,19 @@ def job_not_found(job_id: str) -> NotFound:
     return NotFound(f"no job with id {job_id!r}; check the id")
 
 
+def request_not_found(request_id: str) -> NotFound:
+    """As ``job_not_found``: the same words whether it is missing or another's."""
+    return NotFound(
+        f"no cancellation request with id {request_id!r}; check the id "
+        "(the job's requests list shows them)"
+    )
+
+
+def case_not_found(case_id: str) -> NotFound:
+    """As ``job_not_found``: the same words whether it is missing or another's."""
+    return NotFound(f"no case with id {case_id!r}; check the id (the job's cases list shows them)")
+
+
 class Unauthenticated(RescindError):
     code = "unauthenticated"
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
+from rescind.domain.access import EVERY_JOB, JobScope
 from rescind.domain.audit import AuditContext, AuditRecord
 from rescind.domain.case import Case, Queue
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
@@ -41,9 +42,7 @@ class JobQuery:
     milestone: Milestone | None = None
     product_model: ProductModel | None = None
     partner_program: PartnerProgram | None = None
-    installer_id: str | None = None
-    sales_rep_id: str | None = None
-    homeowner_id: str | None = None
+    scope: JobScope = EVERY_JOB  # only the jobs the reader may see
     text: str | None = None  # job id, or the homeowner's name, email or phone (prefix match)
     after_id: str | None = None
     limit: int = 50
@@ -157,7 +156,10 @@ class CaseRepository(Protocol):
 class FeedRepository(Protocol):
     def add(self, comment: FeedComment) -> None: ...
 
-    def for_homeowner(self, homeowner_id: str) -> list[FeedComment]: ...
+    def for_homeowner(self, homeowner_id: str, scope: JobScope) -> list[FeedComment]:
+        """The homeowner's profile feed, oldest first: the comments on those of their jobs
+        that ``scope`` covers (all of them, and comments on no job, for every job)."""
+        ...
 
 
 class Outbox(Protocol):
@@ -258,9 +260,12 @@ class InboundRepository(Protocol):
         """Messages waiting for a person, oldest first."""
         ...
 
-    def for_job(self, job_id: str, address: str, limit: int = 20) -> list[InboundRecord]:
+    def for_job(
+        self, job_id: str, address: str, scope: JobScope, limit: int = 20
+    ) -> list[InboundRecord]:
         """Messages about a job: filed on it, or sent from ``address`` (the homeowner's on
-        file, compared case-insensitively); newest first, duplicates left out."""
+        file, compared case-insensitively) and filed on a job ``scope`` covers (or on none,
+        for every job); newest first, duplicates left out."""
         ...
 
 

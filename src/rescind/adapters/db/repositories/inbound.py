@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.scope import of_jobs_within
 from rescind.adapters.db.tables import InboundEmailRow
+from rescind.domain.access import JobScope
 from rescind.domain.inbound import InboundRecord, InboundStatus
 from rescind.domain.sender_authentication import SenderAuthentication
 
@@ -52,14 +54,20 @@ class SqlInboundRepository:
         )
         return _records(rows)
 
-    def for_job(self, job_id: str, address: str, limit: int = 20) -> list[InboundRecord]:
+    def for_job(
+        self, job_id: str, address: str, scope: JobScope, limit: int = 20
+    ) -> list[InboundRecord]:
         sender = address.strip().lower()
         about = InboundEmailRow.job_id == job_id
         if sender:
             about = or_(about, func.lower(InboundEmailRow.from_address) == sender)
         rows = self._session.scalars(
             select(InboundEmailRow)
-            .where(about, InboundEmailRow.status != InboundStatus.DUPLICATE.value)
+            .where(
+                about,
+                of_jobs_within(InboundEmailRow.job_id, scope),
+                InboundEmailRow.status != InboundStatus.DUPLICATE.value,
+            )
             .order_by(InboundEmailRow.received_at.desc(), InboundEmailRow.id.desc())
             .limit(limit)
         )

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from rescind.adapters.contact import phone_search_digits
+from rescind.adapters.db.repositories.scope import job_conditions
 from rescind.adapters.db.tables import HomeownerRow, JobRow
 from rescind.services.ports import JobQuery
 
@@ -62,11 +63,9 @@ def _filters(job: type[JobRow], query: JobQuery) -> list[ColumnElement[bool]]:
         (job.milestone, _value(query.milestone)),
         (job.product_model, _value(query.product_model)),
         (job.partner_program, _value(query.partner_program)),
-        (job.installer_id, query.installer_id),
-        (job.sales_rep_id, query.sales_rep_id),
-        (job.homeowner_id, query.homeowner_id),
     ]
     found = [column == value for column, value in exact if value is not None]
+    found.extend(job_conditions(job, query.scope))
     if query.after_id is not None:
         found.append(job.id > query.after_id)
     return found

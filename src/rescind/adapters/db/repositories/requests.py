@@ -15,7 +15,7 @@ from rescind.adapters.db.tables import (
     VerificationChallengeRow,
     WrittenStatementRow,
 )
-from rescind.domain.errors import NotFound
+from rescind.domain.errors import NotFound, request_not_found
 from rescind.domain.request import (
     CLOSED_OUTCOMES,
     CancellationRequest,
@@ -53,10 +53,7 @@ class SqlRequestRepository:
     def get(self, request_id: str) -> CancellationRequest:
         found = self._load(_joined().where(CancellationRequestRow.id == request_id))
         if not found:
-            raise NotFound(
-                f"no cancellation request with id {request_id!r}; check the id "
-                "(requests list shows them)"
-            )
+            raise request_not_found(request_id)
         return found[0]
 
     def save(self, request: CancellationRequest) -> None:
