@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from rescind.domain.access import Role
 from rescind.domain.errors import RateLimited, RescindError, Unauthenticated
 from rescind.entrypoints.api.deps import client_key
-from rescind.entrypoints.api.ratelimit import LOGIN_PER_CLIENT, LOGIN_PER_USERNAME
+from rescind.entrypoints.api.ratelimit import LoginThrottle, password_attempt
 from rescind.entrypoints.console.render import Problems, page, redirect, status_of
 from rescind.entrypoints.console.session import (
     LoginRequired,
@@ -76,7 +76,7 @@ def login_form(request: Request, state: State, next: str = "") -> Response:
 
 
 @router.post("/login")
-def log_in(
+async def log_in(
     request: Request,
     state: State,
     username: Annotated[str, Form(max_length=100)] = "",
@@ -89,9 +89,12 @@ def log_in(
         check_login_csrf(request, csrf_token)
         if not username.strip() or not password:
             raise Unauthenticated("enter your username and password")
-        state.throttle.hit(LOGIN_PER_USERNAME, "login-user", username.lower(), what="login")
-        state.throttle.hit(LOGIN_PER_CLIENT, "login-client", client_key(request), what="login")
-        issued = login(state.ctx, state.passwords, username, password)
+        issued = await password_attempt(
+            LoginThrottle(state.throttle),
+            username,
+            client_key(request),
+            lambda: login(state.ctx, state.passwords, username, password),
+        )
     except RescindError as error:
         response = _login_page(
             request,
