@@ -80,6 +80,7 @@ def assert_console_page(answer: httpx.Response, what: str, status: int = 200) ->
 def test_every_console_page_kind_carries_the_headers(api: Api) -> None:
     anonymous = TestClient(api.app, base_url="http://testserver")
     assert_console_page(anonymous.get("/console/login"), "login")
+    assert_console_page(anonymous.get("/console/password"), "new password form")
     redirect = anonymous.get("/console/jobs", follow_redirects=False)
     assert redirect.status_code == 303
     assert_secured(redirect, "a redirect to the login")

@@ -4,6 +4,7 @@ revoked, a new password before the next login); a user changes their own."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rescind.domain.access import Role
@@ -11,6 +12,7 @@ from rescind.domain.audit import SYSTEM_STREAM
 from tests.api.conftest import API, Api, password_of
 from tests.api.test_api_admin import assert_problem, log_in
 
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 NEW_USER = {"password": "a long passphrase", "display_name": "Someone"}
 
 
@@ -109,3 +111,61 @@ def test_a_forced_reset_logs_the_user_out_and_asks_for_a_new_password(api: Api) 
     with api.uow() as uow:
         kinds = [r.kind for r in uow.audit.records(SYSTEM_STREAM)]
     assert kinds[-2:] == ["password_reset_forced", "password_changed"]
+
+
+def console_form(client: Any, path: str, **fields: str) -> Any:
+    """GET the form (for its CSRF cookie and token), then POST ``fields`` to it."""
+    form = client.get(path)
+    token = CSRF.search(form.text)
+    assert token, form.text
+    return client.post(path, data={**fields, "csrf_token": token[1]}, follow_redirects=False)
+
+
+def test_a_forced_reset_in_the_console_leads_to_the_new_password_form(api: Api) -> None:
+    admin = api.client(Role.ADMIN)
+    agent_id = api.client(Role.AGENT).get(f"{API}/auth/me").json()["id"]
+    assert admin.post(f"{API}/users/{agent_id}/force-reset").status_code == 200
+    browser = api.anonymous()
+    old = password_of(Role.AGENT)
+
+    refused = console_form(browser, "/console/login", username="agent", password=old)
+
+    assert refused.status_code == 403
+    assert "Choose a new password" in refused.text
+    assert "rescind_session" not in refused.headers.get("set-cookie", "")
+
+    differ = console_form(
+        browser,
+        "/console/password",
+        username="agent",
+        password=old,
+        new_password="brand new pass",
+        confirm_password="brand new pasz",
+    )
+    assert differ.status_code == 422
+    assert "the two new passwords differ" in differ.text
+    wrong = console_form(
+        browser,
+        "/console/password",
+        username="agent",
+        password="not my password",
+        new_password="brand new pass",
+        confirm_password="brand new pass",
+    )
+    assert wrong.status_code == 401
+    assert "wrong username or password" in wrong.text
+
+    done = console_form(
+        browser,
+        "/console/password",
+        username="agent",
+        password=old,
+        new_password="brand new pass",
+        confirm_password="brand new pass",
+    )
+
+    assert done.status_code == 303
+    assert done.headers["location"] == "/console/login"
+    logged_in = console_form(browser, "/console/login", username="agent", password="brand new pass")
+    assert logged_in.status_code == 303
+    assert logged_in.headers["location"] == "/console/jobs"

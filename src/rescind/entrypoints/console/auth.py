@@ -8,9 +8,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from rescind.domain.access import Role
-from rescind.domain.errors import RateLimited, RescindError, Unauthenticated
+from rescind.domain.errors import (
+    PasswordChangeRequired,
+    RateLimited,
+    RescindError,
+    Unauthenticated,
+)
 from rescind.entrypoints.api.deps import client_key
 from rescind.entrypoints.api.ratelimit import LoginThrottle, password_attempt
+from rescind.entrypoints.console.password import password_page
 from rescind.entrypoints.console.render import Problems, page, redirect, status_of
 from rescind.entrypoints.console.session import (
     LoginRequired,
@@ -26,6 +32,8 @@ from rescind.entrypoints.console.session import (
 from rescind.services.auth import login, logout
 
 router = APIRouter()
+
+_RESET_FORCED = "An admin asked you to choose a new password before you log in again."
 
 
 def home_for(role: Role) -> str:
@@ -94,6 +102,14 @@ async def log_in(
             username,
             client_key(request),
             lambda: login(state.ctx, state.passwords, username, password),
+        )
+    except PasswordChangeRequired as error:
+        # The right password, but it must be replaced first: straight to the form for that.
+        return password_page(
+            request,
+            username=username,
+            problems=Problems(banner=_RESET_FORCED, title="Choose a new password"),
+            status=status_of(error),
         )
     except RescindError as error:
         response = _login_page(
