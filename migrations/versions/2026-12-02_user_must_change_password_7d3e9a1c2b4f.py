@@ -1,7 +1,7 @@
 """A user an admin forced to reset must change the password before it buys a token.
 
 Revision ID: 7d3e9a1c2b4f
-Revises: 5c1d2e3f4a5b
+Revises: 7e4a1c9b2d60
 Create Date: 2026-12-02 04:10:00+00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7d3e9a1c2b4f"
-down_revision: str | Sequence[str] | None = "5c1d2e3f4a5b"
+down_revision: str | Sequence[str] | None = "7e4a1c9b2d60"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -188,3 +188,35 @@ def test_serve_refuses_a_bad_rate_limit_storage_in_one_line(rescind: Rescind) ->
     result = rescind("serve", "--port", str(free_port()), code=2)
 
     assert "RESCIND_RATE_LIMIT_STORAGE" in result.error_line
+
+
+def exchange(server: Server, head: str, chunks: list[bytes]) -> bytes:
+    """Send a request's head and then as much of its body as the server takes; its answer."""
+    host, port = server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+        try:
+            for chunk in chunks:
+                s.sendall(chunk)
+        except OSError:
+            pass  # the server answered and closed the connection before the body ended
+        answer = b""
+        while block := s.recv(65536):
+            answer += block
+    return answer
+
+
+def test_serve_answers_413_to_a_body_over_the_limit_without_reading_it(rescind: Rescind) -> None:
+    rescind.extra_env["RESCIND_MAX_BODY_BYTES"] = "4096"
+    start = "POST /api/v1/auth/token HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+    with serving(rescind, "limits") as server:
+        # 100 MB announced and none sent: the answer comes without waiting for the body.
+        declared = exchange(server, start + "Content-Length: 100000000\n", [])
+        chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"  # 1 KiB chunks, 8 KiB in all
+        chunked = exchange(server, start + "Transfer-Encoding: chunked\n", [chunk] * 8)
+
+    for answer in (declared, chunked):
+        assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+        assert b"application/problem+json" in answer
+        assert b"/problems/request_too_large" in answer
+        assert b"at most 4096 bytes" in answer

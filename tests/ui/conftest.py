@@ -32,7 +32,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from tests.api.conftest import api_sqlite_template  # noqa: F401 - a fixture, for pytest
+# The API tests' app on both databases, for the console's pages over plain HTTP.
+from tests.api.conftest import (  # noqa: F401 - fixtures, for pytest
+    api,
+    api_engine,
+    api_postgres_engine,
+    api_sqlite_template,
+)
 from tests.e2e.conftest import rescind_command
 from tests.mail.conftest import Inbox, free_port
 
@@ -98,9 +104,9 @@ class Demo:
     ) -> dict[str, Any]:
         """An active job (as the API shows it to ``role``) matching ``filters`` and
         ``where`` that no other test has taken; it is now this test's."""
-        with self.api(role) as api:
+        with self.api(role) as client:
             query = {"status": "active", "limit": "200", **filters}
-            items: list[dict[str, Any]] = api.get("/jobs", params=query).json()["items"]
+            items: list[dict[str, Any]] = client.get("/jobs", params=query).json()["items"]
         for job in items:
             if job["id"] not in self.taken and where(job):
                 self.taken.add(job["id"])

@@ -22,6 +22,8 @@ class EventKind(StrEnum):
     VERIFICATION_CODE_SENT = "verification_code_sent"
     VERIFICATION_CODE_REJECTED = "verification_code_rejected"
     REQUEST_VERIFIED = "request_verified"
+    REQUEST_ESCALATED = "request_escalated"
+    REQUEST_APPROVED = "request_approved"
     REQUEST_CLOSED = "request_closed"
     REVIEW_ITEMS_REJECTED = "review_items_rejected"
     REVIEW_SUBMITTED = "review_submitted"

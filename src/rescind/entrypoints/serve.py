@@ -94,6 +94,8 @@ def prepare(
         registry=registry,
         metrics_token=app.settings.metrics_token,
         idempotency_lease=timedelta(seconds=app.settings.idempotency_lease_seconds),
+        max_body_bytes=app.settings.max_body_bytes,
+        max_upload_bytes=app.settings.max_upload_bytes,
     )
 
 
@@ -186,6 +188,8 @@ def process_app() -> FastAPI:
         probe=app.probe,
         metrics_token=settings.metrics_token,
         idempotency_lease=timedelta(seconds=settings.idempotency_lease_seconds),
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
     )
 
 

@@ -14,6 +14,11 @@ from prometheus_client import CollectorRegistry
 
 from rescind.entrypoints.api import admin, auth, cases, health, jobs, problems, requests, users
 from rescind.entrypoints.api.access import AccessMiddleware
+from rescind.entrypoints.api.body_limit import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    BodyLimitMiddleware,
+)
 from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
 from rescind.entrypoints.api.deps import ApiState
 from rescind.entrypoints.api.headers import SecuredFastAPI, install_docs
@@ -47,6 +52,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         404: "Not found (or not yours to see)",
         409: "The procedure does not allow this now, or a concurrent change won",
         412: "If-Match is stale",
+        413: "The body is over the size limit (RESCIND_MAX_BODY_BYTES, uploads "
+        "RESCIND_MAX_UPLOAD_BYTES)",
         422: "Invalid input",
         429: "Too many attempts",
         503: "The database cannot be reached right now; retry after Retry-After seconds",
@@ -63,6 +70,8 @@ def create_app(
     registry: CollectorRegistry | None = None,
     metrics_token: str = "",
     idempotency_lease: timedelta = DEFAULT_LEASE,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> FastAPI:
     """The app; ``probe`` answers ``/readyz`` and the backlog metrics, ``registry`` is shared
     with an in-process worker's metrics (a new one when not given)."""
@@ -86,6 +95,10 @@ def create_app(
     install_docs(app, f"{API_PREFIX}/docs")
     counted, scraped = scrape_registries(probe, registry)
     app.state.operations = Operations(probe=probe, scrape=scraped, metrics_token=metrics_token)
+    # Inside the access middleware, so a 413 is logged and counted with its request id.
+    app.add_middleware(
+        BodyLimitMiddleware, max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes
+    )
     app.add_middleware(AccessMiddleware, metrics=HttpMetrics(counted))
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)

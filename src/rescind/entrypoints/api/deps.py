@@ -14,7 +14,9 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 
+from rescind.adapters.contact import email_address
 from rescind.domain.access import Actor
 from rescind.domain.errors import InvalidInput, Unauthenticated
 from rescind.domain.user import User
@@ -49,6 +51,20 @@ API_PREFIX = "/api/v1"
 
 # PostgreSQL text cannot hold NUL: text fields refuse it at the edge (422), not in storage.
 NO_NUL = r"^[^\x00]*$"
+
+
+def _one_address(value: str) -> str:
+    """The ``contact`` check as a pydantic validator: a refusal is this field's 422."""
+    if not value:
+        return value  # an optional address left out
+    try:
+        return email_address(value, field="the address")
+    except InvalidInput as e:
+        raise ValueError(e.message) from None
+
+
+# One email address, stored normalized (empty where the field is optional).
+EmailAddress = Annotated[str, AfterValidator(_one_address)]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 

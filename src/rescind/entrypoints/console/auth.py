@@ -120,7 +120,8 @@ async def log_in(
         )
         if isinstance(error, RateLimited):
             response.status_code = status_of(error)
-            response.headers["Retry-After"] = str(error.retry_after)
+            if error.retry_after is not None:
+                response.headers["Retry-After"] = str(error.retry_after)
         return response
     response = redirect(request, next_url or home_for(issued.user.role))
     set_session_cookie(response, request, issued.token, issued.expires_at - state.ctx.now())
