@@ -618,6 +618,18 @@ class FakeCalendarRepository:
 class FakeUserRepository:
     def __init__(self, tables: Tables) -> None:
         self._users = tables.users
+        self._jobs = tables.jobs
+
+    def scope_exists(self, role: Role, scope_id: str) -> bool:
+        for job in self._jobs.values():
+            people = {
+                Role.INSTALLER: job.installer.id,
+                Role.SALES_REP: job.sales_rep.id,
+                Role.HOMEOWNER: job.homeowner.id,
+            }
+            if people.get(role) == scope_id:
+                return True
+        return False
 
     def add(self, user: User) -> None:
         if self.by_username(user.username) is not None:

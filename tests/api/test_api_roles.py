@@ -46,7 +46,8 @@ PROBLEM_JSON = "application/problem+json"
 SYSTEM = Actor.system("matrix")
 PEOPLE = [role for role in Role if role is not Role.SYSTEM]
 WRITE_METHODS = {"post", "put", "patch", "delete"}
-NOT_IN_MATRIX = {("POST", f"{API}/auth/token")}  # logging in is how a role gets a token
+# Logging in is how a role gets a token; changing one's own password proves the password.
+NOT_IN_MATRIX = {("POST", f"{API}/auth/token"), ("POST", f"{API}/auth/password")}
 
 # Direct Pay M1B with the invoice uploaded: every write has something to act on (it can be
 # escalated, so cases exist). JOB-101 is in every scoped user's scope (INST-1, REP-1, HO-1);
@@ -283,6 +284,14 @@ WRITES: dict[tuple[str, str], Write] = {
     ),
     ("POST", f"{API}/users/{{user_id}}/deactivate"): Write(
         Permission.MANAGE_USERS, False, lambda t, r: Call(f"{API}/users/{t.user()}/deactivate")
+    ),
+    ("POST", f"{API}/users/{{user_id}}/password"): Write(
+        Permission.MANAGE_USERS,
+        False,
+        lambda t, r: Call(f"{API}/users/{t.user()}/password", json={"password": "x" * 12}),
+    ),
+    ("POST", f"{API}/users/{{user_id}}/force-reset"): Write(
+        Permission.MANAGE_USERS, False, lambda t, r: Call(f"{API}/users/{t.user()}/force-reset")
     ),
 }
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from rescind.entrypoints.serve import NO_USERS_YET
 from tests.e2e.conftest import TIMEOUT_SECONDS, Rescind, rescind_command
 
 API = "/api/v1"
@@ -145,20 +146,40 @@ def test_serve_on_a_new_sqlite_database_loads_the_demo_and_prints_working_logins
 
 
 @pytest.mark.postgres
-def test_serve_on_postgresql_loads_no_demo_jobs_but_creates_staff_logins(
+def test_serve_on_postgresql_creates_no_logins_and_says_how_to_create_the_first_admin(
     postgres_rescind: Rescind,
 ) -> None:
     postgres_rescind("db", "upgrade")
 
     with serving(postgres_rescind, "pg") as server:
-        logins = demo_logins(server.out)
-        # Without jobs there is no company, rep or homeowner for the scoped roles to act for.
-        assert sorted(logins) == ["admin", "agent", "back_office", "deal_processing"]
+        assert demo_logins(server.out) == {}
         assert "loaded" not in server.out
-        with server.login(*logins["agent"]) as agent:
-            jobs = agent.get(f"{API}/jobs")
-            assert jobs.status_code == 200, jobs.text
-            assert jobs.json()["items"] == []
+        assert NO_USERS_YET in server.err.splitlines()
+        # No account with a known password exists for anyone to guess.
+        for role in ("admin", "agent", "back_office", "deal_processing"):
+            tried = httpx.post(
+                f"{server.base_url}{API}/auth/token",
+                json={"username": role, "password": f"{role}-demo-pass"},
+                timeout=30,
+            )
+            assert tried.status_code == 401, tried.text
+
+    created = postgres_rescind(
+        "users",
+        "create",
+        "--role",
+        "admin",
+        "ada.ops",
+        "--password-stdin",
+        stdin="a long admin passphrase\n",
+    )
+    assert "created admin ada.ops" in created.out
+
+    with serving(postgres_rescind, "pg-again") as again:
+        assert NO_USERS_YET not in again.err
+        with again.login("ada.ops", "a long admin passphrase") as admin:
+            users = admin.get(f"{API}/users").json()
+            assert [(u["username"], u["role"]) for u in users] == [("ada.ops", "admin")]
 
 
 def test_serve_refuses_a_bad_rate_limit_storage_in_one_line(rescind: Rescind) -> None:

@@ -207,8 +207,18 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=LAPTOP)  # type: ignore[arg-type]
     context.set_default_timeout(15_000)
     opened = context.new_page()
+    # Chromium reports a blocked script, style or frame as a console error: a page that needs
+    # more than its Content-Security-Policy allows fails the test that opened it.
+    violations: list[str] = []
+    opened.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     try:
         yield opened
+        assert violations == [], violations
     finally:
         context.close()
 

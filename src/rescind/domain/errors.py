@@ -9,6 +9,7 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     ├── NotFound                no such job / request / case / policy version (or not yours)
     ├── Unauthenticated         no valid credentials
     ├── Forbidden               your role may not do this
+    │   └── PasswordChangeRequired  the right password, but an admin asked for a new one
     ├── PreconditionFailed      the version you edited is not the current one (If-Match)
     ├── RateLimited             too many attempts; wait and retry
     │   └── VerificationLimitReached  a request's codes or wrong guesses are used up
@@ -71,6 +72,10 @@ class Unauthenticated(RescindError):
 
 class Forbidden(RescindError):
     code = "forbidden"
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
 
 
 class PreconditionFailed(RescindError):

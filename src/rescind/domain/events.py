@@ -45,6 +45,9 @@ class EventKind(StrEnum):
     USER_CREATED = "user_created"
     USER_DEACTIVATED = "user_deactivated"
     TOKENS_REVOKED = "tokens_revoked"
+    PASSWORD_SET = "password_set"  # noqa: S105 - an event name
+    PASSWORD_RESET_FORCED = "password_reset_forced"  # noqa: S105 - an event name
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event name
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from rescind.domain.errors import (
     RescindError,
 )
 from rescind.entrypoints import demo as demo_data
+from rescind.entrypoints.cli_users import users_app
 from rescind.entrypoints.logs import configure_logging
 from rescind.entrypoints.mail import import_messages, start_receiver
 from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics, process_registry
@@ -80,6 +81,7 @@ mail_app = typer.Typer(
     help="Email for support: receive it, import saved messages.", no_args_is_help=True
 )
 app.add_typer(mail_app, name="mail")
+app.add_typer(users_app, name="users")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
-from rescind.domain.access import EVERY_JOB, JobScope
+from rescind.domain.access import EVERY_JOB, JobScope, Role
 from rescind.domain.audit import AuditContext, AuditRecord
 from rescind.domain.case import Case, Queue
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
@@ -281,6 +281,11 @@ class UserRepository(Protocol):
     def list(self) -> list[User]: ...
 
     def save(self, user: User) -> None: ...
+
+    def scope_exists(self, role: Role, scope_id: str) -> bool:
+        """Whether the installer company, sales rep or homeowner a scoped user would act
+        for is on record."""
+        ...
 
 
 class TokenRepository(Protocol):

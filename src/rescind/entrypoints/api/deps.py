@@ -21,7 +21,7 @@ from rescind.domain.access import Actor
 from rescind.domain.errors import InvalidInput, Unauthenticated
 from rescind.domain.user import User
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE, Idempotency
-from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.api.ratelimit import LoginThrottle, Throttle
 from rescind.entrypoints.logs import note_user
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
@@ -34,6 +34,10 @@ class ApiState:
     passwords: PasswordHasher
     throttle: Throttle
     idempotency_lease: timedelta = DEFAULT_LEASE
+
+    @property
+    def logins(self) -> LoginThrottle:
+        return LoginThrottle(self.throttle)
 
 
 def get_state(request: Request) -> ApiState:

@@ -417,6 +417,10 @@ class UserOut(Out):
     role: str
     scope_id: str | None
     active: bool
+    reset_required: bool = Field(
+        description="An admin forced a reset: the user must choose a new password "
+        "(POST /auth/password) before logging in again."
+    )
     created_at: datetime
 
     @classmethod
@@ -428,5 +432,6 @@ class UserOut(Out):
             role=u.role.value,
             scope_id=u.scope_id,
             active=u.active,
+            reset_required=u.must_change_password,
             created_at=u.created_at,
         )

@@ -56,6 +56,7 @@ TITLES: dict[str, str] = {
     "not_found": "No such thing (or not yours to see)",
     "unauthenticated": "Log in first",
     "forbidden": "Your role may not do this",
+    "password_change_required": "Choose a new password before logging in",
     "precondition_failed": "Someone changed it since you read it",
     "rate_limited": "Too many attempts",
     "not_allowed": "The procedure does not allow this now",
