@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rescind.adapters.csv_jobs import COLUMNS
 from rescind.domain.job import MILESTONES, PartnerProgram, Phase, ProductModel, ReviewStatus
-from rescind.entrypoints.demo_jobs import FIRST, LAST
+from rescind.entrypoints.demo_jobs import FIRST, LAST, demo_phone
 
 INSTALLERS = 300
 SALES_REPS = 2000
@@ -51,7 +51,7 @@ def write_jobs_csv(path: Path, count: int, *, seed: int = 6) -> None:
             first, last = FIRST[owner % len(FIRST)], LAST[(owner // 7) % len(LAST)]
             installer = rng.randrange(INSTALLERS)
             rep = rng.randrange(SALES_REPS)
-            phone = "" if owner % 10 == 3 else f"+1-555-{owner % 900 + 100}-{owner % 10000:04d}"
+            phone = "" if owner % 10 == 3 else demo_phone(owner // 100, owner)
             writer.writerow(
                 [
                     job_id(n),

@@ -1,9 +1,10 @@
 """Real ``rescind serve`` processes on 127.0.0.1 for a benchmark, and a light HTTP client.
 
-The servers are subprocesses of the installed command, as in production. The first one starts
-alone (on a database without users it creates the demo logins); the others start once it
-answers. The client is the standard library's ``http.client`` with one keep-alive connection
-per thread: nothing heavier competes with the server for the two cores.
+The servers are subprocesses of the installed command, as in production. A server database
+gets no logins from ``rescind serve``, so the demo logins are created here first (when the
+database has no users); the first server starts alone, the others once it answers. The
+client is the standard library's ``http.client`` with one keep-alive connection per thread:
+nothing heavier competes with the server for the two cores.
 """
 
 from __future__ import annotations
@@ -22,8 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from rescind.adapters.passwords import Argon2Passwords
+from rescind.bootstrap import bootstrap
+from rescind.config import Settings
 from rescind.domain.access import Role
-from rescind.services.auth import demo_password
+from rescind.services.auth import demo_password, ensure_demo_users
 
 START_TIMEOUT_S = 120.0
 API = "/api/v1"
@@ -55,11 +59,21 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / ticks
 
 
+def demo_logins(database_url: str) -> None:
+    """One login per role with its demo password, on a database that has no users yet."""
+    app = bootstrap(Settings(database_url=database_url))
+    try:
+        ensure_demo_users(app.ctx, Argon2Passwords())
+    finally:
+        app.engine.dispose()
+
+
 @contextlib.contextmanager
 def servers(database_url: str, count: int, workdir: Path) -> Iterator[list[Server]]:
     """``count`` servers on ``database_url``; stopped with SIGTERM (then SIGKILL) on exit."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESCIND_")}
     env.update({"RESCIND_DATABASE_URL": database_url, "RESCIND_DATA_DIR": str(workdir)})
+    demo_logins(database_url)
     started: list[Server] = []
     logs: list[BinaryIO] = []
     try:
@@ -178,7 +192,7 @@ class Client:
 
 
 def login(port: int, role: Role = Role.AGENT) -> str:
-    """A bearer token for the demo login of ``role`` (``rescind serve`` creates them)."""
+    """A bearer token for the demo login of ``role`` (``servers`` creates them)."""
     username, password = role.value, demo_password(role)
     client = Client(port)
     status, body, _ = client.call(

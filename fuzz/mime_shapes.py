@@ -39,14 +39,16 @@ def _plain(sender: str, subject: str, body: str, *extra: str) -> bytes:
 
 _ALTERNATIVE = _message(
     [
+        # On top, as the receiving server (trusted by the fuzz target) writes it.
+        "Authentication-Results: mx.solar.example; spf=pass smtp.mailfrom=homeowner.example;"
+        " dkim=pass header.d=homeowner.example; dmarc=pass",
+        "Received: from mail.gmail.example by mx.solar.example; Tue, 24 Nov 2026 08:15:01 +0000",
         f"From: Ben Reyes <{HOMEOWNER}>",
         "To: support@solar.example",
         "Subject: Re: Your solar installation (JOB-000002)",
         "Message-ID: <CAF=alt-2@mail.gmail.example>",
         "In-Reply-To: <notice-1@solar.example>",
         "Date: Tue, 24 Nov 2026 08:15:00 +0000",
-        "Authentication-Results: mx.solar.example; spf=pass smtp.mailfrom=homeowner.example;"
-        " dkim=pass header.d=homeowner.example; dmarc=pass",
         "MIME-Version: 1.0",
         'Content-Type: multipart/alternative; boundary="000000000000b1"',
     ],

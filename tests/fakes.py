@@ -26,13 +26,20 @@ from zoneinfo import ZoneInfo
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
-from rescind.domain.access import Actor, Role
+from rescind.domain.access import Actor, JobScope, Role
 from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, job_stream, seal
 from rescind.domain.case import AssignmentStatus, Case, CaseStatus, Queue
 from rescind.domain.checkpoint import IssuedCheckpoint, SealedHead
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.email import DeliveryStatus, EmailKind, OutgoingEmail, QueuedEmail
-from rescind.domain.errors import Conflict, InvalidInput, NotFound, job_not_found
+from rescind.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    case_not_found,
+    job_not_found,
+    request_not_found,
+)
 from rescind.domain.events import Event, JSONValue
 from rescind.domain.feed import FeedComment
 from rescind.domain.inbound import InboundRecord, InboundStatus
@@ -49,7 +56,7 @@ from rescind.domain.job import (
 )
 from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
 from rescind.domain.user import TokenRecord, User
-from rescind.domain.verification import VerificationChallenge
+from rescind.domain.verification import ChallengeStatus, VerificationChallenge
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.ports import (
@@ -298,11 +305,10 @@ def _matches(job: Job, query: JobQuery) -> bool:
         (query.milestone, job.milestone),
         (query.product_model, job.product_model),
         (query.partner_program, job.partner_program),
-        (query.installer_id, job.installer.id),
-        (query.sales_rep_id, job.sales_rep.id),
-        (query.homeowner_id, job.homeowner.id),
     ]
     if any(given is not None and given != actual for given, actual in wanted):
+        return False
+    if not query.scope.covers(job):
         return False
     if query.after_id is not None and job.id <= query.after_id:
         return False
@@ -334,7 +340,7 @@ class FakeRequestRepository:
     def get(self, request_id: str) -> CancellationRequest:
         request = self._requests.get(request_id)
         if request is None:
-            raise NotFound(f"no cancellation request with id {request_id!r}")
+            raise request_not_found(request_id)
         return _copy(request)
 
     def save(self, request: CancellationRequest) -> None:
@@ -374,6 +380,28 @@ class FakeChallengeRepository:
             raise NotFound(f"no verification challenge with id {challenge.id!r}")
         self._challenges[challenge.id] = _copy(challenge)
 
+    def hold_request(self, request_id: str) -> None:
+        """One thread at a time: nothing to wait for."""
+
+    def claim_attempt(self, challenge_id: str, *, now: datetime, max_attempts: int) -> int | None:
+        challenge = self._challenges[challenge_id]
+        if (
+            challenge.status is not ChallengeStatus.OPEN
+            or challenge.attempts >= max_attempts
+            or now >= challenge.expires_at
+        ):
+            return None
+        # A new object, never a changed one: commit tells changed rows by identity.
+        self._challenges[challenge_id] = replace(challenge, attempts=challenge.attempts + 1)
+        return challenge.attempts + 1
+
+    def settle(self, challenge_id: str, status: ChallengeStatus) -> bool:
+        challenge = self._challenges[challenge_id]
+        if challenge.status is not ChallengeStatus.OPEN:
+            return False
+        self._challenges[challenge_id] = replace(challenge, status=status)
+        return True
+
 
 class FakeCaseRepository:
     def __init__(self, tables: Tables) -> None:
@@ -385,7 +413,7 @@ class FakeCaseRepository:
     def get(self, case_id: str) -> Case:
         case = self._cases.get(case_id)
         if case is None:
-            raise NotFound(f"no case with id {case_id!r}")
+            raise case_not_found(case_id)
         return _copy(case)
 
     def save(self, case: Case) -> None:
@@ -418,15 +446,28 @@ class FakeCaseRepository:
         return [_copy(c) for c in self._cases.values() if c.job_id == job_id]
 
 
+def _within(jobs: dict[str, Job], job_id: str | None, scope: JobScope) -> bool:
+    """The SQL repositories' scope rule: an item of a job the scope covers (or any item)."""
+    if scope.every_job:
+        return True
+    job = jobs.get(job_id) if job_id is not None else None
+    return job is not None and scope.covers(job)
+
+
 class FakeFeedRepository:
     def __init__(self, tables: Tables) -> None:
         self._feed = tables.feed
+        self._jobs = tables.jobs
 
     def add(self, comment: FeedComment) -> None:
         self._feed[comment.id] = comment
 
-    def for_homeowner(self, homeowner_id: str) -> list[FeedComment]:
-        return [c for c in self._feed.values() if c.homeowner_id == homeowner_id]
+    def for_homeowner(self, homeowner_id: str, scope: JobScope) -> list[FeedComment]:
+        return [
+            c
+            for c in self._feed.values()
+            if c.homeowner_id == homeowner_id and _within(self._jobs, c.job_id, scope)
+        ]
 
 
 class FakeOutbox:
@@ -598,6 +639,18 @@ class FakeCalendarRepository:
 class FakeUserRepository:
     def __init__(self, tables: Tables) -> None:
         self._users = tables.users
+        self._jobs = tables.jobs
+
+    def scope_exists(self, role: Role, scope_id: str) -> bool:
+        for job in self._jobs.values():
+            people = {
+                Role.INSTALLER: job.installer.id,
+                Role.SALES_REP: job.sales_rep.id,
+                Role.HOMEOWNER: job.homeowner.id,
+            }
+            if people.get(role) == scope_id:
+                return True
+        return False
 
     def add(self, user: User) -> None:
         if self.by_username(user.username) is not None:
@@ -686,6 +739,7 @@ class FakeIdempotencyStore:
 class FakeInboundRepository:
     def __init__(self, tables: Tables) -> None:
         self._inbound = tables.inbound
+        self._jobs = tables.jobs
 
     def add(self, record: InboundRecord) -> None:
         self._inbound[record.id] = record
@@ -697,13 +751,16 @@ class FakeInboundRepository:
         waiting = [r for r in self._inbound.values() if r.status is InboundStatus.TRIAGE]
         return sorted(waiting, key=lambda r: (r.received_at, r.id))[:limit]
 
-    def for_job(self, job_id: str, address: str, limit: int = 20) -> list[InboundRecord]:
+    def for_job(
+        self, job_id: str, address: str, scope: JobScope, limit: int = 20
+    ) -> list[InboundRecord]:
         sender = address.strip().lower()
         about = [
             r
             for r in self._inbound.values()
             if r.status is not InboundStatus.DUPLICATE
             and (r.job_id == job_id or (bool(sender) and r.from_address.lower() == sender))
+            and _within(self._jobs, r.job_id, scope)
         ]
         return sorted(about, key=lambda r: (r.received_at, r.id), reverse=True)[:limit]
 

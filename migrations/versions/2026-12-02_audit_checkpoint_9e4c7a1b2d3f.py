@@ -1,7 +1,7 @@
 """The issued audit checkpoints: each signed tree head, and the name of its kept document.
 
 Revision ID: 9e4c7a1b2d3f
-Revises: 5c1d2e3f4a5b
+Revises: 7d3e9a1c2b4f
 Create Date: 2026-12-02 05:00:00+00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "9e4c7a1b2d3f"
-down_revision: str | Sequence[str] | None = "5c1d2e3f4a5b"
+down_revision: str | Sequence[str] | None = "7d3e9a1c2b4f"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

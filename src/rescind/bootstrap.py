@@ -22,6 +22,7 @@ from rescind.adapters.signing import Ed25519Signer, load_signer
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.config import Settings
 from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.verification import CodeLimits
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.ports import Clock, UnitOfWork
@@ -91,6 +92,11 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         tz=settings.tz,
         federal_observed=FederalHolidays(observed=True),
         federal_actual=FederalHolidays(observed=False),
+        code_limits=CodeLimits(
+            sends_per_hour=settings.code_sends_per_hour,
+            sends_per_day=settings.code_sends_per_day,
+            wrong_guesses=settings.code_attempts_per_request,
+        ),
     )
     seed_policy(ctx, load_policy_document(default_policy_path()))
     return App(settings=settings, engine=engine, ctx=ctx, probe=SqlProbe(engine))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -37,6 +37,19 @@ class Settings(BaseSettings):
         description="Where login and code-confirmation attempts are counted (a `limits` storage "
         "URI); memory:// suits one server process, redis://host:6379 shares it between several.",
     )
+    code_sends_per_hour: int = Field(
+        default=3, ge=1, le=100, description="4-digit codes sent for one request in an hour."
+    )
+    code_sends_per_day: int = Field(
+        default=5, ge=1, le=1000, description="4-digit codes sent for one request in a day."
+    )
+    code_attempts_per_request: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="Codes tried for one request across all its codes (each code allows 5); "
+        "then the homeowner must email support from the address on file.",
+    )
 
     smtp_host: str = Field(
         default="",
@@ -46,6 +59,17 @@ class Settings(BaseSettings):
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
     smtp_password: str = ""
+    mail_authserv_ids: str = Field(
+        default="",
+        description="The receiving mail server's authserv-id(s), comma-separated: only "
+        "Authentication-Results they wrote (above the sender's own headers) can authenticate "
+        "an inbound email's sender; empty trusts none, so no email is verified.",
+    )
+    mail_verify_dkim: bool = Field(
+        default=False,
+        description="`rescind mail serve` checks DKIM signatures itself and writes the result "
+        "under the first of RESCIND_MAIL_AUTHSERV_IDS (for when it is the receiving server).",
+    )
     worker_poll_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="How often an idle worker looks for work."
     )
@@ -92,6 +116,18 @@ class Settings(BaseSettings):
         description="When set, GET /metrics needs `Authorization: Bearer <token>`; empty "
         "serves it to anyone who reaches it (keep it off the public proxy).",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        description="The largest request body accepted (JSON, the console's forms); a larger "
+        "one is answered 413 before it is read.",
+    )
+    max_upload_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        description="The same for uploads: a CSV import (text/csv) or a form with a file "
+        "(multipart/form-data).",
+    )
     forwarded_allow_ips: str = Field(
         default="127.0.0.1",
         description="Proxies trusted for X-Forwarded-For/-Proto (comma-separated addresses, "
@@ -129,6 +165,32 @@ class Settings(BaseSettings):
         if value.startswith("postgresql://") or value.startswith("postgres://"):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
+
+    @field_validator("mail_authserv_ids")
+    @classmethod
+    def _authserv_ids(cls, value: str) -> str:
+        for server in (v.strip() for v in value.split(",")):
+            if server and any(c.isspace() or c in ';()"' for c in server):
+                raise ValueError(
+                    f"{server!r} is not an authserv-id; give host names like mx.example.com, "
+                    "separated by commas"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _dkim_needs_an_id(self) -> Settings:
+        if self.mail_verify_dkim and not self.trusted_authserv_ids:
+            raise ValueError(
+                "RESCIND_MAIL_VERIFY_DKIM needs RESCIND_MAIL_AUTHSERV_IDS: the id rescind mail "
+                "serve writes its own Authentication-Results under (e.g. mx.example.com)"
+            )
+        return self
+
+    @property
+    def trusted_authserv_ids(self) -> tuple[str, ...]:
+        """The authserv-ids compared, lower case (they are case-insensitive), in order."""
+        ids = (v.strip().lower() for v in self.mail_authserv_ids.split(","))
+        return tuple(dict.fromkeys(i for i in ids if i))
 
     @cached_property
     def tz(self) -> ZoneInfo:

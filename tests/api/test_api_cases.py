@@ -74,7 +74,9 @@ def test_queues_list_the_oldest_case_first(api: Api) -> None:
     assert ids(agent.get(f"{API}/queues/back_office")) == [first["id"], second["id"]]
 
 
-def test_deal_processing_approval_cancels_the_job_and_tells_the_requester(api: Api) -> None:
+def test_deal_processing_approval_is_recorded_and_told_but_waits_for_verification(
+    api: Api,
+) -> None:
     case = escalate(api.client(Role.AGENT))
     dp = api.client(Role.DEAL_PROCESSING)
 
@@ -89,11 +91,15 @@ def test_deal_processing_approval_cancels_the_job_and_tells_the_requester(api: A
     assert body["case"]["status"] == "approved"
     assert body["case"]["decision_reason"] == "finance writes it off"
     assert answer.headers["ETag"] == f'"{body["case"]["version"]}"'
-    assert body["cancellation"]["message"] == (
-        f"job {M1B_JOB} is now cancel pending until the end of 2026-12-14"
+    # A sales rep's request cannot be verified as the homeowner's: nothing is cancelled.
+    assert body["cancellation"] is None
+    assert body["message"] == (
+        f"request {case['request_id']}: approved by Deal Processing — verify the homeowner to "
+        "cancel"
     )
-    assert dp.get(f"{API}/jobs/{M1B_JOB}").json()["status"] == "cancel_pending"
-    assert dp.get(f"{API}/requests/{case['request_id']}").json()["outcome"] == "approved"
+    assert dp.get(f"{API}/jobs/{M1B_JOB}").json()["status"] == "active"
+    request = dp.get(f"{API}/requests/{case['request_id']}").json()
+    assert (request["outcome"], request["approved_by_case_id"]) == ("escalated", case["id"])
     decisions = [
         e
         for e in dp.get(f"{API}/outbox", params={"status": "queued"}).json()["items"]

@@ -3,6 +3,8 @@ the read-only eligibility decision and its replay, and importing Engine's CSV ex
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -26,7 +28,7 @@ def csv_row(job_id: str, **changes: str) -> str:
         "homeowner_id": f"HO-{job_id}",
         "homeowner_name": "Ivy Import",
         "homeowner_email": f"ivy.{job_id.lower()}@home.example",
-        "homeowner_phone": "+1-555-0199",
+        "homeowner_phone": "201-555-0199",
         "installer_id": "INST-1",
         "installer_name": "Sunny Roofs",
         "installer_email": "ops@sunny.example",
@@ -45,7 +47,9 @@ def csv_row(job_id: str, **changes: str) -> str:
         "phase": "operations",
     }
     values.update(changes)
-    return ",".join(values[c] for c in COLUMNS)
+    line = io.StringIO()
+    csv.writer(line, lineterminator="").writerow(values[c] for c in COLUMNS)
+    return line.getvalue()
 
 
 def post_csv(client: TestClient, text: str | bytes) -> Any:
@@ -235,6 +239,41 @@ def test_an_import_keeps_the_good_rows_and_reports_the_bad_ones_by_line(api: Api
     agent = api.client(Role.AGENT)
     assert agent.get(f"{API}/jobs/JOB-103").json()["milestone"] == "M1B"
     assert ids(agent, q="ivy.job-101@home.example") == ["JOB-101"]
+
+
+def test_an_import_refuses_two_addresses_in_one_field_and_stores_the_normalized_ones(
+    api: Api,
+) -> None:
+    admin = api.client(Role.ADMIN)
+    text = "\n".join(
+        [
+            ",".join(COLUMNS),
+            csv_row("JOB-111", homeowner_email="ann@victim.example,attacker@evil.example"),
+            csv_row("JOB-112", sales_rep_email="Sam Rep <sam@sales.example>"),
+            csv_row("JOB-113", homeowner_phone="12345"),
+            csv_row(
+                "JOB-114", homeowner_email="Ann@Victim.EXAMPLE", homeowner_phone="(973) 679-1234"
+            ),
+        ]
+    )
+
+    answer = post_csv(admin, text + "\n")
+
+    assert answer.status_code == 200, answer.text
+    by_line = {e["line"]: e["message"] for e in answer.json()["errors"]}
+    assert sorted(by_line) == [2, 3, 4]
+    assert by_line[2].startswith(
+        "homeowner_email 'ann@victim.example,attacker@evil.example' is not one valid email address"
+    )
+    assert by_line[3].startswith("sales_rep_email 'Sam Rep <sam@sales.example>' is not one valid")
+    assert by_line[4].startswith("homeowner_phone '12345' is not a valid phone number")
+    agent = api.client(Role.AGENT)
+    assert agent.get(f"{API}/jobs/JOB-111").status_code == 404
+    stored = agent.get(f"{API}/jobs/JOB-114").json()["homeowner"]
+    assert (stored["email"], stored["phone"]) == ("Ann@victim.example", "+19736791234")
+    # However the agent types it, with or without the country code.
+    for typed in ("973-679-1234", "(973) 679", "+1 973 679 1234", "1-973-679"):
+        assert ids(agent, q=typed) == ["JOB-114"], typed
 
 
 def test_an_import_with_a_wrong_header_is_refused_whole(api: Api) -> None:

@@ -9,7 +9,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Role
+from rescind.services.inbound import Received, receive_email
 from tests.api.conftest import API, Api
 
 PROBLEM_JSON = "application/problem+json"
@@ -176,6 +178,11 @@ def test_an_email_request_from_the_address_on_file_is_verified_and_cancelled(api
     assert_problem(forged, 409, "not_verified")
     stranger = agent.post(path, json={"sender": "someone@else.example", "authenticated": True})
     assert_problem(stranger, 409, "not_verified")
+    # A From header alone proves nothing: "not known" is not authenticated.
+    unknown = agent.post(path, json={"sender": "ben.2@home.example"})
+    assert (
+        "a From header alone is no proof" in assert_problem(unknown, 409, "not_verified")["detail"]
+    )
     verified = agent.post(path, json={"sender": "Ben.2@Home.Example", "authenticated": True})
     assert verified.status_code == 200, verified.text
     assert verified.json()["verification_method"] == "address_on_file"
@@ -183,6 +190,34 @@ def test_an_email_request_from_the_address_on_file_is_verified_and_cancelled(api
     answer = cancel(agent, request["id"], job_etag(agent, "JOB-002"))
     assert answer.status_code == 200, answer.text
     assert answer.json()["final_date"] == "2026-12-14"
+
+
+def test_two_addresses_as_a_statements_from_or_a_sender_are_a_422_naming_the_field(
+    api: Api,
+) -> None:
+    agent = api.client(Role.AGENT)
+    two = "ben.2@home.example,attacker@evil.example"
+    filing = {
+        "job_id": "JOB-002",
+        "channel": "email",
+        "requester_role": "homeowner",
+        "requester_name": "Ben Reyes",
+        "statement": {"kind": "email", "content": "Please cancel.", "from_address": two},
+    }
+
+    refused = agent.post(f"{API}/requests", json=filing)
+
+    problem = assert_problem(refused, 422, "invalid_input")
+    (error,) = problem["errors"]
+    assert error["field"] == "body.statement.from_address"
+    assert f"{two!r} is not one valid email address" in error["message"]
+    assert agent.get(f"{API}/jobs/JOB-002/requests").json() == []
+
+    request = file_phone_request(agent, "JOB-002", channel="email")
+    path = f"{API}/requests/{request['id']}/verification/address-on-file"
+    sender = agent.post(path, json={"sender": two, "authenticated": True})
+    assert assert_problem(sender, 422, "invalid_input")["errors"][0]["field"] == "body.sender"
+    assert agent.get(f"{API}/requests/{request['id']}").json()["verified"] is False
 
 
 def test_a_pending_m1_review_is_rejected_and_submitted_before_the_cancel(api: Api) -> None:
@@ -231,6 +266,7 @@ def test_deal_processing_approves_one_escalation_and_denies_another(api: Api) ->
     cases = []
     for _ in range(2):
         request = file_phone_request(agent, "JOB-004")
+        verify_by_code(api, agent, request["id"], "JOB-004")
         answer = agent.post(f"{API}/requests/{request['id']}/escalation", json={})
         assert answer.status_code == 201, answer.text
         cases.append(answer.json())
@@ -637,3 +673,25 @@ def test_a_validation_error_lists_the_bad_fields(api: Api) -> None:
         json={"kind": "mail_notice", "content": "Notice of Cancellation"},
     )
     assert_problem(without_postmark, 422, "invalid_input")
+
+
+def received(api: Api, authentication: str, message_id: str) -> Received:
+    raw = (
+        f"Authentication-Results: {authentication}\r\n"
+        "From: Ben <ben.2@home.example>\r\nTo: support@rescind.example\r\n"
+        f"Subject: Cancel JOB-002\r\nMessage-ID: {message_id}\r\n\r\nPlease cancel.\r\n"
+    ).encode()
+    return receive_email(api.ctx, parse_email(raw, authserv_ids=("mx.rescind.example",)), raw)
+
+
+def test_a_request_filed_from_an_email_says_why_it_is_or_is_not_verified(api: Api) -> None:
+    agent = api.client(Role.AGENT)
+    passed = received(api, "mx.rescind.example; dmarc=pass header.from=home.example", "<p@x>")
+    unaligned = received(api, "mx.rescind.example; spf=pass smtp.mailfrom=evil.example", "<u@x>")
+
+    shown = [agent.get(f"{API}/requests/{r.request_id}").json() for r in (passed, unaligned)]
+
+    assert [(r["verified"], r["verification_note"]) for r in shown] == [
+        (True, "DMARC pass for home.example by mx.rescind.example"),
+        (False, "SPF pass for evil.example is not aligned with From domain home.example"),
+    ]

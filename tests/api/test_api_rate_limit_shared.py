@@ -13,7 +13,14 @@ import uuid
 import pytest
 
 from rescind.domain.errors import RateLimited
-from rescind.entrypoints.api.ratelimit import LOGIN_PER_USERNAME, Throttle
+from rescind.entrypoints.api.ratelimit import (
+    LOGIN_FAILURES_PER_USERNAME_AND_CLIENT,
+    LoginThrottle,
+    Throttle,
+)
+
+CLIENT = "203.0.113.9"
+ALLOWED = int(LOGIN_FAILURES_PER_USERNAME_AND_CLIENT.split("/")[0])
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -27,27 +34,28 @@ def redis_uri() -> str:
     return f"redis://{REDIS[0]}:{REDIS[1]}"
 
 
-def test_attempts_at_two_servers_count_against_one_limit(redis_uri: str) -> None:
-    first, second = Throttle(redis_uri), Throttle(redis_uri)
+def test_failures_at_two_servers_count_against_one_limit(redis_uri: str) -> None:
+    first, second = LoginThrottle(Throttle(redis_uri)), LoginThrottle(Throttle(redis_uri))
     username = f"ops-test-{uuid.uuid4().hex}"
-    allowed = int(LOGIN_PER_USERNAME.split("/")[0])
-    for attempt in range(allowed):
-        (first if attempt % 2 else second).hit(LOGIN_PER_USERNAME, username, what="login")
+    for attempt in range(ALLOWED):
+        server = first if attempt % 2 else second
+        server.before(username, CLIENT)
+        server.failed(username, CLIENT)
 
     with pytest.raises(RateLimited) as refused:
-        first.hit(LOGIN_PER_USERNAME, username, what="login")
+        first.before(username, CLIENT)
+    assert refused.value.retry_after is not None
     assert refused.value.retry_after >= 1
     with pytest.raises(RateLimited):
-        second.hit(LOGIN_PER_USERNAME, username, what="login")
-    second.hit(LOGIN_PER_USERNAME, f"{username}-other", what="login")  # others unaffected
+        second.before(username, CLIENT)
+    second.before(f"{username}-other", CLIENT)  # others unaffected
 
 
 def test_memory_storage_counts_per_process() -> None:
-    first, second = Throttle("memory://"), Throttle("memory://")
+    first, second = LoginThrottle(Throttle("memory://")), LoginThrottle(Throttle("memory://"))
     username = "ops-memory"
-    allowed = int(LOGIN_PER_USERNAME.split("/")[0])
-    for _ in range(allowed):
-        first.hit(LOGIN_PER_USERNAME, username, what="login")
+    for _ in range(ALLOWED):
+        first.failed(username, CLIENT)
     with pytest.raises(RateLimited):
-        first.hit(LOGIN_PER_USERNAME, username, what="login")
-    second.hit(LOGIN_PER_USERNAME, username, what="login")  # why several servers need Redis
+        first.before(username, CLIENT)
+    second.before(username, CLIENT)  # why several servers need Redis

@@ -46,7 +46,8 @@ PROBLEM_JSON = "application/problem+json"
 SYSTEM = Actor.system("matrix")
 PEOPLE = [role for role in Role if role is not Role.SYSTEM]
 WRITE_METHODS = {"post", "put", "patch", "delete"}
-NOT_IN_MATRIX = {("POST", f"{API}/auth/token")}  # logging in is how a role gets a token
+# Logging in is how a role gets a token; changing one's own password proves the password.
+NOT_IN_MATRIX = {("POST", f"{API}/auth/token"), ("POST", f"{API}/auth/password")}
 
 # Direct Pay M1B with the invoice uploaded: every write has something to act on (it can be
 # escalated, so cases exist). JOB-101 is in every scoped user's scope (INST-1, REP-1, HO-1);
@@ -155,7 +156,7 @@ def _confirm(t: Target, role: Role) -> Call:
 
 def _import(t: Target, role: Role) -> Call:
     row = (
-        f"{t.unique('JOB-9')},HO-900001,Ada Homeowner,ada@homeowner.example,+1-555-0100,INST-1,"
+        f"{t.unique('JOB-9')},HO-900001,Ada Homeowner,ada@homeowner.example,201-555-0100,INST-1,"
         "Sunny Roofs,ops@sunny.example,REP-1,Sam Rep,sam@sales.example,regular,M1,"
         "not_submitted,false,false,none,false,false,2026-10-01,operations"
     )
@@ -284,6 +285,14 @@ WRITES: dict[tuple[str, str], Write] = {
     ("POST", f"{API}/users/{{user_id}}/deactivate"): Write(
         Permission.MANAGE_USERS, False, lambda t, r: Call(f"{API}/users/{t.user()}/deactivate")
     ),
+    ("POST", f"{API}/users/{{user_id}}/password"): Write(
+        Permission.MANAGE_USERS,
+        False,
+        lambda t, r: Call(f"{API}/users/{t.user()}/password", json={"password": "x" * 12}),
+    ),
+    ("POST", f"{API}/users/{{user_id}}/force-reset"): Write(
+        Permission.MANAGE_USERS, False, lambda t, r: Call(f"{API}/users/{t.user()}/force-reset")
+    ),
 }
 
 
@@ -411,6 +420,50 @@ def test_a_scoped_role_files_requests_only_as_itself(api: Api, role: Role) -> No
             },
         )
         assert answer.status_code == (201 if requester_role == role.value else 403), answer.text
+
+
+@pytest.mark.parametrize("role", [Role.INSTALLER, Role.SALES_REP], ids=["installer", "sales_rep"])
+def test_an_installer_or_a_sales_rep_cannot_attach_a_statement_when_filing(
+    api: Api, role: Role
+) -> None:
+    client = api.client(role)
+    filing = {
+        "job_id": "JOB-002",
+        "channel": "installer_portal" if role is Role.INSTALLER else "phone",
+        "requester_role": role.value,
+        "requester_name": "Someone Asking",
+    }
+    statement = {"kind": "email", "content": "I, the homeowner, want to cancel."}
+
+    refused = client.post(f"{API}/requests", json=filing | {"statement": statement})
+
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["content-type"] == PROBLEM_JSON
+    assert refused.json()["type"] == "/problems/forbidden"
+    assert "cannot attach the homeowner's written statement" in refused.json()["detail"]
+    agent = api.client(Role.AGENT)
+    assert agent.get(f"{API}/jobs/JOB-002/requests").json() == []  # nothing half-filed
+    # The "homeowner emailed us" request, without a statement, is still theirs to file.
+    filed = client.post(f"{API}/requests", json=filing | {"homeowner_emailed": True})
+    assert filed.status_code == 201, filed.text
+    assert filed.json()["statement"] is None
+
+
+def test_the_homeowner_and_an_agent_may_attach_a_statement_when_filing(api: Api) -> None:
+    statement = {"kind": "email", "content": "Please cancel."}
+    for role, job_id in ((Role.HOMEOWNER, "JOB-001"), (Role.AGENT, "JOB-002")):
+        filed = api.client(role).post(
+            f"{API}/requests",
+            json={
+                "job_id": job_id,
+                "channel": "email",
+                "requester_role": "homeowner",
+                "requester_name": "Ada Lovelace",
+                "statement": statement,
+            },
+        )
+        assert filed.status_code == 201, filed.text
+        assert filed.json()["statement"]["kind"] == "email"
 
 
 def test_an_installer_sees_its_companys_jobs_and_a_sales_rep_its_own(api: Api) -> None:

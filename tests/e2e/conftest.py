@@ -81,9 +81,12 @@ class Rescind:
         env.update(self.extra_env)
         return env
 
-    def __call__(self, *args: str, code: int = 0, stderr_ok: bool = False) -> Result:
+    def __call__(
+        self, *args: str, code: int = 0, stderr_ok: bool = False, stdin: str | None = None
+    ) -> Result:
         done = subprocess.run(  # noqa: S603 - our own command with our own arguments
             [*rescind_command(), *args],
+            input=stdin,
             env=self.env(),
             cwd=self.data_dir,
             capture_output=True,

@@ -19,7 +19,7 @@ def a_row(job_id: str, **changes: str) -> dict[str, str]:
         "homeowner_id": f"HO-{job_id}",
         "homeowner_name": "Dana Homeowner",
         "homeowner_email": "dana@homeowner.example",
-        "homeowner_phone": "+1-555-010-0100",
+        "homeowner_phone": "201-555-0100",
         "installer_id": "INST-1",
         "installer_name": "Sunny Installs",
         "installer_email": "ops@sunny.example",
@@ -50,6 +50,16 @@ def write_csv_with_bad_rows(path: Path) -> dict[int, str]:
     bad = [
         (a_row("BAD-1", product_model="regular", milestone="M1B"), "milestone M1B does not exist"),
         (a_row("BAD-2", homeowner_email="dana.at.example"), "homeowner_email 'dana.at.example'"),
+        # Two addresses in one field: never stored as the address on file.
+        (
+            a_row("BAD-5", homeowner_email="ann@victim.example,attacker@evil.example"),
+            "homeowner_email 'ann@victim.example,attacker@evil.example' is not one valid email",
+        ),
+        (
+            a_row("BAD-6", installer_email="ops@sunny.example; cc@evil.example"),
+            "installer_email 'ops@sunny.example; cc@evil.example' is not one valid email",
+        ),
+        (a_row("BAD-7", homeowner_phone="555-0100"), "homeowner_phone '555-0100' is not a valid"),
         (a_row("BAD-3", contract_signed_date="2026-02-30"), "contract_signed_date '2026-02-30'"),
         (a_row("BAD-4", invoice_uploaded="maybe"), "invoice_uploaded must be true or false"),
         (a_row("JOB-000001"), "JOB-000001 already exists"),
@@ -75,6 +85,22 @@ def test_import_keeps_the_good_rows_and_names_each_bad_line_and_what_was_wrong(
     for line, (number, says) in zip(lines, sorted(expected.items()), strict=True):
         assert line.startswith(f"line {number}: "), line
         assert says in line, line
+
+
+def test_import_stores_addresses_normalized_and_phones_in_e164(
+    rescind: Rescind, tmp_path: Path
+) -> None:
+    file = tmp_path / "jobs.csv"
+    with file.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        typed = {"homeowner_email": "Dana@Homeowner.EXAMPLE", "homeowner_phone": "(973) 679-1234"}
+        writer.writerow(a_row("JOB-N1", **typed))
+
+    assert rescind("jobs", "import", str(file)).out.strip() == "imported 1 jobs; 0 rows rejected"
+
+    shown = rescind("jobs", "show", "JOB-N1").out
+    assert "<Dana@homeowner.example> +19736791234" in shown
 
 
 def test_import_of_a_file_missing_a_column_fails_whole_with_one_line_and_exit_2(

@@ -46,3 +46,53 @@ def test_import_on_postgres_keeps_the_good_rows_and_reports_the_bad_lines(
     assert [line.split(":")[0] for line in result.err.splitlines()] == [
         f"line {n}" for n in sorted(expected)
     ]
+
+
+def test_users_on_postgres_create_the_first_admin_and_set_and_reset_passwords(
+    postgres_rescind: Rescind,
+) -> None:
+    postgres_rescind("db", "upgrade")
+    assert postgres_rescind("users", "list").out == ""
+
+    created = postgres_rescind(
+        "users",
+        "create",
+        "--role",
+        "admin",
+        "ada.ops",
+        "--password-stdin",
+        stdin="a long admin passphrase\n",
+    )
+    assert created.out.startswith("created admin ada.ops (USR-")
+
+    # Bad input: one line, exit 2, nothing created.
+    for args, stdin, says in (
+        (("--role", "wizard", "merlin"), "a long passphrase\n", "--role is one of"),
+        (("--role", "admin", "ada.ops"), "a long passphrase\n", "is taken"),
+        (("--role", "agent", "al"), "short\n", "at least 10 characters"),
+        (("--role", "agent", "al"), "\n", "no password"),
+        (("--role", "installer", "ivy"), "a long passphrase\n", "needs --scope-id"),
+        (
+            ("--role", "installer", "ivy", "--scope-id", "INST-404"),
+            "a long passphrase\n",
+            "no installer company with id 'INST-404'",
+        ),
+    ):
+        refused = postgres_rescind(
+            "users", "create", *args, "--password-stdin", stdin=stdin, code=2
+        )
+        assert says in refused.error_line, (args, refused.error_line)
+    assert postgres_rescind("users", "list").out.splitlines() == ["ada.ops  admin  (active)"]
+
+    reset = postgres_rescind("users", "force-reset", "ada.ops")
+    assert "a new password is needed before the next login" in reset.out
+    assert "must change password" in postgres_rescind("users", "list").out
+
+    changed = postgres_rescind(
+        "users", "set-password", "ada.ops", "--password-stdin", stdin="another long one\n"
+    )
+    assert "password set" in changed.out
+    assert postgres_rescind("users", "list").out.splitlines() == ["ada.ops  admin  (active)"]
+
+    missing = postgres_rescind("users", "force-reset", "nobody", code=3)
+    assert "no user named 'nobody'" in missing.error_line

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from rescind.entrypoints.serve import NO_USERS_YET
 from tests.e2e.conftest import TIMEOUT_SECONDS, Rescind, rescind_command
 
 API = "/api/v1"
@@ -145,20 +146,40 @@ def test_serve_on_a_new_sqlite_database_loads_the_demo_and_prints_working_logins
 
 
 @pytest.mark.postgres
-def test_serve_on_postgresql_loads_no_demo_jobs_but_creates_staff_logins(
+def test_serve_on_postgresql_creates_no_logins_and_says_how_to_create_the_first_admin(
     postgres_rescind: Rescind,
 ) -> None:
     postgres_rescind("db", "upgrade")
 
     with serving(postgres_rescind, "pg") as server:
-        logins = demo_logins(server.out)
-        # Without jobs there is no company, rep or homeowner for the scoped roles to act for.
-        assert sorted(logins) == ["admin", "agent", "back_office", "deal_processing"]
+        assert demo_logins(server.out) == {}
         assert "loaded" not in server.out
-        with server.login(*logins["agent"]) as agent:
-            jobs = agent.get(f"{API}/jobs")
-            assert jobs.status_code == 200, jobs.text
-            assert jobs.json()["items"] == []
+        assert NO_USERS_YET in server.err.splitlines()
+        # No account with a known password exists for anyone to guess.
+        for role in ("admin", "agent", "back_office", "deal_processing"):
+            tried = httpx.post(
+                f"{server.base_url}{API}/auth/token",
+                json={"username": role, "password": f"{role}-demo-pass"},
+                timeout=30,
+            )
+            assert tried.status_code == 401, tried.text
+
+    created = postgres_rescind(
+        "users",
+        "create",
+        "--role",
+        "admin",
+        "ada.ops",
+        "--password-stdin",
+        stdin="a long admin passphrase\n",
+    )
+    assert "created admin ada.ops" in created.out
+
+    with serving(postgres_rescind, "pg-again") as again:
+        assert NO_USERS_YET not in again.err
+        with again.login("ada.ops", "a long admin passphrase") as admin:
+            users = admin.get(f"{API}/users").json()
+            assert [(u["username"], u["role"]) for u in users] == [("ada.ops", "admin")]
 
 
 def test_serve_refuses_a_bad_rate_limit_storage_in_one_line(rescind: Rescind) -> None:
@@ -167,3 +188,35 @@ def test_serve_refuses_a_bad_rate_limit_storage_in_one_line(rescind: Rescind) ->
     result = rescind("serve", "--port", str(free_port()), code=2)
 
     assert "RESCIND_RATE_LIMIT_STORAGE" in result.error_line
+
+
+def exchange(server: Server, head: str, chunks: list[bytes]) -> bytes:
+    """Send a request's head and then as much of its body as the server takes; its answer."""
+    host, port = server.base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as s:
+        s.sendall(head.replace("\n", "\r\n").encode() + b"\r\n")
+        try:
+            for chunk in chunks:
+                s.sendall(chunk)
+        except OSError:
+            pass  # the server answered and closed the connection before the body ended
+        answer = b""
+        while block := s.recv(65536):
+            answer += block
+    return answer
+
+
+def test_serve_answers_413_to_a_body_over_the_limit_without_reading_it(rescind: Rescind) -> None:
+    rescind.extra_env["RESCIND_MAX_BODY_BYTES"] = "4096"
+    start = "POST /api/v1/auth/token HTTP/1.1\nHost: x\nContent-Type: application/json\n"
+    with serving(rescind, "limits") as server:
+        # 100 MB announced and none sent: the answer comes without waiting for the body.
+        declared = exchange(server, start + "Content-Length: 100000000\n", [])
+        chunk = b"400\r\n" + b"x" * 1024 + b"\r\n"  # 1 KiB chunks, 8 KiB in all
+        chunked = exchange(server, start + "Transfer-Encoding: chunked\n", [chunk] * 8)
+
+    for answer in (declared, chunked):
+        assert answer.startswith(b"HTTP/1.1 413 "), answer[:200]
+        assert b"application/problem+json" in answer
+        assert b"/problems/request_too_large" in answer
+        assert b"at most 4096 bytes" in answer

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from rescind.domain.access import EVERY_JOB, JobScope
 from rescind.domain.case import AssignmentStatus, CaseStatus, Queue, open_deal_processing_escalation
 from rescind.domain.errors import Conflict, NotFound
 from rescind.domain.feed import FeedComment
+from rescind.domain.job import InstallerCompany, SalesRep
 from rescind.domain.request import Outcome, RequesterRole
 from rescind.domain.verification import ChallengeStatus, issue_challenge
 from tests.integration.conftest import UowFactory, a_job, a_request, utc
@@ -134,4 +136,47 @@ def test_feed_comments_for_a_new_job_are_stored_in_the_same_unit_of_work(
         uow.jobs.add(job)
         uow.commit()
     with uow_factory() as uow:
-        assert uow.feed.for_homeowner(job.homeowner.id) == [comment]
+        assert uow.feed.for_homeowner(job.homeowner.id, EVERY_JOB) == [comment]
+
+
+def test_the_feed_a_scoped_reader_gets_holds_only_comments_on_jobs_it_may_see(
+    uow_factory: UowFactory,
+) -> None:
+    ours = a_job("job-1")
+    theirs = a_job(
+        "job-2",
+        homeowner=ours.homeowner,
+        installer=InstallerCompany(id="inst-2", name="Shady Panels", email="ops@shady.test"),
+        sales_rep=SalesRep(id="rep-2", name="Sue Rep", email="sue@sales.test"),
+    )
+
+    def comment(comment_id: str, job_id: str | None, hour: int) -> FeedComment:
+        return FeedComment(
+            id=comment_id,
+            homeowner_id=ours.homeowner.id,
+            job_id=job_id,
+            author="agent:alex",
+            body=f"About {job_id}",
+            created_at=utc(2026, 11, 23, hour),
+        )
+
+    on_ours = comment("fc-1", "job-1", 9)
+    on_theirs = comment("fc-2", "job-2", 10)
+    on_none = comment("fc-3", None, 11)
+    with uow_factory() as uow:
+        uow.jobs.add(ours)
+        uow.jobs.add(theirs)
+        for c in (on_ours, on_theirs, on_none):
+            uow.feed.add(c)
+        uow.commit()
+
+    with uow_factory() as uow:
+        feed = uow.feed.for_homeowner
+        assert feed(ours.homeowner.id, JobScope(installer_id="inst-1")) == [on_ours]
+        assert feed(ours.homeowner.id, JobScope(sales_rep_id="rep-2")) == [on_theirs]
+        assert feed(ours.homeowner.id, JobScope(homeowner_id=ours.homeowner.id)) == [
+            on_ours,
+            on_theirs,
+        ]
+        assert feed(ours.homeowner.id, EVERY_JOB) == [on_ours, on_theirs, on_none]
+        assert feed("ho-someone-else", EVERY_JOB) == []

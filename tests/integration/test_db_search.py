@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import update
 
 from rescind.adapters.db.tables import OutboxMessageRow
+from rescind.domain.access import JobScope
 from rescind.domain.case import AssignmentStatus, Case, CaseAssignment, CaseStatus, Queue
 from rescind.domain.email import DeliveryStatus, EmailKind, OutgoingEmail
 from rescind.domain.job import (
@@ -95,11 +96,14 @@ FILTER_CASES: list[tuple[dict[str, object], list[str]]] = [
     ({"milestone": Milestone.M2}, ["job-03"]),
     ({"product_model": ProductModel.REGULAR}, ["job-03"]),
     ({"partner_program": PartnerProgram.BEAM}, ["job-04"]),
-    ({"installer_id": "inst-2"}, ["job-02"]),
-    ({"sales_rep_id": "rep-2"}, ["job-03"]),
-    ({"homeowner_id": "ho-1"}, ["job-01", "job-04"]),
-    ({"homeowner_id": "ho-1", "partner_program": PartnerProgram.BEAM}, ["job-04"]),
-    ({"installer_id": "inst-2", "status": JobStatus.ACTIVE}, []),
+    ({"scope": JobScope(installer_id="inst-2")}, ["job-02"]),
+    ({"scope": JobScope(sales_rep_id="rep-2")}, ["job-03"]),
+    ({"scope": JobScope(homeowner_id="ho-1")}, ["job-01", "job-04"]),
+    (
+        {"scope": JobScope(homeowner_id="ho-1"), "partner_program": PartnerProgram.BEAM},
+        ["job-04"],
+    ),
+    ({"scope": JobScope(installer_id="inst-2"), "status": JobStatus.ACTIVE}, []),
     ({"status": JobStatus.ACTIVE, "limit": 2, "after_id": "job-01"}, ["job-03", "job-04"]),
 ]
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from rescind.adapters.db.engine import make_session_factory
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
+from rescind.domain.access import EVERY_JOB
 from rescind.domain.errors import InvalidInput
 from rescind.domain.feed import FeedComment
 from tests.integration.conftest import utc
@@ -44,4 +45,4 @@ def test_a_nul_in_a_written_row_is_invalid_input_at_commit_and_nothing_is_writte
             uow.commit()
 
     with SqlUnitOfWork(sessions) as uow:
-        assert uow.feed.for_homeowner("ho-nul") == []
+        assert uow.feed.for_homeowner("ho-nul", EVERY_JOB) == []

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, text
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
+from rescind.domain.access import EVERY_JOB
 from rescind.domain.email import EmailKind
 from rescind.domain.errors import Conflict, InvalidTransition, NotEligible, NotVerified
 from rescind.domain.job import (
@@ -119,7 +120,7 @@ def test_a_verified_phone_request_puts_the_job_in_cancel_pending_until_the_end_o
     with ctx.uow() as uow:
         job = uow.jobs.get("job-1")
         emails = uow.outbox.for_job("job-1")
-        feed = uow.feed.for_homeowner(job.homeowner.id)
+        feed = uow.feed.for_homeowner(job.homeowner.id, EVERY_JOB)
         request = uow.requests.get(request_id)
         kinds = [r.kind for r in uow.audit.records("job:job-1")]
     assert job.status is JobStatus.CANCEL_PENDING
@@ -213,7 +214,7 @@ def test_the_sweep_finalizes_only_jobs_whose_window_ended(ctx: Context, clock: F
     assert verify_trail(ctx, actor=actor("system:test")).ok
 
 
-def test_dp_approval_of_an_m1b_escalation_cancels_the_job(ctx: Context) -> None:
+def test_dp_approval_of_a_verified_m1b_escalation_cancels_the_job(ctx: Context) -> None:
     add(
         ctx,
         eligible_job(
@@ -228,12 +229,14 @@ def test_dp_approval_of_an_m1b_escalation_cancels_the_job(ctx: Context) -> None:
         cancel_workflow(ctx, request_id, actor=actor("agent:alex"))
 
     case = escalate_to_deal_processing(ctx, request_id, actor=actor("agent:alex"))
-    _, result = approve_escalation(ctx, case.id, actor=actor("dp:pat"), note="invoice settled")
+    approval = approve_escalation(ctx, case.id, actor=actor("dp:pat"), note="invoice settled")
 
-    assert result.final_at == SPEC_FINAL_AT
+    assert approval.cancelled is not None
+    assert approval.cancelled.final_at == SPEC_FINAL_AT
     with ctx.uow() as uow:
         assert uow.jobs.get("job-m1b").status is JobStatus.CANCEL_PENDING
-        assert uow.requests.get(request_id).outcome is Outcome.APPROVED
+        request = uow.requests.get(request_id)
+        assert (request.outcome, request.approved_by_case_id) == (Outcome.CANCEL_PENDING, case.id)
         kinds = [e.kind for e in uow.outbox.for_job("job-m1b")]
     assert EmailKind.DP_DECISION in kinds
     assert EmailKind.CANCELLATION_NOTICE in kinds

@@ -32,7 +32,13 @@ import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from tests.api.conftest import api_sqlite_template  # noqa: F401 - a fixture, for pytest
+# The API tests' app on both databases, for the console's pages over plain HTTP.
+from tests.api.conftest import (  # noqa: F401 - fixtures, for pytest
+    api,
+    api_engine,
+    api_postgres_engine,
+    api_sqlite_template,
+)
 from tests.e2e.conftest import rescind_command
 from tests.mail.conftest import Inbox, free_port
 
@@ -98,9 +104,9 @@ class Demo:
     ) -> dict[str, Any]:
         """An active job (as the API shows it to ``role``) matching ``filters`` and
         ``where`` that no other test has taken; it is now this test's."""
-        with self.api(role) as api:
+        with self.api(role) as client:
             query = {"status": "active", "limit": "200", **filters}
-            items: list[dict[str, Any]] = api.get("/jobs", params=query).json()["items"]
+            items: list[dict[str, Any]] = client.get("/jobs", params=query).json()["items"]
         for job in items:
             if job["id"] not in self.taken and where(job):
                 self.taken.add(job["id"])
@@ -201,8 +207,18 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=LAPTOP)  # type: ignore[arg-type]
     context.set_default_timeout(15_000)
     opened = context.new_page()
+    # Chromium reports a blocked script, style or frame as a console error: a page that needs
+    # more than its Content-Security-Policy allows fails the test that opened it.
+    violations: list[str] = []
+    opened.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     try:
         yield opened
+        assert violations == [], violations
     finally:
         context.close()
 

@@ -139,7 +139,7 @@ def test_an_agent_restores_a_job_inside_its_cancel_pending_window(
     expect(page.locator("#feed")).to_contain_text("Reason: The homeowner wants to go ahead")
 
 
-def test_deal_processing_approves_an_escalated_m1b_job_with_its_invoice_uploaded(
+def test_deal_processing_approves_an_m1b_escalation_and_the_agent_verifies_and_cancels(
     page: Page, demo: Demo, shot: Shot
 ) -> None:
     job = demo.find(
@@ -170,13 +170,38 @@ def test_deal_processing_approves_an_escalated_m1b_job_with_its_invoice_uploaded
     expect(page).to_have_url(re.compile("/console/queues/deal-processing$"))
     expect(page.get_by_role("heading", name=re.compile(case_id))).to_be_visible()
     shot(page, "queue-deal-processing")
-    page.get_by_role("button", name=f"Approve {case_id}: cancel the job").click()
+    page.get_by_role("button", name=f"Approve {case_id}", exact=True).click()
     expect(page.get_by_text(f"Case {case_id} approved")).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile(case_id))).to_have_count(0)
 
+    # The approval does not verify anyone: the job stays active until the agent does.
     page.goto(demo.url(f"/console/jobs/{job['id']}"))
-    expect(page.locator("h1 .badge")).to_have_text("cancel pending")
+    expect(page.locator("h1 .badge")).to_have_text("active")
     expect(page.locator("#cases")).to_contain_text("Approved by deal_processing:deal_processing")
+    log_out(page, demo, "deal_processing")
+
+    log_in(page, demo, "agent")
+    page.goto(demo.url(f"/console/jobs/{job['id']}"))
+    page.get_by_role("link", name=re.compile(r"REQ-\w+")).first.click()
+    expect(page.locator("#approval")).to_contain_text(
+        "approved by Deal Processing — verify the homeowner to cancel"
+    )
+    email = job["homeowner"]["email"]
+    page.get_by_role("button", name="Send code").click()
+    text = demo.email_to(email, "verification code")
+    found_code = re.search(r"verification code is: (\d{4})", text)
+    assert found_code, text
+    page.get_by_label("Code the homeowner read back").fill(found_code.group(1))
+    page.get_by_role("button", name="Confirm code").click()
+    expect(page.get_by_text("Verified: the code matched.")).to_be_visible()
+    page.get_by_label("Kind").select_option("chat_transcript")
+    page.get_by_label("Paste the text").fill("Please cancel my solar contract. — the homeowner")
+    page.get_by_role("button", name="Attach statement").click()
+    expect(page.get_by_text("The written statement is attached.")).to_be_visible()
+    page.get_by_role("button", name="Cancel the workflow and queue the notice").click()
+
+    expect(page.get_by_text(f"Job {job['id']} is now cancel pending until")).to_be_visible()
+    expect(page.locator("h1 .badge")).to_have_text("cancel pending")
 
 
 def test_an_installer_cancels_with_a_reason_and_cannot_see_another_companys_job(

@@ -28,7 +28,7 @@ from rescind.services.context import Context
 from rescind.services.feed import read_feed
 from rescind.services.inbound import receive_email
 from rescind.services.policy import seed_policy
-from rescind.services.queries import get_job, get_request
+from rescind.services.queries import get_job, get_request, job_requests
 from tests.api.conftest import (
     MONDAY,
     NEW_YORK,
@@ -235,14 +235,20 @@ def test_a_field_the_service_refuses_is_marked_next_to_that_field(
     assert 'aria-invalid="true"' in answer.text
 
 
-def an_email(sender: str, message_id: str, subject: str, body: str) -> bytes:
+TRUSTED = ("mx.rescind.example",)
+DMARC_PASS = "mx.rescind.example; spf=pass; dkim=pass; dmarc=pass"
+
+
+def an_email(
+    sender: str, message_id: str, subject: str, body: str, authentication: str = DMARC_PASS
+) -> bytes:
     return (
+        f"Authentication-Results: {authentication}\r\n"
         f"From: Homeowner <{sender}>\r\n"
         "To: support@rescind.example\r\n"
         f"Subject: {subject}\r\n"
         f"Message-ID: {message_id}\r\n"
         "Date: Mon, 23 Nov 2026 09:00:00 -0500\r\n"
-        "Authentication-Results: mx.rescind.example; spf=pass; dkim=pass; dmarc=pass\r\n"
         "Content-Type: text/plain; charset=utf-8\r\n"
         "\r\n"
         f"{body}\r\n"
@@ -267,7 +273,7 @@ def test_the_statement_step_lists_the_jobs_emails_and_one_can_be_picked(
     raw = an_email(
         address, "<cancel-1@mail.home.example>", "Cancel JOB-002 please", "I cancel my contract."
     )
-    filed = receive_email(ctx, parse_email(raw), raw)
+    filed = receive_email(ctx, parse_email(raw, authserv_ids=TRUSTED), raw)
     assert filed.job_id == "JOB-002"
     stranger = an_email("stranger@else.example", "<x@else.example>", "Hello", "Not about you.")
     receive_email(ctx, parse_email(stranger), stranger)
@@ -278,7 +284,8 @@ def test_the_statement_step_lists_the_jobs_emails_and_one_can_be_picked(
     assert step.status_code == 200
     assert "Cancel JOB-002 please" in step.text
     assert address in step.text
-    assert "SPF/DKIM/DMARC passed" in step.text
+    assert "sender authenticated" in step.text
+    assert f"DMARC pass for {address.rpartition('@')[2]} by mx.rescind.example" in step.text
     assert f"filed as {filed.request_id}" in step.text
     assert "stranger@else.example" not in step.text
     listed = INBOUND_ID.findall(step.text)
@@ -318,3 +325,152 @@ def test_a_job_without_email_says_so_and_another_jobs_email_cannot_be_picked(
     assert refused.status_code == 422
     assert 'id="inbound_id-error"' in refused.text
     assert get_request(ctx, request_id, actor=AGENT).statement is None
+
+
+def test_deal_processing_approval_waits_on_the_request_page_until_the_agent_verifies(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    agent, ctx = app_ctx
+    csrf = log_in(agent, Role.AGENT)
+    escalated = agent.post(
+        "/console/jobs/JOB-004/escalate",
+        data={
+            "channel": "phone",
+            "requester_role": "homeowner",
+            "requester_name": "Dev Patel",
+            "csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
+    assert escalated.status_code == 303, escalated.text
+    with ctx.uow() as uow:
+        [case] = uow.cases.for_job("JOB-004")
+    assert case.request_id is not None
+    request_id = case.request_id
+
+    dp = TestClient(agent.app, base_url="http://testserver")
+    dp_csrf = log_in(dp, Role.DEAL_PROCESSING)
+    approved = dp.post(
+        f"/console/cases/{case.id}/approve",
+        data={"note": "", "version": str(case.version), "csrf_token": dp_csrf},
+    )
+
+    assert approved.status_code == 200, approved.text
+    assert f"Case {case.id} approved" in approved.text
+    assert "verify the homeowner to cancel" in approved.text
+    assert get_job(ctx, "JOB-004", actor=AGENT).status.value == "active"
+    page = agent.get(f"/console/requests/{request_id}")
+    assert "approved by Deal Processing — verify the homeowner to cancel" in page.text
+    assert "Send code" in page.text
+    assert "Cancel the workflow and queue the notice" not in page.text
+    worklist = agent.get("/console/queues/requests")
+    assert "verify the homeowner to cancel" in worklist.text
+
+    sent = agent.post(f"/console/requests/{request_id}/code", data={"csrf_token": csrf})
+    assert sent.status_code == 200, sent.text
+    with ctx.uow() as uow:
+        code = str(uow.outbox.for_job("JOB-004")[-1].context["code"])
+    confirmed = agent.post(
+        f"/console/requests/{request_id}/code/confirm", data={"code": code, "csrf_token": csrf}
+    )
+    assert "Verified: the code matched." in confirmed.text
+    attached = agent.post(
+        f"/console/requests/{request_id}/statement",
+        data={"kind": "chat_transcript", "content": "Cancel it. Dev", "csrf_token": csrf},
+    )
+    assert attached.status_code == 200, attached.text
+    assert "Cancel the workflow and queue the notice" in attached.text
+    job_version = get_job(ctx, "JOB-004", actor=AGENT).job.version
+
+    cancelled = agent.post(
+        f"/console/requests/{request_id}/cancel",
+        data={"reason": "Homeowner request", "version": str(job_version), "csrf_token": csrf},
+    )
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert "cancel pending until the end of 2026-12-14" in cancelled.text
+    assert get_job(ctx, "JOB-004", actor=AGENT).status.value == "cancel_pending"
+    assert get_request(ctx, request_id, actor=AGENT).outcome.value == "cancel_pending"
+
+
+def test_the_request_and_the_triage_queue_say_why_an_email_did_not_verify(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    address = get_job(ctx, "JOB-002", actor=AGENT).job.homeowner.email
+    forged = an_email(
+        address,
+        "<forged@mail.home.example>",
+        "Cancel JOB-002",
+        "Cancel it.",
+        authentication="attacker.example; dmarc=pass",
+    )
+    filed = receive_email(ctx, parse_email(forged, authserv_ids=TRUSTED), forged)
+    assert (filed.job_id, filed.verified) == ("JOB-002", False)
+    stranger = an_email("stranger@else.example", "<s@else.example>", "Hello", "Who are you?")
+    receive_email(ctx, parse_email(stranger, authserv_ids=TRUSTED), stranger)
+
+    log_in(client, Role.AGENT)
+    step = client.get(f"/console/requests/{filed.request_id}")
+    triage = client.get("/console/queues/triage")
+
+    assert step.status_code == triage.status_code == 200
+    note = re.search(r'id="verification-note">([^<]*)<', step.text)
+    assert note, step.text
+    assert "untrusted authserv-id attacker.example ignored" in note.group(1)
+    assert "Sender authenticated: DMARC pass for else.example by mx.rescind.example" in (
+        triage.text
+    )
+
+
+def test_an_installer_is_not_offered_the_statement_form_and_posting_it_changes_nothing(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    csrf = log_in(client, Role.INSTALLER)
+    emailed = client.post(
+        "/console/installer/jobs/JOB-002/homeowner-emailed",
+        data={"csrf_token": csrf},
+        follow_redirects=False,
+    )
+    assert emailed.status_code == 303, emailed.text
+    (request,) = job_requests(ctx, "JOB-002", actor=AGENT)
+
+    step = client.get(f"/console/requests/{request.id}")
+
+    assert step.status_code == 200
+    assert f'action="/console/requests/{request.id}/statement"' not in step.text
+    assert "Attach statement" not in step.text
+    assert "Support takes the written statement from the homeowner" in step.text
+    forged = client.post(
+        f"/console/requests/{request.id}/statement",
+        data={"kind": "email", "content": "I, the homeowner, cancel.", "csrf_token": csrf},
+    )
+    assert forged.status_code == 403
+    assert get_request(ctx, request.id, actor=AGENT).statement is None
+
+
+def test_a_statement_from_two_addresses_is_marked_next_to_the_field_and_not_attached(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    csrf = log_in(client, Role.AGENT)
+    request_id = a_phone_request(client, csrf, "JOB-002")
+    two = "ben.2@home.example,attacker@evil.example"
+
+    answer = client.post(
+        f"/console/requests/{request_id}/statement",
+        data={"kind": "email", "content": "Cancel.", "from_address": two, "csrf_token": csrf},
+    )
+
+    assert answer.status_code == 422
+    assert 'id="from_address-error"' in answer.text
+    assert "is not one valid email address" in answer.text
+    assert get_request(ctx, request_id, actor=AGENT).statement is None
+    sender = client.post(
+        f"/console/requests/{request_id}/address-on-file",
+        data={"sender": two, "authenticated": "pass", "csrf_token": csrf},
+    )
+    assert sender.status_code == 422
+    assert 'id="sender-error"' in sender.text
+    assert get_request(ctx, request_id, actor=AGENT).verified is False

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from rescind.domain.access import (
+    EVERY_JOB,
     GRANTS,
     SCOPED_ROLES,
     Actor,
+    JobScope,
     Permission,
     Role,
     require,
@@ -110,6 +112,33 @@ def test_an_installer_sees_its_company_s_jobs_whoever_the_homeowner_and_rep() ->
 )
 def test_unscoped_roles_see_every_job(role: Role) -> None:
     assert an_actor(role).sees(job_factory())
+
+
+@pytest.mark.parametrize(
+    ("role", "scope"),
+    [
+        (Role.INSTALLER, JobScope(installer_id="INST-1")),
+        (Role.SALES_REP, JobScope(sales_rep_id="REP-1")),
+        (Role.HOMEOWNER, JobScope(homeowner_id="HO-1")),
+        (Role.AGENT, EVERY_JOB),
+        (Role.SYSTEM, EVERY_JOB),
+    ],
+)
+def test_an_actors_scope_is_its_company_itself_or_every_job(role: Role, scope: JobScope) -> None:
+    assert an_actor(role).scope == scope
+    assert scope.every_job is (role not in SCOPED_ROLES)
+
+
+def test_a_scope_covers_a_job_only_when_every_id_it_names_matches() -> None:
+    job = job_factory(
+        homeowner=Homeowner(id="HO-1", name="Pat", email="pat@home.example"),
+        installer=InstallerCompany(id="INST-1", name="Sunny", email="ops@sunny.example"),
+        sales_rep=SalesRep(id="REP-1", name="Sam", email="sam@sales.example"),
+    )
+    assert EVERY_JOB.covers(job)
+    assert JobScope(installer_id="INST-1", homeowner_id="HO-1").covers(job)
+    assert not JobScope(installer_id="INST-1", homeowner_id="HO-2").covers(job)
+    assert not JobScope(sales_rep_id="REP-2").covers(job)
 
 
 @pytest.mark.parametrize("role", sorted(SCOPED_ROLES))

@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from rescind.domain.access import Actor, Role
 from rescind.domain.audit import job_stream
+from rescind.domain.errors import Forbidden
 from rescind.services.audit import job_trail, verify_trail
 from rescind.services.cancellation import cancel_workflow, restore_workflow
 from rescind.services.feed import comment_on_feed, read_feed
@@ -84,3 +86,16 @@ def test_a_person_can_comment_on_the_feed_and_read_it_back(world: World) -> None
     assert not comment.automatic
     assert read_feed(world.ctx, job_id, actor=actor("agent:alex"))[-1] == comment
     assert world.store.kinds(job_id)[-1] == "feed_commented"
+
+
+def test_the_overview_carries_the_trail_only_for_a_reader_who_may_read_audit(
+    world: World,
+) -> None:
+    job_id = sorted(world.store.tables.jobs)[-1]
+    agent = job_overview(world.ctx, job_id, actor=actor("agent:alex"))
+    assert [r.kind for r in agent.trail][-2] == "workflow_cancelled"
+    # The installer reads the job (its company's) but not the audit trail, as at /audit.
+    installer = Actor(id="installer:ines", role=Role.INSTALLER, scope_id="INST-1")
+    assert job_overview(world.ctx, job_id, actor=installer).trail == []
+    with pytest.raises(Forbidden):
+        job_trail(world.ctx, job_id, actor=installer)

@@ -16,6 +16,7 @@ from rescind.domain.request import (
     StatementKind,
     VerificationMethod,
 )
+from rescind.domain.sender_authentication import SenderAuthentication
 from rescind.services.inbound import MAIL_ACTOR, receive_email
 from tests.fakes import World
 
@@ -24,6 +25,7 @@ MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 # 48 business hours later; Thanksgiving (Thursday) is not in the way yet.
 DUE_AT = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 RAW = b"From: someone\r\n\r\nthe bytes as received\r\n"
+DMARC_PASS = SenderAuthentication(True, "DMARC pass for home.example by mx.solar.example")
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def an_email(
     *,
     subject: str = "Cancel my solar contract",
     text: str = "Please cancel my solar contract. I changed my mind.",
-    authenticated: bool | None = None,
+    authentication: SenderAuthentication = DMARC_PASS,
     references: tuple[str, ...] = (),
     message_id: str = "<m1@mail.home.example>",
 ) -> InboundEmail:
@@ -51,7 +53,7 @@ def an_email(
         subject=subject,
         text=text,
         sent_at=MONDAY,
-        authenticated=authenticated,
+        authentication=authentication,
         job_references=references,
     )
 
@@ -64,12 +66,11 @@ def requests_of(world: World, job_id: str) -> list[CancellationRequest]:
     return [r for r in world.store.tables.requests.values() if r.job_id == job_id]
 
 
-@pytest.mark.parametrize("authenticated", [None, True])
 def test_mail_from_the_address_on_file_of_a_homeowner_with_one_open_job_is_filed_and_verified(
-    world: World, authenticated: bool | None
+    world: World,
 ) -> None:
     job = world.add(id="JOB-000101")
-    email = an_email(job.homeowner.email, authenticated=authenticated)
+    email = an_email(job.homeowner.email)
 
     received = receive_email(world.ctx, email, RAW)
 
@@ -84,6 +85,7 @@ def test_mail_from_the_address_on_file_of_a_homeowner_with_one_open_job_is_filed
     assert request.verified
     assert request.verification_method is VerificationMethod.ADDRESS_ON_FILE
     assert request.verified_at == MONDAY
+    assert request.verification_note == DMARC_PASS.reason
     kinds = world.store.kinds(job.id)
     assert kinds[-3:] == ["request_filed", "statement_attached", "request_verified"]
     [stored] = records(world)
@@ -94,6 +96,7 @@ def test_mail_from_the_address_on_file_of_a_homeowner_with_one_open_job_is_filed
     )
     assert stored.raw == RAW
     assert stored.message_id == email.message_id
+    assert stored.authentication == DMARC_PASS
 
 
 def test_the_message_itself_is_the_written_statement_with_its_message_id_as_source(
@@ -131,18 +134,27 @@ def test_the_request_is_due_in_48_business_hours_and_flagged_inside_the_cooling_
     assert flagged.due_at == plain.due_at == DUE_AT
 
 
-def test_mail_whose_spf_dkim_or_dmarc_failed_is_filed_unverified_with_the_reason(
-    world: World,
+@pytest.mark.parametrize(
+    "why",
+    [
+        "DMARC fail for home.example by mx.solar.example",
+        "no Authentication-Results from a trusted server (mx.solar.example)",
+    ],
+)
+def test_mail_from_the_address_on_file_whose_sender_is_not_authenticated_is_filed_unverified(
+    world: World, why: str
 ) -> None:
     job = world.add(id="JOB-000105")
+    email = an_email(job.homeowner.email, authentication=SenderAuthentication(False, why))
 
-    received = receive_email(world.ctx, an_email(job.homeowner.email, authenticated=False), RAW)
+    received = receive_email(world.ctx, email, RAW)
 
     assert received.status is InboundStatus.FILED
     assert (received.job_id, received.verified) == (job.id, False)
-    assert received.reason == "filed unverified: the receiving server says SPF/DKIM/DMARC failed"
+    assert received.reason == f"filed unverified: {why}"
     request = world.store.request(str(received.request_id))
     assert not request.verified
+    assert request.verification_note == why
     assert request.statement is not None  # kept as evidence all the same
     assert "request_verified" not in world.store.kinds(job.id)
     assert records(world)[0].reason == received.reason

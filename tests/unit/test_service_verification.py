@@ -7,7 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from rescind.domain.email import EmailKind
-from rescind.domain.errors import InvalidInput, NotAllowed, NotVerified, VerificationFailed
+from rescind.domain.errors import (
+    InvalidInput,
+    NotAllowed,
+    NotVerified,
+    VerificationFailed,
+    VerificationLimitReached,
+)
 from rescind.domain.job import Homeowner
 from rescind.domain.request import Channel, RequesterRole, VerificationMethod
 from rescind.domain.verification import MAX_ATTEMPTS, ChallengeStatus
@@ -17,7 +23,7 @@ from rescind.services.verification import (
     send_verification_code,
     verify_by_address_on_file,
 )
-from tests.fakes import World, actor
+from tests.fakes import FakeChallengeRepository, World, actor
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -228,11 +234,50 @@ def test_an_email_that_failed_authentication_is_not_verified_even_from_the_right
     assert not world.store.request(request_id).verified
 
 
-def test_an_email_with_no_authentication_results_is_trusted_from_the_right_address(
+def test_an_email_with_no_authentication_results_is_not_trusted_even_from_the_right_address(
     world: World,
 ) -> None:
+    """A From header alone is easy to forge: "not known" is not authenticated."""
     request_id = new_request(world, channel=Channel.EMAIL)
-    request = verify_by_address_on_file(
-        world.ctx, request_id, sender="pat@home.example", authenticated=None, actor=actor("a")
-    )
-    assert request.verified
+    with pytest.raises(NotVerified, match="a From header alone is no proof"):
+        verify_by_address_on_file(
+            world.ctx, request_id, sender="pat@home.example", authenticated=None, actor=actor("a")
+        )
+    assert not world.store.request(request_id).verified
+
+
+def test_an_attempt_the_store_did_not_count_is_never_evaluated(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As when a parallel guess took the code's last attempt between our read and our write:
+    even the right code is refused, and the request stays unverified."""
+    request_id = new_request(world)
+    send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
+    monkeypatch.setattr(FakeChallengeRepository, "claim_attempt", lambda *_, **__: None)
+
+    with pytest.raises(VerificationFailed) as failed:
+        confirm_verification_code(
+            world.ctx, request_id, sent_code(world), actor=actor("agent:alex")
+        )
+
+    assert (failed.value.reason, failed.value.attempts_left) == ("locked", 0)
+    assert not world.store.request(request_id).verified
+    assert world.store.challenges_of(request_id)[0].status is ChallengeStatus.OPEN
+
+
+def test_the_requests_attempts_are_counted_across_its_codes(world: World) -> None:
+    request_id = new_request(world)
+    for _ in range(2):
+        world.clock.advance(seconds=1)
+        send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
+        for _ in range(MAX_ATTEMPTS):
+            with pytest.raises(VerificationFailed):
+                confirm_verification_code(
+                    world.ctx, request_id, wrong(sent_code(world)), actor=actor("agent:alex")
+                )
+
+    with pytest.raises(VerificationLimitReached, match="10 wrong codes"):
+        send_verification_code(world.ctx, request_id, actor=actor("agent:alex"))
+    with pytest.raises(VerificationLimitReached, match="email support from the address on file"):
+        confirm_verification_code(world.ctx, request_id, "1234", actor=actor("agent:alex"))
+    assert len(world.store.challenges_of(request_id)) == 2

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rescind.domain.errors import InvalidInput
+from rescind.domain.errors import InvalidInput, VerificationLimitReached
 from rescind.domain.verification import (
     CODE_LIFETIME,
     MAX_ATTEMPTS,
     ChallengeStatus,
+    CodeLimits,
     ConfirmResult,
     VerificationChallenge,
     hash_code,
@@ -117,14 +118,14 @@ def test_input_that_is_not_4_ascii_digits_is_refused_without_counting(typed: str
     [
         ("pat@home.example", True, True),
         ("PAT@HOME.EXAMPLE", True, True),
-        (" pat@home.example ", None, True),
+        (" pat@home.example ", True, True),
         ("pat@home.example", False, False),
         ("pat@other.example", True, False),
-        ("", None, False),
+        ("", True, False),
     ],
 )
-def test_an_email_verifies_only_from_the_address_on_file_and_unforged(
-    sender: str, authenticated: bool | None, verified: bool
+def test_an_email_verifies_only_from_the_address_on_file_and_authenticated(
+    sender: str, authenticated: bool, verified: bool
 ) -> None:
     assert (
         sent_from_address_on_file(sender, "Pat@Home.example", authenticated=authenticated)
@@ -134,3 +135,49 @@ def test_an_email_verifies_only_from_the_address_on_file_and_unforged(
 
 def test_addresses_are_compared_trimmed_and_lower_case() -> None:
     assert normalize_address("  Pat@Home.Example ") == "pat@home.example"
+
+
+# --- the request's limits across its codes ---------------------------------------------------
+
+
+def test_a_third_code_within_the_hour_is_allowed_and_a_fourth_is_not() -> None:
+    limits = CodeLimits(sends_per_hour=3, sends_per_day=5, wrong_guesses=10)
+    sent = [NOW - timedelta(minutes=m) for m in (59, 30)]
+    limits.check_send(sent, 0, NOW)
+    with pytest.raises(VerificationLimitReached) as refused:
+        limits.check_send([*sent, NOW - timedelta(minutes=1)], 0, NOW)
+    assert refused.value.retry_after == 60
+    assert "at most 3 codes an hour" in refused.value.message
+    assert "send again in 1 min" in refused.value.message
+
+
+def test_a_code_sent_exactly_an_hour_ago_no_longer_counts_against_the_hour() -> None:
+    limits = CodeLimits(sends_per_hour=1, sends_per_day=5, wrong_guesses=10)
+    limits.check_send([NOW - timedelta(hours=1)], 0, NOW)
+    with pytest.raises(VerificationLimitReached):
+        limits.check_send([NOW - timedelta(hours=1, microseconds=-1)], 0, NOW)
+
+
+def test_the_day_limit_waits_for_the_oldest_of_the_days_codes() -> None:
+    limits = CodeLimits(sends_per_hour=3, sends_per_day=2, wrong_guesses=10)
+    with pytest.raises(VerificationLimitReached) as refused:
+        limits.check_send([NOW - timedelta(hours=h) for h in (30, 20, 2)], 0, NOW)
+    assert refused.value.retry_after == 4 * 3600
+    assert "send again in 4 h," in refused.value.message
+
+
+def test_no_code_is_sent_once_the_requests_attempts_are_spent() -> None:
+    limits = CodeLimits(sends_per_hour=3, sends_per_day=5, wrong_guesses=10)
+    assert limits.guesses_left(9) == 1
+    with pytest.raises(VerificationLimitReached) as refused:
+        limits.check_send([], 10, NOW)
+    assert refused.value.retry_after is None
+    assert "email support from the address on file" in refused.value.message
+
+
+def test_a_claimed_attempt_locks_the_code_on_the_fifth_wrong_one() -> None:
+    challenge = challenge_with("0427")
+    fourth = challenge.result_of(MAX_ATTEMPTS - 1, matched=False), challenge.status
+    fifth = challenge.result_of(MAX_ATTEMPTS, matched=False), challenge.status
+    assert fourth == (ConfirmResult.WRONG, ChallengeStatus.OPEN)
+    assert fifth == (ConfirmResult.LOCKED, ChallengeStatus.LOCKED)

@@ -1,8 +1,9 @@
 """Reading Engine's job exports (CSV): one job per row, people inline.
 
 Each row becomes a ``Job`` or the error that says what is wrong with it, with its line number,
-so an import keeps the good rows and reports the bad ones. A wrong header fails the whole file
-at once, before anything is written.
+so an import keeps the good rows and reports the bad ones. Email addresses and phone numbers
+are checked and normalized by ``contact`` (one address per field, phones in E.164). A wrong
+header fails the whole file at once, before anything is written.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from rescind.adapters.contact import email_address, phone_number
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.domain.job import (
     Homeowner,
@@ -125,10 +127,11 @@ def parse_row(row: dict[str, str | None]) -> Job:
         raise InvalidInput(f"{name} must be true or false, not {value!r}", field=name)
 
     def email(name: str) -> str:
-        value = text(name)
-        if "@" not in value or value.startswith("@") or value.endswith("@") or " " in value:
-            raise InvalidInput(f"{name} {value!r} is not an email address", field=name)
-        return value
+        return email_address(text(name), field=name)
+
+    def phone(name: str) -> str:
+        value = text(name, required=False)
+        return phone_number(value, field=name) if value else ""
 
     signed = text("contract_signed_date")
     try:
@@ -144,7 +147,7 @@ def parse_row(row: dict[str, str | None]) -> Job:
             id=text("homeowner_id"),
             name=text("homeowner_name"),
             email=email("homeowner_email"),
-            phone=text("homeowner_phone", required=False),
+            phone=phone("homeowner_phone"),
         ),
         installer=InstallerCompany(
             id=text("installer_id"), name=text("installer_name"), email=email("installer_email")

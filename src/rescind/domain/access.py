@@ -4,6 +4,12 @@ Every use case names the permission it needs and checks it against the acting pe
 so the API, the console and the CLI enforce the same rules. A job outside an actor's scope
 (another installer company's, another rep's, another homeowner's) is reported as not found,
 never as forbidden, so its existence does not leak.
+
+What a scoped person may read is one value, ``Actor.scope`` (a ``JobScope``): a single item
+(a job, or a request or case through its job) is checked with ``JobScope.covers``, and every
+list of things that belong to jobs (jobs found, the homeowner's feed, received email) is
+narrowed by the same value in the repositories' SQL. The work lists that span every job
+(queues, the outbox, triage) are granted to unscoped roles only.
 """
 
 from __future__ import annotations
@@ -92,6 +98,31 @@ SCOPED_ROLES = frozenset({Role.INSTALLER, Role.SALES_REP, Role.HOMEOWNER})
 
 
 @dataclass(frozen=True)
+class JobScope:
+    """The jobs a reader may see: every job (nothing set), or those of one installer company,
+    one sales rep or one homeowner. An item of no job (a comment or email filed on none)
+    lies outside every narrowed scope."""
+
+    installer_id: str | None = None
+    sales_rep_id: str | None = None
+    homeowner_id: str | None = None
+
+    @property
+    def every_job(self) -> bool:
+        return self.installer_id is None and self.sales_rep_id is None and self.homeowner_id is None
+
+    def covers(self, job: Job) -> bool:
+        return (
+            self.installer_id in (None, job.installer.id)
+            and self.sales_rep_id in (None, job.sales_rep.id)
+            and self.homeowner_id in (None, job.homeowner.id)
+        )
+
+
+EVERY_JOB = JobScope()
+
+
+@dataclass(frozen=True)
 class Actor:
     """The person (or process) acting; ``id`` is what the audit trail records.
 
@@ -120,16 +151,20 @@ class Actor:
     def may(self, permission: Permission) -> bool:
         return permission in GRANTS[self.role]
 
-    def sees(self, job: Job) -> bool:
+    @property
+    def scope(self) -> JobScope:
         match self.role:
             case Role.INSTALLER:
-                return job.installer.id == self.scope_id
+                return JobScope(installer_id=self.scope_id)
             case Role.SALES_REP:
-                return job.sales_rep.id == self.scope_id
+                return JobScope(sales_rep_id=self.scope_id)
             case Role.HOMEOWNER:
-                return job.homeowner.id == self.scope_id
+                return JobScope(homeowner_id=self.scope_id)
             case _:
-                return True
+                return EVERY_JOB
+
+    def sees(self, job: Job) -> bool:
+        return self.scope.covers(job)
 
 
 # Who a scoped person can file a request as: only as themself.

@@ -9,8 +9,10 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     ├── NotFound                no such job / request / case / policy version (or not yours)
     ├── Unauthenticated         no valid credentials
     ├── Forbidden               your role may not do this
+    │   └── PasswordChangeRequired  the right password, but an admin asked for a new one
     ├── PreconditionFailed      the version you edited is not the current one (If-Match)
     ├── RateLimited             too many attempts; wait and retry
+    │   └── VerificationLimitReached  a request's codes or wrong guesses are used up
     ├── NotAllowed              the procedure forbids this step now
     │   ├── NotEligible         the decision table says support may not cancel
     │   ├── NotVerified         the request is not verified as the homeowner's
@@ -51,12 +53,29 @@ def job_not_found(job_id: str) -> NotFound:
     return NotFound(f"no job with id {job_id!r}; check the id")
 
 
+def request_not_found(request_id: str) -> NotFound:
+    """As ``job_not_found``: the same words whether it is missing or another's."""
+    return NotFound(
+        f"no cancellation request with id {request_id!r}; check the id "
+        "(the job's requests list shows them)"
+    )
+
+
+def case_not_found(case_id: str) -> NotFound:
+    """As ``job_not_found``: the same words whether it is missing or another's."""
+    return NotFound(f"no case with id {case_id!r}; check the id (the job's cases list shows them)")
+
+
 class Unauthenticated(RescindError):
     code = "unauthenticated"
 
 
 class Forbidden(RescindError):
     code = "forbidden"
+
+
+class PasswordChangeRequired(Forbidden):
+    code = "password_change_required"
 
 
 class PreconditionFailed(RescindError):
@@ -66,9 +85,15 @@ class PreconditionFailed(RescindError):
 class RateLimited(RescindError):
     code = "rate_limited"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str, *, retry_after: int | None) -> None:
         super().__init__(message)
-        self.retry_after = retry_after
+        self.retry_after = retry_after  # seconds; None when waiting does not help
+
+
+class VerificationLimitReached(RateLimited):
+    """Codes sent to one request (an hour, a day) or wrong codes tried for it, used up."""
+
+    code = "verification_limit_reached"
 
 
 class NotAllowed(RescindError):

@@ -22,6 +22,8 @@ class EventKind(StrEnum):
     VERIFICATION_CODE_SENT = "verification_code_sent"
     VERIFICATION_CODE_REJECTED = "verification_code_rejected"
     REQUEST_VERIFIED = "request_verified"
+    REQUEST_ESCALATED = "request_escalated"
+    REQUEST_APPROVED = "request_approved"
     REQUEST_CLOSED = "request_closed"
     REVIEW_ITEMS_REJECTED = "review_items_rejected"
     REVIEW_SUBMITTED = "review_submitted"
@@ -43,6 +45,9 @@ class EventKind(StrEnum):
     USER_CREATED = "user_created"
     USER_DEACTIVATED = "user_deactivated"
     TOKENS_REVOKED = "tokens_revoked"
+    PASSWORD_SET = "password_set"  # noqa: S105 - an event name
+    PASSWORD_RESET_FORCED = "password_reset_forced"  # noqa: S105 - an event name
+    PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event name
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from rescind.domain.sender_authentication import SenderAuthentication
+
 
 @dataclass(frozen=True)
 class InboundEmail:
@@ -19,7 +21,7 @@ class InboundEmail:
     subject: str
     text: str
     sent_at: datetime | None
-    authenticated: bool | None  # None: no Authentication-Results header to go by
+    authentication: SenderAuthentication  # is the From the sender? and why (or why not)
     job_references: tuple[str, ...]
 
 
@@ -48,3 +50,4 @@ class InboundRecord:
     reason: str = ""
     job_id: str | None = None
     request_id: str | None = None
+    authentication: SenderAuthentication | None = None  # None: unreadable, nothing to judge

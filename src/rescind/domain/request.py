@@ -11,9 +11,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
-from rescind.domain.errors import InvalidInput, NotAllowed
+from rescind.domain.errors import InvalidInput, NotAllowed, NotVerified, StatementMissing
+from rescind.domain.events import Event, EventKind
 
 DUE_BUSINESS_HOURS = 48
+APPROVED_WAITING = "approved by Deal Processing — verify the homeowner to cancel"
+APPROVED_READY = "approved by Deal Processing — ready to cancel"
+APPROVED = "approved by Deal Processing"
 
 
 class Channel(StrEnum):
@@ -59,6 +63,8 @@ class Outcome(StrEnum):
     ALREADY_PENDING = "already_pending"
     NOT_ELIGIBLE = "not_eligible"
     ESCALATED = "escalated"
+    # Before approvals waited for verification, an approval closed the request itself; rows
+    # closed so keep the outcome. Today an approved request closes as the cancel it allows.
     APPROVED = "approved"
     DENIED = "denied"
     WRITTEN_REQUEST_REQUIRED = "written_request_required"
@@ -115,10 +121,14 @@ class CancellationRequest:
     verified: bool = False
     verification_method: VerificationMethod | None = None
     verified_at: datetime | None = None
+    verification_note: str = ""  # why an email request did or did not verify it
     reason: CancelReason | None = None
     reason_text: str = ""
     outcome: Outcome = Outcome.OPEN
     outcome_detail: str = ""
+    # Deal Processing's approval of this request's escalation: it stands in for the
+    # "escalate" rule when the request is cancelled, never for verification or the statement.
+    approved_by_case_id: str | None = None
     version: int = 0
 
     @property
@@ -131,9 +141,49 @@ class CancellationRequest:
                 f"request {self.id} is closed ({self.outcome.value}); file a new request"
             )
 
-    def close(self, outcome: Outcome, detail: str) -> None:
+    @property
+    def approval_note(self) -> str | None:
+        """What Deal Processing's approval means for this request now, for a person to read."""
+        if self.approved_by_case_id is None:
+            return None
+        if not self.is_open:
+            return APPROVED
+        return APPROVED_WAITING if self.homeowner_evidence_missing() else APPROVED_READY
+
+    def homeowner_evidence_missing(self) -> NotVerified | StatementMissing | None:
+        """Step 2: why this request is not yet the verified homeowner's written request."""
+        if self.requester_role is not RequesterRole.HOMEOWNER or not self.verified:
+            return NotVerified(
+                f"request {self.id} is not verified as the homeowner's: confirm a 4-digit code "
+                "by phone/chat, or take an email from the address on file"
+            )
+        if self.statement is None:
+            return StatementMissing(
+                f"request {self.id} has no written statement from the homeowner: attach their "
+                "email, chat transcript or mailed/telegram notice before cancelling"
+            )
+        return None
+
+    def close(self, outcome: Outcome, detail: str) -> Event:
         self.outcome = outcome
         self.outcome_detail = detail
+        return Event(
+            EventKind.REQUEST_CLOSED,
+            {"request_id": self.id, "outcome": outcome.value, "detail": detail},
+        )
+
+    def escalate(self, case_id: str) -> Event:
+        """Rule 5: the request waits on Deal Processing's case (still open for support)."""
+        self.require_open()
+        self.outcome = Outcome.ESCALATED
+        self.outcome_detail = f"escalated to Deal Processing as case {case_id}"
+        return Event(EventKind.REQUEST_ESCALATED, {"request_id": self.id, "case_id": case_id})
+
+    def approve(self, case_id: str) -> Event:
+        """Deal Processing approved; the request stays open until it is cancelled."""
+        self.require_open()
+        self.approved_by_case_id = case_id
+        return Event(EventKind.REQUEST_APPROVED, {"request_id": self.id, "case_id": case_id})
 
 
 def reason_label(reason: CancelReason | None, text: str) -> str:

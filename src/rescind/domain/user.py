@@ -29,6 +29,9 @@ class User:
     created_at: datetime
     scope_id: str | None = None
     active: bool = True
+    # Set by an admin's forced reset: the password still proves who it is, but it must be
+    # replaced before it buys a token.
+    must_change_password: bool = False
 
     def __post_init__(self) -> None:
         if not _USERNAME.match(self.username):
@@ -58,10 +61,10 @@ class User:
         )
 
 
-def check_password_strength(password: str) -> None:
+def check_password_strength(password: str, *, field: str = "password") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
+            f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field=field
         )
 
 

@@ -27,6 +27,7 @@ from rescind.adapters.checkpoint_archive import DirectoryArchive
 from rescind.adapters.csv_jobs import count_rows, read_jobs
 from rescind.adapters.db.migrate import check, upgrade
 from rescind.adapters.db.outage import database_unavailable
+from rescind.adapters.mail.receiving_server import ReceivingServer
 from rescind.adapters.read_ahead import read_ahead
 from rescind.adapters.signing import generate_key, load_verifier
 from rescind.bootstrap import App, Checkpointing, bootstrap, checkpointing
@@ -40,6 +41,7 @@ from rescind.domain.errors import (
     RescindError,
 )
 from rescind.entrypoints import demo as demo_data
+from rescind.entrypoints.cli_users import users_app
 from rescind.entrypoints.logs import configure_logging
 from rescind.entrypoints.mail import import_messages, start_receiver
 from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics, process_registry
@@ -84,6 +86,7 @@ mail_app = typer.Typer(
     help="Email for support: receive it, import saved messages.", no_args_is_help=True
 )
 app.add_typer(mail_app, name="mail")
+app.add_typer(users_app, name="users")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -461,9 +464,19 @@ def mail_serve(
 ) -> None:
     """Receive support email over SMTP; each message becomes a request or a triage item."""
     application = _app()
-    _log_like(application.settings)
-    controller = start_receiver(application.ctx, host, port)
+    settings = application.settings
+    _log_like(settings)
+    ids = settings.trusted_authserv_ids
+    checking = ReceivingServer(ids[0]) if settings.mail_verify_dkim else None
+    controller = start_receiver(application.ctx, host, port, authserv_ids=ids, checking=checking)
     out.print(f"receiving support email on {host}:{port} (Ctrl-C to stop)")
+    if checking is not None:
+        out.print(f"checking DKIM here; results are written as {checking.authserv_id}")
+    elif not ids:
+        out.print(
+            "no email will be marked verified: set RESCIND_MAIL_AUTHSERV_IDS to the receiving "
+            "server's authserv-id, or RESCIND_MAIL_VERIFY_DKIM=true to check DKIM here"
+        )
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
@@ -479,13 +492,18 @@ def mail_import(
     path: Annotated[Path, typer.Argument(help="An .eml file or a folder of them.")],
 ) -> None:
     """Take saved messages as if they had just arrived."""
-    results = import_messages(_app().ctx, path)
-    for file, result in results:
+    application = _app()
+    ids = application.settings.trusted_authserv_ids
+    done = import_messages(application.ctx, path, authserv_ids=ids)
+    for file, result in done.received:
         where = f" job {result.job_id} request {result.request_id}" if result.job_id else ""
-        verified = " (verified)" if result.verified else ""
+        verified = f" (verified: {result.verification_note})" if result.verified else ""
         reason = f": {result.reason}" if result.reason else ""
         out.print(f"{file.name}: {result.status.value}{where}{verified}{reason}", markup=False)
-    out.print(f"{len(results)} messages imported")
+    for file, why in done.skipped:
+        err.print(f"skipped {file.name}: {why}", markup=False)
+    skipped = f"; {len(done.skipped)} skipped" if done.skipped else ""
+    out.print(f"{len(done.received)} messages imported{skipped}")
 
 
 def _log_like(settings: Settings) -> None:

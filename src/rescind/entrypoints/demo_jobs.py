@@ -86,6 +86,17 @@ REPS = [
 ]
 
 
+# Real New Jersey and New York area codes with 555-0100…0199, the numbers set aside for
+# fiction: valid to the phone-number check like any homeowner's, yet nobody's.
+DEMO_AREA_CODES = ("201", "973", "908", "732", "609", "856", "212", "718", "914", "516")
+
+
+def demo_phone(a: int, b: int) -> str:
+    """A fictional number in E.164, as imports store them (two draws, as the demo always
+    took, so the rest of the demo data stays the same)."""
+    return f"+1{DEMO_AREA_CODES[a % len(DEMO_AREA_CODES)]}55501{b % 100:02d}"
+
+
 def job_id(n: int) -> str:
     return f"JOB-{n:06d}"
 
@@ -179,7 +190,7 @@ def _job(
             id=f"HO-{n:06d}",
             name=f"{first} {last}",
             email=f"{first}.{last}.{n}@homeowner.example".lower(),
-            phone=f"+1-555-{rng.randrange(100, 999)}-{rng.randrange(1000, 9999)}",
+            phone=demo_phone(rng.randrange(100, 999), rng.randrange(1000, 9999)),
         ),
         installer=installer,
         sales_rep=rep,

@@ -1,7 +1,9 @@
 """``rescind serve``: the HTTP API on uvicorn.
 
 On a new SQLite database it first loads the demo data (as ``rescind demo`` does, without the
-walkthrough) and creates one demo login per role, so a checkout can be explored at once.
+walkthrough) and creates one demo login per role, so a checkout can be explored at once. A
+server database (PostgreSQL) never gets a login with a known password: with no users yet it
+says, in one line on stderr, how to create the first admin.
 On PostgreSQL, ``--workers N`` runs N server processes on one port (several cores, one box).
 """
 
@@ -12,6 +14,7 @@ import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from datetime import timedelta
@@ -39,6 +42,7 @@ from rescind.services.auth import ensure_demo_users
 from rescind.services.ports import JobQuery
 
 log = logging.getLogger("rescind.serve")
+NO_USERS_YET = "no users yet: create the first admin with 'rescind users create --role admin NAME'"
 
 
 def prepare(
@@ -59,7 +63,9 @@ def prepare(
         ) from None
     if _is_sqlite(app) and not _has_jobs(app):
         load_demo_data(app, out)
-    created = ensure_demo_users(app.ctx, passwords)
+    created = ensure_demo_users(app.ctx, passwords) if _is_sqlite(app) else []
+    if not _is_sqlite(app) and not _has_users(app):
+        print(NO_USERS_YET, file=sys.stderr)
     if created:
         out.print("\ndemo logins (username / password / role):")
         for user, password in created:
@@ -90,6 +96,8 @@ def prepare(
         metrics_token=app.settings.metrics_token,
         idempotency_lease=timedelta(seconds=app.settings.idempotency_lease_seconds),
         proofs=proof_source(app.settings),
+        max_body_bytes=app.settings.max_body_bytes,
+        max_upload_bytes=app.settings.max_upload_bytes,
     )
 
 
@@ -144,7 +152,7 @@ def _serve_processes(app: App, out: Console, *, host: str, port: int, workers: i
             "and runs the worker",
             field="workers",
         )
-    prepare(app, out, host=host, port=port)  # demo logins once, and the settings checked
+    prepare(app, out, host=host, port=port)  # the settings checked, and "no users yet" said
     if app.settings.rate_limit_storage.startswith("memory://"):
         log.warning(
             "RESCIND_RATE_LIMIT_STORAGE is memory://: each of the %d processes counts login "
@@ -188,6 +196,8 @@ def process_app() -> FastAPI:
         metrics_token=settings.metrics_token,
         idempotency_lease=timedelta(seconds=settings.idempotency_lease_seconds),
         proofs=proof_source(settings),
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
     )
 
 
@@ -201,6 +211,11 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 def _is_sqlite(app: App) -> bool:
     return make_url(app.settings.effective_database_url).get_backend_name() == "sqlite"
+
+
+def _has_users(app: App) -> bool:
+    with app.ctx.uow() as uow:
+        return bool(uow.users.list())
 
 
 def _has_jobs(app: App) -> bool:

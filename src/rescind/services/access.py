@@ -1,14 +1,14 @@
 """Loading what a use case works on, already checked against who is asking.
 
 A request or case belongs to its job: whoever may not see the job may not see them either,
-and is told they do not exist.
+and is told they do not exist, in the very words used for an id that does not exist.
 """
 
 from __future__ import annotations
 
 from rescind.domain.access import Actor, Permission, require
 from rescind.domain.case import Case
-from rescind.domain.errors import NotFound
+from rescind.domain.errors import case_not_found, request_not_found
 from rescind.domain.job import Job
 from rescind.domain.request import CancellationRequest
 from rescind.services.ports import UnitOfWork
@@ -26,7 +26,7 @@ def request_for(
     request = uow.requests.get(request_id)
     job = uow.jobs.get(request.job_id)
     if not actor.sees(job):
-        raise NotFound(f"no cancellation request with id {request_id!r}")
+        raise request_not_found(request_id)
     require(actor, permission, job)
     return request, job
 
@@ -37,6 +37,6 @@ def case_for(
     case = uow.cases.get(case_id)
     job = uow.jobs.get(case.job_id)
     if not actor.sees(job):
-        raise NotFound(f"no case with id {case_id!r}")
+        raise case_not_found(case_id)
     require(actor, permission, job)
     return case, job

@@ -17,7 +17,7 @@ from weakref import WeakKeyDictionary
 
 from rescind.domain.access import SCOPED_ROLES, Actor, Permission, Role, require
 from rescind.domain.audit import AuditContext
-from rescind.domain.errors import InvalidInput, Unauthenticated
+from rescind.domain.errors import InvalidInput, PasswordChangeRequired, Unauthenticated
 from rescind.domain.events import Event, EventKind
 from rescind.domain.user import (
     TOKEN_LIFETIME,
@@ -32,6 +32,17 @@ from rescind.services.records import new_id, record
 
 WRONG_CREDENTIALS = "wrong username or password"
 LOG_IN_AGAIN = "your session has expired or was ended; log in again at /api/v1/auth/token"
+RESET_FORCED_MESSAGE = (
+    "an admin asked you to choose a new password before you log in again: send your username, "
+    "this password and a new one to POST /api/v1/auth/password (or the console's "
+    "/console/password page)"
+)
+# What each scoped role's scope_id names, in the words of a refusal.
+SCOPE_NOUNS: dict[Role, str] = {
+    Role.INSTALLER: "installer company",
+    Role.SALES_REP: "sales rep",
+    Role.HOMEOWNER: "homeowner",
+}
 _CHANNEL = "admin"
 
 
@@ -63,12 +74,10 @@ def create_user(
 
 def login(ctx: Context, passwords: PasswordHasher, username: str, password: str) -> IssuedToken:
     with ctx.uow() as uow:
-        user = uow.users.by_username(username.strip().lower())
-        if user is None:
-            passwords.verify(_dummy_hash(passwords), password)
-            raise Unauthenticated(WRONG_CREDENTIALS)
-        if not passwords.verify(user.password_hash, password) or not user.active:
-            raise Unauthenticated(WRONG_CREDENTIALS)
+        user = check_credentials(uow, passwords, username, password)
+        if user.must_change_password:
+            # Said only to someone who knows the password, so it tells an attacker nothing.
+            raise PasswordChangeRequired(RESET_FORCED_MESSAGE)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash(password)
             uow.users.save(user)
@@ -82,6 +91,20 @@ def login(ctx: Context, passwords: PasswordHasher, username: str, password: str)
         )
         uow.commit()
     return IssuedToken(token=token, expires_at=expires_at, user=user)
+
+
+def check_credentials(
+    uow: UnitOfWork, passwords: PasswordHasher, username: str, password: str
+) -> User:
+    """The active user with this username and password, or ``Unauthenticated``: one answer
+    for every way it can be wrong, at the cost of one verification each."""
+    user = uow.users.by_username(username.strip().lower())
+    if user is None:
+        passwords.verify(_dummy_hash(passwords), password)
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    if not passwords.verify(user.password_hash, password) or not user.active:
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    return user
 
 
 def authenticate(ctx: Context, token: str) -> User:
@@ -108,7 +131,7 @@ def revoke_tokens(ctx: Context, *, actor: Actor, user_id: str) -> int:
     with ctx.uow() as uow:
         user = uow.users.get(user_id)
         revoked = uow.tokens.revoke_all(user.id, ctx.now())
-        _audit(uow, actor, ctx.now(), EventKind.TOKENS_REVOKED, user, revoked=revoked)
+        audit_user(uow, actor, ctx.now(), EventKind.TOKENS_REVOKED, user, revoked=revoked)
         uow.commit()
     return revoked
 
@@ -123,7 +146,7 @@ def deactivate_user(ctx: Context, *, actor: Actor, user_id: str) -> User:
         user.active = False
         uow.users.save(user)
         revoked = uow.tokens.revoke_all(user.id, ctx.now())
-        _audit(uow, actor, ctx.now(), EventKind.USER_DEACTIVATED, user, revoked=revoked)
+        audit_user(uow, actor, ctx.now(), EventKind.USER_DEACTIVATED, user, revoked=revoked)
         uow.commit()
     return user
 
@@ -209,8 +232,15 @@ def _new_user(
 
 
 def _add(uow: UnitOfWork, actor: Actor, at: datetime, user: User) -> None:
+    if user.scope_id is not None and not uow.users.scope_exists(user.role, user.scope_id):
+        noun = SCOPE_NOUNS.get(user.role, "record")
+        raise InvalidInput(
+            f"no {noun} with id {user.scope_id!r} is on record: a {user.role.value} user acts "
+            f"for an existing {noun}; use the id its jobs show",
+            field="scope_id",
+        )
     uow.users.add(user)
-    _audit(uow, actor, at, EventKind.USER_CREATED, user)
+    audit_user(uow, actor, at, EventKind.USER_CREATED, user)
 
 
 _DUMMY_HASHES: WeakKeyDictionary[PasswordHasher, str] = WeakKeyDictionary()
@@ -226,9 +256,10 @@ def _dummy_hash(passwords: PasswordHasher) -> str:
     return found
 
 
-def _audit(
+def audit_user(
     uow: UnitOfWork, actor: Actor, at: datetime, kind: EventKind, user: User, **extra: int
 ) -> None:
+    """A change to a user, on the system stream."""
     data: dict[str, str | int | bool | None] = {
         "user_id": user.id,
         "username": user.username,

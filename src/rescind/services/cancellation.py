@@ -1,9 +1,13 @@
 """Steps 1–6 of the procedure for one request, and restoring a pending job.
 
-``cancel_workflow`` runs the whole procedure in one transaction: decide, check verification
-and the written statement, stop if already pending, cancel (with the review steps of rule 2),
-comment on the feed, and queue the notice to the contract signers. A refusal is recorded
-too (decision and outcome) and then raised, so the agent sees why and the trail keeps it.
+``cancel_request`` is the one cancel every door runs (support's ``cancel_workflow``, the
+installer's button, Deal Processing's approval, the demo), inside the door's transaction and
+under the door's ``Authority``: decide (recorded); refuse with the rule, closing the request
+on record when the rule says stop; require the verified homeowner's written statement where
+the authority demands it; answer "already pending"; else cancel (with the review steps of
+rule 2), comment on the feed, queue the signers' notice; and close the request with its event.
+An eligibility refusal is committed (with whatever the door recorded before it) and raised,
+so the requester's door shows why and the trail keeps it.
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ from datetime import date, datetime
 
 from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
+from rescind.domain.authority import Authority, cancel_refusal, support_authority
 from rescind.domain.eligibility import Action, Decision
 from rescind.domain.email import EmailKind, OutgoingEmail
-from rescind.domain.errors import NotEligible, NotVerified, StatementMissing
+from rescind.domain.errors import NotEligible
 from rescind.domain.events import Event, EventKind
 from rescind.domain.feed import FeedComment, cancellation_comment
 from rescind.domain.job import Job
 from rescind.domain.recipients import cancellation_notice_recipients
-from rescind.domain.request import CancellationRequest, Outcome, RequesterRole, reason_label
+from rescind.domain.request import CancellationRequest, Outcome, reason_label
 from rescind.domain.workflow import cancel, restore
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
@@ -32,11 +37,12 @@ from rescind.services.records import expect_version, new_id, queue_email, record
 @dataclass(frozen=True)
 class CancelResult:
     job_id: str
-    request_id: str | None
+    request_id: str
+    authority: Authority
     already_pending: bool
     final_at: datetime
     final_date: date
-    decision: Decision | None
+    decision: Decision
     message_ids: tuple[str, ...] = ()
 
     @property
@@ -56,55 +62,70 @@ def cancel_workflow(
     reason: str = "",
     expected_version: int | None = None,
 ) -> CancelResult:
-    """``expected_version`` is the job version the caller decided on (If-Match)."""
+    """Support's cancel of one request; ``expected_version`` is the job version the caller
+    decided on (If-Match). A request Deal Processing approved is cancelled on that approval."""
     now = ctx.now()
     with ctx.uow() as uow:
         request, job = request_for(uow, request_id, actor, Permission.CANCEL)
         request.require_open()
         expect_version(f"job {job.id}", job.version, expected_version)
-        decision, actx = decide_and_record(
-            uow, job, actor=actor, channel=request.channel.value, at=now
-        )
-        # Step 1: eligible? The decision is recorded either way.
-        if not decision.eligible:
-            refusal = not_eligible_error(decision)
-            if decision.action is Action.STOP:
-                _close(uow, request, actx, Outcome.NOT_ELIGIBLE, refusal.message)
-            uow.commit()
-            raise refusal
-        # Step 2: verified, with a written statement from the homeowner.
-        _require_verified(request)
-        # Steps 3–6.
         why = reason or reason_label(request.reason, request.reason_text) or "homeowner request"
-        result = cancel_job(uow, ctx, job, actx, decision=decision, reason=why, request=request)
+        result = cancel_request(
+            uow,
+            ctx,
+            request,
+            job,
+            authority=support_authority(request),
+            actor=actor,
+            channel=request.channel.value,
+            reason=why,
+            at=now,
+        )
         uow.commit()
     return result
 
 
-def cancel_job(
+def cancel_request(
     uow: UnitOfWork,
     ctx: Context,
+    request: CancellationRequest,
     job: Job,
-    actx: AuditContext,
     *,
-    decision: Decision | None,
+    authority: Authority,
+    actor: Actor,
+    channel: str,
     reason: str,
-    request: CancellationRequest | None,
+    at: datetime,
 ) -> CancelResult:
-    """Steps 3–6 inside the caller's transaction; shared by support, installers and DP."""
+    """The one cancel, inside the caller's transaction; the caller commits what it returns."""
+    # Step 1: eligible? The decision is recorded either way.
+    decision, actx = decide_and_record(uow, job, actor=actor, channel=channel, at=at)
+    refusal = cancel_refusal(decision, request, authority)
+    if isinstance(refusal, NotEligible):
+        if decision.action is Action.STOP:
+            close_request(uow, request, actx, Outcome.NOT_ELIGIBLE, refusal.message)
+        uow.commit()
+        raise refusal
+    # Step 2: verified, with a written statement from the homeowner (nothing is kept).
+    if refusal is not None:
+        raise refusal
+    # Steps 3–6.
     ops = ctx.operations_calendar(uow)
-    steps = decision.steps_before_cancel if decision else ()
-    outcome = cancel(job, now=actx.at, calendar=ops, steps_before_cancel=steps, reason=reason)
+    outcome = cancel(
+        job,
+        now=actx.at,
+        calendar=ops,
+        steps_before_cancel=decision.steps_before_cancel,
+        reason=reason,
+    )
     final_date = ops.day_ended_by(outcome.final_at)
-    request_id = request.id if request else None
-    record(uow, job.id, actx, _with_request(outcome.events, request_id))
+    record(uow, job.id, actx, _with_request(outcome.events, request.id, authority))
     message_ids: list[str] = []
     if outcome.already_pending:
         # Step 3: nothing new; the requester is told the date. The job must still be pending
         # at commit: a restore that commits first makes this answer a Conflict, not a lie.
         uow.jobs.hold(job)
-        if request:
-            _close(uow, request, actx, Outcome.ALREADY_PENDING, f"pending until {final_date}")
+        close_request(uow, request, actx, Outcome.ALREADY_PENDING, f"pending until {final_date}")
     else:
         uow.jobs.save(job)
         # Step 5: the reason on the homeowner's feed.
@@ -137,11 +158,13 @@ def cancel_job(
                 actx,
             )
         )
-        if request:
-            _close(uow, request, actx, Outcome.CANCEL_PENDING, f"cancel pending until {final_date}")
+        close_request(
+            uow, request, actx, Outcome.CANCEL_PENDING, f"cancel pending until {final_date}"
+        )
     return CancelResult(
         job_id=job.id,
-        request_id=request_id,
+        request_id=request.id,
+        authority=authority,
         already_pending=outcome.already_pending,
         final_at=outcome.final_at,
         final_date=final_date,
@@ -184,52 +207,22 @@ def restore_workflow(
     return job
 
 
-def _require_verified(request: CancellationRequest) -> None:
-    if request.requester_role is not RequesterRole.HOMEOWNER or not request.verified:
-        raise NotVerified(
-            f"request {request.id} is not verified as the homeowner's: confirm a 4-digit code "
-            "by phone/chat, or take an email from the address on file"
-        )
-    if request.statement is None:
-        raise StatementMissing(
-            f"request {request.id} has no written statement from the homeowner: attach their "
-            "email, chat transcript or mailed/telegram notice before cancelling"
-        )
-
-
-def not_eligible_error(decision: Decision) -> NotEligible:
-    return NotEligible(
-        f"not eligible for cancellation by support (rule {decision.rule_number}: "
-        f"{decision.rule_text}, policy v{decision.policy_version}): {decision.guidance}",
-        rule_number=decision.rule_number,
-        policy_version=decision.policy_version,
-    )
-
-
-def _close(
+def close_request(
     uow: UnitOfWork,
     request: CancellationRequest,
     actx: AuditContext,
     outcome: Outcome,
     detail: str,
 ) -> None:
-    request.close(outcome, detail)
+    """Close a request on record: saved with its ``request_closed`` event, for every door."""
+    event = request.close(outcome, detail)
     uow.requests.save(request)
-    record(
-        uow,
-        request.job_id,
-        actx,
-        [
-            Event(
-                EventKind.REQUEST_CLOSED,
-                {"request_id": request.id, "outcome": outcome.value, "detail": detail},
-            )
-        ],
-    )
+    record(uow, request.job_id, actx, [event])
 
 
-def _with_request(events: tuple[Event, ...], request_id: str | None) -> list[Event]:
-    return [Event(e.kind, dict(e.data) | {"request_id": request_id}) for e in events]
+def _with_request(events: tuple[Event, ...], request_id: str, authority: Authority) -> list[Event]:
+    extra = {"request_id": request_id, "authority": authority.value}
+    return [Event(e.kind, dict(e.data) | extra) for e in events]
 
 
 def _feed_event(comment: FeedComment) -> Event:

@@ -91,7 +91,10 @@ def emails_for_job(
     ctx: Context, job_id: str, *, actor: Actor, limit: int = EMAILS_PER_JOB
 ) -> list[InboundRecord]:
     """Email received for support about a job: filed on it, or sent from the homeowner's
-    address on file; newest first, at most ``limit`` (20)."""
+    address on file (for a scoped reader, only those filed on a job of its own); newest
+    first, at most ``limit`` (20)."""
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.READ_JOBS)
-        return uow.inbound.for_job(job.id, job.homeowner.email, max(1, min(limit, EMAILS_PER_JOB)))
+        return uow.inbound.for_job(
+            job.id, job.homeowner.email, actor.scope, max(1, min(limit, EMAILS_PER_JOB))
+        )

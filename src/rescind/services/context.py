@@ -7,11 +7,12 @@ the environment, the wall clock or the holiday package themselves.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from rescind.domain.calendar import CoolingOffCalendar, HolidaySource, OperationsCalendar
+from rescind.domain.verification import CodeLimits
 from rescind.services.ports import Clock, UnitOfWork
 
 
@@ -22,6 +23,7 @@ class Context:
     tz: ZoneInfo
     federal_observed: HolidaySource
     federal_actual: HolidaySource
+    code_limits: CodeLimits = field(default_factory=CodeLimits)
 
     def now(self) -> datetime:
         return self.clock.now()

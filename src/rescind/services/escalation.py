@@ -1,18 +1,27 @@
-"""Direct Pay M1B with the invoice uploaded: a case for Deal Processing, worked by Back Office."""
+"""Direct Pay M1B with the invoice uploaded: a case for Deal Processing, worked by Back Office.
+
+DP's approval does not cancel by itself: it marks the request approved, and the job is
+cancelled through the one cancel (``cancel_request``) once the request is the verified
+homeowner's with the written statement: at once if it already is, otherwise when support
+completes it and cancels.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
+from rescind.domain.authority import Authority, evidence_refusal
 from rescind.domain.case import Case, Queue, open_deal_processing_escalation
 from rescind.domain.eligibility import Action
 from rescind.domain.email import EmailKind, OutgoingEmail
 from rescind.domain.errors import NotAllowed
 from rescind.domain.job import Job
 from rescind.domain.recipients import Recipients
-from rescind.domain.request import Outcome, RequesterRole
+from rescind.domain.request import CancellationRequest, Outcome, RequesterRole
 from rescind.services.access import case_for, request_for
-from rescind.services.cancellation import CancelResult, cancel_job
+from rescind.services.cancellation import CancelResult, cancel_request, close_request
 from rescind.services.context import Context
 from rescind.services.eligibility import decide_and_record
 from rescind.services.ports import UnitOfWork
@@ -48,9 +57,9 @@ def escalate_to_deal_processing(
             detail=detail,
         )
         uow.cases.add(case)
-        request.close(Outcome.ESCALATED, f"escalated to Deal Processing as case {case.id}")
+        escalated = request.escalate(case.id)
         uow.requests.save(request)
-        record(uow, job.id, actx, events)
+        record(uow, job.id, actx, [*events, escalated])
         uow.commit()
     return case
 
@@ -74,6 +83,21 @@ def reassign_case(
     return case
 
 
+@dataclass(frozen=True)
+class Approval:
+    case: Case
+    request: CancellationRequest | None
+    cancelled: CancelResult | None  # None: the request still needs verification/statement
+
+    @property
+    def message(self) -> str:
+        if self.cancelled is not None:
+            return self.cancelled.message
+        if self.request is not None and self.request.is_open:
+            return f"request {self.request.id}: {self.request.approval_note}"
+        return "no open request to cancel on; the job stays as it is"
+
+
 def approve_escalation(
     ctx: Context,
     case_id: str,
@@ -81,32 +105,41 @@ def approve_escalation(
     actor: Actor,
     note: str = "",
     expected_version: int | None = None,
-) -> tuple[Case, CancelResult]:
-    """DP's approval is the authority to cancel: the job enters Cancel Pending like any other."""
+) -> Approval:
+    """DP's approval stands in for rule 5, never for verification or the statement."""
     now = ctx.now()
     with ctx.uow() as uow:
         case, job = case_for(uow, case_id, actor, Permission.DECIDE_CASE)
         expect_version(f"case {case.id}", case.version, expected_version)
-        event = case.approve(actor.id, now, note)
-        uow.cases.save(case)
         actx = AuditContext(actor=actor.id, at=now, channel="deal_processing")
-        record(uow, job.id, actx, [event])
+        events = [case.approve(actor.id, now, note)]
+        uow.cases.save(case)
         request = uow.requests.get(case.request_id) if case.request_id else None
-        result = cancel_job(
-            uow,
-            ctx,
-            job,
-            actx,
-            decision=None,
-            reason="Deal Processing approved the cancellation" + (f": {note}" if note else ""),
-            request=None,
-        )
-        if request is not None:
-            request.close(Outcome.APPROVED, f"approved by Deal Processing (case {case.id})")
+        # A request closed meanwhile (say, cancelled after the rule changed) keeps its end.
+        if request is not None and request.is_open:
+            events.append(request.approve(case.id))
             uow.requests.save(request)
-        _tell_requester(uow, job, case, actx, approved=True)
+        record(uow, job.id, actx, events)
+        cancelled = None
+        if (
+            request is not None
+            and request.is_open
+            and evidence_refusal(request, Authority.DEAL_PROCESSING_APPROVAL) is None
+        ):
+            cancelled = cancel_request(
+                uow,
+                ctx,
+                request,
+                job,
+                authority=Authority.DEAL_PROCESSING_APPROVAL,
+                actor=actor,
+                channel="deal_processing",
+                reason="Deal Processing approved the cancellation" + (f": {note}" if note else ""),
+                at=now,
+            )
+        _tell_requester(uow, job, case, actx, approved=True, cancelled=cancelled is not None)
         uow.commit()
-    return case, result
+    return Approval(case=case, request=request, cancelled=cancelled)
 
 
 def deny_escalation(
@@ -126,17 +159,24 @@ def deny_escalation(
         uow.cases.save(case)
         actx = AuditContext(actor=actor.id, at=now, channel="deal_processing")
         record(uow, job.id, actx, [event])
-        if case.request_id:
-            request = uow.requests.get(case.request_id)
-            request.close(Outcome.DENIED, f"denied by Deal Processing: {reason}")
-            uow.requests.save(request)
-        _tell_requester(uow, job, case, actx, approved=False)
+        request = uow.requests.get(case.request_id) if case.request_id else None
+        if request is not None and request.is_open:
+            close_request(
+                uow, request, actx, Outcome.DENIED, f"denied by Deal Processing: {reason}"
+            )
+        _tell_requester(uow, job, case, actx, approved=False, cancelled=False)
         uow.commit()
     return case
 
 
 def _tell_requester(
-    uow: UnitOfWork, job: Job, case: Case, actx: AuditContext, *, approved: bool
+    uow: UnitOfWork,
+    job: Job,
+    case: Case,
+    actx: AuditContext,
+    *,
+    approved: bool,
+    cancelled: bool,
 ) -> None:
     address = {
         RequesterRole.HOMEOWNER: job.homeowner.email,
@@ -153,6 +193,7 @@ def _tell_requester(
                 "case_id": case.id,
                 "job_id": job.id,
                 "approved": approved,
+                "cancelled": cancelled,
                 "reason": case.decision_reason,
             },
         ),

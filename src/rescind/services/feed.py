@@ -42,6 +42,8 @@ def comment_on_feed(
 
 
 def read_feed(ctx: Context, job_id: str, *, actor: Actor) -> list[FeedComment]:
+    """The job's homeowner's profile feed, as far as the reader may see it: the staff read
+    every comment on the homeowner's jobs, an installer or sales rep only those on its own."""
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.READ_JOBS)
-        return uow.feed.for_homeowner(job.homeowner.id)
+        return uow.feed.for_homeowner(job.homeowner.id, actor.scope)

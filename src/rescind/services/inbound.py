@@ -3,8 +3,10 @@
 The job is found by a job reference in the subject or body, else by the sender being a
 homeowner's address on file with exactly one open job. The message itself is kept as the
 written statement; it verifies the request only when it came from the address on file and
-the receiving server did not say SPF/DKIM/DMARC failed. Anything else (no sender, no job,
-several jobs, a duplicate) is stored with the reason: nothing received is ever dropped.
+its sender is authenticated (``InboundEmail.authentication``: a trusted DMARC or aligned
+SPF/DKIM pass); why it did or did not is kept with the message and on the request. Anything
+else (no sender, no job, several jobs, a duplicate) is stored with the reason: nothing
+received is ever dropped.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ class Received:
     job_id: str | None = None
     request_id: str | None = None
     verified: bool = False
+    verification_note: str = ""  # why the request it became is (or is not) verified
 
 
 def receive_email(ctx: Context, parsed: InboundEmail | Malformed, raw: bytes) -> Received:
@@ -61,6 +64,7 @@ def receive_email(ctx: Context, parsed: InboundEmail | Malformed, raw: bytes) ->
                 reason=result.reason,
                 job_id=result.job_id,
                 request_id=result.request_id,
+                authentication=parsed.authentication if isinstance(parsed, InboundEmail) else None,
             )
         )
         uow.commit()
@@ -72,6 +76,9 @@ def _file(uow: UnitOfWork, ctx: Context, inbound_id: str, email: InboundEmail) -
     if job is None:
         return Received(inbound_id, InboundStatus.TRIAGE, why)
     actx = AuditContext(actor=MAIL_ACTOR.id, at=ctx.now(), channel=Channel.EMAIL.value)
+    verified = sent_from_address_on_file(
+        email.from_address, job.homeowner.email, authenticated=email.authentication.verified
+    )
     request = open_request(
         uow,
         ctx,
@@ -86,21 +93,25 @@ def _file(uow: UnitOfWork, ctx: Context, inbound_id: str, email: InboundEmail) -
             source_ref=email.message_id,
             from_address=email.from_address,
         ),
-    )
-    verified = sent_from_address_on_file(
-        email.from_address, job.homeowner.email, authenticated=email.authenticated
+        verification_note=_verification_note(email, job, verified),
     )
     if verified:
         mark_verified(request, VerificationMethod.ADDRESS_ON_FILE, ctx.now())
+        record(
+            uow,
+            job.id,
+            actx,
+            [verified_event(request, f"{email.from_address}: {email.authentication.reason}")],
+        )
         uow.requests.save(request)
-        record(uow, job.id, actx, [verified_event(request, email.from_address)])
     return Received(
         inbound_id,
         InboundStatus.FILED,
-        "" if verified else _unverified_reason(email, job),
+        "" if verified else f"filed unverified: {request.verification_note}",
         job_id=job.id,
         request_id=request.id,
         verified=verified,
+        verification_note=request.verification_note,
     )
 
 
@@ -128,7 +139,8 @@ def _find_job(uow: UnitOfWork, email: InboundEmail, ctx: Context) -> tuple[Job |
     return None, f"{email.from_address} has several open jobs ({ids}); which one is meant?"
 
 
-def _unverified_reason(email: InboundEmail, job: Job) -> str:
-    if email.authenticated is False:
-        return "filed unverified: the receiving server says SPF/DKIM/DMARC failed"
-    return f"filed unverified: {email.from_address} is not the address on file for job {job.id}"
+def _verification_note(email: InboundEmail, job: Job, verified: bool) -> str:
+    """Why the email did or did not verify the request, for the agent who picks it up."""
+    if verified or email.from_address == job.homeowner.email.lower():
+        return email.authentication.reason
+    return f"{email.from_address} is not the address on file for job {job.id}"

@@ -1,7 +1,9 @@
 """The installer's side (the seeds' "Telegram Process").
 
 In the operations phase the installer has Engine's Cancel Workflow button and must pick a
-reason; anywhere else it is told a written request from the homeowner is required.
+reason; the cancel is the one every door runs, under the button's authority (no homeowner
+verification; the decision table applies). Anywhere else the installer is told a written
+request from the homeowner is required.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass
 
 from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
+from rescind.domain.authority import Authority
 from rescind.domain.email import EmailKind, OutgoingEmail
 from rescind.domain.job import Phase
 from rescind.domain.recipients import Recipients
@@ -22,9 +25,8 @@ from rescind.domain.request import (
     validate_reason,
 )
 from rescind.services.access import job_for
-from rescind.services.cancellation import CancelResult, cancel_job, not_eligible_error
+from rescind.services.cancellation import CancelResult, cancel_request, close_request
 from rescind.services.context import Context
-from rescind.services.eligibility import decide_and_record
 from rescind.services.records import expect_version, queue_email
 from rescind.services.requests import open_request
 
@@ -71,8 +73,9 @@ def installer_cancel_workflow(
             reason_text=reason_text,
         )
         if job.phase is not Phase.OPERATIONS:
-            request.close(Outcome.WRITTEN_REQUEST_REQUIRED, WRITTEN_REQUEST_REQUIRED)
-            uow.requests.save(request)
+            close_request(
+                uow, request, actx, Outcome.WRITTEN_REQUEST_REQUIRED, WRITTEN_REQUEST_REQUIRED
+            )
             queue_email(
                 uow,
                 OutgoingEmail(
@@ -85,23 +88,16 @@ def installer_cancel_workflow(
             )
             uow.commit()
             return InstallerAnswer(request.id, None, WRITTEN_REQUEST_REQUIRED)
-        decision, actx = decide_and_record(
-            uow, job, actor=actor, channel=Channel.INSTALLER_PORTAL.value, at=now
-        )
-        if not decision.eligible:
-            refusal = not_eligible_error(decision)
-            request.close(Outcome.NOT_ELIGIBLE, refusal.message)
-            uow.requests.save(request)
-            uow.commit()
-            raise refusal
-        result = cancel_job(
+        result = cancel_request(
             uow,
             ctx,
+            request,
             job,
-            actx,
-            decision=decision,
+            authority=Authority.INSTALLER_BUTTON,
+            actor=actor,
+            channel=Channel.INSTALLER_PORTAL.value,
             reason=reason_label(reason, reason_text),
-            request=request,
+            at=now,
         )
         uow.commit()
     return InstallerAnswer(request.id, result, result.message)

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
 
+from rescind.domain.access import EVERY_JOB, JobScope, Role
 from rescind.domain.audit import AuditContext, AuditRecord
 from rescind.domain.case import Case, Queue
 from rescind.domain.checkpoint import IssuedCheckpoint, SealedHead
@@ -25,7 +26,7 @@ from rescind.domain.inbound import InboundRecord
 from rescind.domain.job import Job, JobStatus, Milestone, PartnerProgram, ProductModel
 from rescind.domain.request import CancellationRequest
 from rescind.domain.user import TokenRecord, User
-from rescind.domain.verification import VerificationChallenge
+from rescind.domain.verification import ChallengeStatus, VerificationChallenge
 
 
 class Clock(Protocol):
@@ -42,9 +43,7 @@ class JobQuery:
     milestone: Milestone | None = None
     product_model: ProductModel | None = None
     partner_program: PartnerProgram | None = None
-    installer_id: str | None = None
-    sales_rep_id: str | None = None
-    homeowner_id: str | None = None
+    scope: JobScope = EVERY_JOB  # only the jobs the reader may see
     text: str | None = None  # job id, or the homeowner's name, email or phone (prefix match)
     after_id: str | None = None
     limit: int = 50
@@ -121,6 +120,21 @@ class ChallengeRepository(Protocol):
 
     def save(self, challenge: VerificationChallenge) -> None: ...
 
+    def hold_request(self, request_id: str) -> None:
+        """Until commit, the request's codes are this transaction's: another sender or guesser
+        of the same request waits, so limits counted over its codes stay true."""
+        ...
+
+    def claim_attempt(self, challenge_id: str, *, now: datetime, max_attempts: int) -> int | None:
+        """Count one attempt in storage, atomically, if the code is open, unexpired and has
+        one left: the attempt's number, or None when none was counted (nothing to evaluate)."""
+        ...
+
+    def settle(self, challenge_id: str, status: ChallengeStatus) -> bool:
+        """Move an open code to ``status``; False when it had already left "open" (so a right
+        code verifies once, however many read it back at the same moment)."""
+        ...
+
 
 class CaseRepository(Protocol):
     def add(self, case: Case) -> None: ...
@@ -143,7 +157,10 @@ class CaseRepository(Protocol):
 class FeedRepository(Protocol):
     def add(self, comment: FeedComment) -> None: ...
 
-    def for_homeowner(self, homeowner_id: str) -> list[FeedComment]: ...
+    def for_homeowner(self, homeowner_id: str, scope: JobScope) -> list[FeedComment]:
+        """The homeowner's profile feed, oldest first: the comments on those of their jobs
+        that ``scope`` covers (all of them, and comments on no job, for every job)."""
+        ...
 
 
 class Outbox(Protocol):
@@ -259,9 +276,12 @@ class InboundRepository(Protocol):
         """Messages waiting for a person, oldest first."""
         ...
 
-    def for_job(self, job_id: str, address: str, limit: int = 20) -> list[InboundRecord]:
+    def for_job(
+        self, job_id: str, address: str, scope: JobScope, limit: int = 20
+    ) -> list[InboundRecord]:
         """Messages about a job: filed on it, or sent from ``address`` (the homeowner's on
-        file, compared case-insensitively); newest first, duplicates left out."""
+        file, compared case-insensitively) and filed on a job ``scope`` covers (or on none,
+        for every job); newest first, duplicates left out."""
         ...
 
 
@@ -277,6 +297,11 @@ class UserRepository(Protocol):
     def list(self) -> list[User]: ...
 
     def save(self, user: User) -> None: ...
+
+    def scope_exists(self, role: Role, scope_id: str) -> bool:
+        """Whether the installer company, sales rep or homeowner a scoped user would act
+        for is on record."""
+        ...
 
 
 class TokenRepository(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from rescind.domain.access import Actor, Permission, Role, require
+from rescind.domain.access import Actor, Permission, require
 from rescind.domain.audit import AuditRecord, job_stream
 from rescind.domain.calendar import OperationsCalendar
 from rescind.domain.case import Case
@@ -52,23 +52,11 @@ def get_job(ctx: Context, job_id: str, *, actor: Actor) -> JobView:
 def search_jobs(ctx: Context, *, actor: Actor, query: JobQuery) -> list[JobView]:
     """Jobs matching ``query``, narrowed to the actor's own for scoped roles."""
     require(actor, Permission.READ_JOBS)
-    scoped = _within_scope(actor, replace(query, limit=max(1, min(query.limit, MAX_PAGE))))
+    scoped = replace(query, scope=actor.scope, limit=max(1, min(query.limit, MAX_PAGE)))
     now = ctx.now()
     with ctx.uow() as uow:
         calendar = ctx.operations_calendar(uow)
         return [view_of(job, now, calendar) for job in uow.jobs.search(scoped)]
-
-
-def _within_scope(actor: Actor, query: JobQuery) -> JobQuery:
-    match actor.role:
-        case Role.INSTALLER:
-            return replace(query, installer_id=actor.scope_id)
-        case Role.SALES_REP:
-            return replace(query, sales_rep_id=actor.scope_id)
-        case Role.HOMEOWNER:
-            return replace(query, homeowner_id=actor.scope_id)
-        case _:
-            return query
 
 
 def current_decision(ctx: Context, job_id: str, *, actor: Actor) -> Decision:
@@ -135,6 +123,7 @@ def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
             decision=policy_in_force(uow, now).decide(job),
             requests=uow.requests.for_job(job.id),
             cases=uow.cases.for_job(job.id),
-            feed=uow.feed.for_homeowner(job.homeowner.id),
-            trail=uow.audit.records(job_stream(job.id)),
+            feed=uow.feed.for_homeowner(job.homeowner.id, actor.scope),
+            # The trail only for a reader who may read it (as ``job_trail`` requires).
+            trail=uow.audit.records(job_stream(job.id)) if actor.may(Permission.READ_AUDIT) else [],
         )

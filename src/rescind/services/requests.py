@@ -9,7 +9,7 @@ from rescind.domain.access import Actor, Permission, require_files_as
 from rescind.domain.audit import AuditContext
 from rescind.domain.calendar import CoolingOffCalendar, OperationsCalendar
 from rescind.domain.email import EmailKind, OutgoingEmail
-from rescind.domain.errors import InvalidInput
+from rescind.domain.errors import Forbidden, InvalidInput
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.job import Job
 from rescind.domain.recipients import Recipients
@@ -89,10 +89,13 @@ def file_request(
     """Open a request; it is due 48 business hours after filing (the 24–48 h promise)."""
     require_files_as(actor, requester_role)
     with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.FILE_REQUEST)
+        if statement is not None:
+            require_attach_statement(actor)
         request = open_request(
             uow,
             ctx,
-            job_for(uow, job_id, actor, Permission.FILE_REQUEST),
+            job,
             AuditContext(actor=actor.id, at=ctx.now(), channel=channel.value),
             channel=channel,
             requester_role=requester_role,
@@ -104,6 +107,16 @@ def file_request(
         )
         uow.commit()
     return request
+
+
+def require_attach_statement(actor: Actor) -> None:
+    """The homeowner's written statement is evidence support takes from the homeowner: an
+    installer or a sales rep cannot supply it, whether attaching it later or when filing."""
+    if not actor.may(Permission.ATTACH_STATEMENT):
+        raise Forbidden(
+            f"a {actor.role.value.replace('_', ' ')} cannot attach the homeowner's written "
+            "statement; file the request without one and support will take it from the homeowner"
+        )
 
 
 def open_request(
@@ -119,8 +132,10 @@ def open_request(
     reason: CancelReason | None = None,
     reason_text: str = "",
     homeowner_emailed: bool = False,
+    verification_note: str = "",
 ) -> CancellationRequest:
-    """File a request inside the caller's transaction."""
+    """File a request inside the caller's transaction; ``verification_note`` says why the way
+    it came (an email) does or does not verify it."""
     if not requester_name.strip():
         raise InvalidInput("say who is asking (requester_name)", field="requester_name")
     now = actx.at
@@ -138,6 +153,7 @@ def open_request(
         statement=written,
         reason=reason,
         reason_text=reason_text.strip(),
+        verification_note=verification_note,
     )
     request.within_cooling_off = within_cooling_off(
         job, written, now, ops, ctx.cooling_off_calendar()
@@ -154,6 +170,7 @@ def open_request(
                 "due_at": iso(request.due_at),
                 "within_cooling_off": request.within_cooling_off,
                 "homeowner_emailed": homeowner_emailed,
+                **({"verification_note": verification_note} if verification_note else {}),
             },
         )
     ]

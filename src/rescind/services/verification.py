@@ -14,8 +14,12 @@ from rescind.domain.job import Job
 from rescind.domain.recipients import homeowner_only
 from rescind.domain.request import CancellationRequest, RequesterRole, VerificationMethod
 from rescind.domain.verification import (
+    EMAIL_SUPPORT_INSTEAD,
+    MAX_ATTEMPTS,
     ChallengeStatus,
     ConfirmResult,
+    VerificationChallenge,
+    check_code_format,
     issue_challenge,
     sent_from_address_on_file,
 )
@@ -53,7 +57,12 @@ def send_verification_code(ctx: Context, request_id: str, *, actor: Actor) -> Co
     now = ctx.now()
     with ctx.uow() as uow:
         request, job = _homeowner_request(uow, request_id, actor, Permission.SEND_CODE)
-        for old in uow.challenges.for_request(request.id):
+        uow.challenges.hold_request(request.id)
+        earlier = uow.challenges.for_request(request.id)
+        ctx.code_limits.check_send(
+            [c.issued_at for c in earlier], sum(c.attempts for c in earlier), now
+        )
+        for old in earlier:
             if old.status is ChallengeStatus.OPEN:
                 old.status = ChallengeStatus.SUPERSEDED
                 uow.challenges.save(old)
@@ -94,70 +103,149 @@ def send_verification_code(ctx: Context, request_id: str, *, actor: Actor) -> Co
     return CodeSent(request.id, challenge.id, challenge.expires_at, message_id, job.homeowner.email)
 
 
+# Refusals of an attempt; a wrong code's text, with what is left, is ``_failed``'s.
 _FAILURE_TEXT = {
-    ConfirmResult.WRONG: "that code does not match; ask the homeowner to read it again",
-    ConfirmResult.LOCKED: "too many wrong codes: this code is locked. Send a new code, or the "
-    "homeowner must email support from the address on file",
+    ConfirmResult.LOCKED: "too many wrong codes: this code is locked. Send a new code, or "
+    + EMAIL_SUPPORT_INSTEAD,
     ConfirmResult.EXPIRED: "the code has expired (codes last 10 minutes); send a new code",
     ConfirmResult.NOT_OPEN: "there is no active code for this request; send a code first",
 }
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """One attempt counted in storage (the ``attempt``-th at its code), not yet evaluated."""
+
+    challenge: VerificationChallenge
+    attempt: int
+    request_left: int  # attempts the request has left across its codes, after this one
+
+
 def confirm_verification_code(
     ctx: Context, request_id: str, code: str, *, actor: Actor
 ) -> CancellationRequest:
-    """Check the code read back; a failed attempt is committed before the error is raised."""
+    """Check the code read back: the attempt is counted and committed first, in a short
+    transaction of its own, and only a counted attempt is compared; a wrong one is never
+    rolled back by its refusal, and parallel guesses cannot share one count."""
+    check_code_format(code)
     now = ctx.now()
+    claim = _claim_attempt(ctx, request_id, actor, now)
+    # Outside any transaction: scrypt takes a while, and the attempt is already counted.
+    matched = claim.challenge.matches(code)
     with ctx.uow() as uow:
         request, _ = _homeowner_request(uow, request_id, actor, Permission.CONFIRM_CODE)
-        challenges = uow.challenges.for_request(request.id)
-        challenge = challenges[-1] if challenges else None
-        result = challenge.confirm(code, now) if challenge else ConfirmResult.NOT_OPEN
+        uow.challenges.hold_request(request.id)
         actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
-        if challenge is not None:
-            uow.challenges.save(challenge)
+        result = claim.challenge.result_of(claim.attempt, matched=matched)
         if result is ConfirmResult.VERIFIED:
-            assert challenge is not None
-            mark_verified(request, VerificationMethod.CODE, now)
-            uow.requests.save(request)
-            record(uow, request.job_id, actx, [verified_event(request, challenge.id)])
-            uow.commit()
-            return request
-        attempts_left = challenge.attempts_left if challenge else 0
-        record(
-            uow,
-            request.job_id,
-            actx,
-            [
-                Event(
-                    EventKind.VERIFICATION_CODE_REJECTED,
-                    {
-                        "request_id": request.id,
-                        "reason": result.value,
-                        "attempts_left": attempts_left,
-                    },
-                )
-            ],
-        )
+            if uow.challenges.settle(claim.challenge.id, ChallengeStatus.VERIFIED):
+                mark_verified(request, VerificationMethod.CODE, now)
+                uow.requests.save(request)
+                record(uow, request.job_id, actx, [verified_event(request, claim.challenge.id)])
+                uow.commit()
+                return request
+            again = uow.requests.get(request.id)  # read before the hold: read it again
+            if again.verified:
+                return again  # a parallel reading of the same code verified it first
+            result = ConfirmResult.NOT_OPEN  # a newer code replaced this one meanwhile
+        elif result is ConfirmResult.LOCKED:
+            uow.challenges.settle(claim.challenge.id, ChallengeStatus.LOCKED)
+        attempts_left = min(MAX_ATTEMPTS - claim.attempt, claim.request_left)
+        record(uow, request.job_id, actx, [_rejected(request.id, result, attempts_left, claim)])
         uow.commit()
-    raise VerificationFailed(
-        _FAILURE_TEXT[result], reason=result.value, attempts_left=attempts_left
+    raise _failed(ctx, result, attempts_left, claim.request_left)
+
+
+def _claim_attempt(ctx: Context, request_id: str, actor: Actor, now: datetime) -> _Claim:
+    """Count one attempt at the request's current code, or refuse (on record) without one."""
+    with ctx.uow() as uow:
+        request, _ = _homeowner_request(uow, request_id, actor, Permission.CONFIRM_CODE)
+        uow.challenges.hold_request(request.id)
+        challenges = uow.challenges.for_request(request.id)
+        used = sum(c.attempts for c in challenges)
+        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        if ctx.code_limits.guesses_left(used) == 0:
+            record(uow, request.job_id, actx, [_rejected(request.id, "request_limit", 0)])
+            uow.commit()
+            raise ctx.code_limits.guesses_spent()
+        challenge = _current(challenges)
+        refused = ConfirmResult.NOT_OPEN if challenge is None else challenge.refusal(now)
+        if challenge is not None and refused is None:
+            attempt = uow.challenges.claim_attempt(challenge.id, now=now, max_attempts=MAX_ATTEMPTS)
+            if attempt is not None:
+                uow.commit()
+                return _Claim(challenge, attempt, ctx.code_limits.guesses_left(used + 1))
+            # A parallel guess took the last attempt between our read and our write.
+            refused = ConfirmResult.LOCKED
+        if challenge is not None and refused is ConfirmResult.EXPIRED:
+            uow.challenges.settle(challenge.id, ChallengeStatus.EXPIRED)
+        assert refused is not None
+        record(uow, request.job_id, actx, [_rejected(request.id, refused, 0)])
+        uow.commit()
+    raise VerificationFailed(_FAILURE_TEXT[refused], reason=refused.value, attempts_left=0)
+
+
+def _current(challenges: list[VerificationChallenge]) -> VerificationChallenge | None:
+    """The open code (at most one is), else the newest: two sent at one clock reading tie."""
+    open_ = [c for c in challenges if c.status is ChallengeStatus.OPEN]
+    return open_[-1] if open_ else (challenges[-1] if challenges else None)
+
+
+def _rejected(
+    request_id: str, reason: ConfirmResult | str, attempts_left: int, claim: _Claim | None = None
+) -> Event:
+    """``attempt`` is the counted attempt's number at its code; None when none was counted."""
+    return Event(
+        EventKind.VERIFICATION_CODE_REJECTED,
+        {
+            "request_id": request_id,
+            "reason": str(reason),
+            "attempts_left": attempts_left,
+            "challenge_id": claim.challenge.id if claim else None,
+            "attempt": claim.attempt if claim else None,
+        },
     )
+
+
+def _failed(
+    ctx: Context, result: ConfirmResult, attempts_left: int, request_left: int
+) -> VerificationFailed:
+    """The refusal of an evaluated attempt, saying what is left and what to do next."""
+    if result not in (ConfirmResult.WRONG, ConfirmResult.LOCKED):
+        text = _FAILURE_TEXT[result]
+    elif request_left == 0:
+        text = f"that code does not match, and {ctx.code_limits.guesses_spent().message}"
+    elif result is ConfirmResult.LOCKED:
+        text = (
+            f"that code does not match, and it was the {MAX_ATTEMPTS}th wrong one: this code is "
+            f"locked. Send a new code (this request has {request_left} attempts left across its "
+            f"codes), or {EMAIL_SUPPORT_INSTEAD}"
+        )
+    else:
+        plural = "s" if attempts_left != 1 else ""
+        text = (
+            f"that code does not match: {attempts_left} attempt{plural} left; ask the "
+            "homeowner to read it again"
+        )
+    return VerificationFailed(text, reason=result.value, attempts_left=attempts_left)
 
 
 def verify_by_address_on_file(
     ctx: Context, request_id: str, *, sender: str, authenticated: bool | None, actor: Actor
 ) -> CancellationRequest:
-    """An email request is the homeowner's when it came from the address on file, unforged."""
+    """An email request is the homeowner's when it came from the address on file, unforged;
+    ``authenticated`` None (not known) is not authenticated."""
     now = ctx.now()
     with ctx.uow() as uow:
         request, job = _homeowner_request(uow, request_id, actor, Permission.VERIFY_ADDRESS)
-        if not sent_from_address_on_file(sender, job.homeowner.email, authenticated=authenticated):
-            why = (
-                "the receiving server says the sender failed SPF/DKIM/DMARC"
-                if authenticated is False
-                else f"{sender!r} is not the homeowner's address on file"
-            )
+        if not sent_from_address_on_file(
+            sender, job.homeowner.email, authenticated=authenticated is True
+        ):
+            why = {
+                False: "the receiving server says the sender failed SPF/DKIM/DMARC",
+                None: "the receiving server's Authentication-Results do not show DMARC or an "
+                "SPF/DKIM pass aligned with the From domain (a From header alone is no proof)",
+            }.get(authenticated, f"{sender!r} is not the homeowner's address on file")
             raise NotVerified(
                 f"not verified: {why}; ask the homeowner to write from the address on file "
                 "or verify by phone with a code"

@@ -1,4 +1,5 @@
-"""Reading a homeowner's email: who sent it, about which job, and whether the From is trustworthy.
+"""Reading a homeowner's email: who sent it, about which job, and whether the From is trustworthy
+(the trusted ``Authentication-Results`` and what they prove: see ``authentication``).
 
 The parser never raises on bad input: any byte string becomes either a parsed message or a
 ``Malformed`` with the reason, so nothing received is ever lost or crashes the receiver. Every
@@ -10,6 +11,7 @@ refuses); both are replaced here, since the raw bytes are kept anyway (the fuzze
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 from email import policy
@@ -18,17 +20,19 @@ from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from rescind.adapters.mail.authentication import sender_authentication
 from rescind.domain.inbound import InboundEmail, Malformed
+from rescind.domain.sender_authentication import SenderAuthentication
 
 MAX_BODY_CHARS = 100_000
 JOB_REFERENCE = re.compile(r"\b(?:JOB|Job|job)[-#: ]?\s?(\d{3,9})\b")
-_RESULT = re.compile(r"\b(spf|dkim|dmarc)\s*=\s*([a-z]+)", re.IGNORECASE)
-_FAILED = {"fail", "softfail", "permerror", "temperror", "none", "neutral", "policy"}
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def parse_email(raw: bytes) -> InboundEmail | Malformed:
-    parsed = _parse(raw)
+def parse_email(raw: bytes, *, authserv_ids: Collection[str] = ()) -> InboundEmail | Malformed:
+    """``authserv_ids``: the receiving servers whose Authentication-Results are trusted (lower
+    case); none trusted, no message is authenticated."""
+    parsed = _parse(raw, authserv_ids)
     if isinstance(parsed, Malformed):
         return replace(
             parsed,
@@ -42,6 +46,9 @@ def parse_email(raw: bytes) -> InboundEmail | Malformed:
         from_name=storable(parsed.from_name),
         subject=storable(parsed.subject),
         text=storable(parsed.text),
+        authentication=SenderAuthentication(
+            parsed.authentication.verified, storable(parsed.authentication.reason)
+        ),
     )
 
 
@@ -50,13 +57,20 @@ def storable(text: str) -> str:
     return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 
-def _parse(raw: bytes) -> InboundEmail | Malformed:
+def _parse(raw: bytes, authserv_ids: Collection[str]) -> InboundEmail | Malformed:
     try:
         message = BytesParser(policy=policy.default).parsebytes(raw)
     except Exception as e:  # the stdlib parser is lenient; anything it still throws is data
         return Malformed(f"unreadable MIME: {type(e).__name__}")
     message_id = _header(message, "Message-ID")
-    name, address = _sender(message)
+    senders = _senders(message)
+    if len(senders) > 1:
+        # "From: victim@…, attacker@…": whose message is it? Not one to verify anybody by.
+        return Malformed(
+            f"the From header names {len(senders)} addresses; a message has one author",
+            message_id=message_id,
+        )
+    name, address = senders[0] if senders else ("", "")
     if not address or "@" not in address:
         return Malformed("no usable From address", message_id=message_id)
     subject = _header(message, "Subject")
@@ -72,26 +86,11 @@ def _parse(raw: bytes) -> InboundEmail | Malformed:
         subject=subject,
         text=text[:MAX_BODY_CHARS],
         sent_at=_date(message),
-        authenticated=authentication_verdict(message.get_all("Authentication-Results") or []),
+        authentication=sender_authentication(message, address.lower(), authserv_ids),
         job_references=tuple(
             dict.fromkeys(f"JOB-{int(n):06d}" for n in JOB_REFERENCE.findall(f"{subject}\n{text}"))
         ),
     )
-
-
-def authentication_verdict(results: list[object]) -> bool | None:
-    """DMARC pass, or SPF and DKIM both pass, verifies; any explicit failure does not."""
-    found: dict[str, str] = {}
-    for header in results:
-        for method, verdict in _RESULT.findall(str(header)):
-            found.setdefault(method.lower(), verdict.lower())
-    if not found:
-        return None
-    if any(v in _FAILED for v in found.values()):
-        return False
-    if found.get("dmarc") == "pass" or (found.get("spf") == "pass" and found.get("dkim") == "pass"):
-        return True
-    return None
 
 
 def _header(message: EmailMessage, name: str) -> str:
@@ -102,17 +101,21 @@ def _header(message: EmailMessage, name: str) -> str:
     return " ".join(str(value).split())[:998] if value is not None else ""
 
 
-def _sender(message: EmailMessage) -> tuple[str, str]:
+def _senders(message: EmailMessage) -> list[tuple[str, str]]:
+    """Each (name, address) the From headers name — all of them, since a second From header
+    is as much a second author as a second mailbox in one; empty when none is readable."""
     try:
-        header = message.get("From")
-        addresses = getattr(header, "addresses", None)
-        if addresses:
-            first: Address = addresses[0]
-            return str(first.display_name), str(first.addr_spec)
-        pairs = getaddresses([str(header or "")])
-        return pairs[0] if pairs else parseaddr(str(header or ""))
+        found: list[tuple[str, str]] = []
+        for header in message.get_all("From") or []:
+            addresses: tuple[Address, ...] | None = getattr(header, "addresses", None)
+            if addresses:
+                found += [(str(a.display_name), str(a.addr_spec)) for a in addresses]
+                continue
+            pairs = [p for p in getaddresses([str(header)]) if any(p)]
+            found += pairs or [parseaddr(str(header))]
+        return found
     except Exception:
-        return "", ""
+        return []
 
 
 def _date(message: EmailMessage) -> datetime | None:

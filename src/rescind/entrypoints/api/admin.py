@@ -1,4 +1,4 @@
-"""Operations: the outbox, eligibility policy versions, company holidays and users.
+"""Operations: the outbox, eligibility policy versions and company holidays.
 
 Reads are open to the roles that may see them (the outbox to the back-office roles and admins;
 policies and holidays to everyone logged in); writes are an admin's.
@@ -7,18 +7,16 @@ policies and holidays to everyone logged in); writes are an admin's.
 from __future__ import annotations
 
 from datetime import UTC, date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
-from rescind.domain.access import Role
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import InvalidInput
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
-from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut, UserOut
-from rescind.services.auth import create_user, deactivate_user, list_users, revoke_tokens
+from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
 from rescind.services.calendar import CalendarChange, add_company_holiday, remove_company_holiday
 from rescind.services.policy import publish_policy
 from rescind.services.queues import get_policy, list_holidays, list_outbox, list_policies
@@ -203,98 +201,3 @@ def remove_holiday(
     return idem.run(
         lambda: CalendarChangeOut.of(remove_company_holiday(state.ctx, day, actor=actor))
     )
-
-
-# --- users -----------------------------------------------------------------------------------
-
-PersonRole = Literal[
-    "agent", "back_office", "deal_processing", "installer", "sales_rep", "homeowner", "admin"
-]
-
-UserId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL)]
-
-
-class UserIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "username": "sunny-ops",
-                    "password": "a long passphrase",
-                    "role": "installer",
-                    "display_name": "Sunny Installs operations",
-                    "scope_id": "INST-001",
-                }
-            ]
-        },
-    )
-    username: str = Field(min_length=2, max_length=63, pattern=NO_NUL, examples=["sunny-ops"])
-    password: str = Field(min_length=1, max_length=1000)
-    role: PersonRole
-    display_name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
-    scope_id: str | None = Field(
-        default=None,
-        max_length=100,
-        pattern=NO_NUL,
-        description="Installer, sales rep and homeowner users: the id of their company, own "
-        "sales-rep record or homeowner record; others: leave it out.",
-    )
-
-
-class RevokedOut(Out):
-    revoked: int = Field(description="How many live tokens were revoked.")
-
-
-@router.get("/users", tags=["users"], summary="Every user (admins)")
-def read_users(state: State, actor: CurrentActor) -> list[UserOut]:
-    return [UserOut.of(u) for u in list_users(state.ctx, actor=actor)]
-
-
-@router.post(
-    "/users",
-    tags=["users"],
-    status_code=201,
-    summary="Create a user who logs in with a password (admins)",
-    response_model=UserOut,
-)
-def add_user(body: UserIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
-    return idem.run(
-        lambda: UserOut.of(
-            create_user(
-                state.ctx,
-                state.passwords,
-                username=body.username,
-                password=body.password,
-                role=Role(body.role),
-                display_name=body.display_name,
-                scope_id=body.scope_id,
-                actor=actor,
-            )
-        ),
-        status_code=201,
-    )
-
-
-@router.post(
-    "/users/{user_id}/revoke-tokens",
-    tags=["users"],
-    summary="Revoke every token of a user: they must log in again (admins)",
-    response_model=RevokedOut,
-)
-def revoke_user_tokens(
-    user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent
-) -> Response:
-    return idem.run(
-        lambda: RevokedOut(revoked=revoke_tokens(state.ctx, user_id=user_id, actor=actor))
-    )
-
-
-@router.post(
-    "/users/{user_id}/deactivate",
-    tags=["users"],
-    summary="Deactivate a user: no more logins, every token revoked (admins)",
-    response_model=UserOut,
-)
-def deactivate(user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
-    return idem.run(lambda: UserOut.of(deactivate_user(state.ctx, user_id=user_id, actor=actor)))

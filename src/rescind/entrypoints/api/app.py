@@ -12,10 +12,16 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CollectorRegistry
 
-from rescind.entrypoints.api import admin, auth, cases, health, jobs, problems, requests
+from rescind.entrypoints.api import admin, auth, cases, health, jobs, problems, requests, users
 from rescind.entrypoints.api.access import AccessMiddleware
+from rescind.entrypoints.api.body_limit import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_UPLOAD_BYTES,
+    BodyLimitMiddleware,
+)
 from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
 from rescind.entrypoints.api.deps import ApiState, ProofSource
+from rescind.entrypoints.api.headers import SecuredFastAPI, install_docs
 from rescind.entrypoints.api.health import Operations
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
 from rescind.entrypoints.api.problems import TITLES, Problem
@@ -46,6 +52,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         404: "Not found (or not yours to see)",
         409: "The procedure does not allow this now, or a concurrent change won",
         412: "If-Match is stale",
+        413: "The body is over the size limit (RESCIND_MAX_BODY_BYTES, uploads "
+        "RESCIND_MAX_UPLOAD_BYTES)",
         422: "Invalid input",
         429: "Too many attempts",
         503: "The database cannot be reached right now; retry after Retry-After seconds",
@@ -63,15 +71,17 @@ def create_app(
     metrics_token: str = "",
     idempotency_lease: timedelta = DEFAULT_LEASE,
     proofs: ProofSource | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> FastAPI:
     """The app; ``probe`` answers ``/readyz`` and the backlog metrics, ``registry`` is shared
     with an in-process worker's metrics (a new one when not given)."""
-    app = FastAPI(
+    app = SecuredFastAPI(
         title="rescind",
         version="1.0.0",
         description=DESCRIPTION,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # install_docs serves it, with its own Content-Security-Policy
         redoc_url=None,
         responses=ERROR_RESPONSES,
     )
@@ -84,12 +94,17 @@ def create_app(
     )
     app.state.rescind = state
     problems.install(app)
+    install_docs(app, f"{API_PREFIX}/docs")
     counted, scraped = scrape_registries(probe, registry)
     app.state.operations = Operations(probe=probe, scrape=scraped, metrics_token=metrics_token)
+    # Inside the access middleware, so a 413 is logged and counted with its request id.
+    app.add_middleware(
+        BodyLimitMiddleware, max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes
+    )
     app.add_middleware(AccessMiddleware, metrics=HttpMetrics(counted))
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, jobs, requests, cases, admin):
+    for module in (auth, jobs, requests, cases, admin, users):
         api.include_router(module.router)
     app.include_router(api)
     # The agent console and installer portal: HTML pages over the same services.

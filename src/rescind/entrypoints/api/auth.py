@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field
 
 from rescind.entrypoints.api.deps import NO_NUL, CurrentUser, State, client_key
 from rescind.entrypoints.api.models import UserOut
-from rescind.entrypoints.api.ratelimit import LOGIN_PER_CLIENT, LOGIN_PER_USERNAME
+from rescind.entrypoints.api.ratelimit import password_attempt
 from rescind.services.auth import login, logout
+from rescind.services.user_passwords import change_own_password
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -29,14 +30,53 @@ class TokenOut(BaseModel):
     user: UserOut
 
 
-@router.post("/token", summary="Log in with a password and get a bearer token")
-def issue_token(body: LoginIn, state: State, request: Request) -> TokenOut:
-    state.throttle.hit(LOGIN_PER_USERNAME, "login-user", body.username.lower(), what="login")
-    state.throttle.hit(LOGIN_PER_CLIENT, "login-client", client_key(request), what="login")
-    issued = login(state.ctx, state.passwords, body.username, body.password)
+@router.post(
+    "/token",
+    summary="Log in with a password and get a bearer token",
+    description="Wrong passwords are counted per username and client (5 in 15 minutes) and "
+    "per client (50 in 15 minutes), then answered 429 with `Retry-After`; past 100 in an hour "
+    "on one username from anywhere, every attempt on it is slowed down (never refused), so "
+    "its owner can still log in. A user an admin forced to reset gets 403 "
+    "`/problems/password_change_required`: change it at `POST /auth/password` first.",
+)
+async def issue_token(body: LoginIn, state: State, request: Request) -> TokenOut:
+    issued = await password_attempt(
+        state.logins,
+        body.username,
+        client_key(request),
+        lambda: login(state.ctx, state.passwords, body.username, body.password),
+    )
     return TokenOut(
         access_token=issued.token, expires_at=issued.expires_at, user=UserOut.of(issued.user)
     )
+
+
+class PasswordChangeIn(BaseModel):
+    username: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["agent"])
+    password: str = Field(min_length=1, max_length=1000, description="The current password.")
+    new_password: str = Field(min_length=1, max_length=1000)
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    summary="Change your own password (needs the current one); every token is revoked",
+    description="Throttled as a login. Then log in with the new password.",
+)
+async def change_password(body: PasswordChangeIn, state: State, request: Request) -> Response:
+    await password_attempt(
+        state.logins,
+        body.username,
+        client_key(request),
+        lambda: change_own_password(
+            state.ctx,
+            state.passwords,
+            username=body.username,
+            password=body.password,
+            new_password=body.new_password,
+        ),
+    )
+    return Response(status_code=204)
 
 
 _bearer = HTTPBearer(auto_error=False)

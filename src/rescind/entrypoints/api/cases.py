@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rescind.domain.case import Queue
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IfMatch, State, etag
-from rescind.entrypoints.api.models import CancelOut, CaseOut, Out
+from rescind.entrypoints.api.models import CancelOut, CaseOut, Out, RequestOut
 from rescind.services.escalation import approve_escalation, deny_escalation, reassign_case
 from rescind.services.queues import MAX_PAGE, get_case, queue_items
 
@@ -62,7 +62,13 @@ class ReassignIn(BaseModel):
 
 class ApprovalOut(Out):
     case: CaseOut
-    cancellation: CancelOut = Field(description="The job's cancellation that the approval caused.")
+    request: RequestOut | None = Field(description="The approved request, as it is now.")
+    cancellation: CancelOut | None = Field(
+        description="The job's cancellation, when the request was already the verified "
+        "homeowner's with the written statement; null: it waits for them (see "
+        "`request.approval_note`)."
+    )
+    message: str
 
 
 def _case_etag(model: BaseModel) -> dict[str, str]:
@@ -86,7 +92,8 @@ def read_case(case_id: CaseId, state: State, actor: CurrentActor, response: Resp
 @router.post(
     "/cases/{case_id}/approve",
     tags=["cases"],
-    summary="Deal Processing approves: the job goes to Cancel Pending",
+    summary="Deal Processing approves: the job goes to Cancel Pending once the request is "
+    "verified and carries the homeowner's written statement",
     response_model=ApprovalOut,
 )
 def approve_case(
@@ -100,10 +107,16 @@ def approve_case(
     note = body.note if body else ""
 
     def approve() -> ApprovalOut:
-        case, result = approve_escalation(
+        approval = approve_escalation(
             state.ctx, case_id, actor=actor, note=note, expected_version=expected
         )
-        return ApprovalOut(case=CaseOut.of(case), cancellation=CancelOut.of(result))
+        request = approval.request
+        return ApprovalOut(
+            case=CaseOut.of(approval.case),
+            request=RequestOut.of(request, now=state.ctx.now()) if request else None,
+            cancellation=CancelOut.of(approval.cancelled) if approval.cancelled else None,
+            message=approval.message,
+        )
 
     return idem.run(approve, headers=_case_etag)
 

@@ -14,12 +14,14 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 
+from rescind.adapters.contact import email_address
 from rescind.domain.access import Actor
 from rescind.domain.errors import InvalidInput, Unauthenticated
 from rescind.domain.user import User
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE, Idempotency
-from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.api.ratelimit import LoginThrottle, Throttle
 from rescind.entrypoints.logs import note_user
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
@@ -42,6 +44,10 @@ class ApiState:
     idempotency_lease: timedelta = DEFAULT_LEASE
     proofs: ProofSource | None = None  # None: this server issues no checkpoints
 
+    @property
+    def logins(self) -> LoginThrottle:
+        return LoginThrottle(self.throttle)
+
 
 def get_state(request: Request) -> ApiState:
     state: ApiState = request.app.state.rescind
@@ -54,6 +60,20 @@ API_PREFIX = "/api/v1"
 
 # PostgreSQL text cannot hold NUL: text fields refuse it at the edge (422), not in storage.
 NO_NUL = r"^[^\x00]*$"
+
+
+def _one_address(value: str) -> str:
+    """The ``contact`` check as a pydantic validator: a refusal is this field's 422."""
+    if not value:
+        return value  # an optional address left out
+    try:
+        return email_address(value, field="the address")
+    except InvalidInput as e:
+        raise ValueError(e.message) from None
+
+
+# One email address, stored normalized (empty where the field is optional).
+EmailAddress = Annotated[str, AfterValidator(_one_address)]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 

@@ -335,7 +335,7 @@ async def csv_text(request: Request) -> str:
 
 _EXAMPLE_CSV = (
     ",".join(COLUMNS)
-    + "\nJOB-900001,HO-900001,Ada Homeowner,ada@homeowner.example,+1-555-0100,INST-1,Sunny Roofs,"
+    + "\nJOB-900001,HO-900001,Ada Homeowner,ada@homeowner.example,201-555-0100,INST-1,Sunny Roofs,"
     "ops@sunny.example,REP-1,Sam Rep,sam@sales.example,regular,M1,not_submitted,false,false,"
     "none,false,false,2026-10-01,operations\n"
 )

@@ -42,7 +42,7 @@ class PersonOut(Out):
 
 
 class HomeownerOut(PersonOut):
-    phone: str = Field(examples=["+1-555-188-8104"])
+    phone: str = Field(examples=["+12015550104"], description="E.164, as stored.")
 
 
 class ReviewItemOut(Out):
@@ -167,10 +167,24 @@ class RequestOut(Out):
     verified: bool
     verification_method: str | None = Field(default=None, examples=["code"])
     verified_at: datetime | None
+    verification_note: str = Field(
+        default="",
+        description="For a request filed from an email: why the email did or did not verify it "
+        "(which trusted server's DMARC/DKIM/SPF result, or what was missing or ignored).",
+        examples=["DMARC pass for home.example by mx.example.com"],
+    )
     reason: str | None
     reason_text: str
     outcome: str = Field(examples=["open"])
     outcome_detail: str
+    approved_by_case_id: str | None = Field(
+        default=None, description="The Deal Processing case that approved this request."
+    )
+    approval_note: str | None = Field(
+        default=None,
+        description="What Deal Processing's approval still waits for (null: no approval).",
+        examples=["approved by Deal Processing — verify the homeowner to cancel"],
+    )
 
     @classmethod
     def of(cls, r: CancellationRequest, *, now: datetime) -> RequestOut:
@@ -200,16 +214,23 @@ class RequestOut(Out):
             verified=r.verified,
             verification_method=r.verification_method.value if r.verification_method else None,
             verified_at=r.verified_at,
+            verification_note=r.verification_note,
             reason=r.reason.value if r.reason else None,
             reason_text=r.reason_text,
             outcome=r.outcome.value,
             outcome_detail=r.outcome_detail,
+            approved_by_case_id=r.approved_by_case_id,
+            approval_note=r.approval_note,
         )
 
 
 class CancelOut(Out):
     job_id: str
     request_id: str | None
+    authority: str = Field(
+        description="Under whose authority the job was cancelled.",
+        examples=["homeowner_verified", "installer_button", "deal_processing_approval"],
+    )
     already_pending: bool = Field(description="True: nothing changed, the job was already pending.")
     final_at: datetime
     final_date: date
@@ -224,11 +245,12 @@ class CancelOut(Out):
         return cls(
             job_id=r.job_id,
             request_id=r.request_id,
+            authority=r.authority.value,
             already_pending=r.already_pending,
             final_at=r.final_at,
             final_date=r.final_date,
             message=r.message,
-            decision=DecisionOut.of(r.decision) if r.decision else None,
+            decision=DecisionOut.of(r.decision),
             message_ids=list(r.message_ids),
         )
 
@@ -395,6 +417,10 @@ class UserOut(Out):
     role: str
     scope_id: str | None
     active: bool
+    reset_required: bool = Field(
+        description="An admin forced a reset: the user must choose a new password "
+        "(POST /auth/password) before logging in again."
+    )
     created_at: datetime
 
     @classmethod
@@ -406,5 +432,6 @@ class UserOut(Out):
             role=u.role.value,
             scope_id=u.scope_id,
             active=u.active,
+            reset_required=u.must_change_password,
             created_at=u.created_at,
         )

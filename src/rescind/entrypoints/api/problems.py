@@ -56,6 +56,7 @@ TITLES: dict[str, str] = {
     "not_found": "No such thing (or not yours to see)",
     "unauthenticated": "Log in first",
     "forbidden": "Your role may not do this",
+    "password_change_required": "Choose a new password before logging in",
     "precondition_failed": "Someone changed it since you read it",
     "rate_limited": "Too many attempts",
     "not_allowed": "The procedure does not allow this now",
@@ -64,6 +65,7 @@ TITLES: dict[str, str] = {
     "written_statement_missing": "The homeowner's written statement is missing",
     "invalid_transition": "The job is not in a state that allows this",
     "verification_failed": "The code was not accepted",
+    "verification_limit_reached": "This request has used up its codes or its attempts",
     "conflict": "Someone else changed the same thing at the same moment; retry",
     "policy_invalid": "The decision table cannot be published",
     "idempotency_key_reused": "This Idempotency-Key was used for a different request",
@@ -72,6 +74,7 @@ TITLES: dict[str, str] = {
     "database_unavailable": "The database cannot be reached right now; retry shortly",
     "http_error": "The request could not be routed",
     "not_ready": "The service cannot serve requests now",
+    "request_too_large": "The request body is larger than this server accepts",
 }
 
 
@@ -138,7 +141,7 @@ def from_error(error: RescindError) -> JSONResponse:
     errors: list[FieldProblem] = []
     if isinstance(error, InvalidInput) and error.field:
         errors.append(FieldProblem(field=error.field, message=error.message))
-    if isinstance(error, RateLimited):
+    if isinstance(error, RateLimited) and error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"

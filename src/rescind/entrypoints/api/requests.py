@@ -19,6 +19,7 @@ from rescind.entrypoints.api.deps import (
     NO_NUL,
     CurrentActor,
     CurrentUser,
+    EmailAddress,
     Idempotent,
     IfMatch,
     State,
@@ -75,7 +76,7 @@ class StatementIn(BaseModel):
     source_ref: str = Field(
         default="", max_length=500, pattern=NO_NUL, description="Where the original is kept."
     )
-    from_address: str = Field(default="", max_length=320, pattern=NO_NUL)
+    from_address: EmailAddress = Field(default="", max_length=320, pattern=NO_NUL)
 
     def as_input(self) -> StatementInput:
         return StatementInput(
@@ -222,7 +223,8 @@ class CodeSentOut(BaseModel):
     "/{request_id}/verification/code",
     summary="Email a 4-digit code to the homeowner's address on file (HO Outbound)",
     description="Any older code stops working. The code is never returned: the homeowner "
-    "reads it back from the email.",
+    "reads it back from the email. At most 3 codes an hour and 5 a day per request, and none "
+    "once its 10 attempts are spent (429 `verification_limit_reached`).",
     response_model=CodeSentOut,
 )
 def send_code(
@@ -249,8 +251,9 @@ class ConfirmCodeIn(BaseModel):
 @router.post(
     "/{request_id}/verification/code/confirm",
     summary="Confirm the code the homeowner read back",
-    description="A wrong code answers 422 with `attempts_left`; guesses are rate limited per "
-    "request and per user (429).",
+    description="A wrong code answers 422 with `attempts_left`; a code locks after 5 attempts "
+    "and a request after 10 across its codes (429 `verification_limit_reached`); guesses are "
+    "also rate limited per request and per user (429).",
     response_model=RequestOut,
 )
 def confirm_code(
@@ -278,7 +281,9 @@ class AddressOnFileIn(BaseModel):
         },
     )
 
-    sender: str = Field(min_length=1, max_length=320, pattern=NO_NUL, description="From address.")
+    sender: EmailAddress = Field(
+        min_length=1, max_length=320, pattern=NO_NUL, description="From address."
+    )
     authenticated: bool | None = Field(
         default=None,
         description="What the receiving server's Authentication-Results said: false when "
@@ -329,8 +334,10 @@ class CancelIn(BaseModel):
     "/{request_id}/cancel",
     summary="Run the procedure: eligible, verified, not already pending → Cancel Pending",
     description="`If-Match` is the **job's** ETag. An ineligible job answers 409 "
-    "`/problems/not_eligible` with `rule_number` and `policy_version`; a job already pending "
-    "answers 200 with `already_pending: true` and the date it is pending until.",
+    "`/problems/not_eligible` with `rule_number` and `policy_version` (a request Deal "
+    "Processing approved passes rule 5, and only it: `authority` is then "
+    "`deal_processing_approval`); a job already pending answers 200 with "
+    "`already_pending: true` and the date it is pending until.",
     response_model=CancelOut,
 )
 def cancel_by_request(

@@ -8,9 +8,15 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from rescind.domain.access import Role
-from rescind.domain.errors import RateLimited, RescindError, Unauthenticated
+from rescind.domain.errors import (
+    PasswordChangeRequired,
+    RateLimited,
+    RescindError,
+    Unauthenticated,
+)
 from rescind.entrypoints.api.deps import client_key
-from rescind.entrypoints.api.ratelimit import LOGIN_PER_CLIENT, LOGIN_PER_USERNAME
+from rescind.entrypoints.api.ratelimit import LoginThrottle, password_attempt
+from rescind.entrypoints.console.password import password_page
 from rescind.entrypoints.console.render import Problems, page, redirect, status_of
 from rescind.entrypoints.console.session import (
     LoginRequired,
@@ -26,6 +32,8 @@ from rescind.entrypoints.console.session import (
 from rescind.services.auth import login, logout
 
 router = APIRouter()
+
+_RESET_FORCED = "An admin asked you to choose a new password before you log in again."
 
 
 def home_for(role: Role) -> str:
@@ -76,7 +84,7 @@ def login_form(request: Request, state: State, next: str = "") -> Response:
 
 
 @router.post("/login")
-def log_in(
+async def log_in(
     request: Request,
     state: State,
     username: Annotated[str, Form(max_length=100)] = "",
@@ -89,9 +97,20 @@ def log_in(
         check_login_csrf(request, csrf_token)
         if not username.strip() or not password:
             raise Unauthenticated("enter your username and password")
-        state.throttle.hit(LOGIN_PER_USERNAME, "login-user", username.lower(), what="login")
-        state.throttle.hit(LOGIN_PER_CLIENT, "login-client", client_key(request), what="login")
-        issued = login(state.ctx, state.passwords, username, password)
+        issued = await password_attempt(
+            LoginThrottle(state.throttle),
+            username,
+            client_key(request),
+            lambda: login(state.ctx, state.passwords, username, password),
+        )
+    except PasswordChangeRequired as error:
+        # The right password, but it must be replaced first: straight to the form for that.
+        return password_page(
+            request,
+            username=username,
+            problems=Problems(banner=_RESET_FORCED, title="Choose a new password"),
+            status=status_of(error),
+        )
     except RescindError as error:
         response = _login_page(
             request,
@@ -101,7 +120,8 @@ def log_in(
         )
         if isinstance(error, RateLimited):
             response.status_code = status_of(error)
-            response.headers["Retry-After"] = str(error.retry_after)
+            if error.retry_after is not None:
+                response.headers["Retry-After"] = str(error.retry_after)
         return response
     response = redirect(request, next_url or home_for(issued.user.role))
     set_session_cookie(response, request, issued.token, issued.expires_at - state.ctx.now())

@@ -97,7 +97,7 @@ def approve(
     version: Annotated[int | None, Form()] = None,
 ) -> Response:
     try:
-        case, result = approve_escalation(
+        approval = approve_escalation(
             ctx, case_id, actor=session.actor, note=note.strip(), expected_version=version
         )
     except RescindError as error:
@@ -112,7 +112,7 @@ def approve(
     return redirect(
         request,
         "/console/queues/deal-processing",
-        f"Case {case.id} approved: {result.message}.",
+        f"Case {approval.case.id} approved: {approval.message}.",
     )
 
 

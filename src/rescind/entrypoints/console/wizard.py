@@ -2,9 +2,10 @@
 
 Step 1 (eligible?, open the request) is ``start``'s; ``/requests/{id}`` walks the rest:
 verification, the written statement, already pending?, the pending review, the feed comment
-and the signers' notice, then the cancel itself. Each step is one service call; the
-cancel button appears only once the services' own preconditions are visibly met, and the
-service still checks them all (a stale page gets its refusal as a banner).
+and the signers' notice, then the cancel itself. Each step is one service call; the page
+asks the cancel's own rules (``rescind.domain.authority``) what stops it, so the cancel
+button appears exactly when the service would run, and the service still checks them all
+(a stale page gets its refusal as a banner).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from rescind.adapters.contact import email_address
 from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Permission
+from rescind.domain.authority import cancel_refusal, eligibility_refusal, support_authority
 from rescind.domain.eligibility import Action
-from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.errors import InvalidInput, RescindError, VerificationLimitReached
 from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus
 from rescind.domain.job import JobStatus
 from rescind.domain.request import (
@@ -27,6 +30,7 @@ from rescind.domain.request import (
     StatementKind,
     reason_label,
 )
+from rescind.domain.sender_authentication import SenderAuthentication
 from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session, State
@@ -49,8 +53,8 @@ MAX_STATEMENT = 50_000
 
 @dataclass(frozen=True)
 class ReceivedEmail:
-    """An email received for support about the job, as the statement step lists it; the
-    stored raw message is parsed again for its text and its SPF/DKIM/DMARC verdict."""
+    """An email received for support about the job, as the statement step lists it: the
+    sender check as judged on arrival, and the stored raw message parsed again for its text."""
 
     id: str
     received_at: datetime
@@ -61,10 +65,7 @@ class ReceivedEmail:
     reason: str
     request_id: str | None
     parsed: InboundEmail | None  # None: unreadable, so it cannot be the statement
-
-    @property
-    def authenticated(self) -> bool | None:
-        return self.parsed.authenticated if self.parsed is not None else None
+    authentication: SenderAuthentication | None  # None: unreadable, or received before
 
     @property
     def filed(self) -> bool:
@@ -96,6 +97,7 @@ def _received(record: InboundRecord) -> ReceivedEmail:
         reason=record.reason,
         request_id=record.request_id,
         parsed=parsed if isinstance(parsed, InboundEmail) else None,
+        authentication=record.authentication,
     )
 
 
@@ -128,13 +130,11 @@ def wizard_page(
         or f"Homeowner requested cancellation by {req.channel.value.replace('_', ' ')}"
     )
     pending = view.status is JobStatus.CANCEL_PENDING
-    ready = (
-        req.is_open
-        and decision.eligible
-        and not pending
-        and req.verified
-        and req.statement is not None
-    )
+    authority = support_authority(req)
+    # Step 1 passes when the decision lets this request's authority cancel (DP's approval
+    # stands in for rule 5); the button shows when nothing at all stops the cancel.
+    passes_step_1 = eligibility_refusal(decision, req, authority) is None
+    ready = req.is_open and not pending and cancel_refusal(decision, req, authority) is None
     return page(
         request,
         "wizard.html",
@@ -152,10 +152,14 @@ def wizard_page(
         reason=reason,
         pending=pending,
         ready=ready,
-        escalate=decision.action is Action.ESCALATE_TO_DEAL_PROCESSING,
+        passes_step_1=passes_step_1,
+        escalate=decision.action is Action.ESCALATE_TO_DEAL_PROCESSING
+        and req.approved_by_case_id is None,
         statement_kinds=list(StatementKind),
         code_first=req.channel in (Channel.PHONE, Channel.CHAT),
         may_restore=actor.may(Permission.RESTORE),
+        # An installer or a sales rep cannot supply the homeowner's statement: no form for it.
+        may_attach=actor.may(Permission.ATTACH_STATEMENT),
     )
 
 
@@ -192,6 +196,9 @@ def _refused(
 def send_code(request: Request, ctx: Ctx, session: PostSession, request_id: str) -> Response:
     try:
         sent = send_verification_code(ctx, request_id, actor=session.actor)
+    except VerificationLimitReached as error:
+        # Only once codes were sent, so the page shows the code field to say it next to.
+        return _refused(request, ctx, session, request_id, error, "code")
     except RescindError as error:
         return _refused(request, ctx, session, request_id, error)
     return _back(
@@ -240,7 +247,7 @@ def address_on_file(
         verify_by_address_on_file(
             ctx,
             request_id,
-            sender=sender,
+            sender=email_address(sender, field="sender"),
             authenticated={"pass": True, "fail": False}.get(authenticated),
             actor=session.actor,
         )
@@ -258,6 +265,10 @@ def _sent_date(value: str) -> date | None:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise InvalidInput("give the postmark date as YYYY-MM-DD", field="sent_date") from None
+
+
+def _optional_address(value: str) -> str:
+    return email_address(value, field="from_address") if value.strip() else ""
 
 
 async def _statement_text(pasted: str, upload: UploadFile | None) -> tuple[str, str]:
@@ -308,7 +319,7 @@ async def statement(
                 content=text.replace("\x00", ""),
                 sent_date=_sent_date(sent_date),
                 source_ref=source_ref.strip() or file_name,
-                from_address=from_address.strip(),
+                from_address=_optional_address(from_address),
             ),
             actor=session.actor,
         )

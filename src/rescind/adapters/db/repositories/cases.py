@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.scope import of_jobs_within
 from rescind.adapters.db.repositories.versioning import chunks, update_if_current
 from rescind.adapters.db.tables import CaseAssignmentRow, CaseRow, FeedCommentRow
+from rescind.domain.access import JobScope
 from rescind.domain.case import AssignmentStatus, Case, CaseAssignment, CaseStatus, Queue
-from rescind.domain.errors import NotFound
+from rescind.domain.errors import case_not_found
 from rescind.domain.feed import FeedComment
 from rescind.domain.request import RequesterRole
 
@@ -27,7 +29,7 @@ class SqlCaseRepository:
     def get(self, case_id: str) -> Case:
         found = self._load(_select().where(CaseRow.id == case_id))
         if not found:
-            raise NotFound(f"no case with id {case_id!r}; check the id (cases list shows them)")
+            raise case_not_found(case_id)
         return found[0]
 
     def save(self, case: Case) -> None:
@@ -110,10 +112,13 @@ class SqlFeedRepository:
             )
         )
 
-    def for_homeowner(self, homeowner_id: str) -> list[FeedComment]:
+    def for_homeowner(self, homeowner_id: str, scope: JobScope) -> list[FeedComment]:
         statement = (
             select(FeedCommentRow)
-            .where(FeedCommentRow.homeowner_id == homeowner_id)
+            .where(
+                FeedCommentRow.homeowner_id == homeowner_id,
+                of_jobs_within(FeedCommentRow.job_id, scope),
+            )
             .order_by(FeedCommentRow.created_at, FeedCommentRow.id)
             .execution_options(populate_existing=True)
         )

@@ -7,8 +7,11 @@ from collections.abc import Iterable
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.scope import of_jobs_within
 from rescind.adapters.db.tables import InboundEmailRow
+from rescind.domain.access import JobScope
 from rescind.domain.inbound import InboundRecord, InboundStatus
+from rescind.domain.sender_authentication import SenderAuthentication
 
 
 class SqlInboundRepository:
@@ -16,6 +19,7 @@ class SqlInboundRepository:
         self._session = session
 
     def add(self, record: InboundRecord) -> None:
+        auth = record.authentication
         self._session.add(
             InboundEmailRow(
                 id=record.id,
@@ -28,6 +32,8 @@ class SqlInboundRepository:
                 reason=record.reason,
                 job_id=record.job_id,
                 request_id=record.request_id,
+                authenticated=None if auth is None else auth.verified,
+                authentication="" if auth is None else auth.reason,
             )
         )
 
@@ -48,14 +54,20 @@ class SqlInboundRepository:
         )
         return _records(rows)
 
-    def for_job(self, job_id: str, address: str, limit: int = 20) -> list[InboundRecord]:
+    def for_job(
+        self, job_id: str, address: str, scope: JobScope, limit: int = 20
+    ) -> list[InboundRecord]:
         sender = address.strip().lower()
         about = InboundEmailRow.job_id == job_id
         if sender:
             about = or_(about, func.lower(InboundEmailRow.from_address) == sender)
         rows = self._session.scalars(
             select(InboundEmailRow)
-            .where(about, InboundEmailRow.status != InboundStatus.DUPLICATE.value)
+            .where(
+                about,
+                of_jobs_within(InboundEmailRow.job_id, scope),
+                InboundEmailRow.status != InboundStatus.DUPLICATE.value,
+            )
             .order_by(InboundEmailRow.received_at.desc(), InboundEmailRow.id.desc())
             .limit(limit)
         )
@@ -75,6 +87,9 @@ def _records(rows: Iterable[InboundEmailRow]) -> list[InboundRecord]:
             reason=row.reason,
             job_id=row.job_id,
             request_id=row.request_id,
+            authentication=None
+            if row.authenticated is None
+            else SenderAuthentication(row.authenticated, row.authentication),
         )
         for row in rows
     ]

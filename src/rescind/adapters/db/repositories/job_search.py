@@ -1,7 +1,8 @@
 """Finding jobs for a list: every filter of a ``JobQuery``, paged by id (keyset).
 
 Free text matches a job id exactly, or the homeowner's email (whole, any case), name (a
-prefix, any case) or phone (a prefix of its digits). Each is one indexed lookup: the
+prefix, any case) or phone (a prefix of its digits, with or without the US country code, as
+numbers are stored in E.164). Each is one indexed lookup: the
 homeowner side goes through the stored search keys (see ``tables/people.py``), and the text
 condition is ``job.id IN (… UNION ALL …)`` rather than an ``OR`` across two tables, which no
 database can answer from indexes.
@@ -15,6 +16,8 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, and_, func, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
+from rescind.adapters.contact import phone_search_digits
+from rescind.adapters.db.repositories.scope import job_conditions
 from rescind.adapters.db.tables import HomeownerRow, JobRow
 from rescind.services.ports import JobQuery
 
@@ -60,11 +63,9 @@ def _filters(job: type[JobRow], query: JobQuery) -> list[ColumnElement[bool]]:
         (job.milestone, _value(query.milestone)),
         (job.product_model, _value(query.product_model)),
         (job.partner_program, _value(query.partner_program)),
-        (job.installer_id, query.installer_id),
-        (job.sales_rep_id, query.sales_rep_id),
-        (job.homeowner_id, query.homeowner_id),
     ]
     found = [column == value for column, value in exact if value is not None]
+    found.extend(job_conditions(job, query.scope))
     if query.after_id is not None:
         found.append(job.id > query.after_id)
     return found
@@ -86,9 +87,11 @@ def _text_matches(text: str, query: JobQuery, dialect: str) -> ColumnElement[boo
         HomeownerRow.email_key == email_key(text),
         _starts_with(HomeownerRow.name_key, name_key(text), dialect),
     ]
-    digits = phone_key(text)
-    if _PHONE_LIKE.match(text) and len(digits) >= _MIN_PHONE_DIGITS:
-        homeowner_matches.append(_starts_with(HomeownerRow.phone_key, digits, dialect))
+    if _PHONE_LIKE.match(text) and len(phone_key(text)) >= _MIN_PHONE_DIGITS:
+        homeowner_matches.extend(
+            _starts_with(HomeownerRow.phone_key, digits, dialect)
+            for digits in phone_search_digits(text)
+        )
     # Own aliases, so the subqueries are not correlated with the outer ``job``.
     by_id, of_homeowner = aliased(JobRow), aliased(JobRow)
     homeowners_page = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Select, delete, select, update
@@ -14,7 +15,7 @@ from rescind.adapters.db.tables import (
     VerificationChallengeRow,
     WrittenStatementRow,
 )
-from rescind.domain.errors import NotFound
+from rescind.domain.errors import NotFound, request_not_found
 from rescind.domain.request import (
     CLOSED_OUTCOMES,
     CancellationRequest,
@@ -52,10 +53,7 @@ class SqlRequestRepository:
     def get(self, request_id: str) -> CancellationRequest:
         found = self._load(_joined().where(CancellationRequestRow.id == request_id))
         if not found:
-            raise NotFound(
-                f"no cancellation request with id {request_id!r}; check the id "
-                "(requests list shows them)"
-            )
+            raise request_not_found(request_id)
         return found[0]
 
     def save(self, request: CancellationRequest) -> None:
@@ -137,6 +135,45 @@ class SqlChallengeRepository:
         if result.rowcount == 0:
             raise NotFound(f"no verification challenge with id {challenge.id!r}")
 
+    def hold_request(self, request_id: str) -> None:
+        if self._session.get_bind().dialect.name == "postgresql":
+            # SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
+            self._session.execute(
+                select(CancellationRequestRow.id)
+                .where(CancellationRequestRow.id == request_id)
+                .with_for_update()
+            )
+
+    def claim_attempt(self, challenge_id: str, *, now: datetime, max_attempts: int) -> int | None:
+        # One conditional UPDATE: PostgreSQL re-checks the WHERE on the row as the writer
+        # before left it, so parallel guesses cannot all see the same count and all pass.
+        row = VerificationChallengeRow
+        return self._session.execute(
+            update(row)
+            .where(
+                row.id == challenge_id,
+                row.status == ChallengeStatus.OPEN.value,
+                row.attempts < max_attempts,
+                row.expires_at > now,
+            )
+            .values(attempts=row.attempts + 1)
+            .returning(row.attempts)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+
+    def settle(self, challenge_id: str, status: ChallengeStatus) -> bool:
+        row = VerificationChallengeRow
+        result = cast(
+            CursorResult[Any],
+            self._session.execute(
+                update(row)
+                .where(row.id == challenge_id, row.status == ChallengeStatus.OPEN.value)
+                .values(status=status.value)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        return result.rowcount == 1
+
 
 def _joined() -> Select[CancellationRequestRow, WrittenStatementRow | None]:
     return (
@@ -160,10 +197,12 @@ def _values(request: CancellationRequest) -> dict[str, Any]:
         "verified": request.verified,
         "verification_method": _value_or_none(request.verification_method),
         "verified_at": request.verified_at,
+        "verification_note": request.verification_note,
         "reason": _value_or_none(request.reason),
         "reason_text": request.reason_text,
         "outcome": request.outcome.value,
         "outcome_detail": request.outcome_detail,
+        "approved_by_case_id": request.approved_by_case_id,
     }
 
 
@@ -211,10 +250,12 @@ def _to_request(
         if row.verification_method is None
         else VerificationMethod(row.verification_method),
         verified_at=row.verified_at,
+        verification_note=row.verification_note,
         reason=None if row.reason is None else CancelReason(row.reason),
         reason_text=row.reason_text,
         outcome=Outcome(row.outcome),
         outcome_detail=row.outcome_detail,
+        approved_by_case_id=row.approved_by_case_id,
         version=row.version,
     )
 

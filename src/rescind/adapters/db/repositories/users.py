@@ -9,7 +9,13 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from rescind.adapters.db.tables import ApiTokenRow, AppUserRow
+from rescind.adapters.db.tables import (
+    ApiTokenRow,
+    AppUserRow,
+    HomeownerRow,
+    InstallerCompanyRow,
+    SalesRepRow,
+)
 from rescind.domain.access import Role
 from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.user import TokenRecord, User
@@ -65,6 +71,17 @@ class SqlUserRepository:
         )
         if result.rowcount == 0:
             raise NotFound(f"no user with id {user.id!r}; it may have been removed")
+
+    def scope_exists(self, role: Role, scope_id: str) -> bool:
+        table = _SCOPE_TABLES.get(role)
+        return table is not None and self._session.get(table, scope_id) is not None
+
+
+_SCOPE_TABLES: dict[Role, type[HomeownerRow | InstallerCompanyRow | SalesRepRow]] = {
+    Role.INSTALLER: InstallerCompanyRow,
+    Role.SALES_REP: SalesRepRow,
+    Role.HOMEOWNER: HomeownerRow,
+}
 
 
 class SqlTokenRepository:
@@ -132,6 +149,7 @@ def _values(user: User) -> dict[str, Any]:
         "scope_id": user.scope_id,
         "password_hash": user.password_hash,
         "active": user.active,
+        "must_change_password": user.must_change_password,
         "created_at": user.created_at,
     }
 
@@ -156,4 +174,5 @@ def _to_user(row: AppUserRow) -> User:
         created_at=row.created_at,
         scope_id=row.scope_id,
         active=row.active,
+        must_change_password=row.must_change_password,
     )

@@ -26,3 +26,6 @@ class InboundEmailRow(Base):
     # No foreign keys: a message that names a job that does not exist must still be kept.
     job_id: Mapped[str | None]
     request_id: Mapped[str | None]
+    # The sender check (null: unreadable, nothing to judge) and why, as shown to agents.
+    authenticated: Mapped[bool | None]
+    authentication: Mapped[str] = mapped_column(LongText, default="", server_default="")

@@ -42,10 +42,13 @@ class CancellationRequestRow(Base):
     verified: Mapped[bool]
     verification_method: Mapped[str | None]
     verified_at: Mapped[datetime | None]
+    verification_note: Mapped[str] = mapped_column(LongText, default="", server_default="")
     reason: Mapped[str | None]
     reason_text: Mapped[str] = mapped_column(LongText)
     outcome: Mapped[str]
     outcome_detail: Mapped[str] = mapped_column(LongText)
+    # Not a foreign key: a case row is written after its request, and only read by id.
+    approved_by_case_id: Mapped[str | None]
     version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     job: Mapped[JobRow] = parent("JobRow")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rescind.adapters.db.tables.base import Base, parent
@@ -21,6 +21,7 @@ class AppUserRow(Base):
     scope_id: Mapped[str | None]
     password_hash: Mapped[str]
     active: Mapped[bool]
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime]
 
 

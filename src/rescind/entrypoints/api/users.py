@@ -1,0 +1,150 @@
+"""Users (admins): create, list, set a password, force a reset, revoke tokens, deactivate.
+
+Only the API manages users of every role; ``rescind users`` on the command line makes the
+first admin of a server database, and the same service functions back both doors.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from rescind.domain.access import Role
+from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
+from rescind.entrypoints.api.models import Out, UserOut
+from rescind.services.auth import create_user, deactivate_user, list_users, revoke_tokens
+from rescind.services.user_passwords import force_password_reset, set_password
+
+router = APIRouter()
+
+PersonRole = Literal[
+    "agent", "back_office", "deal_processing", "installer", "sales_rep", "homeowner", "admin"
+]
+
+UserId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL)]
+
+
+class UserIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "sunny-ops",
+                    "password": "a long passphrase",
+                    "role": "installer",
+                    "display_name": "Sunny Installs operations",
+                    "scope_id": "INST-001",
+                }
+            ]
+        },
+    )
+    username: str = Field(min_length=2, max_length=63, pattern=NO_NUL, examples=["sunny-ops"])
+    password: str = Field(min_length=1, max_length=1000)
+    role: PersonRole
+    display_name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    scope_id: str | None = Field(
+        default=None,
+        max_length=100,
+        pattern=NO_NUL,
+        description="Installer, sales rep and homeowner users: the id of their company, own "
+        "sales-rep record or homeowner record; others: leave it out.",
+    )
+
+
+class RevokedOut(Out):
+    revoked: int = Field(description="How many live tokens were revoked.")
+
+
+@router.get("/users", tags=["users"], summary="Every user (admins)")
+def read_users(state: State, actor: CurrentActor) -> list[UserOut]:
+    return [UserOut.of(u) for u in list_users(state.ctx, actor=actor)]
+
+
+@router.post(
+    "/users",
+    tags=["users"],
+    status_code=201,
+    summary="Create a user who logs in with a password (admins)",
+    response_model=UserOut,
+)
+def add_user(body: UserIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
+    return idem.run(
+        lambda: UserOut.of(
+            create_user(
+                state.ctx,
+                state.passwords,
+                username=body.username,
+                password=body.password,
+                role=Role(body.role),
+                display_name=body.display_name,
+                scope_id=body.scope_id,
+                actor=actor,
+            )
+        ),
+        status_code=201,
+    )
+
+
+@router.post(
+    "/users/{user_id}/revoke-tokens",
+    tags=["users"],
+    summary="Revoke every token of a user: they must log in again (admins)",
+    response_model=RevokedOut,
+)
+def revoke_user_tokens(
+    user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    return idem.run(
+        lambda: RevokedOut(revoked=revoke_tokens(state.ctx, user_id=user_id, actor=actor))
+    )
+
+
+@router.post(
+    "/users/{user_id}/deactivate",
+    tags=["users"],
+    summary="Deactivate a user: no more logins, every token revoked (admins)",
+    response_model=UserOut,
+)
+def deactivate(user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
+    return idem.run(lambda: UserOut.of(deactivate_user(state.ctx, user_id=user_id, actor=actor)))
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"password": "another long passphrase"}]}
+    )
+    password: str = Field(min_length=1, max_length=1000)
+
+
+@router.post(
+    "/users/{user_id}/password",
+    tags=["users"],
+    summary="Give a user a new password: good at once, every token revoked (admins)",
+    response_model=UserOut,
+)
+def change_password(
+    user_id: UserId, body: PasswordIn, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    return idem.run(
+        lambda: UserOut.of(
+            set_password(
+                state.ctx, state.passwords, user_id=user_id, password=body.password, actor=actor
+            )
+        )
+    )
+
+
+@router.post(
+    "/users/{user_id}/force-reset",
+    tags=["users"],
+    summary="Force a password reset: every token revoked, a new password before the next "
+    "login (admins)",
+    response_model=UserOut,
+)
+def force_reset(user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
+    return idem.run(
+        lambda: UserOut.of(force_password_reset(state.ctx, user_id=user_id, actor=actor))
+    )
