@@ -71,13 +71,16 @@ bench-reads: $(STAMP) postgres  ## search, job page and queue latencies with 1 M
 # each; databases of their own on the server at BENCH_SERVER, dropped afterwards. Full size by
 # default; ARGS=--quick for a seconds-long run. One heavy measurement at a time (flock).
 
-.PHONY: bench-sweep bench-import
+.PHONY: bench-sweep bench-import bench-checkpoint
 
 bench-sweep: $(STAMP)  ## sweep 100 k due jobs among 1 M and among 3 M; finalizations/s and the ratio
 	flock $(BENCH_LOCK) $(BIN)/python -m bench.sweep_scale --url $(BENCH_SERVER) $(ARGS)
 
 bench-import: $(STAMP)  ## rescind jobs import of a 1 M-job CSV into PostgreSQL; wall time and rows/s
 	flock $(BENCH_LOCK) $(BIN)/python -m bench.import_jobs --url $(BENCH_SERVER) $(ARGS)
+
+bench-checkpoint: $(STAMP) postgres  ## issue an audit checkpoint and verify against it: 1 M jobs, 10 M events
+	flock $(BENCH_LOCK) $(BIN)/python -m bench.audit_checkpoint --url $(BENCH_SERVER) $(ARGS)
 
 # --- make fuzz: schemathesis and the email fuzzer at scale; not part of make test -------------
 # Scripts in fuzz/ (see fuzz/README.md). Both databases: SQLite in a temporary folder and a

@@ -17,7 +17,7 @@ import copy
 import itertools
 import re
 import uuid
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -29,6 +29,7 @@ from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.access import Actor, JobScope, Role
 from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, job_stream, seal
 from rescind.domain.case import AssignmentStatus, Case, CaseStatus, Queue
+from rescind.domain.checkpoint import IssuedCheckpoint, SealedHead
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.email import DeliveryStatus, EmailKind, OutgoingEmail, QueuedEmail
 from rescind.domain.errors import (
@@ -63,6 +64,7 @@ from rescind.services.ports import (
     CalendarRepository,
     CaseRepository,
     ChallengeRepository,
+    CheckpointLog,
     FeedRepository,
     IdempotencyEntry,
     IdempotencyStore,
@@ -136,6 +138,7 @@ class Tables:
     outbox: dict[str, OutboxRow] = field(default_factory=dict)
     audit: dict[str, tuple[AuditRecord, ...]] = field(default_factory=dict)
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    checkpoints: dict[int, IssuedCheckpoint] = field(default_factory=dict)
     policies: dict[int, PublishedPolicy] = field(default_factory=dict)
     holidays: dict[date, str] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=lambda: {CALENDAR_VERSION: 1})
@@ -574,6 +577,24 @@ class FakeAuditLog:
     def streams(self) -> Iterable[str]:
         return sorted(self._records.keys() | self._heads.keys())
 
+    def heads(self) -> list[SealedHead]:
+        return [SealedHead(s, seq, digest) for s, (seq, digest) in self._heads.items()]
+
+    def scan(self) -> Iterator[AuditRecord]:
+        for stream in sorted(self._records):
+            yield from self._records[stream]
+
+
+class FakeCheckpointLog:
+    def __init__(self, tables: Tables) -> None:
+        self._issued = tables.checkpoints
+
+    def add(self, issued: IssuedCheckpoint) -> None:
+        self._issued[len(self._issued) + 1] = issued
+
+    def latest(self) -> IssuedCheckpoint | None:
+        return self._issued[max(self._issued)] if self._issued else None
+
 
 class FakePolicyRepository:
     def __init__(self, tables: Tables) -> None:
@@ -753,6 +774,7 @@ class FakeUnitOfWork:
     feed: FeedRepository
     outbox: Outbox
     audit: AuditLog
+    checkpoints: CheckpointLog
     policies: PolicyRepository
     calendar: CalendarRepository
     users: UserRepository
@@ -804,6 +826,7 @@ class FakeUnitOfWork:
         self.feed = FakeFeedRepository(work)
         self.outbox = FakeOutbox(work, self.store.next_message_id)
         self.audit = FakeAuditLog(work)
+        self.checkpoints = FakeCheckpointLog(work)
         self.policies = FakePolicyRepository(work)
         self.calendar = FakeCalendarRepository(work)
         self.users = FakeUserRepository(work)

@@ -11,15 +11,17 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from rescind.adapters.checkpoint_archive import DirectoryArchive
 from rescind.adapters.clock import SystemClock
 from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.migrate import is_current, upgrade
 from rescind.adapters.db.probe import SqlProbe
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.adapters.signing import Ed25519Signer, load_signer
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.config import Settings
-from rescind.domain.errors import RescindError
+from rescind.domain.errors import InvalidInput, RescindError
 from rescind.domain.verification import CodeLimits
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
@@ -28,6 +30,32 @@ from rescind.services.ports import Clock, UnitOfWork
 
 class SchemaOutOfDate(RescindError):
     code = "schema_out_of_date"
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """What issuing and proving checkpoints needs: the key, where documents go, who is told."""
+
+    signer: Ed25519Signer
+    archive: DirectoryArchive
+    email_to: str
+
+
+def checkpointing(settings: Settings) -> Checkpointing | None:
+    """None when no signing key is configured; ``InvalidInput`` when it is, but unusable."""
+    if settings.audit_signing_key is None:
+        return None
+    if settings.audit_checkpoint_dir is None:
+        raise InvalidInput(
+            "RESCIND_AUDIT_CHECKPOINT_DIR is not set: with RESCIND_AUDIT_SIGNING_KEY, name the "
+            "directory each checkpoint is written to",
+            field="audit_checkpoint_dir",
+        )
+    return Checkpointing(
+        signer=load_signer(settings.audit_signing_key),
+        archive=DirectoryArchive(settings.audit_checkpoint_dir),
+        email_to=settings.audit_checkpoint_email,
+    )
 
 
 @dataclass(frozen=True)

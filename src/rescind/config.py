@@ -81,6 +81,28 @@ class Settings(BaseSettings):
         "with the same key takes over (its server is taken to have died).",
     )
 
+    audit_signing_key: Path | None = Field(
+        default=None,
+        description="The Ed25519 private key (PEM, mode 0600) that signs audit checkpoints; "
+        "kept off the database server. Unset: no checkpoints are issued.",
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        default=None,
+        description="Where each checkpoint document is written (required with the signing "
+        "key): storage the database's administrators cannot rewrite.",
+    )
+    audit_checkpoint_email: str = Field(
+        default="",
+        description="Also email each checkpoint's signed head to this address (through the "
+        "outbox); empty sends none.",
+    )
+    audit_checkpoint_seconds: float = Field(
+        default=3600.0,
+        ge=10,
+        le=7 * 86400,
+        description="How often the worker seals the trail (only when it changed since).",
+    )
+
     log_format: Literal["auto", "json", "text"] = Field(
         default="auto",
         description="json: one JSON object a line (for a log collector); text: for people; "
@@ -111,6 +133,11 @@ class Settings(BaseSettings):
         description="Proxies trusted for X-Forwarded-For/-Proto (comma-separated addresses, "
         "or *); the client address they pass on is the one throttles count.",
     )
+
+    @field_validator("audit_signing_key", "audit_checkpoint_dir", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from bench.dataset import load
 from bench.postgres import conninfo, create_database, drop_database, exists
 from sqlalchemy.engine import make_url
 
-from bench import cancel_throughput, reads
+from bench import audit_checkpoint, cancel_throughput, reads
 from rescind.bootstrap import bootstrap
 from rescind.config import Settings
 from rescind.domain.access import Actor
@@ -95,3 +95,16 @@ def test_reads_measures_every_page_and_keeps_the_database_with_reuse(
         assert f"reusing {database}" in capsys.readouterr().out
     finally:
         drop_database(server, database)
+
+
+def test_audit_checkpoint_issues_verifies_and_proves_then_drops_its_database(
+    server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = name("checkpoint")
+    code = audit_checkpoint.main(["--quick", "--url", server, "--database", database])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for step in ("issue a checkpoint", "verify against it", "plain audit verify", "prove one job"):
+        assert step in out
+    assert "3,001" in out  # every record passed through the verification
+    assert not exists(server, database)

@@ -133,7 +133,31 @@ def test_every_kind_has_a_subject_and_both_templates(kind: EmailKind) -> None:
         "phase": "sales",
         "request_id": "REQ-1",
         "due_at": "2026-11-25T15:00:00+00:00",
+        "created_at": "2026-11-23T15:00:00+00:00",
+        "tree_size": 301,
+        "root": "ab" * 32,
+        "key_id": "cd" * 32,
+        "name": "checkpoint-20261123T150000.000000Z-abababababab.json",
+        "signed_head": '{"root": "..."}',
     }
     text, html = bodies(composer.compose(queued(kind, context), now=NOW))
     assert text.strip()
     assert "</html>" in html
+
+
+def test_the_checkpoint_email_carries_the_signed_head_to_compliance() -> None:
+    root = "ab" * 32
+    context: dict[str, JSONValue] = {
+        "created_at": "2026-11-23T15:00:00+00:00",
+        "tree_size": 301,
+        "root": root,
+        "key_id": "cd" * 32,
+        "name": "checkpoint-x.json",
+        "signed_head": '{"signature": "c2ln"}',
+    }
+    message = composer.compose(queued(EmailKind.AUDIT_CHECKPOINT, context), now=NOW)
+    text, html = bodies(message)
+    assert message["Subject"] == "Audit checkpoint 2026-11-23T15:00:00+00:00: 301 streams sealed"
+    assert root in text
+    assert '{"signature": "c2ln"}' in text
+    assert root in html

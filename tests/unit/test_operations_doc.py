@@ -18,7 +18,7 @@ def documented() -> dict[str, str]:
 
 
 def shown(default: object) -> str:
-    if default == "":
+    if default == "" or default is None:  # None: unset, as an empty variable is
         return "empty"
     if isinstance(default, float) and default.is_integer():
         default = int(default)

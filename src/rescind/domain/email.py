@@ -30,6 +30,7 @@ class EmailKind(StrEnum):
     DP_DECISION = "dp_decision"
     WRITTEN_REQUEST_REQUIRED = "written_request_required"
     EXPECT_RESOLUTION = "expect_resolution"
+    AUDIT_CHECKPOINT = "audit_checkpoint"  # the signed tree head, to compliance
 
 
 SENDER: Mapping[EmailKind, Mailbox] = {
@@ -39,6 +40,7 @@ SENDER: Mapping[EmailKind, Mailbox] = {
     EmailKind.DP_DECISION: Mailbox.SUPPORT,
     EmailKind.WRITTEN_REQUEST_REQUIRED: Mailbox.SUPPORT,
     EmailKind.EXPECT_RESOLUTION: Mailbox.SUPPORT,
+    EmailKind.AUDIT_CHECKPOINT: Mailbox.NOTIFICATIONS,
 }
 
 

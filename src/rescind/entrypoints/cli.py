@@ -6,6 +6,7 @@ traceback: 2 bad input, 3 not found, 4 not allowed by the procedure, 5 conflict,
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
@@ -22,12 +23,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import SQLAlchemyError
 
+from rescind.adapters.checkpoint_archive import DirectoryArchive
 from rescind.adapters.csv_jobs import count_rows, read_jobs
 from rescind.adapters.db.migrate import check, upgrade
 from rescind.adapters.db.outage import database_unavailable
 from rescind.adapters.mail.receiving_server import ReceivingServer
 from rescind.adapters.read_ahead import read_ahead
-from rescind.bootstrap import App, bootstrap
+from rescind.adapters.signing import generate_key, load_verifier
+from rescind.bootstrap import App, Checkpointing, bootstrap, checkpointing
 from rescind.config import Settings
 from rescind.domain.access import Actor
 from rescind.domain.errors import (
@@ -53,8 +56,10 @@ from rescind.entrypoints.worker import worker_for
 from rescind.services.audit import verify_trail
 from rescind.services.calendar import add_company_holiday, remove_company_holiday
 from rescind.services.cancellation import restore_workflow
+from rescind.services.checkpoints import issue_checkpoint, prove_job, verify_against_checkpoint
 from rescind.services.eligibility import check_eligibility, replay_eligibility
 from rescind.services.importing import import_jobs
+from rescind.services.ports import SignatureVerifier
 from rescind.services.queries import job_overview
 from rescind.services.sweep import sweep as run_sweep
 
@@ -241,12 +246,123 @@ def sweep(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also prove every stream still holds what this checkpoint file sealed "
+            "(finds a tail cut with its head moved back, a deleted stream, a rewrite)."
+        ),
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The trusted public key (PEM) the checkpoint must be signed with; default: "
+            "the public half of RESCIND_AUDIT_SIGNING_KEY."
+        ),
+    ] = None,
+) -> None:
     """Check every stream's hash chain; exits 1 if anything was changed or removed."""
-    check = verify_trail(_app().ctx, actor=CLI_ACTOR)
+    application = _app()
+    if checkpoint is None:
+        check = verify_trail(application.ctx, actor=CLI_ACTOR)
+    else:
+        trusted = _trusted_key(application.settings, public_key)
+        document = _read_text(checkpoint, "--checkpoint")
+        check = verify_against_checkpoint(application.ctx, document, trusted, actor=CLI_ACTOR)
     print_trail_check(out, check)
     if not check.ok:
         raise typer.Exit(1)
+
+
+@audit_app.command("keygen")
+def audit_keygen(
+    path: Annotated[Path, typer.Argument(help="Where to write the new private key (0600).")],
+) -> None:
+    """Create an Ed25519 signing key for checkpoints and print its public key."""
+    verifier = generate_key(path)
+    out.print(verifier.pem(), end="", markup=False)
+    out.print(f"key id {verifier.key_id}; private key written to {path} (mode 0600)", markup=False)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Seal and sign the head of every stream now; write it out (and email it)."""
+    application = _app()
+    setup = _checkpointing(application.settings)
+    issued = issue_checkpoint(
+        application.ctx, setup.signer, setup.archive, actor=CLI_ACTOR, email_to=setup.email_to
+    )
+    assert issued is not None  # only the worker skips an unchanged trail
+    head = issued.head
+    out.print(
+        f"checkpoint {setup.archive.directory / issued.name}: {head.tree_size} streams, "
+        f"root {head.root}",
+        markup=False,
+    )
+    if setup.email_to:
+        out.print(f"its signed head is queued to {setup.email_to}", markup=False)
+
+
+@audit_app.command("prove")
+def audit_prove(
+    job_id: str,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="Write the proof here instead of stdout.")
+    ] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(help="The key the latest checkpoint must be signed with (PEM)."),
+    ] = None,
+) -> None:
+    """A job's records with the inclusion proof of its trail in the latest checkpoint."""
+    application = _app()
+    archive = _archive(application.settings)
+    trusted = _trusted_key(application.settings, public_key)
+    proof = prove_job(application.ctx, job_id, archive, trusted, actor=CLI_ACTOR)
+    text = json.dumps(proof.bundle(), indent=2, ensure_ascii=False) + "\n"
+    if out_file is None:
+        out.print(text, end="", markup=False, highlight=False)
+        return
+    out_file.write_text(text, encoding="utf-8")
+    out.print(
+        f"proof of {len(proof.records)} records of job {job_id} (leaf {proof.leaf_index} of "
+        f"{proof.checkpoint.head.tree_size}) written to {out_file}",
+        markup=False,
+    )
+
+
+def _checkpointing(settings: Settings) -> Checkpointing:
+    setup = checkpointing(settings)
+    if setup is None:
+        raise InvalidInput(
+            "RESCIND_AUDIT_SIGNING_KEY is not set; create a key with `rescind audit keygen "
+            "PATH` and point it there",
+            field="audit_signing_key",
+        )
+    return setup
+
+
+def _archive(settings: Settings) -> DirectoryArchive:
+    if settings.audit_checkpoint_dir is None:
+        raise InvalidInput(
+            "RESCIND_AUDIT_CHECKPOINT_DIR is not set: the checkpoints are kept there",
+            field="audit_checkpoint_dir",
+        )
+    return DirectoryArchive(settings.audit_checkpoint_dir)
+
+
+def _trusted_key(settings: Settings, public_key: Path | None) -> SignatureVerifier:
+    if public_key is not None:
+        return load_verifier(public_key)
+    return _checkpointing(settings).signer.verifier()
+
+
+def _read_text(path: Path, option: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInput(f"{option}: cannot read {path} ({e})", field=option) from None
 
 
 @policy_app.command("show")
@@ -327,10 +443,15 @@ def worker(
     if loop.sender is None:
         # A log record, not a print: in JSON mode every line on stderr must be JSON.
         worker_log.warning("RESCIND_SMTP_HOST is not set; emails stay queued in the outbox")
+    if loop.checkpoints is None:
+        worker_log.warning(
+            "RESCIND_AUDIT_SIGNING_KEY is not set; the worker issues no audit checkpoints"
+        )
     if once:
         done = loop.run_once()
         sent = "not sending" if done.delivered is None else f"{len(done.delivered.sent)} sent"
-        out.print(f"finalized {done.swept.finalized} jobs; emails: {sent}")
+        sealed = f"; sealed the audit trail in {done.sealed.name}" if done.sealed else ""
+        out.print(f"finalized {done.swept.finalized} jobs; emails: {sent}{sealed}")
         return
     loop.stop_on_signals()
     loop.run_forever()

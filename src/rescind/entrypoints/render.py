@@ -119,8 +119,18 @@ def print_policy(out: Console, table: DecisionTable) -> None:
 
 def print_trail_check(out: Console, check: TrailCheck) -> None:
     if check.ok:
-        out.print(f"audit trail intact: {check.streams} streams, {check.records} records verified")
-        return
-    out.print(f"audit trail BROKEN: {len(check.problems)} problems")
-    for problem in check.problems:
-        out.print(f"  {problem}", markup=False)
+        sealed = (
+            f"; all {check.sealed} streams the checkpoint sealed hold what it sealed"
+            if check.sealed
+            else ""
+        )
+        out.print(
+            f"audit trail intact: {check.streams} streams, {check.records} records verified"
+            + sealed
+        )
+    else:
+        out.print(f"audit trail BROKEN: {len(check.problems)} problems")
+        for problem in check.problems:
+            out.print(f"  {problem}", markup=False)
+    if check.checkpoint:
+        out.print(f"({check.checkpoint})", markup=False)

@@ -28,10 +28,11 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from rescind.adapters.passwords import Argon2Passwords
-from rescind.bootstrap import App, bootstrap
+from rescind.bootstrap import App, bootstrap, checkpointing
 from rescind.config import Settings
 from rescind.domain.errors import InvalidInput
 from rescind.entrypoints.api.app import API_PREFIX, create_app
+from rescind.entrypoints.api.deps import ProofSource
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.demo import load_demo_data
 from rescind.entrypoints.logs import configure_logging
@@ -94,9 +95,15 @@ def prepare(
         registry=registry,
         metrics_token=app.settings.metrics_token,
         idempotency_lease=timedelta(seconds=app.settings.idempotency_lease_seconds),
+        proofs=proof_source(app.settings),
         max_body_bytes=app.settings.max_body_bytes,
         max_upload_bytes=app.settings.max_upload_bytes,
     )
+
+
+def proof_source(settings: Settings) -> ProofSource | None:
+    setup = checkpointing(settings)
+    return None if setup is None else ProofSource(setup.archive, setup.signer.verifier())
 
 
 def serve(app: App, out: Console, *, host: str, port: int, workers: int = 1) -> None:
@@ -188,6 +195,7 @@ def process_app() -> FastAPI:
         probe=app.probe,
         metrics_token=settings.metrics_token,
         idempotency_lease=timedelta(seconds=settings.idempotency_lease_seconds),
+        proofs=proof_source(settings),
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
     )

@@ -1,6 +1,8 @@
 """``rescind worker``: the time- and mail-driven half of rescind, as a plain polling loop.
 
-Each round finalizes due windows (the sweep) and delivers due email (the outbox). Several
+Each round finalizes due windows (the sweep), seals the audit trail in a signed checkpoint
+when one is due (every ``RESCIND_AUDIT_CHECKPOINT_SECONDS``, if a key is configured), and
+delivers due email (the outbox). Several
 workers may run at once: both steps claim rows so no two take the same one. SIGTERM or
 SIGINT ends the loop after the current round; a SIGKILL loses nothing, because a leased
 message comes due again and a half-done batch was never committed.
@@ -19,14 +21,20 @@ from typing import Protocol
 from rescind.adapters.db.outage import database_unavailable
 from rescind.adapters.mail.compose import Composer
 from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
+from rescind.bootstrap import Checkpointing, checkpointing
 from rescind.config import Settings
+from rescind.domain.access import Actor
+from rescind.domain.checkpoint import IssuedCheckpoint
 from rescind.domain.email import Mailbox
+from rescind.domain.errors import NotAllowed
+from rescind.services.checkpoints import issue_checkpoint
 from rescind.services.context import Context
 from rescind.services.delivery import Carry, DeliveryReport, deliver_due
 from rescind.services.sending import Sender
 from rescind.services.sweep import SweepReport, sweep
 
 log = logging.getLogger("rescind.worker")
+WORKER_ACTOR = Actor.system("worker")
 
 
 def composer_for(settings: Settings) -> Composer:
@@ -59,6 +67,7 @@ def sender_for(settings: Settings) -> Sender | None:
 class Round:
     swept: SweepReport
     delivered: DeliveryReport | None
+    sealed: IssuedCheckpoint | None = None
 
 
 class RoundObserver(Protocol):
@@ -80,8 +89,13 @@ class Worker:
         sweep_batch: int = 500,
         send_batch: int = 50,
         observer: RoundObserver | None = None,
+        checkpoints: Checkpointing | None = None,
+        checkpoint_seconds: float = 3600.0,
     ) -> None:
         self.ctx = ctx
+        self.checkpoints = checkpoints
+        self.checkpoint_seconds = checkpoint_seconds
+        self._next_checkpoint = 0.0  # time.monotonic(): the first round seals the trail
         self.observer = observer
         self.composer = composer
         self.sender = sender
@@ -94,12 +108,42 @@ class Worker:
 
     def run_once(self) -> Round:
         swept = sweep(self.ctx, batch_size=self.sweep_batch, stop=self.stopping.is_set)
+        # Before delivery, so the checkpoint's email leaves in the same round.
+        sealed = self._checkpoint_if_due()
         delivered = None
         if self.sender is not None and not self.stopping.is_set():
             delivered = deliver_due(
                 self.ctx, self.composer, self.sender, batch_size=self.send_batch, carry=self.carry
             )
-        return Round(swept, delivered)
+        return Round(swept, delivered, sealed)
+
+    def _checkpoint_if_due(self) -> IssuedCheckpoint | None:
+        setup = self.checkpoints
+        if setup is None or self.stopping.is_set() or time.monotonic() < self._next_checkpoint:
+            return None
+        self._next_checkpoint = time.monotonic() + self.checkpoint_seconds
+        try:
+            issued = issue_checkpoint(
+                self.ctx,
+                setup.signer,
+                setup.archive,
+                actor=WORKER_ACTOR,
+                email_to=setup.email_to,
+                unless_unchanged=True,  # an idle trail is not sealed again and again
+            )
+        except NotAllowed as refused:
+            # The trail lost sealed records: an alarm each interval, and the round goes on
+            # (windows still finalize, email still leaves).
+            log.error("%s", refused.message, extra={"alarm": "audit_trail_lost_records"})
+            return None
+        if issued is not None:
+            log.info(
+                "sealed the audit trail: %s (%d streams)",
+                issued.name,
+                issued.head.tree_size,
+                extra={"checkpoint": issued.name, "root": issued.head.root},
+            )
+        return issued
 
     def run_forever(self) -> None:
         log.info("worker started (poll every %.1f s)", self.poll_seconds)
@@ -164,6 +208,8 @@ def worker_for(ctx: Context, settings: Settings, observer: RoundObserver | None 
         ctx,
         composer_for(settings),
         sender_for(settings),
+        checkpoints=checkpointing(settings),
+        checkpoint_seconds=settings.audit_checkpoint_seconds,
         poll_seconds=settings.worker_poll_seconds,
         sweep_batch=100 if embedded else 500,
         observer=observer,

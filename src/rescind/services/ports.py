@@ -8,7 +8,7 @@ change is ever half-done.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from types import TracebackType
@@ -17,6 +17,7 @@ from typing import Protocol, Self
 from rescind.domain.access import EVERY_JOB, JobScope, Role
 from rescind.domain.audit import AuditContext, AuditRecord
 from rescind.domain.case import Case, Queue
+from rescind.domain.checkpoint import IssuedCheckpoint, SealedHead
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.email import DeliveryStatus, OutgoingEmail, QueuedEmail
 from rescind.domain.events import Event
@@ -223,6 +224,21 @@ class AuditLog(Protocol):
         """Every stream with a head or a record."""
         ...
 
+    def heads(self) -> list[SealedHead]:
+        """Every stream's head (one row a stream, one statement: one moment)."""
+        ...
+
+    def scan(self) -> Iterator[AuditRecord]:
+        """Every record, each stream's together in seq order, read in batches (never the
+        whole trail in memory)."""
+        ...
+
+
+class CheckpointLog(Protocol):
+    def add(self, issued: IssuedCheckpoint) -> None: ...
+
+    def latest(self) -> IssuedCheckpoint | None: ...
+
 
 class PolicyRepository(Protocol):
     def history(self) -> PolicyHistory: ...
@@ -367,6 +383,8 @@ class UnitOfWork(Protocol):
     @property
     def audit(self) -> AuditLog: ...
     @property
+    def checkpoints(self) -> CheckpointLog: ...
+    @property
     def policies(self) -> PolicyRepository: ...
     @property
     def calendar(self) -> CalendarRepository: ...
@@ -415,3 +433,43 @@ class DatabaseProbe(Protocol):
         ...
 
     def backlog(self) -> Backlog: ...
+
+
+class Signer(Protocol):
+    """Signs checkpoints with a key kept outside the database (an Ed25519 key file)."""
+
+    @property
+    def key_id(self) -> str:
+        """The public key's fingerprint (hex SHA-256 of its raw bytes)."""
+        ...
+
+    def sign(self, body: bytes) -> str:
+        """The signature over ``body``, base64."""
+        ...
+
+    def verifier(self) -> SignatureVerifier: ...
+
+
+class SignatureVerifier(Protocol):
+    """A trusted public key: checkpoints are believed only when it signed them."""
+
+    @property
+    def key_id(self) -> str: ...
+
+    def valid(self, body: bytes, signature: str) -> bool: ...
+
+
+class CheckpointArchive(Protocol):
+    """Where each checkpoint document is kept, out of the database admin's reach."""
+
+    def keep(self, name: str, document: str) -> None:
+        """Write the document whole (never half a file) under ``name``."""
+        ...
+
+    def read(self, name: str) -> str:
+        """A kept document, or ``NotFound``."""
+        ...
+
+    def __hash__(self) -> int:
+        """By identity is enough: what was read from one archive is cached per process."""
+        ...

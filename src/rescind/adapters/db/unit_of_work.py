@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from rescind.adapters.db.conflicts import as_conflict
 from rescind.adapters.db.repositories.audit import SqlAuditLog
 from rescind.adapters.db.repositories.cases import SqlCaseRepository, SqlFeedRepository
+from rescind.adapters.db.repositories.checkpoints import SqlCheckpointLog
 from rescind.adapters.db.repositories.idempotency import SqlIdempotencyStore
 from rescind.adapters.db.repositories.inbound import SqlInboundRepository
 from rescind.adapters.db.repositories.jobs import SqlJobRepository
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
     feed: SqlFeedRepository
     outbox: SqlOutbox
     audit: SqlAuditLog
+    checkpoints: SqlCheckpointLog
     policies: SqlPolicyRepository
     calendar: SqlCalendarRepository
     users: SqlUserRepository
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
         self.feed = SqlFeedRepository(session)
         self.outbox = SqlOutbox(session, domain=self._message_id_domain)
         self.audit = SqlAuditLog(session)
+        self.checkpoints = SqlCheckpointLog(session)
         self.policies = SqlPolicyRepository(session)
         self.calendar = SqlCalendarRepository(session)
         self.users = SqlUserRepository(session)

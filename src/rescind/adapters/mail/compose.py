@@ -28,6 +28,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.EXPECT_RESOLUTION: (
         "Cancellation request received: expect a resolution within 24–48 hours"
     ),
+    EmailKind.AUDIT_CHECKPOINT: "Audit checkpoint {created_at}: {tree_size} streams sealed",
 }
 
 

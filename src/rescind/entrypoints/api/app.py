@@ -20,7 +20,7 @@ from rescind.entrypoints.api.body_limit import (
     BodyLimitMiddleware,
 )
 from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
-from rescind.entrypoints.api.deps import ApiState
+from rescind.entrypoints.api.deps import ApiState, ProofSource
 from rescind.entrypoints.api.headers import SecuredFastAPI, install_docs
 from rescind.entrypoints.api.health import Operations
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
@@ -70,6 +70,7 @@ def create_app(
     registry: CollectorRegistry | None = None,
     metrics_token: str = "",
     idempotency_lease: timedelta = DEFAULT_LEASE,
+    proofs: ProofSource | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
 ) -> FastAPI:
@@ -89,6 +90,7 @@ def create_app(
         passwords=passwords,
         throttle=throttle or Throttle(),
         idempotency_lease=idempotency_lease,
+        proofs=proofs,
     )
     app.state.rescind = state
     problems.install(app)

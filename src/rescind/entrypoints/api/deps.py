@@ -25,7 +25,15 @@ from rescind.entrypoints.api.ratelimit import LoginThrottle, Throttle
 from rescind.entrypoints.logs import note_user
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
-from rescind.services.ports import PasswordHasher
+from rescind.services.ports import CheckpointArchive, PasswordHasher, SignatureVerifier
+
+
+@dataclass(frozen=True)
+class ProofSource:
+    """Where the API finds the checkpoints it proves jobs against, and the key they need."""
+
+    archive: CheckpointArchive
+    trusted: SignatureVerifier
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,7 @@ class ApiState:
     passwords: PasswordHasher
     throttle: Throttle
     idempotency_lease: timedelta = DEFAULT_LEASE
+    proofs: ProofSource | None = None  # None: this server issues no checkpoints
 
     @property
     def logins(self) -> LoginThrottle:

@@ -8,14 +8,14 @@ the job's ETag (its version).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from rescind.adapters.csv_jobs import COLUMNS, read_jobs_text
 from rescind.domain.access import Permission, require
-from rescind.domain.errors import InvalidInput
+from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.job import JobStatus, Milestone, PartnerProgram, ProductModel
 from rescind.domain.request import CancelReason
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IfMatch, State, etag
@@ -32,6 +32,7 @@ from rescind.entrypoints.api.models import (
 )
 from rescind.services.audit import job_trail
 from rescind.services.cancellation import restore_workflow
+from rescind.services.checkpoints import prove_job
 from rescind.services.eligibility import replay_eligibility
 from rescind.services.feed import comment_on_feed, read_feed
 from rescind.services.importing import import_jobs
@@ -164,6 +165,23 @@ def list_feed(job_id: JobId, state: State, actor: CurrentActor) -> list[FeedComm
 @router.get("/{job_id}/audit", summary="The job's append-only audit trail, in order")
 def list_audit(job_id: JobId, state: State, actor: CurrentActor) -> list[AuditRecordOut]:
     return [AuditRecordOut.of(r) for r in job_trail(state.ctx, job_id, actor=actor)]
+
+
+@router.get(
+    "/{job_id}/audit/proof",
+    summary="The job's trail with its inclusion proof in the latest signed checkpoint",
+    description="The same bundle as `rescind audit prove`: the job's records, the "
+    "checkpoint's signed tree head, the leaf index and the RFC 6962 audit path. Anyone can "
+    "check it with `scripts/verify_audit_proof.py` and the company's public checkpoint key.",
+)
+def prove_audit(job_id: JobId, state: State, actor: CurrentActor) -> dict[str, Any]:
+    if state.proofs is None:
+        raise NotFound(
+            "this server issues no audit checkpoints (RESCIND_AUDIT_SIGNING_KEY is not set), "
+            "so there is nothing to prove a trail against"
+        )
+    proof = prove_job(state.ctx, job_id, state.proofs.archive, state.proofs.trusted, actor=actor)
+    return proof.bundle()
 
 
 @router.get("/{job_id}/emails", summary="The job's emails: queued, sent or failed")

@@ -10,7 +10,7 @@ other gets ``Conflict`` from the unit of work).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import cast
 
 from sqlalchemy import Table, select, union
@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from rescind.adapters.db.bulk import insert_rows, keyed
 from rescind.adapters.db.tables import AuditEventRow, AuditStreamRow
 from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, seal
+from rescind.domain.checkpoint import SealedHead
 from rescind.domain.events import Event
 
 _JOB_STREAM_PREFIX = "job:"
+SCAN_BATCH = 5_000
 _EVENTS = cast(Table, AuditEventRow.__table__)
 _STREAMS = cast(Table, AuditStreamRow.__table__)
 
@@ -103,6 +105,24 @@ class SqlAuditLog:
         self.write()
         statement = union(select(AuditStreamRow.stream), select(AuditEventRow.stream).distinct())
         return sorted(self._session.scalars(statement))
+
+    def heads(self) -> list[SealedHead]:
+        self.write()
+        statement = select(AuditStreamRow.stream, AuditStreamRow.seq, AuditStreamRow.head_hash)
+        return [SealedHead(r.stream, r.seq, r.head_hash) for r in self._session.execute(statement)]
+
+    def scan(self) -> Iterator[AuditRecord]:
+        """Rows, not ORM objects, fetched ``SCAN_BATCH`` at a time (a server-side cursor on
+        PostgreSQL): ten million records pass through in constant memory."""
+        self.write()
+        columns = [c for c in _EVENTS.c if c.name not in ("id", "job_id")]
+        statement = (
+            select(*columns)
+            .order_by(AuditEventRow.stream, AuditEventRow.seq)
+            .execution_options(yield_per=SCAN_BATCH)
+        )
+        for row in self._session.execute(statement):
+            yield AuditRecord(**row._mapping)
 
     def forget(self) -> None:
         """Drop cached heads and staged rows: after commit or rollback another writer may

@@ -1,6 +1,6 @@
 """Every table of rescind, one module per noun; importing this package registers them all."""
 
-from rescind.adapters.db.tables.audit import AuditEventRow, AuditStreamRow
+from rescind.adapters.db.tables.audit import AuditCheckpointRow, AuditEventRow, AuditStreamRow
 from rescind.adapters.db.tables.base import NAMING_CONVENTION, Base
 from rescind.adapters.db.tables.case import CaseAssignmentRow, CaseRow, FeedCommentRow
 from rescind.adapters.db.tables.idempotency import IdempotencyRecordRow
@@ -24,6 +24,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "ApiTokenRow",
     "AppUserRow",
+    "AuditCheckpointRow",
     "AuditEventRow",
     "AuditStreamRow",
     "Base",

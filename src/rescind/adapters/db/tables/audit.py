@@ -41,3 +41,21 @@ class AuditStreamRow(Base):
     stream: Mapped[str] = mapped_column(primary_key=True)
     seq: Mapped[int]
     head_hash: Mapped[str]
+
+
+class AuditCheckpointRow(Base):
+    """Each checkpoint issued: its signed tree head and the name its document is kept under.
+
+    Only for finding the latest one; a verification reads the document itself, from outside
+    the database, because whoever can edit this table could edit this copy too.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    tree_size: Mapped[int]
+    root: Mapped[str]
+    key_id: Mapped[str]
+    signature: Mapped[str]
+    name: Mapped[str]
