@@ -144,9 +144,7 @@ def deactivate_user(ctx: Context, *, actor: Actor, user_id: str) -> User:
         if user.actor.id == actor.id:
             raise InvalidInput("you cannot deactivate yourself; ask another admin", field="user_id")
         user.active = False
-        uow.users.save(user)
-        revoked = uow.tokens.revoke_all(user.id, ctx.now())
-        audit_user(uow, actor, ctx.now(), EventKind.USER_DEACTIVATED, user, revoked=revoked)
+        save_and_log_out(uow, actor, ctx.now(), EventKind.USER_DEACTIVATED, user)
         uow.commit()
     return user
 
@@ -254,6 +252,15 @@ def _dummy_hash(passwords: PasswordHasher) -> str:
         found = passwords.hash(secrets.token_urlsafe(16))
         _DUMMY_HASHES[passwords] = found
     return found
+
+
+def save_and_log_out(
+    uow: UnitOfWork, actor: Actor, at: datetime, kind: EventKind, user: User
+) -> None:
+    """Store a change to ``user`` that must end every session they hold, and audit it."""
+    uow.users.save(user)
+    revoked = uow.tokens.revoke_all(user.id, at)
+    audit_user(uow, actor, at, kind, user, revoked=revoked)
 
 
 def audit_user(

@@ -12,7 +12,7 @@ from rescind.domain.access import Actor, Permission, require
 from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.events import EventKind
 from rescind.domain.user import User, check_password_strength
-from rescind.services.auth import audit_user, check_credentials
+from rescind.services.auth import check_credentials, save_and_log_out
 from rescind.services.context import Context
 from rescind.services.ports import PasswordHasher
 
@@ -38,9 +38,7 @@ def set_password(
         user = uow.users.get(user_id)
         user.password_hash = new_hash
         user.must_change_password = False
-        uow.users.save(user)
-        revoked = uow.tokens.revoke_all(user.id, ctx.now())
-        audit_user(uow, actor, ctx.now(), EventKind.PASSWORD_SET, user, revoked=revoked)
+        save_and_log_out(uow, actor, ctx.now(), EventKind.PASSWORD_SET, user)
         uow.commit()
     return user
 
@@ -51,9 +49,7 @@ def force_password_reset(ctx: Context, *, actor: Actor, user_id: str) -> User:
     with ctx.uow() as uow:
         user = uow.users.get(user_id)
         user.must_change_password = True
-        uow.users.save(user)
-        revoked = uow.tokens.revoke_all(user.id, ctx.now())
-        audit_user(uow, actor, ctx.now(), EventKind.PASSWORD_RESET_FORCED, user, revoked=revoked)
+        save_and_log_out(uow, actor, ctx.now(), EventKind.PASSWORD_RESET_FORCED, user)
         uow.commit()
     return user
 
@@ -71,8 +67,6 @@ def change_own_password(
             )
         user.password_hash = passwords.hash(new_password)
         user.must_change_password = False
-        uow.users.save(user)
-        revoked = uow.tokens.revoke_all(user.id, ctx.now())
-        audit_user(uow, user.actor, ctx.now(), EventKind.PASSWORD_CHANGED, user, revoked=revoked)
+        save_and_log_out(uow, user.actor, ctx.now(), EventKind.PASSWORD_CHANGED, user)
         uow.commit()
     return user
