@@ -36,6 +36,7 @@ from rescind.services.eligibility import replay_eligibility
 from rescind.services.feed import comment_on_feed, read_feed
 from rescind.services.importing import import_jobs
 from rescind.services.installer import installer_cancel_workflow
+from rescind.services.paging import MAX_PAGE
 from rescind.services.ports import JobQuery
 from rescind.services.queries import (
     JobView,
@@ -81,7 +82,7 @@ def list_jobs(
             examples=["ben.reyes.2@homeowner.example"],
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[
         str | None,
         Query(max_length=200, pattern=NO_NUL, description="`next_cursor` of the page before."),
@@ -94,13 +95,12 @@ def list_jobs(
         partner_program=partner_program,
         text=q,
         after_id=cursor,
-        limit=limit + 1,  # one more than asked tells whether another page follows
+        limit=limit,
     )
-    views = search_jobs(state.ctx, actor=actor, query=query)
-    page = views[:limit]
-    more = len(views) > limit
+    page = search_jobs(state.ctx, actor=actor, query=query)
     return Page[JobOut](
-        items=[job_out(v) for v in page], next_cursor=page[-1].job.id if more else None
+        items=[job_out(v) for v in page.items],
+        next_cursor=page.items[-1].job.id if page.more else None,
     )
 
 
