@@ -227,17 +227,17 @@ class InstallerCancelIn(BaseModel):
 
 class InstallerCancelOut(BaseModel):
     request_id: str = Field(description="The request recorded for this click.")
-    cancelled: CancelOut | None = Field(
-        description="Null when the job is not in the operations phase (no button there)."
-    )
+    cancelled: CancelOut
     message: str = Field(examples=["job JOB-000002 is now cancel pending until the end of …"])
 
 
 @router.post(
     "/{job_id}/cancel",
     summary="The installer's Cancel Workflow button (operations phase; a reason is required)",
-    description="Outside the operations phase the installer is told a written request from "
-    "the homeowner is required (`cancelled` is null). The decision table still applies.",
+    description="Outside the operations phase there is no button: the click is recorded as a "
+    "request closed for want of the homeowner's written request, and the answer is a 409 "
+    "problem `written_request_required` saying so (its `cancellation_request_id` names the "
+    "request). The decision table still applies.",
     response_model=InstallerCancelOut,
 )
 def installer_cancel(
@@ -260,7 +260,7 @@ def installer_cancel(
         )
         return InstallerCancelOut(
             request_id=answer.request_id,
-            cancelled=CancelOut.of(answer.cancelled) if answer.cancelled else None,
+            cancelled=CancelOut.of(answer.cancelled),
             message=answer.message,
         )
 

@@ -64,6 +64,7 @@ TITLES: dict[str, str] = {
     "not_verified": "The request is not verified as the homeowner's",
     "written_statement_missing": "The homeowner's written statement is missing",
     "invalid_transition": "The job is not in a state that allows this",
+    "written_request_required": "A written request from the homeowner is required",
     "verification_failed": "The code was not accepted",
     "verification_limit_reached": "This request has used up its codes or its attempts",
     "conflict": "Someone else changed the same thing at the same moment; retry",
@@ -97,6 +98,11 @@ class Problem(BaseModel):
     rule_number: int | None = None
     policy_version: int | None = None
     attempts_left: int | None = None
+    cancellation_request_id: str | None = Field(
+        default=None,
+        description="On `written_request_required`: the request recorded (and closed) for "
+        "the installer's click.",
+    )
     request_id: str | None = Field(
         default=None,
         description="The X-Request-ID of the request (an RFC 9457 extension member): quote it "
@@ -145,7 +151,7 @@ def from_error(error: RescindError) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    for name in ("rule_number", "policy_version", "attempts_left"):
+    for name in ("rule_number", "policy_version", "attempts_left", "cancellation_request_id"):
         extra[name] = getattr(error, name, None)
     return problem_response(
         status, error.code, error.message, errors=errors, headers=headers or None, **extra
