@@ -7,6 +7,7 @@ the job's ETag (its version).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -18,7 +19,16 @@ from rescind.domain.access import Permission, require
 from rescind.domain.errors import InvalidInput
 from rescind.domain.job import JobStatus, Milestone, PartnerProgram, ProductModel
 from rescind.domain.request import CancelReason
-from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IfMatch, State, etag
+from rescind.entrypoints.api.deps import (
+    NO_NUL,
+    NOT_BLANK,
+    NOT_BLANK_SCHEMA,
+    CurrentActor,
+    Idempotent,
+    IfMatch,
+    State,
+    etag,
+)
 from rescind.entrypoints.api.models import (
     AuditRecordOut,
     CancelOut,
@@ -273,7 +283,7 @@ class CommentIn(BaseModel):
         json_schema_extra={"examples": [{"body": "Called the homeowner; they will email us."}]},
     )
 
-    body: str = Field(min_length=1, max_length=5000, pattern=NO_NUL)
+    body: str = Field(max_length=5000, pattern=NO_NUL, json_schema_extra=NOT_BLANK_SCHEMA)
 
 
 @router.post(
@@ -285,7 +295,7 @@ class CommentIn(BaseModel):
 def comment(
     job_id: JobId, body: CommentIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
-    if not body.body.strip():
+    if not re.fullmatch(NOT_BLANK, body.body):
         raise InvalidInput("a comment needs some text", field="body.body")
     return idem.run(
         lambda: FeedCommentOut.of(

@@ -8,6 +8,8 @@ how rescind's errors map to HTTP statuses.
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -158,6 +160,36 @@ def from_error(error: RescindError) -> JSONResponse:
     )
 
 
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+@lru_cache(maxsize=256)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """``/jobs/{job_id}/feed`` as a pattern for the URLs it names (a parameter is one segment)."""
+    parts = re.split(r"(\{[^}/]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives a path matching this request's URL.
+
+    Starlette's 405 names only the methods of the first route whose path matched, and each
+    method of a path is a route of its own here (GET and POST /holidays), so it said
+    ``Allow: GET`` where POST works too. The document is the contract (and public API,
+    unlike the router's internals); it is built once and cached by FastAPI.
+    """
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    url = request.url.path
+    methods = {
+        method.upper()
+        for template, operations in paths.items()
+        if _path_pattern(template).fullmatch(url)
+        for method in operations
+        if method in HTTP_METHODS
+    }
+    return sorted(methods)
+
+
 def first_line(error: BaseException | None) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else type(error).__name__
@@ -184,7 +216,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         if error.status_code == 400:
             # FastAPI's "error parsing the body" (e.g. JSON that is not UTF-8): bad input like
             # any other, so the documented 422 rather than a bare 400.
@@ -194,9 +226,16 @@ def install(app: FastAPI) -> None:
                 "the body could not be read: send UTF-8 JSON with Content-Type: application/json",
                 errors=[FieldProblem(field="body", message=str(error.detail))],
             )
-        code = {404: "not_found", 405: "http_error", 401: "unauthenticated"}.get(
-            error.status_code, "http_error"
-        )
+        if error.status_code == 405:
+            # A route outside the document (e.g. /problems/{code}) keeps Starlette's own list.
+            allow = ", ".join(allowed_methods(request)) or (error.headers or {}).get("Allow", "")
+            return problem_response(
+                405,
+                "http_error",
+                f"{request.method} is not a method of {request.url.path}; it allows {allow}",
+                headers={**(error.headers or {}), "Allow": allow},
+            )
+        code = {404: "not_found", 401: "unauthenticated"}.get(error.status_code, "http_error")
         return problem_response(
             error.status_code, code, str(error.detail), headers=dict(error.headers or {})
         )

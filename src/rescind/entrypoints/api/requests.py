@@ -168,7 +168,11 @@ def list_open(
     state: State,
     actor: CurrentActor,
     open: Annotated[
-        bool, Query(description="Only open requests are listed; read closed ones per job.")
+        bool,
+        Query(
+            description="Only open requests are listed; read closed ones per job.",
+            json_schema_extra={"enum": [True]},
+        ),
     ] = True,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> list[RequestOut]:
