@@ -70,7 +70,13 @@ def test_a_user_the_schema_accepts_is_created_and_one_it_refuses_is_refused(api:
     assert not username.match("Al Bo")
     created = admin.post(f"{API}/users", json=new_user("al.bo_2", "x" * minimum))
     assert created.status_code == 201, created.text
-    for bad in (new_user("al.bo_3", "x" * (minimum - 1)), new_user("Al Bo", "x" * minimum)):
+    # A trailing newline passed a ``$`` matched with re.match; the schema's pattern refuses it.
+    assert not re.fullmatch(properties["username"]["pattern"], "al.bo_4\n")
+    for bad in (
+        new_user("al.bo_3", "x" * (minimum - 1)),
+        new_user("Al Bo", "x" * minimum),
+        new_user("al.bo_4\n", "x" * minimum),
+    ):
         refused = admin.post(f"{API}/users", json=bad)
         assert refused.status_code == 422, refused.text
 
