@@ -192,9 +192,9 @@ def test_every_installer_closing_is_on_the_trail(api: Api) -> None:
     assert cancelled.status_code == 200, cancelled.text
     assert closings(agent, "JOB-002") == [(cancelled.json()["request_id"], "cancel_pending")]
     assert cancelled.json()["cancelled"]["authority"] == "installer_button"
-    assert sales_phase.status_code == 200, sales_phase.text
+    refused = assert_problem(sales_phase, 409, "written_request_required")
     assert closings(agent, "JOB-005") == [
-        (sales_phase.json()["request_id"], "written_request_required")
+        (refused["cancellation_request_id"], "written_request_required")
     ]
     assert assert_problem(stopped, 409, "not_eligible")["rule_number"] == 7
     [(_, outcome)] = closings(agent, "JOB-007")

@@ -526,9 +526,17 @@ def test_an_installer_outside_the_operations_phase_is_told_a_written_request_is_
         json={"reason": "homeowner_request_cancellation", "requester_name": "Ines"},
     )
 
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["cancelled"] is None
-    assert "written cancellation request from the homeowner" in answer.json()["message"]
+    # A refusal, not a success: its own problem type, in words written for the installer.
+    problem = assert_problem(answer, 409, "written_request_required")
+    assert "written cancellation request from the homeowner" in problem["detail"]
+    assert problem["title"] == "A written request from the homeowner is required"
+    # The click is on record, closed with its reason, and the installer is told by email too.
+    [filed] = installer.get(f"{API}/jobs/JOB-005/requests").json()
+    assert filed["id"] == problem["cancellation_request_id"]
+    assert filed["outcome"] == "written_request_required"
+    assert installer.get(f"{API}/jobs/JOB-005").json()["status"] == "active"
+    emails = api.client(Role.AGENT).get(f"{API}/jobs/JOB-005/emails").json()
+    assert [e["kind"] for e in emails] == ["written_request_required"]
 
 
 def test_an_installer_cannot_see_or_cancel_another_companys_job(api: Api) -> None:

@@ -77,7 +77,8 @@ def test_import_keeps_the_good_rows_and_names_each_bad_line_and_what_was_wrong(
     file = tmp_path / "jobs.csv"
     expected = write_csv_with_bad_rows(file)
 
-    result = rescind("jobs", "import", str(file), stderr_ok=True)
+    # Any row rejected is bad input (exit 2), even though the good rows were kept.
+    result = rescind("jobs", "import", str(file), code=2)
 
     assert result.out.strip() == f"imported {GOOD_JOBS} jobs; {len(expected)} rows rejected"
     lines = result.err.splitlines()
@@ -85,6 +86,38 @@ def test_import_keeps_the_good_rows_and_names_each_bad_line_and_what_was_wrong(
     for line, (number, says) in zip(lines, sorted(expected.items()), strict=True):
         assert line.startswith(f"line {number}: "), line
         assert says in line, line
+
+
+def test_import_with_allow_rejects_exits_0_when_some_rows_were_rejected(
+    rescind: Rescind, tmp_path: Path
+) -> None:
+    file = tmp_path / "jobs.csv"
+    expected = write_csv_with_bad_rows(file)
+
+    result = rescind("jobs", "import", "--allow-rejects", str(file), stderr_ok=True)
+
+    assert result.out.strip() == f"imported {GOOD_JOBS} jobs; {len(expected)} rows rejected"
+    assert len(result.err.splitlines()) == len(expected)
+    assert "active" in rescind("jobs", "show", "JOB-000002").out  # the good rows were kept
+
+
+def test_import_of_only_bad_rows_exits_2_with_the_summary(rescind: Rescind, tmp_path: Path) -> None:
+    file = tmp_path / "jobs.csv"
+    with file.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerow(a_row("BAD-1", milestone="M9"))
+
+    result = rescind("jobs", "import", str(file), code=2)
+    assert result.out.strip() == "imported 0 jobs; 1 rows rejected"
+    assert result.err.startswith("line 2: ")
+
+
+def test_import_help_states_its_exit_codes(rescind: Rescind) -> None:
+    shown = " ".join(rescind("jobs", "import", "--help").out.split())
+    assert "0 every row imported" in shown
+    assert "2 any row rejected" in shown
+    assert "--allow-rejects" in shown
 
 
 def test_import_stores_addresses_normalized_and_phones_in_e164(

@@ -40,7 +40,7 @@ def test_import_on_postgres_keeps_the_good_rows_and_reports_the_bad_lines(
     file = tmp_path / "jobs.csv"
     expected = write_csv_with_bad_rows(file)
 
-    result = postgres_rescind("jobs", "import", str(file), stderr_ok=True)
+    result = postgres_rescind("jobs", "import", str(file), code=2)
 
     assert result.out.strip() == f"imported {GOOD_JOBS} jobs; {len(expected)} rows rejected"
     assert [line.split(":")[0] for line in result.err.splitlines()] == [

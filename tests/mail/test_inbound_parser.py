@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rescind.adapters.mail.inbound import parse_email
+from rescind.adapters.mail.inbound import MAX_JOB_REFERENCES, parse_email
 from rescind.domain.inbound import InboundEmail, Malformed
 
 
@@ -40,6 +40,32 @@ def test_a_plain_email_gives_sender_subject_text_and_job_reference() -> None:
     assert parsed.text.strip() == "I want to cancel."
     assert parsed.message_id == "<in-1@mail.example>"
     assert parsed.sent_at is not None
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "references"),
+    [
+        ("Cancel JOB-H14O", "", ("JOB-H14O",)),
+        ("cancel job-h14o please", "", ("JOB-H14O",)),
+        ("Job 123", "and Job-h14o", ("JOB-H14O", "JOB-000123")),
+        ("JOB-123", "", ("JOB-123", "JOB-000123")),
+        ("JOBS-1 and XJOB-2", "", ()),
+        (f"JOB-{'A' * 97}", "", ()),  # longer than any id: not one
+    ],
+)
+def test_job_references_are_any_job_shaped_token_and_padded_numbers(
+    subject: str, body: str, references: tuple[str, ...]
+) -> None:
+    parsed = parse_email(raw(subject=subject, body=body))
+    assert isinstance(parsed, InboundEmail)
+    assert parsed.job_references == references
+
+
+def test_a_message_naming_hundreds_of_jobs_buys_only_the_first_few_lookups() -> None:
+    parsed = parse_email(raw(body=" ".join(f"JOB-X{n}" for n in range(500))))
+    assert isinstance(parsed, InboundEmail)
+    assert len(parsed.job_references) == MAX_JOB_REFERENCES
+    assert parsed.job_references[:2] == ("JOB-000002", "JOB-X0")
 
 
 TRUSTED = ("mx.solar.example",)

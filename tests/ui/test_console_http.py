@@ -221,6 +221,21 @@ def test_an_installer_gets_not_found_for_another_companys_job(
     assert "Shady" not in refused.text
 
 
+def test_an_installer_clicking_cancel_outside_operations_is_told_a_written_request_is_needed(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, _ = app_ctx
+    csrf = log_in(client, Role.INSTALLER)
+    # JOB-005 is in the sales phase: a page opened earlier, or a hand-made post.
+    answer = client.post(
+        "/console/installer/jobs/JOB-005/cancel",
+        data={"reason": "milestone_aged", "csrf_token": csrf},
+    )
+    assert answer.status_code == 409
+    assert "A written cancellation request from the homeowner is required" in answer.text
+    assert "A written request from the homeowner is required" in answer.text  # the title
+
+
 def test_a_field_the_service_refuses_is_marked_next_to_that_field(
     app_ctx: tuple[TestClient, Context],
 ) -> None:

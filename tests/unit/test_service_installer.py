@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from rescind.domain.email import EmailKind
-from rescind.domain.errors import InvalidInput, NotEligible, NotFound
+from rescind.domain.errors import InvalidInput, NotEligible, NotFound, WrittenRequestRequired
 from rescind.domain.job import JobStatus, Milestone, Phase
 from rescind.domain.request import CancelReason, Outcome
 from rescind.services.installer import WRITTEN_REQUEST_REQUIRED, installer_cancel_workflow
@@ -86,20 +86,22 @@ def test_outside_operations_the_installer_is_told_a_written_request_is_required(
 ) -> None:
     job = world.add(phase=phase)
 
-    answer = installer_cancel_workflow(
-        world.ctx,
-        job.id,
-        requester_name="Ivy",
-        reason=CancelReason.HOMEOWNER_REQUEST,
-        actor=actor("installer:ivy", scope_id=job.installer.id),
-    )
+    with pytest.raises(WrittenRequestRequired) as refused:
+        installer_cancel_workflow(
+            world.ctx,
+            job.id,
+            requester_name="Ivy",
+            reason=CancelReason.HOMEOWNER_REQUEST,
+            actor=actor("installer:ivy", scope_id=job.installer.id),
+        )
 
-    assert answer.cancelled is None
-    assert answer.message == WRITTEN_REQUEST_REQUIRED
-    assert "written cancellation request" in answer.message
-    assert "required" in answer.message
+    assert refused.value.code == "written_request_required"
+    assert refused.value.message == WRITTEN_REQUEST_REQUIRED
+    assert "written cancellation request" in refused.value.message
     assert world.store.job(job.id).status is JobStatus.ACTIVE
-    assert world.store.request(answer.request_id).outcome is Outcome.WRITTEN_REQUEST_REQUIRED
+    # The refusal is recorded before it is raised: the click's request, closed with its reason.
+    closed = world.store.request(refused.value.cancellation_request_id)
+    assert closed.outcome is Outcome.WRITTEN_REQUEST_REQUIRED
     [email] = world.store.emails(EmailKind.WRITTEN_REQUEST_REQUIRED)
     assert email.email.recipients.to == (job.installer.email,)
 

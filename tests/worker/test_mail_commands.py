@@ -261,3 +261,39 @@ def test_mail_serve_with_nothing_trusted_says_so_at_start_and_files_the_homeowne
     assert "no email will be marked verified: set RESCIND_MAIL_AUTHSERV_IDS" in server.stdout, (
         server.stdout
     )
+
+
+def test_mail_import_files_a_message_naming_a_job_id_of_any_shape_the_system_holds(
+    worker_database: WorkerDatabase, tmp_path: Path
+) -> None:
+    """Import accepts any job id, so inbound mail must recognise more than ``JOB-NNNNNN``:
+    ``JOB-H14O`` written as the homeowner writes it (in lower case too) finds its job."""
+    db = worker_database
+    homeowner = Homeowner(id="HO-9", name="Hal Ohm", email="hal@home.example", phone="555")
+    with db.uow() as uow:
+        uow.jobs.add(a_job("JOB-H14O", homeowner=homeowner, status=JobStatus.ACTIVE))
+        uow.commit()
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    for n, subject in enumerate(["Cancel JOB-H14O", "please cancel job-h14o", "JOB-NOPE2"], 1):
+        (folder / f"{n}.eml").write_bytes(
+            an_email("neighbour@elsewhere.example", subject, f"<{n}@elsewhere.example>").as_bytes()
+        )
+
+    done = subprocess.run(  # noqa: S603 - our own command with our own arguments
+        [*rescind_command(), "mail", "import", str(folder)],
+        env=db.env(RESCIND_MAIL_AUTHSERV_IDS=TRUSTED),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        check=False,
+    )
+
+    assert (done.returncode, done.stderr) == (0, ""), done.stdout
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("1.eml: filed job JOB-H14O request REQ-"), lines[0]
+    assert lines[1].startswith("2.eml: filed job JOB-H14O request REQ-"), lines[1]
+    assert lines[2] == (
+        "3.eml: triage: no job found: neighbour@elsewhere.example is not a homeowner's address "
+        "on file and JOB-NOPE2 matched no job"
+    ), lines[2]

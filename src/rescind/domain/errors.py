@@ -18,6 +18,7 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     │   ├── NotVerified         the request is not verified as the homeowner's
     │   ├── StatementMissing    no written statement from the homeowner yet
     │   ├── InvalidTransition   e.g. restore a cancelled job, cancel a cancelled one
+    │   ├── WrittenRequestRequired  no Cancel Workflow button outside the operations phase
     │   └── VerificationFailed  wrong / expired / locked 4-digit code
     ├── Conflict                someone else changed the same thing first; retry
     └── PolicyError             a decision table that cannot be published
@@ -119,6 +120,18 @@ class StatementMissing(NotAllowed):
 
 class InvalidTransition(NotAllowed):
     code = "invalid_transition"
+
+
+class WrittenRequestRequired(NotAllowed):
+    """The installer clicked Cancel Workflow outside the operations phase, where Engine has no
+    such button: only the homeowner's written request can start a cancel. The click is on
+    record (a request closed with this reason) before it is raised."""
+
+    code = "written_request_required"
+
+    def __init__(self, message: str, *, cancellation_request_id: str) -> None:
+        super().__init__(message)
+        self.cancellation_request_id = cancellation_request_id
 
 
 class VerificationFailed(NotAllowed):

@@ -16,7 +16,9 @@ from rescind.domain.errors import InvalidInput
 
 TOKEN_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
-_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
+# Declared as is in the API schema, so a client can check a username before sending it.
+USERNAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{1,62}$"
+_USERNAME = re.compile(USERNAME_PATTERN)
 
 
 @dataclass
@@ -34,7 +36,7 @@ class User:
     must_change_password: bool = False
 
     def __post_init__(self) -> None:
-        if not _USERNAME.match(self.username):
+        if not _USERNAME.fullmatch(self.username):  # not .match: "$" passes a final newline
             raise InvalidInput(
                 "a username is 2–63 lowercase letters, digits, '.', '_' or '-', starting with a "
                 "letter or digit",

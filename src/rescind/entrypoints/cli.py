@@ -159,8 +159,21 @@ def serve(
 
 
 @jobs_app.command("import")
-def jobs_import(file: Annotated[Path, typer.Argument(help="A CSV export of jobs.")]) -> None:
-    """Import jobs from CSV: good rows are kept, bad rows reported by line number."""
+def jobs_import(
+    file: Annotated[Path, typer.Argument(help="A CSV export of jobs.")],
+    allow_rejects: Annotated[
+        bool,
+        typer.Option(
+            "--allow-rejects",
+            help="Exit 0 even when some rows were rejected (they are still reported).",
+        ),
+    ] = False,
+) -> None:
+    """Import jobs from CSV: good rows are kept, bad rows reported by line number.
+
+    Exit status: 0 every row imported; 2 any row rejected (the good rows are kept and the
+    summary printed; with --allow-rejects, 0), or a file that cannot be read at all.
+    """
     application = _app()
     total = count_rows(file) if file.is_file() else 0
     rows = read_ahead(read_jobs(file))
@@ -186,8 +199,10 @@ def jobs_import(file: Annotated[Path, typer.Argument(help="A CSV export of jobs.
     if len(report.errors) > 50:
         err.print(f"… and {len(report.errors) - 50} more bad rows", markup=False)
     out.print(f"imported {report.imported} jobs; {len(report.errors)} rows rejected")
-    if report.errors:
-        raise typer.Exit(2 if report.imported == 0 else 0)
+    if report.errors and not allow_rejects:
+        # A rejected row is bad input, as everywhere else (2); a script that accepts a
+        # partial import says so with --allow-rejects rather than reading the summary.
+        raise typer.Exit(2)
 
 
 @jobs_app.command("show")

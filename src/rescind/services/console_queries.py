@@ -20,9 +20,8 @@ from rescind.domain.recipients import Recipients, cancellation_notice_recipients
 from rescind.domain.workflow import CANCEL_PENDING_BUSINESS_DAYS
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
+from rescind.services.paging import MAX_PAGE, page_size
 from rescind.services.queries import JobView, view_of
-
-MAX_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -70,7 +69,7 @@ def pending_jobs(ctx: Context, *, actor: Actor, limit: int = MAX_PAGE) -> list[J
     now = ctx.now()
     with ctx.uow() as uow:
         calendar = ctx.operations_calendar(uow)
-        jobs = uow.jobs.pending(limit=max(1, min(limit, MAX_PAGE)))
+        jobs = uow.jobs.pending(limit=page_size(limit))
         views = [view_of(job, now, calendar) for job in jobs]
     pending = [v for v in views if v.status is JobStatus.CANCEL_PENDING and v.job.final_at]
     return sorted(pending, key=lambda v: (v.job.final_at or now, v.job.id))
@@ -81,7 +80,7 @@ def triage_queue(ctx: Context, *, actor: Actor, limit: int = MAX_PAGE) -> list[I
     oldest first."""
     require(actor, Permission.READ_QUEUES)
     with ctx.uow() as uow:
-        return uow.inbound.triage(max(1, min(limit, MAX_PAGE)))
+        return uow.inbound.triage(page_size(limit))
 
 
 EMAILS_PER_JOB = 20
@@ -96,5 +95,5 @@ def emails_for_job(
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.READ_JOBS)
         return uow.inbound.for_job(
-            job.id, job.homeowner.email, actor.scope, max(1, min(limit, EMAILS_PER_JOB))
+            job.id, job.homeowner.email, actor.scope, page_size(limit, most=EMAILS_PER_JOB)
         )

@@ -2,8 +2,9 @@
 
 In the operations phase the installer has Engine's Cancel Workflow button and must pick a
 reason; the cancel is the one every door runs, under the button's authority (no homeowner
-verification; the decision table applies). Anywhere else the installer is told a written
-request from the homeowner is required.
+verification; the decision table applies). Anywhere else the click is recorded as a request
+closed for want of a written request from the homeowner, the installer is emailed, and
+``WrittenRequestRequired`` says so to whichever door was used.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.authority import Authority
 from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.errors import WrittenRequestRequired
 from rescind.domain.job import Phase
 from rescind.domain.recipients import Recipients
 from rescind.domain.request import (
@@ -39,7 +41,7 @@ WRITTEN_REQUEST_REQUIRED = (
 @dataclass(frozen=True)
 class InstallerAnswer:
     request_id: str
-    cancelled: CancelResult | None
+    cancelled: CancelResult
     message: str
 
 
@@ -53,7 +55,11 @@ def installer_cancel_workflow(
     actor: Actor,
     expected_version: int | None = None,
 ) -> InstallerAnswer:
-    """The Cancel Workflow button: operations phase only, reason required, table enforced."""
+    """The Cancel Workflow button: operations phase only, reason required, table enforced.
+
+    Raises ``WrittenRequestRequired`` (after committing the closed request and the email)
+    outside the operations phase, as an eligibility refusal is raised after it is recorded.
+    """
     validate_reason(reason, reason_text)
     now = ctx.now()
     with ctx.uow() as uow:
@@ -87,7 +93,9 @@ def installer_cancel_workflow(
                 actx,
             )
             uow.commit()
-            return InstallerAnswer(request.id, None, WRITTEN_REQUEST_REQUIRED)
+            raise WrittenRequestRequired(
+                WRITTEN_REQUEST_REQUIRED, cancellation_request_id=request.id
+            )
         result = cancel_request(
             uow,
             ctx,

@@ -22,9 +22,8 @@ from rescind.domain.workflow import effective_status
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.eligibility import policy_in_force
+from rescind.services.paging import Paged, page_size, read_page
 from rescind.services.ports import JobQuery
-
-MAX_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -49,14 +48,17 @@ def get_job(ctx: Context, job_id: str, *, actor: Actor) -> JobView:
         return view_of(job, now, ctx.operations_calendar(uow))
 
 
-def search_jobs(ctx: Context, *, actor: Actor, query: JobQuery) -> list[JobView]:
-    """Jobs matching ``query``, narrowed to the actor's own for scoped roles."""
+def search_jobs(ctx: Context, *, actor: Actor, query: JobQuery) -> Paged[JobView]:
+    """A page of jobs matching ``query`` (at most ``query.limit``, in id order), narrowed to
+    the actor's own for scoped roles; ``more`` says whether another page follows."""
     require(actor, Permission.READ_JOBS)
-    scoped = replace(query, scope=actor.scope, limit=max(1, min(query.limit, MAX_PAGE)))
     now = ctx.now()
     with ctx.uow() as uow:
         calendar = ctx.operations_calendar(uow)
-        return [view_of(job, now, calendar) for job in uow.jobs.search(scoped)]
+        jobs = read_page(
+            lambda n: uow.jobs.search(replace(query, scope=actor.scope, limit=n)), query.limit
+        )
+        return Paged([view_of(job, now, calendar) for job in jobs.items], more=jobs.more)
 
 
 def current_decision(ctx: Context, job_id: str, *, actor: Actor) -> Decision:
@@ -96,7 +98,7 @@ def open_requests(ctx: Context, *, actor: Actor, limit: int = 100) -> list[Cance
     """Support's work list: every open request, the earliest due first."""
     require(actor, Permission.READ_QUEUES)
     with ctx.uow() as uow:
-        return uow.requests.open_requests(max(1, min(limit, MAX_PAGE)))
+        return uow.requests.open_requests(page_size(limit))
 
 
 @dataclass(frozen=True)

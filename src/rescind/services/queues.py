@@ -16,8 +16,7 @@ from rescind.domain.email import DeliveryStatus, QueuedEmail
 from rescind.domain.errors import NotFound
 from rescind.services.access import case_for
 from rescind.services.context import Context
-
-MAX_PAGE = 200
+from rescind.services.paging import MAX_PAGE, page_size, read_page
 
 
 def queue_items(ctx: Context, queue: Queue, *, actor: Actor, limit: int = MAX_PAGE) -> list[Case]:
@@ -25,7 +24,7 @@ def queue_items(ctx: Context, queue: Queue, *, actor: Actor, limit: int = MAX_PA
     of thousands read whole took longer than a page should)."""
     require(actor, Permission.READ_QUEUES)
     with ctx.uow() as uow:
-        return uow.cases.in_queue(queue, limit=max(1, min(limit, MAX_PAGE)))
+        return uow.cases.in_queue(queue, limit=page_size(limit))
 
 
 def get_case(ctx: Context, case_id: str, *, actor: Actor) -> Case:
@@ -51,13 +50,11 @@ def list_outbox(
 ) -> OutboxPage:
     """Emails oldest first; a full page says where the next one starts."""
     require(actor, Permission.READ_OUTBOX)
-    limit = max(1, min(limit, MAX_PAGE))
     with ctx.uow() as uow:
-        rows = uow.outbox.list(status=status, limit=limit + 1, after=after)
-    more = len(rows) > limit
-    rows = rows[:limit]
+        rows = read_page(lambda n: uow.outbox.list(status=status, limit=n, after=after), limit)
     return OutboxPage(
-        items=[email for _, email in rows], next_after=rows[-1][0] if more and rows else None
+        items=[email for _, email in rows.items],
+        next_after=rows.items[-1][0] if rows.more else None,
     )
 
 

@@ -25,7 +25,13 @@ from rescind.domain.inbound import InboundEmail, Malformed
 from rescind.domain.sender_authentication import SenderAuthentication
 
 MAX_BODY_CHARS = 100_000
-JOB_REFERENCE = re.compile(r"\b(?:JOB|Job|job)[-#: ]?\s?(\d{3,9})\b")
+# Job ids come from Engine's exports and import takes any id, so a reference is any token
+# shaped like one ("JOB-H14O", "job-h14o"), looked up as written in capitals; "Job #123" and
+# "job 123" are read as the padded JOB-000123 as well.
+JOB_TOKEN = re.compile(r"\bJOB-[A-Z0-9]{1,96}\b", re.IGNORECASE)  # ids are at most 100 long
+JOB_NUMBER = re.compile(r"\b(?:JOB|Job|job)[-#: ]?\s?(\d{3,9})\b")
+# Each candidate costs a lookup by id: a message listing hundreds buys only the first few.
+MAX_JOB_REFERENCES = 10
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -87,10 +93,16 @@ def _parse(raw: bytes, authserv_ids: Collection[str]) -> InboundEmail | Malforme
         text=text[:MAX_BODY_CHARS],
         sent_at=_date(message),
         authentication=sender_authentication(message, address.lower(), authserv_ids),
-        job_references=tuple(
-            dict.fromkeys(f"JOB-{int(n):06d}" for n in JOB_REFERENCE.findall(f"{subject}\n{text}"))
-        ),
+        job_references=job_references(f"{subject}\n{text}"),
     )
+
+
+def job_references(text: str) -> tuple[str, ...]:
+    """The job ids a message may name, each once, at most ``MAX_JOB_REFERENCES``: the
+    tokens in the order written (in capitals), then the padded numbers."""
+    tokens = [token.upper() for token in JOB_TOKEN.findall(text)]
+    numbers = [f"JOB-{int(n):06d}" for n in JOB_NUMBER.findall(text)]
+    return tuple(dict.fromkeys(tokens + numbers))[:MAX_JOB_REFERENCES]
 
 
 def _header(message: EmailMessage, name: str) -> str:

@@ -18,6 +18,7 @@ from rescind.domain.errors import InvalidInput
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
 from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
 from rescind.services.calendar import CalendarChange, add_company_holiday, remove_company_holiday
+from rescind.services.paging import MAX_PAGE
 from rescind.services.policy import publish_policy
 from rescind.services.queues import get_policy, list_holidays, list_outbox, list_policies
 
@@ -38,7 +39,7 @@ def read_outbox(
     state: State,
     actor: CurrentActor,
     status: Annotated[DeliveryStatus | None, Query(description="Only these.")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[
         str | None,
         Query(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
-from rescind.entrypoints.api.deps import NO_NUL, CurrentUser, State, client_key
+from rescind.entrypoints.api.deps import NO_NUL, CurrentUser, NewPassword, State, client_key
 from rescind.entrypoints.api.models import UserOut
 from rescind.entrypoints.api.ratelimit import password_attempt
 from rescind.services.auth import login, logout
@@ -54,7 +54,7 @@ async def issue_token(body: LoginIn, state: State, request: Request) -> TokenOut
 class PasswordChangeIn(BaseModel):
     username: str = Field(min_length=1, max_length=100, pattern=NO_NUL, examples=["agent"])
     password: str = Field(min_length=1, max_length=1000, description="The current password.")
-    new_password: str = Field(min_length=1, max_length=1000)
+    new_password: NewPassword
 
 
 @router.post(

@@ -14,7 +14,8 @@ from rescind.domain.case import Queue
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IfMatch, State, etag
 from rescind.entrypoints.api.models import CancelOut, CaseOut, Out, RequestOut
 from rescind.services.escalation import approve_escalation, deny_escalation, reassign_case
-from rescind.services.queues import MAX_PAGE, get_case, queue_items
+from rescind.services.paging import MAX_PAGE
+from rescind.services.queues import get_case, queue_items
 
 router = APIRouter()
 

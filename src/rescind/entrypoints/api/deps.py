@@ -14,12 +14,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field, JsonValue
 
 from rescind.adapters.contact import email_address
 from rescind.domain.access import Actor
 from rescind.domain.errors import InvalidInput, Unauthenticated
-from rescind.domain.user import User
+from rescind.domain.user import MIN_PASSWORD_LENGTH, User
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE, Idempotency
 from rescind.entrypoints.api.ratelimit import LoginThrottle, Throttle
 from rescind.entrypoints.logs import note_user
@@ -60,6 +60,15 @@ API_PREFIX = "/api/v1"
 
 # PostgreSQL text cannot hold NUL: text fields refuse it at the edge (422), not in storage.
 NO_NUL = r"^[^\x00]*$"
+# Some text besides white space (and no NUL): names and comments the services refuse blank.
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+NOT_BLANK_SCHEMA: dict[str, JsonValue] = {"pattern": NOT_BLANK}
+
+# A password being set: the domain refuses a short one with a message saying the minimum;
+# the schema declares the same minimum (FastAPI would otherwise say only "at least 1").
+NewPassword = Annotated[
+    str, Field(max_length=1000, json_schema_extra={"minLength": MIN_PASSWORD_LENGTH})
+]
 
 
 def _one_address(value: str) -> str:
@@ -100,7 +109,10 @@ def current_actor(user: CurrentUser) -> Actor:
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
-_ETAG = re.compile(r'^\s*(?:W/)?"(\d{1,18})"\s*$|^\s*(\d{1,18})\s*$')
+# What If-Match may hold: the ETag (strong or weak, quoted or not) or "*"; declared in the
+# schema from this one pattern.
+ETAG_PATTERN = r'^\s*(?:\*|(?:W/)?"(\d{1,18})"|(\d{1,18}))\s*$'
+_ETAG = re.compile(ETAG_PATTERN)
 
 
 def if_match(
@@ -109,17 +121,19 @@ def if_match(
         Header(
             alias="If-Match",
             description='The ETag you read (e.g. "3"); a stale one gets 412, not a lost update.',
+            json_schema_extra={"pattern": ETAG_PATTERN},
         ),
     ] = None,
 ) -> int | None:
-    if value is None or value.strip() == "*":
+    if value is None:
         return None
-    found = _ETAG.match(value)
+    found = _ETAG.fullmatch(value)
     if not found:
         raise InvalidInput(
             'If-Match must be the ETag from a GET, like "3"', field="header.If-Match"
         )
-    return int(found.group(1) or found.group(2))
+    number = found.group(1) or found.group(2)
+    return int(number) if number else None  # "*": any version
 
 
 IfMatch = Annotated[int | None, Depends(if_match)]

@@ -7,6 +7,7 @@ the job's ETag (its version).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -18,7 +19,16 @@ from rescind.domain.access import Permission, require
 from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.job import JobStatus, Milestone, PartnerProgram, ProductModel
 from rescind.domain.request import CancelReason
-from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IfMatch, State, etag
+from rescind.entrypoints.api.deps import (
+    NO_NUL,
+    NOT_BLANK,
+    NOT_BLANK_SCHEMA,
+    CurrentActor,
+    Idempotent,
+    IfMatch,
+    State,
+    etag,
+)
 from rescind.entrypoints.api.models import (
     AuditRecordOut,
     CancelOut,
@@ -37,6 +47,7 @@ from rescind.services.eligibility import replay_eligibility
 from rescind.services.feed import comment_on_feed, read_feed
 from rescind.services.importing import import_jobs
 from rescind.services.installer import installer_cancel_workflow
+from rescind.services.paging import MAX_PAGE
 from rescind.services.ports import JobQuery
 from rescind.services.queries import (
     JobView,
@@ -82,7 +93,7 @@ def list_jobs(
             examples=["ben.reyes.2@homeowner.example"],
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[
         str | None,
         Query(max_length=200, pattern=NO_NUL, description="`next_cursor` of the page before."),
@@ -95,13 +106,12 @@ def list_jobs(
         partner_program=partner_program,
         text=q,
         after_id=cursor,
-        limit=limit + 1,  # one more than asked tells whether another page follows
+        limit=limit,
     )
-    views = search_jobs(state.ctx, actor=actor, query=query)
-    page = views[:limit]
-    more = len(views) > limit
+    page = search_jobs(state.ctx, actor=actor, query=query)
     return Page[JobOut](
-        items=[job_out(v) for v in page], next_cursor=page[-1].job.id if more else None
+        items=[job_out(v) for v in page.items],
+        next_cursor=page.items[-1].job.id if page.more else None,
     )
 
 
@@ -245,17 +255,17 @@ class InstallerCancelIn(BaseModel):
 
 class InstallerCancelOut(BaseModel):
     request_id: str = Field(description="The request recorded for this click.")
-    cancelled: CancelOut | None = Field(
-        description="Null when the job is not in the operations phase (no button there)."
-    )
+    cancelled: CancelOut
     message: str = Field(examples=["job JOB-000002 is now cancel pending until the end of …"])
 
 
 @router.post(
     "/{job_id}/cancel",
     summary="The installer's Cancel Workflow button (operations phase; a reason is required)",
-    description="Outside the operations phase the installer is told a written request from "
-    "the homeowner is required (`cancelled` is null). The decision table still applies.",
+    description="Outside the operations phase there is no button: the click is recorded as a "
+    "request closed for want of the homeowner's written request, and the answer is a 409 "
+    "problem `written_request_required` saying so (its `cancellation_request_id` names the "
+    "request). The decision table still applies.",
     response_model=InstallerCancelOut,
 )
 def installer_cancel(
@@ -278,7 +288,7 @@ def installer_cancel(
         )
         return InstallerCancelOut(
             request_id=answer.request_id,
-            cancelled=CancelOut.of(answer.cancelled) if answer.cancelled else None,
+            cancelled=CancelOut.of(answer.cancelled),
             message=answer.message,
         )
 
@@ -291,7 +301,7 @@ class CommentIn(BaseModel):
         json_schema_extra={"examples": [{"body": "Called the homeowner; they will email us."}]},
     )
 
-    body: str = Field(min_length=1, max_length=5000, pattern=NO_NUL)
+    body: str = Field(max_length=5000, pattern=NO_NUL, json_schema_extra=NOT_BLANK_SCHEMA)
 
 
 @router.post(
@@ -303,7 +313,7 @@ class CommentIn(BaseModel):
 def comment(
     job_id: JobId, body: CommentIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
-    if not body.body.strip():
+    if not re.fullmatch(NOT_BLANK, body.body):
         raise InvalidInput("a comment needs some text", field="body.body")
     return idem.run(
         lambda: FeedCommentOut.of(

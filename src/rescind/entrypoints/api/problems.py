@@ -8,6 +8,8 @@ how rescind's errors map to HTTP statuses.
 from __future__ import annotations
 
 import logging
+import re
+from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -64,6 +66,7 @@ TITLES: dict[str, str] = {
     "not_verified": "The request is not verified as the homeowner's",
     "written_statement_missing": "The homeowner's written statement is missing",
     "invalid_transition": "The job is not in a state that allows this",
+    "written_request_required": "A written request from the homeowner is required",
     "verification_failed": "The code was not accepted",
     "verification_limit_reached": "This request has used up its codes or its attempts",
     "conflict": "Someone else changed the same thing at the same moment; retry",
@@ -97,6 +100,11 @@ class Problem(BaseModel):
     rule_number: int | None = None
     policy_version: int | None = None
     attempts_left: int | None = None
+    cancellation_request_id: str | None = Field(
+        default=None,
+        description="On `written_request_required`: the request recorded (and closed) for "
+        "the installer's click.",
+    )
     request_id: str | None = Field(
         default=None,
         description="The X-Request-ID of the request (an RFC 9457 extension member): quote it "
@@ -145,11 +153,41 @@ def from_error(error: RescindError) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    for name in ("rule_number", "policy_version", "attempts_left"):
+    for name in ("rule_number", "policy_version", "attempts_left", "cancellation_request_id"):
         extra[name] = getattr(error, name, None)
     return problem_response(
         status, error.code, error.message, errors=errors, headers=headers or None, **extra
     )
+
+
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "patch", "trace"})
+
+
+@lru_cache(maxsize=256)
+def _path_pattern(template: str) -> re.Pattern[str]:
+    """``/jobs/{job_id}/feed`` as a pattern for the URLs it names (a parameter is one segment)."""
+    parts = re.split(r"(\{[^}/]+\})", template)
+    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives a path matching this request's URL.
+
+    Starlette's 405 names only the methods of the first route whose path matched, and each
+    method of a path is a route of its own here (GET and POST /holidays), so it said
+    ``Allow: GET`` where POST works too. The document is the contract (and public API,
+    unlike the router's internals); it is built once and cached by FastAPI.
+    """
+    paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
+    url = request.url.path
+    methods = {
+        method.upper()
+        for template, operations in paths.items()
+        if _path_pattern(template).fullmatch(url)
+        for method in operations
+        if method in HTTP_METHODS
+    }
+    return sorted(methods)
 
 
 def first_line(error: BaseException | None) -> str:
@@ -178,7 +216,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         if error.status_code == 400:
             # FastAPI's "error parsing the body" (e.g. JSON that is not UTF-8): bad input like
             # any other, so the documented 422 rather than a bare 400.
@@ -188,9 +226,16 @@ def install(app: FastAPI) -> None:
                 "the body could not be read: send UTF-8 JSON with Content-Type: application/json",
                 errors=[FieldProblem(field="body", message=str(error.detail))],
             )
-        code = {404: "not_found", 405: "http_error", 401: "unauthenticated"}.get(
-            error.status_code, "http_error"
-        )
+        if error.status_code == 405:
+            # A route outside the document (e.g. /problems/{code}) keeps Starlette's own list.
+            allow = ", ".join(allowed_methods(request)) or (error.headers or {}).get("Allow", "")
+            return problem_response(
+                405,
+                "http_error",
+                f"{request.method} is not a method of {request.url.path}; it allows {allow}",
+                headers={**(error.headers or {}), "Allow": allow},
+            )
+        code = {404: "not_found", 401: "unauthenticated"}.get(error.status_code, "http_error")
         return problem_response(
             error.status_code, code, str(error.detail), headers=dict(error.headers or {})
         )

@@ -29,6 +29,7 @@ from rescind.entrypoints.api.models import CancelOut, CaseOut, RequestOut
 from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.escalation import escalate_to_deal_processing
+from rescind.services.paging import MAX_PAGE
 from rescind.services.queries import get_request, open_requests
 from rescind.services.requests import StatementInput, attach_statement, file_request
 from rescind.services.verification import (
@@ -167,9 +168,13 @@ def list_open(
     state: State,
     actor: CurrentActor,
     open: Annotated[
-        bool, Query(description="Only open requests are listed; read closed ones per job.")
+        bool,
+        Query(
+            description="Only open requests are listed; read closed ones per job.",
+            json_schema_extra={"enum": [True]},
+        ),
     ] = True,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
 ) -> list[RequestOut]:
     if not open:
         raise InvalidInput(

@@ -12,7 +12,15 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rescind.domain.access import Role
-from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
+from rescind.domain.user import USERNAME_PATTERN
+from rescind.entrypoints.api.deps import (
+    NO_NUL,
+    NOT_BLANK_SCHEMA,
+    CurrentActor,
+    Idempotent,
+    NewPassword,
+    State,
+)
 from rescind.entrypoints.api.models import Out, UserOut
 from rescind.services.auth import create_user, deactivate_user, list_users, revoke_tokens
 from rescind.services.user_passwords import force_password_reset, set_password
@@ -41,10 +49,14 @@ class UserIn(BaseModel):
             ]
         },
     )
-    username: str = Field(min_length=2, max_length=63, pattern=NO_NUL, examples=["sunny-ops"])
-    password: str = Field(min_length=1, max_length=1000)
+    # The domain checks these (with messages that say how to fix them); the schema declares
+    # the same rules from the same constants.
+    username: str = Field(
+        max_length=63, json_schema_extra={"pattern": USERNAME_PATTERN}, examples=["sunny-ops"]
+    )
+    password: NewPassword
     role: PersonRole
-    display_name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    display_name: str = Field(max_length=200, pattern=NO_NUL, json_schema_extra=NOT_BLANK_SCHEMA)
     scope_id: str | None = Field(
         default=None,
         max_length=100,
@@ -116,7 +128,7 @@ class PasswordIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"password": "another long passphrase"}]}
     )
-    password: str = Field(min_length=1, max_length=1000)
+    password: NewPassword
 
 
 @router.post(

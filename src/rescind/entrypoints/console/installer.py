@@ -49,8 +49,10 @@ def jobs(
 ) -> Response:
     _installer_only(session)
     text = q.strip().replace("\x00", "")
-    views = search_jobs(ctx, actor=session.actor, query=JobQuery(text=text or None, limit=100))
-    return page(request, "installer_jobs.html", session, q=text, views=views, limit=LIST_LIMIT)
+    found = search_jobs(
+        ctx, actor=session.actor, query=JobQuery(text=text or None, limit=LIST_LIMIT)
+    )
+    return page(request, "installer_jobs.html", session, q=text, views=found.items)
 
 
 def job_page(

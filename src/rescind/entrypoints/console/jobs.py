@@ -32,12 +32,13 @@ def search(
     if session.user.role is Role.INSTALLER:
         return redirect(request, "/console/installer" + (f"?q={q}" if q else ""))
     text = q.strip().replace("\x00", "")
-    views = search_jobs(
+    found = search_jobs(
         ctx, actor=session.actor, query=JobQuery(text=text or None, limit=SEARCH_LIMIT)
     )
+    views = found.items
     if len(views) == 1 and views[0].job.id.lower() == text.lower():
         return redirect(request, f"/console/jobs/{views[0].job.id}")
-    return page(request, "search.html", session, q=text, views=views, limit=SEARCH_LIMIT)
+    return page(request, "search.html", session, q=text, views=views, more=found.more)
 
 
 def job_page(

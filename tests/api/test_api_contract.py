@@ -1,0 +1,105 @@
+"""The OpenAPI document says what the server does: a 405 lists every method of its path, and
+each constraint the server checks on a field is declared on that field in the schema."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from rescind.domain.access import Role
+from rescind.domain.user import MIN_PASSWORD_LENGTH
+from tests.api.conftest import API, Api
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+# No route takes PUT, so it is a method every path refuses.
+UNUSED = "PUT"
+
+
+def document(api: Api) -> dict[str, Any]:
+    schema: dict[str, Any] = api.anonymous().get(f"{API}/openapi.json").json()
+    return schema
+
+
+def concrete(path: str) -> str:
+    """A URL of the path template (any value reaches the route: routing comes first)."""
+    return re.sub(r"\{[^}]+\}", "X1", path)
+
+
+def test_a_405_lists_every_method_the_document_gives_its_path(api: Api) -> None:
+    client = api.anonymous()
+    for path, operations in document(api)["paths"].items():
+        documented = {m.upper() for m in operations if m in METHODS}
+        answer = client.request(UNUSED, concrete(path))
+        assert answer.status_code == 405, (path, answer.text)
+        allowed = {m.strip() for m in answer.headers["Allow"].split(",")}
+        assert documented <= allowed, (path, answer.headers["Allow"])
+        assert answer.json()["type"] == "/problems/http_error"
+
+
+@pytest.mark.parametrize("path", ["/holidays", "/jobs/X1/feed", "/policies", "/requests", "/users"])
+def test_a_path_with_get_and_post_allows_both(api: Api, path: str) -> None:
+    answer = api.anonymous().request(UNUSED, f"{API}{path}")
+    assert answer.status_code == 405
+    assert {"GET", "POST"} <= {m.strip() for m in answer.headers["Allow"].split(",")}
+
+
+def component(api: Api, name: str) -> dict[str, Any]:
+    schemas: dict[str, Any] = document(api)["components"]["schemas"]
+    return dict(schemas[name]["properties"])
+
+
+def test_every_new_password_declares_the_minimum_the_server_enforces(api: Api) -> None:
+    assert component(api, "UserIn")["password"]["minLength"] == MIN_PASSWORD_LENGTH
+    assert component(api, "PasswordIn")["password"]["minLength"] == MIN_PASSWORD_LENGTH
+    assert component(api, "PasswordChangeIn")["new_password"]["minLength"] == MIN_PASSWORD_LENGTH
+
+
+def new_user(username: str, password: str) -> dict[str, str]:
+    return {"username": username, "password": password, "role": "agent", "display_name": "Al"}
+
+
+def test_a_user_the_schema_accepts_is_created_and_one_it_refuses_is_refused(api: Api) -> None:
+    admin = api.client(Role.ADMIN)
+    properties = component(api, "UserIn")
+    username = re.compile(properties["username"]["pattern"])
+    minimum = properties["password"]["minLength"]
+
+    assert username.match("al.bo_2")
+    assert not username.match("Al Bo")
+    created = admin.post(f"{API}/users", json=new_user("al.bo_2", "x" * minimum))
+    assert created.status_code == 201, created.text
+    # A trailing newline passed a ``$`` matched with re.match; the schema's pattern refuses it.
+    assert not re.fullmatch(properties["username"]["pattern"], "al.bo_4\n")
+    for bad in (
+        new_user("al.bo_3", "x" * (minimum - 1)),
+        new_user("Al Bo", "x" * minimum),
+        new_user("al.bo_4\n", "x" * minimum),
+    ):
+        refused = admin.post(f"{API}/users", json=bad)
+        assert refused.status_code == 422, refused.text
+
+
+def test_a_blank_comment_is_refused_as_the_schema_says(api: Api) -> None:
+    pattern = re.compile(component(api, "CommentIn")["body"]["pattern"])
+    assert pattern.match("Called the homeowner.")
+    assert not pattern.match("  \n ")
+    agent = api.client(Role.AGENT)
+    blank = agent.post(f"{API}/jobs/JOB-002/feed", json={"body": "  \n "})
+    assert blank.status_code == 422
+    assert "a comment needs some text" in blank.json()["detail"]
+
+
+def test_if_match_declares_the_etag_shape_the_server_reads(api: Api) -> None:
+    restore = document(api)["paths"][f"{API}/jobs/{{job_id}}/restore"]["post"]
+    [header] = [p for p in restore["parameters"] if p["name"] == "If-Match"]
+    pattern = re.compile(header["schema"]["pattern"])
+    assert all(pattern.match(value) for value in ('"3"', 'W/"3"', "3", "*"))
+    assert not pattern.match("three")
+    agent = api.client(Role.AGENT)
+    refused = agent.post(
+        f"{API}/jobs/JOB-002/restore", json={"why": "x"}, headers={"If-Match": "three"}
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "header.If-Match"
