@@ -129,7 +129,9 @@ def confirm_verification_code(
     rolled back by its refusal, and parallel guesses cannot share one count."""
     check_code_format(code)
     now = ctx.now()
-    claim = _claim_attempt(ctx, request_id, actor, now)
+    claim = _claim_attempt(ctx, request_id, actor, now, code)
+    if isinstance(claim, CancellationRequest):
+        return claim  # the same code read back twice (a double click): verified once
     # Outside any transaction: scrypt takes a while, and the attempt is already counted.
     matched = claim.challenge.matches(code)
     with ctx.uow() as uow:
@@ -156,8 +158,11 @@ def confirm_verification_code(
     raise _failed(ctx, result, attempts_left, claim.request_left)
 
 
-def _claim_attempt(ctx: Context, request_id: str, actor: Actor, now: datetime) -> _Claim:
-    """Count one attempt at the request's current code, or refuse (on record) without one."""
+def _claim_attempt(
+    ctx: Context, request_id: str, actor: Actor, now: datetime, code: str
+) -> _Claim | CancellationRequest:
+    """Count one attempt at the request's current code, or refuse (on record) without one;
+    the request itself when the code it was verified with is read back again."""
     with ctx.uow() as uow:
         request, _ = _homeowner_request(uow, request_id, actor, Permission.CONFIRM_CODE)
         uow.challenges.hold_request(request.id)
@@ -169,6 +174,13 @@ def _claim_attempt(ctx: Context, request_id: str, actor: Actor, now: datetime) -
             uow.commit()
             raise ctx.code_limits.guesses_spent()
         challenge = _current(challenges)
+        if (
+            request.verified
+            and challenge is not None
+            and challenge.status is ChallengeStatus.VERIFIED
+            and challenge.matches(code)
+        ):
+            return request  # a parallel reading of the same code settled first
         refused = ConfirmResult.NOT_OPEN if challenge is None else challenge.refusal(now)
         if challenge is not None and refused is None:
             attempt = uow.challenges.claim_attempt(challenge.id, now=now, max_attempts=MAX_ATTEMPTS)
