@@ -54,10 +54,7 @@ def sender_authentication(
 ) -> SenderAuthentication:
     if not authserv_ids:
         return SenderAuthentication(False, NOTHING_TRUSTED)
-    senders = _from_addresses(message)
-    if senders > 1:
-        # Which From would the server's DMARC result be about? Not ours to guess.
-        return SenderAuthentication(False, f"the message has {senders} From addresses, not one")
+    # A message with more than one From never gets here: the parser keeps it in triage.
     trusted = tuple(i.lower() for i in authserv_ids)
     results, ignored = trusted_results(_headers(message), trusted)
     return authenticate_sender(
@@ -130,13 +127,6 @@ def _shown(server: str) -> str:
     quoted-string id could otherwise read like a verdict to the agent)."""
     name = _NOT_NAME.sub("", server)[:64]
     return name or "(blank)"
-
-
-def _from_addresses(message: EmailMessage) -> int:
-    try:
-        return sum(len(getattr(h, "addresses", ()) or (h,)) for h in message.get_all("From", []))
-    except Exception:  # an unreadable From is counted as one; the parser judges it further
-        return 1
 
 
 def _parsed(value: str) -> authres.AuthenticationResultsHeader | None:
