@@ -110,3 +110,7 @@ faults: $(STAMP) postgres  ## kill the server and the worker, restart a private 
 
 bench-cancel-statements: $(STAMP) postgres  ## SQL statements and transactions per HTTP cancel, by kind
 	$(BIN)/python -m bench.cancel_statements --url $(BENCH_SERVER) $(ARGS)
+
+.PHONY: bench-simulate
+bench-simulate: $(STAMP) postgres  ## a policy what-if over 1 M live jobs (own database, dropped after)
+	flock $(BENCH_LOCK) $(BIN)/python -m bench.policy_simulate $(ARGS)

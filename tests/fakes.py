@@ -65,6 +65,7 @@ from rescind.services.ports import (
     CaseRepository,
     ChallengeRepository,
     CheckpointLog,
+    FactGroup,
     FeedRepository,
     IdempotencyEntry,
     IdempotencyStore,
@@ -226,6 +227,7 @@ def _copy(value: T) -> T:
 class FakeJobRepository:
     def __init__(self, tables: Tables) -> None:
         self._jobs = tables.jobs
+        self._tables = tables
 
     def get(self, job_id: str) -> Job:
         job = self.find(job_id)
@@ -289,6 +291,25 @@ class FakeJobRepository:
     def search(self, query: JobQuery) -> list[Job]:
         found = sorted((j for j in self._jobs.values() if _matches(j, query)), key=lambda j: j.id)
         return [_copy(j) for j in found[: query.limit]]
+
+    def live_fact_groups(self) -> list[FactGroup]:
+        groups: dict[tuple[tuple[str, str | bool], ...], list[int]] = {}
+        for job in self._jobs.values():
+            if job.status in (JobStatus.ACTIVE, JobStatus.CANCEL_PENDING):
+                counts = groups.setdefault(tuple(job.facts().items()), [0, 0])
+                counts[0] += 1
+                counts[1] += sum(
+                    1 for r in self._tables.requests.values() if r.job_id == job.id and r.is_open
+                )
+        return [FactGroup(facts=dict(k), jobs=n, open_requests=o) for k, (n, o) in groups.items()]
+
+    def live_ids_with_facts(self, facts: dict[str, str | bool], limit: int) -> list[str]:
+        found = sorted(
+            j.id
+            for j in self._jobs.values()
+            if j.status in (JobStatus.ACTIVE, JobStatus.CANCEL_PENDING) and j.facts() == facts
+        )
+        return found[:limit]
 
 
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")

@@ -26,16 +26,21 @@ def load_policy_document(path: Path) -> dict[str, object]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise PolicyError(f"cannot read policy file {path}: {exc}") from None
+    return parse_policy_text(text, source=f"policy file {path}")
+
+
+def parse_policy_text(text: str, *, source: str = "the policy document") -> dict[str, object]:
+    """Parse YAML (or JSON, which is YAML) text into a mapping, or raise PolicyError."""
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise PolicyError(f"policy file {path} is not valid YAML{where}: {problem}") from None
+        raise PolicyError(f"{source} is not valid YAML{where}: {problem}") from None
     if not isinstance(doc, dict):
         raise PolicyError(
-            f"policy file {path} must hold a mapping with 'name', 'description' and 'rules', "
+            f"{source} must hold a mapping with 'name', 'description' and 'rules', "
             f"not {type(doc).__name__}"
         )
     return {str(key): value for key, value in doc.items()}

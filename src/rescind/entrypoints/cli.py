@@ -41,6 +41,7 @@ from rescind.domain.errors import (
     RescindError,
 )
 from rescind.entrypoints import demo as demo_data
+from rescind.entrypoints.cli_policy_simulate import policy_simulate
 from rescind.entrypoints.cli_users import users_app
 from rescind.entrypoints.logs import configure_logging
 from rescind.entrypoints.mail import import_messages, start_receiver
@@ -81,6 +82,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(audit_app, name="audit")
 app.add_typer(policy_app, name="policy")
+policy_app.command("simulate")(policy_simulate)
 app.add_typer(holiday_app, name="holiday")
 mail_app = typer.Typer(
     help="Email for support: receive it, import saved messages.", no_args_is_help=True

@@ -49,6 +49,15 @@ class JobQuery:
     limit: int = 50
 
 
+@dataclass(frozen=True)
+class FactGroup:
+    """Live jobs sharing one set of eligibility facts: how many, and their open requests."""
+
+    facts: dict[str, str | bool]
+    jobs: int
+    open_requests: int
+
+
 class JobRepository(Protocol):
     def get(self, job_id: str) -> Job:
         """The job, or ``NotFound``."""
@@ -94,6 +103,14 @@ class JobRepository(Protocol):
 
     def search(self, query: JobQuery) -> list[Job]:
         """Jobs matching every given filter, ordered by id, at most ``query.limit``."""
+        ...
+
+    def live_fact_groups(self) -> list[FactGroup]:
+        """Live jobs (active and cancel pending) grouped by their eligibility facts, read only."""
+        ...
+
+    def live_ids_with_facts(self, facts: dict[str, str | bool], limit: int) -> list[str]:
+        """The first ``limit`` live job ids (by id) whose facts are exactly ``facts``."""
         ...
 
 

@@ -12,7 +12,17 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CollectorRegistry
 
-from rescind.entrypoints.api import admin, auth, cases, health, jobs, problems, requests, users
+from rescind.entrypoints.api import (
+    admin,
+    auth,
+    cases,
+    health,
+    jobs,
+    policy_simulate,
+    problems,
+    requests,
+    users,
+)
 from rescind.entrypoints.api.access import AccessMiddleware
 from rescind.entrypoints.api.body_limit import (
     DEFAULT_MAX_BODY_BYTES,
@@ -104,7 +114,7 @@ def create_app(
     app.add_middleware(AccessMiddleware, metrics=HttpMetrics(counted))
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, jobs, requests, cases, admin, users):
+    for module in (auth, jobs, requests, cases, policy_simulate, admin, users):
         api.include_router(module.router)
     app.include_router(api)
     # The agent console and installer portal: HTML pages over the same services.

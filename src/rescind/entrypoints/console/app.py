@@ -20,7 +20,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rescind.adapters.db.outage import RETRY_AFTER_SECONDS, database_unavailable
 from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.api.ratelimit import Throttle
-from rescind.entrypoints.console import auth, installer, jobs, password, queues, start, wizard
+from rescind.entrypoints.console import (
+    auth,
+    installer,
+    jobs,
+    password,
+    policy_simulate,
+    queues,
+    start,
+    wizard,
+)
 from rescind.entrypoints.console.render import (
     HERE,
     Problems,
@@ -52,7 +61,7 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
     console.state.console = ConsoleState(ctx=ctx, passwords=passwords, throttle=throttle)
     console.state.templates = make_templates(ctx.tz, ctx.now)
     console.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, password, jobs, start, wizard, queues, installer):
+    for module in (auth, password, jobs, start, wizard, queues, installer, policy_simulate):
         console.include_router(module.router)
     _install_error_pages(console)
     return console

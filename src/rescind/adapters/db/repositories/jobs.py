@@ -16,6 +16,7 @@ from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import keyed
+from rescind.adapters.db.repositories import job_facts
 from rescind.adapters.db.repositories.job_batches import existing_ids, insert_jobs, update_jobs
 from rescind.adapters.db.repositories.job_rows import ItemRow, joined, to_job, values
 from rescind.adapters.db.repositories.job_search import conditions, homeowner_keys
@@ -35,7 +36,7 @@ from rescind.domain.job import (
     JobStatus,
     SalesRep,
 )
-from rescind.services.ports import JobQuery
+from rescind.services.ports import FactGroup, JobQuery
 
 Person = HomeownerRow | InstallerCompanyRow | SalesRepRow
 # What we last read or wrote of a job's review items: (id, description, status) in order.
@@ -138,6 +139,12 @@ class SqlJobRepository:
             # sweeper holds. SQLite needs nothing: BEGIN IMMEDIATE already serialises writers.
             statement = statement.with_for_update(skip_locked=True, of=JobRow)
         return self._build(self._session.execute(statement).all())
+
+    def live_fact_groups(self) -> list[FactGroup]:
+        return job_facts.live_fact_groups(self._session)
+
+    def live_ids_with_facts(self, facts: dict[str, str | bool], limit: int) -> list[str]:
+        return job_facts.live_ids_with_facts(self._session, facts, limit)
 
     def pending(self, limit: int | None = None) -> list[Job]:
         statement = (

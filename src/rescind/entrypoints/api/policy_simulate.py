@@ -1,0 +1,84 @@
+"""POST /policies/simulate: what a draft eligibility policy would change, before publishing."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from rescind.adapters.policy_file import parse_policy_text
+from rescind.entrypoints.api.deps import CurrentActor, State
+from rescind.services.policy_simulation import Flip, Simulation, simulate_policy
+
+router = APIRouter()
+
+
+class SimulationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    document: Annotated[
+        dict[str, Any] | None,
+        Field(description="The draft as JSON (as GET /policies shows a document).", max_length=10),
+    ] = None
+    yaml: Annotated[
+        str | None,
+        Field(description="Or the draft as YAML text, as the policy file.", max_length=200_000),
+    ] = None
+    against_version: Annotated[
+        int | None,
+        Field(ge=1, le=1_000_000, description="Compare with this version; null: the one in force."),
+    ] = None
+
+    @model_validator(mode="after")
+    def _one_draft(self) -> SimulationIn:
+        if (self.document is None) == (self.yaml is None):
+            raise ValueError("give the draft once: either 'document' or 'yaml'")
+        if self.yaml is not None and "\x00" in self.yaml:
+            raise ValueError("the YAML cannot contain NUL characters")
+        return self
+
+
+class FlipOut(BaseModel):
+    from_rule: int
+    to_rule: int
+    from_eligible: bool
+    to_eligible: bool
+    jobs: int
+    open_requests: int
+    sample_job_ids: list[str]
+
+    @classmethod
+    def of(cls, flip: Flip) -> FlipOut:
+        return cls(**vars(flip))
+
+
+class SimulationOut(BaseModel):
+    current_version: int
+    draft_version: int = Field(description="The number the draft would get if published now.")
+    live_jobs: int = Field(description="Jobs active or cancel pending.")
+    jobs_flipped: int
+    open_requests_affected: int
+    flips: list[FlipOut]
+
+    @classmethod
+    def of(cls, result: Simulation) -> SimulationOut:
+        return cls(
+            current_version=result.current.version,
+            draft_version=result.draft.version,
+            live_jobs=result.live_jobs,
+            jobs_flipped=result.jobs_flipped,
+            open_requests_affected=result.open_requests_affected,
+            flips=[FlipOut.of(f) for f in result.flips],
+        )
+
+
+@router.post(
+    "/policies/simulate",
+    tags=["policies"],
+    summary="What a draft policy would change over the live jobs; nothing is written (admins)",
+    description="The draft is validated as publishing would (`/problems/policy_invalid`).",
+)
+def simulate(body: SimulationIn, state: State, actor: CurrentActor) -> SimulationOut:
+    document = body.document if body.document is not None else parse_policy_text(body.yaml or "")
+    result = simulate_policy(state.ctx, document, actor=actor, against_version=body.against_version)
+    return SimulationOut.of(result)
