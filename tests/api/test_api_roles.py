@@ -270,6 +270,14 @@ WRITES: dict[tuple[str, str], Write] = {
             },
         ),
     ),
+    ("POST", f"{API}/policies/simulate"): Write(
+        Permission.PUBLISH_POLICY,
+        False,
+        lambda t, r: Call(
+            f"{API}/policies/simulate",
+            json={"document": load_policy_document(default_policy_path())},
+        ),
+    ),
     ("POST", f"{API}/holidays"): Write(
         Permission.MANAGE_HOLIDAYS,
         False,
