@@ -330,6 +330,14 @@ class PolicyHistory:
             raise NotFound(f"no eligibility policy is in force at {moment.isoformat()} ({hint})")
         return max(candidates, key=lambda t: (t.effective_at, t.version))
 
+    def version(self, number: int) -> DecisionTable:
+        """The published version ``number``; a missing one names the versions there are."""
+        for table in self.tables:
+            if table.version == number:
+                return table
+        known = ", ".join(str(t.version) for t in sorted(self.tables, key=lambda t: t.version))
+        raise NotFound(f"no policy version {number}; known versions: {known or 'none'}")
+
     def latest(self) -> DecisionTable:
         """The most recently published version (highest number)."""
         if not self.tables:

@@ -393,11 +393,7 @@ def policy_show(
     if version is None:
         table = history.in_force_at(application.ctx.now())
     else:
-        found = [t for t in history.tables if t.version == version]
-        if not found:
-            known = ", ".join(str(t.version) for t in history.tables)
-            raise NotFound(f"no policy version {version}; known versions: {known}")
-        table = found[0]
+        table = history.version(version)
     print_policy(out, table)
 
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 from rescind.domain.access import Actor, Permission, require
 from rescind.domain.eligibility import DecisionTable
-from rescind.domain.errors import NotFound
 from rescind.services.context import Context
 
 SAMPLE_SIZE = 5
@@ -62,11 +61,7 @@ def simulate_policy(
         if against_version is None:
             current = history.in_force_at(ctx.now())
         else:
-            found = [t for t in history.tables if t.version == against_version]
-            if not found:
-                known = ", ".join(str(t.version) for t in history.tables)
-                raise NotFound(f"no policy version {against_version}; known versions: {known}")
-            current = found[0]
+            current = history.version(against_version)
         draft = DecisionTable.from_document(
             document, version=history.latest().version + 1, effective_at=ctx.now()
         )

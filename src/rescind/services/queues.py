@@ -13,7 +13,6 @@ from rescind.domain.access import Actor, Permission, require
 from rescind.domain.case import Case, Queue
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.email import DeliveryStatus, QueuedEmail
-from rescind.domain.errors import NotFound
 from rescind.services.access import case_for
 from rescind.services.context import Context
 from rescind.services.paging import MAX_PAGE, page_size, read_page
@@ -67,12 +66,9 @@ def list_policies(ctx: Context, *, actor: Actor) -> list[DecisionTable]:
 
 
 def get_policy(ctx: Context, version: int, *, actor: Actor) -> DecisionTable:
-    tables = list_policies(ctx, actor=actor)
-    for table in tables:
-        if table.version == version:
-            return table
-    known = ", ".join(str(t.version) for t in tables) or "none"
-    raise NotFound(f"no policy version {version}; known versions: {known}")
+    require(actor, Permission.READ_JOBS)
+    with ctx.uow() as uow:
+        return uow.policies.history().version(version)
 
 
 @dataclass(frozen=True)

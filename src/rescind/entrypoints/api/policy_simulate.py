@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from rescind.adapters.policy_file import parse_policy_text
 from rescind.entrypoints.api.deps import CurrentActor, State
-from rescind.services.policy_simulation import Flip, Simulation, simulate_policy
+from rescind.services.policy_simulation import Simulation, simulate_policy
 
 router = APIRouter()
 
@@ -47,9 +47,7 @@ class FlipOut(BaseModel):
     open_requests: int
     sample_job_ids: list[str]
 
-    @classmethod
-    def of(cls, flip: Flip) -> FlipOut:
-        return cls(**vars(flip))
+    model_config = ConfigDict(from_attributes=True)
 
 
 class SimulationOut(BaseModel):
@@ -68,7 +66,7 @@ class SimulationOut(BaseModel):
             live_jobs=result.live_jobs,
             jobs_flipped=result.jobs_flipped,
             open_requests_affected=result.open_requests_affected,
-            flips=[FlipOut.of(f) for f in result.flips],
+            flips=[FlipOut.model_validate(f) for f in result.flips],
         )
 
 
