@@ -17,7 +17,8 @@ def test_webhooks_add_list_rotate_and_remove_an_endpoint_showing_each_secret_onc
     )  # fmt: skip
     found = re.search(r"^added (whe_\w+) -> https://engine\.example/hooks", added.out, re.M)
     first = re.search(r"^secret: (whsec_\S+)$", added.out, re.M)
-    assert found and first, added.out
+    assert found, added.out
+    assert first, added.out
     endpoint_id = found.group(1)
 
     listed = rescind("webhooks", "list")
@@ -26,7 +27,8 @@ def test_webhooks_add_list_rotate_and_remove_an_endpoint_showing_each_secret_onc
 
     rotated = rescind("webhooks", "rotate", endpoint_id)
     second = re.search(r"^secret: (whsec_\S+)$", rotated.out, re.M)
-    assert second and second.group(1) != first.group(1), rotated.out
+    assert second, rotated.out
+    assert second.group(1) != first.group(1)
     assert "previous secret also signs until" in rotated.out
     assert "previous secret signs until" in rescind("webhooks", "list").out
 
