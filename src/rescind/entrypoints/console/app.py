@@ -28,6 +28,7 @@ from rescind.entrypoints.console import (
     policy_simulate,
     queues,
     start,
+    webhooks,
     wizard,
 )
 from rescind.entrypoints.console.render import (
@@ -61,7 +62,17 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
     console.state.console = ConsoleState(ctx=ctx, passwords=passwords, throttle=throttle)
     console.state.templates = make_templates(ctx.tz, ctx.now)
     console.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, password, jobs, start, wizard, queues, installer, policy_simulate):
+    for module in (
+        auth,
+        password,
+        jobs,
+        start,
+        wizard,
+        queues,
+        installer,
+        policy_simulate,
+        webhooks,
+    ):
         console.include_router(module.router)
     _install_error_pages(console)
     return console
