@@ -85,14 +85,19 @@ def test_each_audit_kind_maps_to_its_webhook_type_or_to_none(
     assert webhook_type(Event(kind, {})) is expected
 
 
-@pytest.mark.parametrize("outcome", ["not_eligible", "denied", "written_request_required"])
+@pytest.mark.parametrize(
+    "outcome", ["not_eligible", "not_verified", "denied", "written_request_required"]
+)
 def test_a_request_closed_as_a_refusal_is_request_refused(outcome: str) -> None:
     closed = Event(EventKind.REQUEST_CLOSED, {"request_id": "REQ-1", "outcome": outcome})
     assert webhook_type(closed) is WebhookType.REQUEST_REFUSED
 
 
-def test_a_request_closed_as_the_cancel_it_asked_for_is_no_refusal() -> None:
-    closed = Event(EventKind.REQUEST_CLOSED, {"request_id": "REQ-1", "outcome": "cancel_pending"})
+@pytest.mark.parametrize("outcome", ["cancel_pending", "withdrawn", "duplicate"])
+def test_a_request_closed_as_the_cancel_it_asked_for_or_withdrawn_is_no_refusal(
+    outcome: str,
+) -> None:
+    closed = Event(EventKind.REQUEST_CLOSED, {"request_id": "REQ-1", "outcome": outcome})
     assert webhook_type(closed) is None
 
 

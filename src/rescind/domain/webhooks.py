@@ -46,8 +46,9 @@ _BY_KIND: Mapping[EventKind, WebhookType] = {
     EventKind.EMAIL_FAILED: WebhookType.EMAIL_FAILED,
 }
 
-# A request closed with one of these was refused; the others closed as the cancel it asked for.
-REFUSED_OUTCOMES = frozenset({"not_eligible", "denied", "written_request_required"})
+# A request closed with one of these was refused; the others closed as the cancel it asked
+# for, or without a refusal (withdrawn by the homeowner, a duplicate of another request).
+REFUSED_OUTCOMES = frozenset({"not_eligible", "not_verified", "denied", "written_request_required"})
 
 
 def webhook_type(event: Event) -> WebhookType | None:
