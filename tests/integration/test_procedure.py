@@ -180,7 +180,7 @@ def test_restore_is_refused_after_the_window_even_before_the_sweep(
     clock.set(SPEC_FINAL_AT)
 
     with pytest.raises(InvalidTransition, match="can no longer be restored"):
-        restore_workflow(ctx, "job-3", actor=actor("agent:alex"))
+        restore_workflow(ctx, "job-3", actor=actor("agent:alex"), why="changed mind")
 
     report = sweep(ctx)
     assert report.finalized == 1
@@ -305,7 +305,7 @@ def test_a_concurrent_restore_and_sweep_never_both_win(ctx: Context, clock: Fixe
     clock.set(SPEC_FINAL_AT - timedelta(microseconds=1))
 
     results = run_together(
-        lambda: restore_workflow(ctx, "job-edge", actor=actor("agent:alex")),
+        lambda: restore_workflow(ctx, "job-edge", actor=actor("agent:alex"), why="x"),
         lambda: sweep(ctx),
     )
 
