@@ -17,6 +17,7 @@ from rescind.services.cancellation import restore_workflow
 from rescind.services.feed import comment_on_feed
 from rescind.services.ports import JobQuery
 from rescind.services.queries import job_emails, job_overview, search_jobs
+from rescind.services.restores import restores_of
 
 router = APIRouter()
 SEARCH_LIMIT = 50
@@ -72,6 +73,7 @@ def job_page(
         may_restore=actor.may(Permission.RESTORE),
         may_comment=actor.may(Permission.COMMENT),
         may_audit=actor.may(Permission.READ_AUDIT),
+        restores=restores_of(ctx, job_id, actor=actor),
         homeowner_role=RequesterRole.HOMEOWNER,
     )
 
