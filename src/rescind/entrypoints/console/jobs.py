@@ -71,6 +71,7 @@ def job_page(
         open_requests=open_requests,
         may_cancel=actor.may(Permission.CANCEL),
         may_restore=actor.may(Permission.RESTORE),
+        may_close=actor.may(Permission.CLOSE_REQUEST),
         may_comment=actor.may(Permission.COMMENT),
         may_audit=actor.may(Permission.READ_AUDIT),
         restores=restores_of(ctx, job_id, actor=actor),
