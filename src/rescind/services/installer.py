@@ -37,7 +37,7 @@ from rescind.services.context import Context
 from rescind.services.eligibility import policy_in_force
 from rescind.services.queries import JobView, view_of
 from rescind.services.records import expect_version, queue_email
-from rescind.services.requests import open_request
+from rescind.services.requests import open_request, open_request_of
 
 WRITTEN_REQUEST_REQUIRED = (
     "A written cancellation request from the homeowner is required: ask the homeowner to email "
@@ -74,7 +74,14 @@ def installer_cancel_workflow(
         job = job_for(uow, job_id, actor, Permission.INSTALLER_CANCEL)
         expect_version(f"job {job.id}", job.version, expected_version)
         actx = AuditContext(actor=actor.id, at=now, channel=Channel.INSTALLER_PORTAL.value)
-        request = open_request(
+        # In the operations phase the click ends the installer's open request ("the homeowner
+        # emailed us") rather than leave it open beside a new one; elsewhere the click itself
+        # is what goes on record, and the open request stays for support to resolve.
+        request = (
+            open_request_of(uow, job.id, RequesterRole.INSTALLER)
+            if has_cancel_button(job)
+            else None
+        ) or open_request(
             uow,
             ctx,
             job,
@@ -85,6 +92,7 @@ def installer_cancel_workflow(
             reason=reason,
             reason_text=reason_text,
         )
+        request.reason, request.reason_text = reason, reason_text.strip()
         if not has_cancel_button(job):
             close_request(
                 uow, request, actx, Outcome.WRITTEN_REQUEST_REQUIRED, WRITTEN_REQUEST_REQUIRED
