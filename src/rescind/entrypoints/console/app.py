@@ -22,6 +22,7 @@ from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import (
     auth,
+    closing,
     installer,
     jobs,
     password,
@@ -61,7 +62,17 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
     console.state.console = ConsoleState(ctx=ctx, passwords=passwords, throttle=throttle)
     console.state.templates = make_templates(ctx.tz, ctx.now)
     console.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, password, jobs, start, wizard, queues, installer, policy_simulate):
+    for module in (
+        auth,
+        password,
+        jobs,
+        start,
+        wizard,
+        closing,
+        queues,
+        installer,
+        policy_simulate,
+    ):
         console.include_router(module.router)
     _install_error_pages(console)
     return console
