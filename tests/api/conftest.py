@@ -36,7 +36,7 @@ from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.access import Actor, Role
-from rescind.domain.audit import AuditRecord
+from rescind.domain.audit import AuditContext, AuditRecord
 from rescind.domain.email import EmailKind
 from rescind.domain.job import (
     Homeowner,
@@ -58,7 +58,7 @@ from rescind.services.auth import create_user
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.ports import UnitOfWork
-from rescind.services.requests import StatementInput, file_request
+from rescind.services.requests import StatementInput, open_request
 from rescind.services.verification import verify_by_address_on_file
 from tests.fakes import FixedClock
 from tests.pg import postgres_schema
@@ -284,18 +284,25 @@ RACE_ACTOR = Actor.system("race")
 
 
 def verified_request(api: Api, job_id: str, homeowner_email: str) -> str:
-    """A homeowner's email request from the address on file, with its written statement."""
-    request = file_request(
-        api.ctx,
-        job_id=job_id,
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="The Homeowner",
-        actor=RACE_ACTOR,
-        statement=StatementInput(
-            kind=StatementKind.EMAIL, content="Cancel, please.", from_address=homeowner_email
-        ),
-    )
+    """A homeowner's email request from the address on file, with its written statement.
+
+    Filed as the inbound door files each email (``open_request``), so a test may hold many
+    open ones for one job: ``file_request`` would answer a second with the first.
+    """
+    with api.ctx.uow() as uow:
+        request = open_request(
+            uow,
+            api.ctx,
+            uow.jobs.get(job_id),
+            AuditContext(actor=RACE_ACTOR.id, at=api.ctx.now(), channel=Channel.EMAIL.value),
+            channel=Channel.EMAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="The Homeowner",
+            statement=StatementInput(
+                kind=StatementKind.EMAIL, content="Cancel, please.", from_address=homeowner_email
+            ),
+        )
+        uow.commit()
     verify_by_address_on_file(
         api.ctx, request.id, sender=homeowner_email, authenticated=True, actor=RACE_ACTOR
     )

@@ -119,17 +119,25 @@ class Outcome:
 def known_ids(api: Api) -> dict[str, list[str]]:
     """Ids that exist, so valid requests reach the procedure, not only its 404s."""
     system = Actor.system("fuzz")
+    # One open request per requester and job: JOB-004's second is its sales rep's.
     requests = [
         file_request(
             api.ctx,
             job_id=job_id,
             channel=Channel.PHONE,
-            requester_role=RequesterRole.HOMEOWNER,
+            requester_role=role,
             requester_name="The Homeowner",
             actor=system,
-            statement=StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it."),
+            statement=StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it.")
+            if role is RequesterRole.HOMEOWNER
+            else None,
         ).id
-        for job_id in ("JOB-002", "JOB-004", "JOB-004", "JOB-003")
+        for job_id, role in (
+            ("JOB-002", RequesterRole.HOMEOWNER),
+            ("JOB-004", RequesterRole.HOMEOWNER),
+            ("JOB-004", RequesterRole.SALES_REP),
+            ("JOB-003", RequesterRole.HOMEOWNER),
+        )
     ]
     case = escalate_to_deal_processing(api.ctx, requests[2], actor=system)
     users = [

@@ -264,9 +264,11 @@ def test_deal_processing_approves_one_escalation_and_denies_another(api: Api) ->
     agent = api.client(Role.AGENT)
     dp = api.client(Role.DEAL_PROCESSING)
     cases = []
-    for _ in range(2):
-        request = file_phone_request(agent, "JOB-004")
-        verify_by_code(api, agent, request["id"], "JOB-004")
+    # One open request per requester: the homeowner's (verified) and the sales rep's.
+    for role in ("homeowner", "sales_rep"):
+        request = file_phone_request(agent, "JOB-004", requester_role=role)
+        if role == "homeowner":
+            verify_by_code(api, agent, request["id"], "JOB-004")
         answer = agent.post(f"{API}/requests/{request['id']}/escalation", json={})
         assert answer.status_code == 201, answer.text
         cases.append(answer.json())
@@ -311,7 +313,9 @@ def test_a_pending_job_is_restored_to_active_with_if_match(api: Api) -> None:
     assert answer.headers["ETag"] == f'"{job["version"]}"' != etag
     assert job_etag(agent, "JOB-002") == answer.headers["ETag"]
     restored_again = agent.post(
-        f"{API}/jobs/JOB-002/restore", json={}, headers={"If-Match": answer.headers["ETag"]}
+        f"{API}/jobs/JOB-002/restore",
+        json={"why": "again"},
+        headers={"If-Match": answer.headers["ETag"]},
     )
     assert_problem(restored_again, 409, "invalid_transition")
 
@@ -345,7 +349,9 @@ def test_a_job_whose_window_has_ended_cannot_be_restored(api: Api) -> None:
     job = agent.get(f"{API}/jobs/JOB-002")
     assert job.json()["status"] == "cancelled"
     answer = agent.post(
-        f"{API}/jobs/JOB-002/restore", json={}, headers={"If-Match": job.headers["ETag"]}
+        f"{API}/jobs/JOB-002/restore",
+        json={"why": "too late"},
+        headers={"If-Match": job.headers["ETag"]},
     )
 
     problem = assert_problem(answer, 409, "invalid_transition")
@@ -593,7 +599,7 @@ def test_roles_without_the_permission_are_forbidden(api: Api) -> None:
         homeowner.post(f"{API}/requests/{request['id']}/verification/code"), 403, "forbidden"
     )
     assert_problem(agent.post(f"{API}/jobs/JOB-002/cancel", json=_button()), 403, "forbidden")
-    assert_problem(admin.post(f"{API}/jobs/JOB-002/restore", json={}), 403, "forbidden")
+    assert_problem(admin.post(f"{API}/jobs/JOB-002/restore", json={"why": "x"}), 403, "forbidden")
     as_someone_else = installer.post(
         f"{API}/requests",
         json={

@@ -25,9 +25,10 @@ from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.access import GRANTS, SCOPED_ROLES, Actor, Permission, Role
 from rescind.domain.job import Job, Milestone, Phase, ProductModel
-from rescind.domain.request import Channel, RequesterRole, StatementKind
+from rescind.domain.request import Channel, CloseReason, RequesterRole, StatementKind
 from rescind.services.auth import create_user
 from rescind.services.calendar import add_company_holiday
+from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.requests import StatementInput, file_request
 from rescind.services.verification import send_verification_code
@@ -97,6 +98,11 @@ class Target:
         return f"{prefix}{self.made}"
 
     def request(self, *, channel: Channel = Channel.PHONE) -> str:
+        # One open request per requester: the homeowner withdraws the last one first.
+        with self.api.ctx.uow() as uow:
+            open_ids = [r.id for r in uow.requests.for_job(self.job_id) if r.is_open]
+        for request_id in open_ids:
+            close_with_reason(self.api.ctx, request_id, CloseReason.WITHDRAWN, actor=SYSTEM)
         filed = file_request(
             self.api.ctx,
             job_id=self.job_id,
@@ -251,6 +257,14 @@ WRITES: dict[tuple[str, str], Write] = {
         Permission.CANCEL,
         True,
         lambda t, r: Call(f"{API}/requests/{t.request()}/cancel", json={"reason": "asked"}),
+    ),
+    ("POST", f"{API}/requests/{{request_id}}/close"): Write(
+        Permission.CLOSE_REQUEST,
+        True,
+        lambda t, r: Call(
+            f"{API}/requests/{t.request()}/close",
+            json={"reason": "withdrawn", "note": "the homeowner called back"},
+        ),
     ),
     ("POST", f"{API}/requests/{{request_id}}/escalation"): Write(
         Permission.ESCALATE,

@@ -113,8 +113,10 @@ def _items(ctx: Context, job_id: str) -> Items:
         ctx,
         job_id=job_id,
         channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name=f"Ada about {job_id}",
+        # The homeowner's emailed request is open (escalated): one open request each, so
+        # the phone call is the sales rep's.
+        requester_role=RequesterRole.SALES_REP,
+        requester_name=f"Sam about {job_id}",
         actor=SYSTEM,
     )
     comment = f"Called Ada about {job_id}: her roof is being replaced"

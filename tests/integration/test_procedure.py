@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.access import EVERY_JOB
+from rescind.domain.audit import AuditContext
 from rescind.domain.email import EmailKind
 from rescind.domain.errors import Conflict, InvalidTransition, NotEligible, NotVerified
 from rescind.domain.job import (
@@ -35,7 +36,7 @@ from rescind.services.cancellation import cancel_workflow, restore_workflow
 from rescind.services.context import Context
 from rescind.services.escalation import approve_escalation, escalate_to_deal_processing
 from rescind.services.policy import seed_policy
-from rescind.services.requests import StatementInput, file_request
+from rescind.services.requests import StatementInput, file_request, open_request
 from rescind.services.sweep import sweep
 from rescind.services.verification import confirm_verification_code, send_verification_code
 from tests.fakes import FixedClock, actor
@@ -87,17 +88,36 @@ def add(ctx: Context, *jobs: object) -> None:
         uow.commit()
 
 
-def verified_request(ctx: Context, job_id: str) -> str:
-    """A phone request verified by the code read back from the queued email."""
-    request = file_request(
-        ctx,
-        job_id=job_id,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Dana Homeowner",
-        actor=actor("agent:alex"),
-        statement=StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it please."),
-    )
+def verified_request(ctx: Context, job_id: str, *, another: bool = False) -> str:
+    """A phone request verified by the code read back from the queued email.
+
+    ``another`` files one more while the homeowner's first is still open, as the inbound
+    door does for each email (``file_request`` would answer with the open one)."""
+    if another:
+        with ctx.uow() as uow:
+            request = open_request(
+                uow,
+                ctx,
+                uow.jobs.get(job_id),
+                AuditContext(actor="agent:alex", at=ctx.now(), channel="phone"),
+                channel=Channel.PHONE,
+                requester_role=RequesterRole.HOMEOWNER,
+                requester_name="Dana Homeowner",
+                statement=StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel."),
+            )
+            uow.commit()
+    else:
+        request = file_request(
+            ctx,
+            job_id=job_id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Dana Homeowner",
+            actor=actor("agent:alex"),
+            statement=StatementInput(
+                kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it please."
+            ),
+        )
     sent = send_verification_code(ctx, request.id, actor=actor("agent:alex"))
     with ctx.uow() as uow:
         code = uow.outbox.get(sent.message_id).context["code"]
@@ -180,7 +200,7 @@ def test_restore_is_refused_after_the_window_even_before_the_sweep(
     clock.set(SPEC_FINAL_AT)
 
     with pytest.raises(InvalidTransition, match="can no longer be restored"):
-        restore_workflow(ctx, "job-3", actor=actor("agent:alex"))
+        restore_workflow(ctx, "job-3", actor=actor("agent:alex"), why="changed mind")
 
     report = sweep(ctx)
     assert report.finalized == 1
@@ -280,7 +300,7 @@ def run_together(*actions: Callable[[], object]) -> list[object]:
 
 def test_concurrent_cancels_of_one_job_leave_exactly_one_cancellation(ctx: Context) -> None:
     add(ctx, eligible_job("job-race"))
-    requests = [verified_request(ctx, "job-race") for _ in range(4)]
+    requests = [verified_request(ctx, "job-race", another=n > 0) for n in range(4)]
 
     results = run_together(
         *(lambda r=r: cancel_workflow(ctx, r, actor=actor("agent:alex")) for r in requests)
@@ -305,7 +325,7 @@ def test_a_concurrent_restore_and_sweep_never_both_win(ctx: Context, clock: Fixe
     clock.set(SPEC_FINAL_AT - timedelta(microseconds=1))
 
     results = run_together(
-        lambda: restore_workflow(ctx, "job-edge", actor=actor("agent:alex")),
+        lambda: restore_workflow(ctx, "job-edge", actor=actor("agent:alex"), why="x"),
         lambda: sweep(ctx),
     )
 

@@ -139,6 +139,13 @@ def test_every_kind_has_a_subject_and_both_templates(kind: EmailKind) -> None:
         "key_id": "cd" * 32,
         "name": "checkpoint-20261123T150000.000000Z-abababababab.json",
         "signed_head": '{"root": "..."}',
+        "requester_name": "Ben",
+        "reason_label": "Withdrawn by the homeowner",
+        "rule": "",
+        "note": "",
+        "duplicate_of": "",
+        "why": "changed mind",
+        "window_was_final_date": "2026-12-14",
     }
     text, html = bodies(composer.compose(queued(kind, context), now=NOW))
     assert text.strip()

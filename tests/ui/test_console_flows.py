@@ -86,7 +86,7 @@ def test_an_agent_cancels_a_job_by_phone_with_the_code_read_from_the_email(
     assert "Homeowner changed their mind (phone)" in notice
 
 
-def test_a_beam_job_shows_its_rule_and_what_to_say_and_no_cancel_button(
+def test_a_beam_job_shows_its_rule_and_the_refusal_is_recorded_and_emailed_to_the_homeowner(
     page: Page, demo: Demo, shot: Shot
 ) -> None:
     job = demo.find(partner_program="beam")
@@ -95,12 +95,25 @@ def test_a_beam_job_shows_its_rule_and_what_to_say_and_no_cancel_button(
     expect(page.get_by_text("Not eligible for cancellation by support").first).to_be_visible()
     expect(page.get_by_role("link", name="Start a cancellation…")).to_have_count(0)
 
-    page.goto(demo.url(f"/console/jobs/{job['id']}/cancel"))
+    page.get_by_role("link", name="Refuse and tell the customer…").click()
     expect(page.get_by_text(re.compile(r"Rule 1: Partner program is Beam"))).to_be_visible()
     expect(page.get_by_text("inform the customer we are unable to cancel").first).to_be_visible()
     expect(page.get_by_text("Stop here")).to_be_visible()
-    expect(page.get_by_role("button")).to_have_count(1)  # Log out, and nothing else
+    # Log out, and the refusal: no way to cancel.
+    expect(page.get_by_role("button")).to_have_count(2)
     shot(page, "wizard-ineligible")
+
+    page.get_by_label("How the homeowner contacted us").select_option("phone")
+    page.get_by_label("Note (for the trail and the homeowner)").fill("Told on the phone")
+    page.get_by_role("button", name="Record the refusal and email the homeowner").click()
+
+    expect(page.get_by_role("status").first).to_contain_text("The refusal is on record as request")
+    expect(page.get_by_role("status").first).to_contain_text("not eligible (rule 1:")
+    expect(page.get_by_role("heading", name="Open requests")).to_have_count(0)
+    expect(page.locator("table.list").first).to_contain_text("not eligible")
+    text = demo.email_to(job["homeowner"]["email"], "Your cancellation request for job")
+    assert "rule 1: Partner program is Beam" in text, text
+    assert "Told on the phone" in text, text
 
 
 def test_an_agent_restores_a_job_inside_its_cancel_pending_window(
@@ -131,12 +144,32 @@ def test_an_agent_restores_a_job_inside_its_cancel_pending_window(
     expect(page.get_by_role("link", name=job["id"])).to_be_visible()
     page.get_by_role("link", name=job["id"]).click()
     expect(page.get_by_text("Cancel pending until the end of")).to_be_visible()
-    page.get_by_label("Why restore (goes on the feed)").fill("The homeowner wants to go ahead")
+    why = page.get_by_label("Why restore (required: goes on the feed and to the signers)")
+    why.fill("   ")
+    page.get_by_role("button", name="Restore to active").click()
+    expect(page.locator("#why-error")).to_contain_text("say why the job is restored")
+    expect(page.locator("h1 .badge")).to_have_text("cancel pending")
+    why.fill("The homeowner wants to go ahead")
     page.get_by_role("button", name="Restore to active").click()
 
     expect(page.get_by_text(f"Job {job['id']} is restored to active.")).to_be_visible()
     expect(page.locator("h1 .badge")).to_have_text("active")
     expect(page.locator("#feed")).to_contain_text("Reason: The homeowner wants to go ahead")
+    expect(page.locator("#restores")).to_contain_text(
+        "via console: The homeowner wants to go ahead"
+    )
+    shot(page, "job-restored")
+    text = demo.email_to(job["homeowner"]["email"], "your cancellation was withdrawn")
+    assert "The homeowner wants to go ahead" in text, text
+    signers = [job["homeowner"]["email"]]
+    signers += [job["installer"]["email"]] if job["installer_signed"] else []
+    signers += [job["sales_rep"]["email"]] if job["sales_rep_signed"] else []
+    for address in signers:
+        demo.email_to(address, "your cancellation was withdrawn")
+
+    # The request the cancel closed shows the restore too.
+    page.goto(demo.url(f"/console/requests/{request['id']}"))
+    expect(page.locator("#restores")).to_contain_text("The homeowner wants to go ahead")
 
 
 def test_deal_processing_approves_an_m1b_escalation_and_the_agent_verifies_and_cancels(
@@ -222,6 +255,14 @@ def test_an_installer_cancels_with_a_reason_and_cannot_see_another_companys_job(
     page.get_by_label("Job id, homeowner name, email or phone").fill(own["id"])
     page.get_by_role("button", name="Search").click()
     page.get_by_role("link", name=own["id"]).click()
+
+    expect(page.get_by_role("heading", name="You can cancel this job")).to_be_visible()
+    # Cancel Workflow asks first; saying no changes nothing.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_label("Reason for cancelling").select_option("milestone_aged")
+    page.get_by_role("button", name="Cancel Workflow").click()
+    expect(page.locator("h1 .badge")).to_have_text("active")
+    page.on("dialog", lambda dialog: dialog.accept())
 
     # "Other" without saying why is refused next to the field that needs it.
     page.get_by_label("Reason for cancelling").select_option("other")

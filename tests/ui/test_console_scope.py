@@ -64,7 +64,7 @@ def test_a_scoped_readers_pages_show_their_jobs_items_and_none_of_the_other_comp
         _assert_nothing_of(world, _shown(client, path), where)
 
     job_page = _shown(client, pages["job"])
-    assert f"Ada about {OURS}" in job_page  # the phone request, by its requester
+    assert f"Sam about {OURS}" in job_page  # the phone request, by its requester
     if role is Role.SALES_REP:
         assert ours.phone_request_id in job_page
         assert ours.emailed_request_id in job_page

@@ -32,6 +32,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.CONFIRM_CODE,
         P.VERIFY_ADDRESS,
         P.CANCEL,
+        P.CLOSE_REQUEST,
         P.RESTORE,
         P.ESCALATE,
         P.REASSIGN_CASE,

@@ -25,7 +25,7 @@ def world() -> World:
     world = World.start(NOW)
     restored = world.add()
     cancel_workflow(world.ctx, file_verified_request(world, restored.id), actor=actor("agent:alex"))
-    restore_workflow(world.ctx, restored.id, actor=actor("agent:alex"))
+    restore_workflow(world.ctx, restored.id, actor=actor("agent:alex"), why="changed mind")
     swept = world.add(installer_signed=True)
     cancel_workflow(world.ctx, file_verified_request(world, swept.id), actor=actor("agent:alex"))
     world.clock.advance(timedelta(days=30))

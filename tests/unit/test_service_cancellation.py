@@ -8,6 +8,7 @@ import pytest
 
 from rescind.domain.email import EmailKind, Mailbox
 from rescind.domain.errors import (
+    InvalidInput,
     InvalidTransition,
     NotAllowed,
     NotEligible,
@@ -351,8 +352,28 @@ def test_restore_inside_the_window_makes_the_job_active_again(world: World) -> N
         None,
         None,
     )
-    assert world.store.kinds(job.id)[-2:] == ["workflow_restored", "feed_commented"]
+    assert world.store.kinds(job.id)[-3:] == [
+        "workflow_restored",
+        "feed_commented",
+        "email_queued",
+    ]
+    assert world.store.trail(job.id)[-3].data["why"] == "HO changed mind"
     assert "HO changed mind" in world.store.feed_of(job.homeowner.id)[-1].body
+    [notice] = world.store.emails(EmailKind.CANCELLATION_NOTICE)
+    [withdrawn] = world.store.emails(EmailKind.WORKFLOW_RESTORED)
+    assert withdrawn.email.recipients == notice.email.recipients
+    assert withdrawn.email.context["why"] == "HO changed mind"
+
+
+def test_a_restore_without_a_reason_is_refused_and_the_job_stays_pending(world: World) -> None:
+    job = world.add()
+    cancel_workflow(world.ctx, file_verified_request(world, job.id), actor=actor("agent:alex"))
+
+    with pytest.raises(InvalidInput, match="say why"):
+        restore_workflow(world.ctx, job.id, actor=actor("agent:alex"), why="   ")
+
+    assert world.store.job(job.id).status is JobStatus.CANCEL_PENDING
+    assert world.store.emails(EmailKind.WORKFLOW_RESTORED) == []
 
 
 def test_restore_after_the_window_ended_is_refused_even_before_the_sweep_ran(
@@ -363,7 +384,7 @@ def test_restore_after_the_window_ended_is_refused_even_before_the_sweep_ran(
     world.clock.set(FINAL_AT)
 
     with pytest.raises(InvalidTransition, match="can no longer be restored"):
-        restore_workflow(world.ctx, job.id, actor=actor("agent:alex"))
+        restore_workflow(world.ctx, job.id, actor=actor("agent:alex"), why="changed mind")
 
     assert world.store.job(job.id).status is JobStatus.CANCEL_PENDING
 
@@ -371,7 +392,7 @@ def test_restore_after_the_window_ended_is_refused_even_before_the_sweep_ran(
 def test_restoring_an_active_job_is_refused(world: World) -> None:
     job = world.add()
     with pytest.raises(InvalidTransition):
-        restore_workflow(world.ctx, job.id, actor=actor("agent:alex"))
+        restore_workflow(world.ctx, job.id, actor=actor("agent:alex"), why="changed mind")
 
 
 def test_a_finally_cancelled_job_cannot_be_cancelled_again(world: World) -> None:

@@ -90,7 +90,7 @@ def test_a_restore_racing_a_cancel_on_the_same_job_conflicts(world: World) -> No
     # An agent opened the job, then another agent restored it before the first one saved.
     with FakeUnitOfWork(world.store) as slow:
         seen = slow.jobs.get(job.id)
-        restore_workflow(world.ctx, job.id, actor=actor("agent:bea"))
+        restore_workflow(world.ctx, job.id, actor=actor("agent:bea"), why="changed mind")
         seen.status = JobStatus.ACTIVE
         slow.jobs.save(seen)
         with pytest.raises(Conflict):

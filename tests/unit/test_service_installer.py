@@ -9,8 +9,9 @@ import pytest
 from rescind.domain.email import EmailKind
 from rescind.domain.errors import InvalidInput, NotEligible, NotFound, WrittenRequestRequired
 from rescind.domain.job import JobStatus, Milestone, Phase
-from rescind.domain.request import CancelReason, Outcome
+from rescind.domain.request import CancelReason, Channel, Outcome, RequesterRole
 from rescind.services.installer import WRITTEN_REQUEST_REQUIRED, installer_cancel_workflow
+from rescind.services.requests import file_request
 from tests.fakes import World, actor
 
 MONDAY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -134,3 +135,28 @@ def test_the_installer_button_still_obeys_the_eligibility_table(world: World) ->
     assert world.store.job(job.id).status is JobStatus.ACTIVE
     [request] = world.store.tables.requests.values()
     assert request.outcome is Outcome.NOT_ELIGIBLE
+
+
+def test_the_button_ends_the_installers_open_request_instead_of_filing_a_second(
+    world: World,
+) -> None:
+    job = world.add()
+    ivy = actor("installer:ivy", scope_id=job.installer.id)
+    told = file_request(
+        world.ctx,
+        job_id=job.id,
+        channel=Channel.INSTALLER_PORTAL,
+        requester_role=RequesterRole.INSTALLER,
+        requester_name="Ivy",
+        actor=ivy,
+        homeowner_emailed=True,
+    )
+
+    answer = installer_cancel_workflow(
+        world.ctx, job.id, requester_name="Ivy", reason=CancelReason.MILESTONE_AGED, actor=ivy
+    )
+
+    assert answer.request_id == told.id
+    closed = world.store.request(told.id)
+    assert (closed.outcome, closed.reason) == (Outcome.CANCEL_PENDING, CancelReason.MILESTONE_AGED)
+    assert [r.id for r in world.store.tables.requests.values() if r.job_id == job.id] == [told.id]

@@ -75,7 +75,7 @@ def run(world: World, job_id: str, op: Op) -> None:
             before = world.store.job(job_id)
             now = world.clock.now()
             try:
-                restore_workflow(world.ctx, job_id, actor=actor("agent:alex"))
+                restore_workflow(world.ctx, job_id, actor=actor("agent:alex"), why="changed mind")
             except InvalidTransition:
                 return
             # (a) a restore succeeds only inside an open window.

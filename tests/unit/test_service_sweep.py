@@ -96,7 +96,7 @@ def test_a_restored_job_is_not_swept(world: World) -> None:
     from rescind.services.cancellation import restore_workflow
 
     job = pending_job(world)
-    restore_workflow(world.ctx, job.id, actor=actor("agent:alex"))
+    restore_workflow(world.ctx, job.id, actor=actor("agent:alex"), why="changed mind")
     world.clock.set(FINAL_AT + timedelta(days=1))
     assert sweep(world.ctx).finalized == 0
     assert world.store.job(job.id).status is JobStatus.ACTIVE

@@ -125,7 +125,9 @@ def test_without_review_steps_the_review_is_untouched(calendar: OperationsCalend
 def test_restore_inside_the_window_clears_it(calendar: OperationsCalendar) -> None:
     job = job_factory()
     cancel(job, now=MONDAY, calendar=calendar)
-    event = restore(job, now=FINAL_AT - timedelta(microseconds=1))
+    event = restore(
+        job, now=FINAL_AT - timedelta(microseconds=1), why="homeowner changed their mind"
+    )
     assert event.kind is EventKind.WORKFLOW_RESTORED
     assert event.data["window_was_final_at"] == FINAL_AT.isoformat()
     assert (job.status, job.pending_since_at, job.final_at, job.calendar_version) == (
@@ -142,18 +144,18 @@ def test_restore_at_the_final_moment_is_refused_even_if_not_yet_swept(
     job = job_factory()
     cancel(job, now=MONDAY, calendar=calendar)
     with pytest.raises(InvalidTransition, match=r"can no\s+longer be restored"):
-        restore(job, now=FINAL_AT)
+        restore(job, now=FINAL_AT, why="homeowner changed their mind")
     assert job.status is JobStatus.CANCEL_PENDING
 
 
 def test_restore_of_an_active_or_cancelled_job_is_refused(calendar: OperationsCalendar) -> None:
     job = job_factory()
     with pytest.raises(InvalidTransition, match="active"):
-        restore(job, now=MONDAY)
+        restore(job, now=MONDAY, why="homeowner changed their mind")
     cancel(job, now=MONDAY, calendar=calendar)
     finalize(job, now=FINAL_AT)
     with pytest.raises(InvalidTransition):
-        restore(job, now=FINAL_AT)
+        restore(job, now=FINAL_AT, why="homeowner changed their mind")
 
 
 def test_effective_status_reads_an_ended_window_as_cancelled(

@@ -44,6 +44,7 @@ class Permission(StrEnum):
     CONFIRM_CODE = "confirm_code"
     VERIFY_ADDRESS = "verify_address"
     CANCEL = "cancel"
+    CLOSE_REQUEST = "close_request"  # refuse or close a request with a reason
     RESTORE = "restore"
     INSTALLER_CANCEL = "installer_cancel"
     ESCALATE = "escalate"
@@ -73,6 +74,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.CONFIRM_CODE,
             P.VERIFY_ADDRESS,
             P.CANCEL,
+            P.CLOSE_REQUEST,
             P.RESTORE,
             P.ESCALATE,
             P.REASSIGN_CASE,

@@ -14,10 +14,12 @@ Every door runs the same cancel; the authority is the one thing that differs:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from rescind.domain.eligibility import Action, Decision
 from rescind.domain.errors import NotEligible, NotVerified, StatementMissing
+from rescind.domain.job import Job, JobStatus, Phase
 from rescind.domain.request import CancellationRequest
 
 
@@ -71,4 +73,56 @@ def not_eligible_error(decision: Decision) -> NotEligible:
         f"{decision.rule_text}, policy v{decision.policy_version}): {decision.guidance}",
         rule_number=decision.rule_number,
         policy_version=decision.policy_version,
+    )
+
+
+def has_cancel_button(job: Job) -> bool:
+    """Engine shows the installer its Cancel Workflow button in the operations phase only."""
+    return job.phase is Phase.OPERATIONS
+
+
+@dataclass(frozen=True)
+class InstallerVerdict:
+    """What the installer portal says about one job, in an installer's words."""
+
+    can_cancel: bool  # the Cancel Workflow button is offered
+    headline: str
+    why: str
+    written_request_required: bool = False  # only the homeowner's written request can start it
+
+
+def installer_verdict(job: Job, status: JobStatus, decision: Decision) -> InstallerVerdict:
+    """The same checks the button's cancel runs (the phase, then the table), said up front."""
+    rule = f"rule {decision.rule_number} of our cancellation policy: {decision.rule_text}"
+    match status:
+        case JobStatus.CANCEL_PENDING:
+            return InstallerVerdict(False, "Cancellation in progress", "Nothing to do.")
+        case JobStatus.CANCELLED:
+            return InstallerVerdict(False, "Cancelled", "This job is cancelled for good.")
+        case JobStatus.ACTIVE:
+            pass
+    if not has_cancel_button(job):
+        return InstallerVerdict(
+            False,
+            "You cannot cancel this job from the portal",
+            f"The Cancel Workflow button is only available in the operations phase; this job "
+            f"is in the {job.phase.value} phase.",
+            written_request_required=True,
+        )
+    if decision.eligible:
+        return InstallerVerdict(
+            True,
+            "You can cancel this job",
+            f"It is eligible under {rule}. Cancel Workflow puts it in Cancel Pending for "
+            "14 business days; the homeowner and the signers are told.",
+        )
+    if decision.action is Action.ESCALATE_TO_DEAL_PROCESSING:
+        why = f"Under {rule}, the invoice will need to be paid, so Deal Processing decides."
+    else:
+        why = f"Under {rule}, this job cannot be cancelled."
+    return InstallerVerdict(
+        False,
+        "You cannot cancel this job from the portal",
+        why,
+        written_request_required=True,
     )

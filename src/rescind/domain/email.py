@@ -30,6 +30,8 @@ class EmailKind(StrEnum):
     DP_DECISION = "dp_decision"
     WRITTEN_REQUEST_REQUIRED = "written_request_required"
     EXPECT_RESOLUTION = "expect_resolution"
+    REQUEST_CLOSED = "request_closed"  # the requester: why the request ended without a cancel
+    WORKFLOW_RESTORED = "workflow_restored"  # the signers: the cancellation was withdrawn
     AUDIT_CHECKPOINT = "audit_checkpoint"  # the signed tree head, to compliance
 
 
@@ -40,6 +42,8 @@ SENDER: Mapping[EmailKind, Mailbox] = {
     EmailKind.DP_DECISION: Mailbox.SUPPORT,
     EmailKind.WRITTEN_REQUEST_REQUIRED: Mailbox.SUPPORT,
     EmailKind.EXPECT_RESOLUTION: Mailbox.SUPPORT,
+    EmailKind.REQUEST_CLOSED: Mailbox.SUPPORT,
+    EmailKind.WORKFLOW_RESTORED: Mailbox.SUPPORT,
     EmailKind.AUDIT_CHECKPOINT: Mailbox.NOTIFICATIONS,
 }
 

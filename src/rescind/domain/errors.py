@@ -21,6 +21,7 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     │   ├── WrittenRequestRequired  no Cancel Workflow button outside the operations phase
     │   └── VerificationFailed  wrong / expired / locked 4-digit code
     ├── Conflict                someone else changed the same thing first; retry
+    │   └── DuplicateRequest    the same requester already has an open request for the job
     └── PolicyError             a decision table that cannot be published
 """
 
@@ -145,6 +146,17 @@ class VerificationFailed(NotAllowed):
 
 class Conflict(RescindError):
     code = "conflict"
+
+
+class DuplicateRequest(Conflict):
+    """A second open request for the same job and requester: the first one is the one to
+    work, so nothing new is filed and its id is given instead."""
+
+    code = "duplicate_request"
+
+    def __init__(self, message: str, *, existing_request_id: str) -> None:
+        super().__init__(message)
+        self.existing_request_id = existing_request_id
 
 
 class PolicyError(RescindError):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rescind.domain.job import Job
+from rescind.domain.request import RequesterRole
 
 
 @dataclass(frozen=True)
@@ -25,3 +26,13 @@ def cancellation_notice_recipients(job: Job) -> Recipients:
 
 def homeowner_only(job: Job) -> Recipients:
     return Recipients(to=(job.homeowner.email,))
+
+
+def requester_recipients(job: Job, role: RequesterRole) -> Recipients:
+    """The party who asked, at the address the job has for them."""
+    address = {
+        RequesterRole.HOMEOWNER: job.homeowner.email,
+        RequesterRole.SALES_REP: job.sales_rep.email,
+        RequesterRole.INSTALLER: job.installer.email,
+    }[role]
+    return Recipients(to=(address,))

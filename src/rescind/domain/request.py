@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from rescind.domain.eligibility import Action, Decision
 from rescind.domain.errors import InvalidInput, NotAllowed, NotVerified, StatementMissing
 from rescind.domain.events import Event, EventKind
 
@@ -68,6 +69,35 @@ class Outcome(StrEnum):
     APPROVED = "approved"
     DENIED = "denied"
     WRITTEN_REQUEST_REQUIRED = "written_request_required"
+    # Closed by a person with a reason (``CloseReason``); not_eligible above is one too.
+    NOT_VERIFIED = "not_verified"
+    WITHDRAWN = "withdrawn"
+    DUPLICATE = "duplicate"
+
+
+class CloseReason(StrEnum):
+    """Why support ends a request without cancelling (SPEC: "A request that stops")."""
+
+    NOT_ELIGIBLE = "not_eligible"
+    NOT_VERIFIED = "not_verified"
+    WITHDRAWN = "withdrawn"
+    DUPLICATE = "duplicate"
+
+    @property
+    def outcome(self) -> Outcome:
+        return Outcome(self.value)
+
+    @property
+    def label(self) -> str:
+        return CLOSE_REASON_LABELS[self]
+
+
+CLOSE_REASON_LABELS: dict[CloseReason, str] = {
+    CloseReason.NOT_ELIGIBLE: "Not eligible",
+    CloseReason.NOT_VERIFIED: "Not verified as the homeowner",
+    CloseReason.WITHDRAWN: "Withdrawn by the homeowner",
+    CloseReason.DUPLICATE: "Duplicate of another request",
+}
 
 
 CLOSED_OUTCOMES = frozenset(Outcome) - {Outcome.OPEN, Outcome.ESCALATED}
@@ -172,6 +202,54 @@ class CancellationRequest:
             {"request_id": self.id, "outcome": outcome.value, "detail": detail},
         )
 
+    def close_with_reason(
+        self,
+        reason: CloseReason,
+        note: str = "",
+        *,
+        decision: Decision | None = None,
+        duplicate_of: str | None = None,
+    ) -> Event:
+        """A person ends the request without a cancel; the reason must be true of it now.
+
+        ``decision`` is the table's answer at this moment (required for not eligible, whose
+        rule it names); ``duplicate_of`` the request this one repeats.
+        """
+        self.require_open()
+        note = note.strip()
+        data: dict[str, str | int | None] = {"reason": reason.value, "note": note}
+        match reason:
+            case CloseReason.NOT_ELIGIBLE:
+                # Only a rule that says stop refuses; rule 5 goes to Deal Processing instead.
+                if decision is None or decision.action is not Action.STOP:
+                    raise NotAllowed(_not_refusable(decision))
+                detail = (
+                    f"not eligible (rule {decision.rule_number}: {decision.rule_text}, "
+                    f"policy v{decision.policy_version}): {decision.guidance}"
+                )
+                data |= {
+                    "rule_number": decision.rule_number,
+                    "policy_version": decision.policy_version,
+                }
+            case CloseReason.NOT_VERIFIED:
+                if self.verified:
+                    raise NotAllowed(
+                        f"request {self.id} is verified ({self.verification_method}); "
+                        "it cannot be closed as not verified"
+                    )
+                detail = "not verified as the homeowner's request"
+            case CloseReason.WITHDRAWN:
+                detail = "withdrawn by the homeowner"
+            case CloseReason.DUPLICATE:
+                if not duplicate_of or duplicate_of == self.id:
+                    raise InvalidInput(
+                        "say which other request this one duplicates", field="duplicate_of"
+                    )
+                detail = f"duplicate of {duplicate_of}"
+                data["duplicate_of"] = duplicate_of
+        event = self.close(reason.outcome, detail + (f" — {note}" if note else ""))
+        return Event(event.kind, dict(event.data) | data)
+
     def escalate(self, case_id: str) -> Event:
         """Rule 5: the request waits on Deal Processing's case (still open for support)."""
         self.require_open()
@@ -184,6 +262,20 @@ class CancellationRequest:
         self.require_open()
         self.approved_by_case_id = case_id
         return Event(EventKind.REQUEST_APPROVED, {"request_id": self.id, "case_id": case_id})
+
+
+def _not_refusable(decision: Decision | None) -> str:
+    if decision is None:
+        return "a not-eligible refusal needs the table's decision for the job"
+    if decision.action is Action.ESCALATE_TO_DEAL_PROCESSING:
+        return (
+            f"rule {decision.rule_number} sends this job to Deal Processing: escalate the "
+            "request instead of refusing it"
+        )
+    return (
+        f"the job is eligible now (rule {decision.rule_number}, policy "
+        f"v{decision.policy_version}); it cannot be refused as not eligible"
+    )
 
 
 def reason_label(reason: CancelReason | None, text: str) -> str:

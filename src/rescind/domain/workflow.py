@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from rescind.domain.errors import InvalidTransition
+from rescind.domain.errors import InvalidInput, InvalidTransition
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.job import Job, JobStatus, ReviewItemStatus, ReviewStatus
 
@@ -109,8 +109,12 @@ def _review_steps(job: Job, steps: tuple[str, ...]) -> list[Event]:
     return events
 
 
-def restore(job: Job, *, now: datetime) -> Event:
-    """Back to active, only while the window is still open."""
+def restore(job: Job, *, now: datetime, why: str) -> Event:
+    """Back to active, only while the window is still open, and never without a reason: the
+    signers are told why their cancellation was withdrawn."""
+    why = why.strip()
+    if not why:
+        raise InvalidInput("say why the job is restored (the signers are told)", field="why")
     match effective_status(job, now):
         case JobStatus.CANCEL_PENDING:
             # Inside the window: anyone allowed may restore.
@@ -125,6 +129,7 @@ def restore(job: Job, *, now: datetime) -> Event:
                     "from": JobStatus.CANCEL_PENDING.value,
                     "to": JobStatus.ACTIVE.value,
                     "window_was_final_at": iso(final_at),
+                    "why": why,
                 },
             )
         case JobStatus.CANCELLED:

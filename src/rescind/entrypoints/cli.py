@@ -42,6 +42,7 @@ from rescind.domain.errors import (
 )
 from rescind.entrypoints import demo as demo_data
 from rescind.entrypoints.cli_policy_simulate import policy_simulate
+from rescind.entrypoints.cli_requests import requests_app
 from rescind.entrypoints.cli_users import users_app
 from rescind.entrypoints.cli_webhooks import webhooks_app
 from rescind.entrypoints.logs import configure_logging
@@ -90,6 +91,7 @@ mail_app = typer.Typer(
 )
 app.add_typer(mail_app, name="mail")
 app.add_typer(users_app, name="users")
+app.add_typer(requests_app, name="requests")
 app.add_typer(webhooks_app, name="webhooks")
 
 out = Console(highlight=False, soft_wrap=True)
@@ -248,7 +250,7 @@ def eligibility(
 @app.command()
 def restore(
     job_id: str,
-    why: Annotated[str, typer.Option(help="Why the job is restored.")] = "",
+    why: Annotated[str, typer.Option(help="Why the job is restored (the signers are told).")],
 ) -> None:
     """Restore a cancel-pending job to active (only inside its 14-business-day window)."""
     job = restore_workflow(_app().ctx, job_id, actor=CLI_ACTOR, channel="cli", why=why)

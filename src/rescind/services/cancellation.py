@@ -178,16 +178,22 @@ def restore_workflow(
     job_id: str,
     *,
     actor: Actor,
+    why: str,
     channel: str = "console",
-    why: str = "",
     expected_version: int | None = None,
 ) -> Job:
-    """Back to active while the window is open; refused once it has ended, swept or not."""
+    """Back to active while the window is open; refused once it has ended, swept or not.
+
+    The reason is required; it goes on the feed, and the contract signers are told the
+    cancellation was withdrawn (To/CC exactly as for the cancellation notice).
+    """
     now = ctx.now()
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.RESTORE)
         expect_version(f"job {job.id}", job.version, expected_version)
-        event = restore(job, now=now)
+        was_final_at = job.final_at
+        event = restore(job, now=now, why=why)
+        assert was_final_at is not None  # only a pending job restores
         uow.jobs.save(job)
         actx = AuditContext(actor=actor.id, at=now, channel=channel)
         comment = FeedComment(
@@ -195,14 +201,28 @@ def restore_workflow(
             homeowner_id=job.homeowner.id,
             job_id=job.id,
             author=actor.id,
-            body="Workflow restored to active."
-            + (f" Reason: {why.strip()}" if why.strip() else ""),
+            body=f"Workflow restored to active. Reason: {why.strip()}",
             created_at=now,
             automatic=True,
         )
         uow.feed.add(comment)
-        data = dict(event.data) | {"why": why}
-        record(uow, job.id, actx, [Event(event.kind, data), _feed_event(comment)])
+        record(uow, job.id, actx, [event, _feed_event(comment)])
+        ops = ctx.operations_calendar(uow)
+        queue_email(
+            uow,
+            OutgoingEmail(
+                kind=EmailKind.WORKFLOW_RESTORED,
+                recipients=cancellation_notice_recipients(job),
+                job_id=job.id,
+                context={
+                    "job_id": job.id,
+                    "homeowner_name": job.homeowner.name,
+                    "why": why.strip(),
+                    "window_was_final_date": ops.day_ended_by(was_final_at).isoformat(),
+                },
+            ),
+            actx,
+        )
         uow.commit()
     return job
 

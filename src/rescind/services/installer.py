@@ -13,12 +13,17 @@ from dataclasses import dataclass
 
 from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
-from rescind.domain.authority import Authority
+from rescind.domain.authority import (
+    Authority,
+    InstallerVerdict,
+    has_cancel_button,
+    installer_verdict,
+)
 from rescind.domain.email import EmailKind, OutgoingEmail
 from rescind.domain.errors import WrittenRequestRequired
-from rescind.domain.job import Phase
 from rescind.domain.recipients import Recipients
 from rescind.domain.request import (
+    CancellationRequest,
     CancelReason,
     Channel,
     Outcome,
@@ -29,8 +34,10 @@ from rescind.domain.request import (
 from rescind.services.access import job_for
 from rescind.services.cancellation import CancelResult, cancel_request, close_request
 from rescind.services.context import Context
+from rescind.services.eligibility import policy_in_force
+from rescind.services.queries import JobView, view_of
 from rescind.services.records import expect_version, queue_email
-from rescind.services.requests import open_request
+from rescind.services.requests import open_request, open_request_of
 
 WRITTEN_REQUEST_REQUIRED = (
     "A written cancellation request from the homeowner is required: ask the homeowner to email "
@@ -67,7 +74,14 @@ def installer_cancel_workflow(
         job = job_for(uow, job_id, actor, Permission.INSTALLER_CANCEL)
         expect_version(f"job {job.id}", job.version, expected_version)
         actx = AuditContext(actor=actor.id, at=now, channel=Channel.INSTALLER_PORTAL.value)
-        request = open_request(
+        # In the operations phase the click ends the installer's open request ("the homeowner
+        # emailed us") rather than leave it open beside a new one; elsewhere the click itself
+        # is what goes on record, and the open request stays for support to resolve.
+        request = (
+            open_request_of(uow, job.id, RequesterRole.INSTALLER)
+            if has_cancel_button(job)
+            else None
+        ) or open_request(
             uow,
             ctx,
             job,
@@ -78,7 +92,8 @@ def installer_cancel_workflow(
             reason=reason,
             reason_text=reason_text,
         )
-        if job.phase is not Phase.OPERATIONS:
+        request.reason, request.reason_text = reason, reason_text.strip()
+        if not has_cancel_button(job):
             close_request(
                 uow, request, actx, Outcome.WRITTEN_REQUEST_REQUIRED, WRITTEN_REQUEST_REQUIRED
             )
@@ -109,3 +124,25 @@ def installer_cancel_workflow(
         )
         uow.commit()
     return InstallerAnswer(request.id, result, result.message)
+
+
+@dataclass(frozen=True)
+class InstallerJob:
+    """One job as the installer portal shows it, read in one transaction."""
+
+    view: JobView
+    verdict: InstallerVerdict
+    requests: list[CancellationRequest]
+
+
+def installer_job(ctx: Context, job_id: str, *, actor: Actor) -> InstallerJob:
+    now = ctx.now()
+    with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
+        view = view_of(job, now, ctx.operations_calendar(uow))
+        decision = policy_in_force(uow, now).decide(job)
+        return InstallerJob(
+            view=view,
+            verdict=installer_verdict(job, view.status, decision),
+            requests=uow.requests.for_job(job.id),
+        )

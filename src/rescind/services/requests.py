@@ -9,7 +9,7 @@ from rescind.domain.access import Actor, Permission, require_files_as
 from rescind.domain.audit import AuditContext
 from rescind.domain.calendar import CoolingOffCalendar, OperationsCalendar
 from rescind.domain.email import EmailKind, OutgoingEmail
-from rescind.domain.errors import Forbidden, InvalidInput
+from rescind.domain.errors import DuplicateRequest, Forbidden, InvalidInput
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.job import Job
 from rescind.domain.recipients import Recipients
@@ -86,10 +86,22 @@ def file_request(
     reason_text: str = "",
     homeowner_emailed: bool = False,
 ) -> CancellationRequest:
-    """Open a request; it is due 48 business hours after filing (the 24–48 h promise)."""
+    """Open a request; it is due 48 business hours after filing (the 24–48 h promise).
+
+    A requester with an open request for the job already gets ``DuplicateRequest`` naming
+    it: one party asking twice is one request to work, not two.
+    """
     require_files_as(actor, requester_role)
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.FILE_REQUEST)
+        existing = open_request_of(uow, job.id, requester_role)
+        if existing is not None:
+            raise DuplicateRequest(
+                f"the {requester_role.value.replace('_', ' ')} already has open request "
+                f"{existing.id} for job {job.id} (filed {iso(existing.filed_at)}, due "
+                f"{iso(existing.due_at)}); work that one instead of filing another",
+                existing_request_id=existing.id,
+            )
         if statement is not None:
             require_attach_statement(actor)
         request = open_request(
@@ -107,6 +119,21 @@ def file_request(
         )
         uow.commit()
     return request
+
+
+def open_request_of(
+    uow: UnitOfWork, job_id: str, requester_role: RequesterRole
+) -> CancellationRequest | None:
+    """The requester's open request for the job, if any. A job has one homeowner, one
+    installer company and one sales rep, so the role names the party."""
+    return next(
+        (
+            r
+            for r in uow.requests.for_job(job_id)
+            if r.is_open and r.requester_role is requester_role
+        ),
+        None,
+    )
 
 
 def require_attach_statement(actor: Actor) -> None:

@@ -28,6 +28,8 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.EXPECT_RESOLUTION: (
         "Cancellation request received: expect a resolution within 24–48 hours"
     ),
+    EmailKind.REQUEST_CLOSED: "Your cancellation request for job {job_id}: {reason_label}",
+    EmailKind.WORKFLOW_RESTORED: "Job {job_id}: your cancellation was withdrawn",
     EmailKind.AUDIT_CHECKPOINT: "Audit checkpoint {created_at}: {tree_size} streams sealed",
 }
 

@@ -207,12 +207,18 @@ class RestoreIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"why": "homeowner changed their mind"}]}
     )
 
-    why: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    why: str = Field(
+        min_length=1,
+        max_length=2000,
+        pattern=NO_NUL,
+        description="Why the job is restored: on the feed, in the audit trail, and in the "
+        "email telling the contract signers their cancellation was withdrawn.",
+    )
 
 
 @router.post(
     "/{job_id}/restore",
-    summary="Restore a cancel-pending job to active (only inside its window)",
+    summary="Restore a cancel-pending job to active (only inside its window), with a reason",
     response_model=JobOut,
 )
 def restore(

@@ -71,6 +71,7 @@ TITLES: dict[str, str] = {
     "verification_limit_reached": "This request has used up its codes or its attempts",
     "conflict": "Someone else changed the same thing at the same moment; retry",
     "policy_invalid": "The decision table cannot be published",
+    "duplicate_request": "This requester already has an open request for the job",
     "idempotency_key_reused": "This Idempotency-Key was used for a different request",
     "idempotency_in_progress": "The first request with this Idempotency-Key has not finished",
     "internal_error": "Something went wrong on our side",
@@ -104,6 +105,11 @@ class Problem(BaseModel):
         default=None,
         description="On `written_request_required`: the request recorded (and closed) for "
         "the installer's click.",
+    )
+    existing_request_id: str | None = Field(
+        default=None,
+        description="On `duplicate_request`: the open request to work instead (nothing new "
+        "was filed).",
     )
     request_id: str | None = Field(
         default=None,
@@ -153,7 +159,13 @@ def from_error(error: RescindError) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
-    for name in ("rule_number", "policy_version", "attempts_left", "cancellation_request_id"):
+    for name in (
+        "rule_number",
+        "policy_version",
+        "attempts_left",
+        "cancellation_request_id",
+        "existing_request_id",
+    ):
         extra[name] = getattr(error, name, None)
     return problem_response(
         status, error.code, error.message, errors=errors, headers=headers or None, **extra

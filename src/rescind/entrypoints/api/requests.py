@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rescind.domain.errors import InvalidInput
-from rescind.domain.request import CancelReason, Channel, RequesterRole, StatementKind
+from rescind.domain.request import CancelReason, Channel, CloseReason, RequesterRole, StatementKind
 from rescind.entrypoints.api.deps import (
     API_PREFIX,
     NO_NUL,
@@ -28,6 +28,7 @@ from rescind.entrypoints.api.deps import (
 from rescind.entrypoints.api.models import CancelOut, CaseOut, RequestOut
 from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
+from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.paging import MAX_PAGE
 from rescind.services.queries import get_request, open_requests
@@ -134,6 +135,9 @@ def request_headers(request: RequestOut) -> dict[str, str]:
 @router.post(
     "",
     summary="File a cancellation request from any channel",
+    description="A requester (the job's homeowner, installer or sales rep) who already has an "
+    "open request for the job gets **409** `/problems/duplicate_request` with "
+    "`existing_request_id`: nothing new is filed; work (or close) that one instead.",
     status_code=201,
     response_model=RequestOut,
     responses={201: {"headers": {"Location": {"schema": {"type": "string"}}}}},
@@ -397,3 +401,63 @@ def escalate(
         status_code=201,
         headers=lambda c: {"ETag": etag(c.version), "Location": f"{API_PREFIX}/cases/{c.id}"},
     )
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"reason": "withdrawn", "note": "the homeowner called back: keep the system"},
+                {"reason": "duplicate", "duplicate_of": "REQ-9303bce6a895"},
+                {"reason": "not_eligible", "note": "Beam customer, told on the phone"},
+            ]
+        },
+    )
+
+    reason: CloseReason = Field(
+        description="`not_eligible` (the rule is the table's decision now, recorded with it; "
+        "only a rule that says stop), `not_verified` (only an unverified request), "
+        "`withdrawn` (by the homeowner), `duplicate` (with `duplicate_of`)."
+    )
+    note: str = Field(default="", max_length=2000, pattern=NO_NUL)
+    duplicate_of: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        pattern=NO_NUL,
+        description="For `duplicate`: the request on the same job this one repeats.",
+    )
+
+
+@router.post(
+    "/{request_id}/close",
+    summary="Refuse or close an open request with a reason; the requester is emailed why",
+    description="`If-Match` is the **request's** ETag. The request leaves the open list, its "
+    "`outcome` is the reason, and the audit trail records who closed it and why. A closed "
+    "request answers 409 `not_allowed`; `not_eligible` on a job the table lets support cancel "
+    "(or sends to Deal Processing) answers 409 `not_allowed` too.",
+    response_model=RequestOut,
+)
+def close(
+    request_id: RequestId,
+    body: CloseIn,
+    state: State,
+    actor: CurrentActor,
+    version: IfMatch,
+    idem: Idempotent,
+) -> Response:
+    def action() -> RequestOut:
+        request = close_with_reason(
+            state.ctx,
+            request_id,
+            body.reason,
+            actor=actor,
+            note=body.note,
+            duplicate_of=body.duplicate_of,
+            channel="api",
+            expected_version=version,
+        )
+        return RequestOut.of(request, now=state.ctx.now())
+
+    return idem.run(action, headers=request_headers)

@@ -22,6 +22,7 @@ from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import (
     auth,
+    closing,
     installer,
     jobs,
     password,
@@ -68,6 +69,7 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         jobs,
         start,
         wizard,
+        closing,
         queues,
         installer,
         policy_simulate,

@@ -13,14 +13,23 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from rescind.domain.access import Role
-from rescind.domain.errors import Forbidden, InvalidInput, RescindError
-from rescind.domain.job import JobStatus, Phase
+from rescind.domain.errors import (
+    DuplicateRequest,
+    Forbidden,
+    InvalidInput,
+    NotEligible,
+    RescindError,
+)
 from rescind.domain.request import CancelReason, Channel, RequesterRole
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
-from rescind.services.installer import WRITTEN_REQUEST_REQUIRED, installer_cancel_workflow
+from rescind.services.installer import (
+    WRITTEN_REQUEST_REQUIRED,
+    installer_cancel_workflow,
+    installer_job,
+)
 from rescind.services.ports import JobQuery
-from rescind.services.queries import get_job, job_requests, search_jobs
+from rescind.services.queries import search_jobs
 from rescind.services.requests import file_request
 
 router = APIRouter()
@@ -65,9 +74,7 @@ def job_page(
     problems: Problems | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    view = get_job(ctx, job_id, actor=session.actor)
-    requests = job_requests(ctx, job_id, actor=session.actor)
-    job = view.job
+    shown = installer_job(ctx, job_id, actor=session.actor)
     return page(
         request,
         "installer_job.html",
@@ -75,12 +82,12 @@ def job_page(
         status=status,
         problems=problems,
         values=values or {},
-        view=view,
-        job=job,
-        requests=requests,
+        view=shown.view,
+        job=shown.view.job,
+        verdict=shown.verdict,
+        requests=shown.requests,
+        open_request=next((r for r in shown.requests if r.is_open), None),
         reasons=REASONS,
-        has_button=job.phase is Phase.OPERATIONS and view.status is JobStatus.ACTIVE,
-        operations=job.phase is Phase.OPERATIONS,
         written_request_required=WRITTEN_REQUEST_REQUIRED,
     )
 
@@ -110,6 +117,20 @@ def cancel_workflow(
             actor=session.actor,
             expected_version=version,
         )
+    except NotEligible as refused:
+        # The page said it could be cancelled, but the job changed meanwhile: say so in an
+        # installer's words (the error's own words are support's).
+        return job_page(
+            request,
+            ctx,
+            session,
+            job_id,
+            status=status_of(refused),
+            problems=Problems(
+                banner="This job can no longer be cancelled from the portal "
+                f"(rule {refused.rule_number} of our cancellation policy). See below."
+            ),
+        )
     except RescindError as error:
         return job_page(
             request,
@@ -135,6 +156,14 @@ def homeowner_emailed(request: Request, ctx: Ctx, session: PostSession, job_id: 
             requester_name=session.user.display_name,
             actor=session.actor,
             homeowner_emailed=True,
+        )
+    except DuplicateRequest as duplicate:
+        return redirect(
+            request,
+            f"/console/jobs/{job_id}",
+            f"You already told us about this request ({duplicate.existing_request_id}); "
+            "support is on it and will resolve it within 24–48 hours of when you first told "
+            "us. Nothing more to do.",
         )
     except RescindError as error:
         return job_page(

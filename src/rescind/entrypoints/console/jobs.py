@@ -17,6 +17,7 @@ from rescind.services.cancellation import restore_workflow
 from rescind.services.feed import comment_on_feed
 from rescind.services.ports import JobQuery
 from rescind.services.queries import job_emails, job_overview, search_jobs
+from rescind.services.restores import restores_of
 
 router = APIRouter()
 SEARCH_LIMIT = 50
@@ -70,8 +71,10 @@ def job_page(
         open_requests=open_requests,
         may_cancel=actor.may(Permission.CANCEL),
         may_restore=actor.may(Permission.RESTORE),
+        may_close=actor.may(Permission.CLOSE_REQUEST),
         may_comment=actor.may(Permission.COMMENT),
         may_audit=actor.may(Permission.READ_AUDIT),
+        restores=restores_of(ctx, job_id, actor=actor),
         homeowner_role=RequesterRole.HOMEOWNER,
     )
 

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from rescind.domain.access import Permission
 from rescind.domain.eligibility import Action
-from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.errors import DuplicateRequest, InvalidInput, RescindError
 from rescind.domain.job import JobStatus
 from rescind.domain.request import Channel, RequesterRole
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
@@ -60,6 +60,7 @@ def start_page(
         may_cancel=actor.may(Permission.CANCEL),
         may_escalate=actor.may(Permission.ESCALATE),
         may_restore=actor.may(Permission.RESTORE),
+        may_close=actor.may(Permission.CLOSE_REQUEST),
         pending=view.status is JobStatus.CANCEL_PENDING,
         cancelled=view.status is JobStatus.CANCELLED,
     )
@@ -70,7 +71,7 @@ def start(request: Request, ctx: Ctx, session: CurrentSession, job_id: str) -> R
     return start_page(request, ctx, session, job_id)
 
 
-def _channel(value: str) -> Channel:
+def agent_channel(value: str) -> Channel:
     for channel in AGENT_CHANNELS:
         if channel.value == value:
             return channel
@@ -90,11 +91,13 @@ def open_request(
         filed = file_request(
             ctx,
             job_id=job_id,
-            channel=_channel(channel),
+            channel=agent_channel(channel),
             requester_role=RequesterRole.HOMEOWNER,
             requester_name=requester_name,
             actor=session.actor,
         )
+    except DuplicateRequest as duplicate:
+        return _existing(request, duplicate)
     except RescindError as error:
         values = {"channel": channel, "requester_name": requester_name}
         return start_page(
@@ -135,12 +138,14 @@ def file_and_escalate(
         filed = file_request(
             ctx,
             job_id=job_id,
-            channel=_channel(channel),
+            channel=agent_channel(channel),
             requester_role=role,
             requester_name=requester_name,
             actor=session.actor,
         )
         case = escalate_to_deal_processing(ctx, filed.id, actor=session.actor, detail=detail)
+    except DuplicateRequest as duplicate:
+        return _existing(request, duplicate)
     except RescindError as error:
         return start_page(
             request,
@@ -155,4 +160,14 @@ def file_and_escalate(
         request,
         f"/console/jobs/{job_id}#cases",
         f"Escalated to Deal Processing: case {case.id} is in the Back Office queue.",
+    )
+
+
+def _existing(request: Request, duplicate: DuplicateRequest) -> Response:
+    """Asked twice is one request: go on with the open one rather than file another."""
+    return redirect(
+        request,
+        f"/console/requests/{duplicate.existing_request_id}",
+        f"Nothing new was filed: request {duplicate.existing_request_id} is already open for "
+        "this requester. Continue it here.",
     )

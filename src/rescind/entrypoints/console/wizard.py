@@ -27,6 +27,7 @@ from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus
 from rescind.domain.job import JobStatus
 from rescind.domain.request import (
     Channel,
+    CloseReason,
     StatementKind,
     reason_label,
 )
@@ -38,8 +39,9 @@ from rescind.services.cancellation import cancel_workflow
 from rescind.services.console_queries import cancel_preview, codes_sent, emails_for_job
 from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
-from rescind.services.queries import current_decision, get_job, get_request
+from rescind.services.queries import current_decision, get_job, get_request, job_requests
 from rescind.services.requests import StatementInput, attach_statement
+from rescind.services.restores import restores_of
 from rescind.services.verification import (
     confirm_verification_code,
     send_verification_code,
@@ -158,6 +160,10 @@ def wizard_page(
         statement_kinds=list(StatementKind),
         code_first=req.channel in (Channel.PHONE, Channel.CHAT),
         may_restore=actor.may(Permission.RESTORE),
+        may_close=actor.may(Permission.CLOSE_REQUEST),
+        close_reasons=[(r.value, r.label) for r in CloseReason],
+        siblings=[r for r in job_requests(ctx, req.job_id, actor=actor) if r.id != req.id],
+        restores=restores_of(ctx, req.job_id, actor=actor),
         # An installer or a sales rep cannot supply the homeowner's statement: no form for it.
         may_attach=actor.may(Permission.ATTACH_STATEMENT),
     )

@@ -58,11 +58,21 @@
     sync();
   }
 
+  // A form that cannot be taken back asks first (the installer's Cancel Workflow).
+  function confirmations() {
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     tick();
     setInterval(tick, 30000);
     echoReason();
     postmark();
     otherReason();
+    confirmations();
   });
 })();
