@@ -57,6 +57,7 @@ from rescind.domain.job import (
 from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import ChallengeStatus, VerificationChallenge
+from rescind.domain.webhooks import WebhookEndpoint, WebhookEvent
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.ports import (
@@ -78,9 +79,11 @@ from rescind.services.ports import (
     TokenRepository,
     UnitOfWork,
     UserRepository,
+    WebhookRepository,
 )
 from rescind.services.requests import StatementInput, file_request
 from rescind.services.verification import verify_by_address_on_file
+from tests.fake_webhooks import DeliveryRow, FakeWebhookRepository
 
 T = TypeVar("T")
 
@@ -147,6 +150,9 @@ class Tables:
     tokens: dict[str, TokenRecord] = field(default_factory=dict)
     idempotency: dict[tuple[str, str], IdempotencyEntry] = field(default_factory=dict)
     inbound: dict[str, InboundRecord] = field(default_factory=dict)
+    events: dict[int, WebhookEvent] = field(default_factory=dict)
+    endpoints: dict[str, WebhookEndpoint] = field(default_factory=dict)
+    deliveries: dict[int, DeliveryRow] = field(default_factory=dict)
 
     def snapshot(self) -> Tables:
         return Tables(**{name: dict(table) for name, table in self._tables()})
@@ -801,6 +807,7 @@ class FakeUnitOfWork:
     users: UserRepository
     tokens: TokenRepository
     idempotency: IdempotencyStore
+    webhooks: WebhookRepository
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -854,6 +861,9 @@ class FakeUnitOfWork:
         self.tokens = FakeTokenRepository(work)
         self.idempotency = FakeIdempotencyStore(work)
         self.inbound = FakeInboundRepository(work)
+        self.webhooks = FakeWebhookRepository(
+            work.events, work.endpoints, work.deliveries, work.jobs
+        )
 
 
 # --- clock, context, factories -----------------------------------------------------------

@@ -32,6 +32,7 @@ from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.requests import StatementInput, file_request
 from rescind.services.verification import send_verification_code
+from rescind.services.webhooks import add_endpoint, list_deliveries
 from tests.api.conftest import (
     API,
     INSTALLER,
@@ -124,6 +125,18 @@ class Target:
     def holiday(self) -> str:
         add_company_holiday(self.api.ctx, date(2026, 12, 24), "Christmas Eve", actor=SYSTEM)
         return "2026-12-24"
+
+    def endpoint(self) -> str:
+        return add_endpoint(
+            self.api.ctx, "https://engine.example/hooks", ["request.filed"], actor=SYSTEM
+        ).id
+
+    def delivery(self) -> str:
+        """A delivery of a request filed just now (pending: a retry is refused with 409)."""
+        endpoint_id = self.endpoint()
+        self.request()
+        found = list_deliveries(self.api.ctx, actor=SYSTEM, endpoint_id=endpoint_id)
+        return str(found[0].id)
 
     def user(self) -> str:
         created = create_user(
@@ -301,6 +314,27 @@ WRITES: dict[tuple[str, str], Write] = {
         Permission.MANAGE_HOLIDAYS, False, lambda t, r: Call(f"{API}/holidays/{t.holiday()}")
     ),
     ("POST", f"{API}/users"): Write(Permission.MANAGE_USERS, False, _new_user),
+    ("POST", f"{API}/webhooks"): Write(
+        Permission.MANAGE_WEBHOOKS,
+        False,
+        lambda t, r: Call(
+            f"{API}/webhooks",
+            json={"url": "https://crm.example/hooks", "event_types": ["workflow.cancelled"]},
+        ),
+    ),
+    ("POST", f"{API}/webhooks/{{endpoint_id}}/rotate"): Write(
+        Permission.MANAGE_WEBHOOKS,
+        False,
+        lambda t, r: Call(f"{API}/webhooks/{t.endpoint()}/rotate"),
+    ),
+    ("DELETE", f"{API}/webhooks/{{endpoint_id}}"): Write(
+        Permission.MANAGE_WEBHOOKS, False, lambda t, r: Call(f"{API}/webhooks/{t.endpoint()}")
+    ),
+    ("POST", f"{API}/webhooks/deliveries/{{delivery_id}}/retry"): Write(
+        Permission.MANAGE_WEBHOOKS,
+        False,
+        lambda t, r: Call(f"{API}/webhooks/deliveries/{t.delivery()}/retry"),
+    ),
     ("POST", f"{API}/users/{{user_id}}/revoke-tokens"): Write(
         Permission.MANAGE_USERS, False, lambda t, r: Call(f"{API}/users/{t.user()}/revoke-tokens")
     ),

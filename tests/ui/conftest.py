@@ -77,6 +77,7 @@ class Demo:
     base_url: str
     logins: dict[str, tuple[str, str]]
     inbox: Inbox
+    data_dir: Path | None = None  # where the server keeps its SQLite file
     taken: set[str] = field(default_factory=set)
     # Logins are rate limited (5 a minute per username): each role logs in once per session,
     # through the API for the tests' own reads and through the form for the browser.
@@ -170,7 +171,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, smtp_inbox: tuple[int, Inbox]
             if time.monotonic() > deadline:
                 pytest.fail(f"rescind serve did not answer:\n{err_path.read_text()}")
             time.sleep(0.2)
-        yield Demo(base_url, _demo_logins(out_path.read_text()), inbox)
+        yield Demo(base_url, _demo_logins(out_path.read_text()), inbox, data_dir)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

@@ -56,10 +56,12 @@ class Permission(StrEnum):
     MANAGE_HOLIDAYS = "manage_holidays"
     MANAGE_USERS = "manage_users"
     SWEEP = "sweep"
+    READ_EVENTS = "read_events"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 P = Permission
-_READ_ALL = {P.READ_JOBS, P.READ_QUEUES, P.READ_AUDIT, P.READ_OUTBOX}
+_READ_ALL = {P.READ_JOBS, P.READ_QUEUES, P.READ_AUDIT, P.READ_OUTBOX, P.READ_EVENTS}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     # Everything in the procedure, for any job.
@@ -84,14 +86,23 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     # Approves or denies escalated cancellations.
     Role.DEAL_PROCESSING: frozenset(_READ_ALL | {P.DECIDE_CASE, P.COMMENT}),
     # Its own company's jobs: the Cancel Workflow button, or a request for the homeowner.
-    Role.INSTALLER: frozenset({P.READ_JOBS, P.FILE_REQUEST, P.INSTALLER_CANCEL}),
+    # Its systems may poll its company's events (GET /events, narrowed by its scope).
+    Role.INSTALLER: frozenset({P.READ_JOBS, P.READ_EVENTS, P.FILE_REQUEST, P.INSTALLER_CANCEL}),
     # Own jobs: may file a request on the homeowner's behalf.
     Role.SALES_REP: frozenset({P.READ_JOBS, P.FILE_REQUEST}),
     # Own jobs: a written request, and reading back the code (self-service).
     Role.HOMEOWNER: frozenset({P.READ_JOBS, P.FILE_REQUEST, P.ATTACH_STATEMENT, P.CONFIRM_CODE}),
-    # Operations: users, policy versions, holidays, imports.
+    # Operations: users, policy versions, holidays, imports, webhook endpoints.
     Role.ADMIN: frozenset(
-        _READ_ALL | {P.IMPORT_JOBS, P.PUBLISH_POLICY, P.MANAGE_HOLIDAYS, P.MANAGE_USERS, P.SWEEP}
+        _READ_ALL
+        | {
+            P.IMPORT_JOBS,
+            P.PUBLISH_POLICY,
+            P.MANAGE_HOLIDAYS,
+            P.MANAGE_USERS,
+            P.SWEEP,
+            P.MANAGE_WEBHOOKS,
+        }
     ),
     Role.SYSTEM: frozenset(Permission),
 }

@@ -34,6 +34,7 @@ class EventKind(StrEnum):
     WINDOW_RECOMPUTED = "window_recomputed"
     FEED_COMMENTED = "feed_commented"
     EMAIL_QUEUED = "email_queued"
+    EMAIL_FAILED = "email_failed"
     CASE_OPENED = "case_opened"
     CASE_REASSIGNED = "case_reassigned"
     CASE_APPROVED = "case_approved"
@@ -48,6 +49,10 @@ class EventKind(StrEnum):
     PASSWORD_SET = "password_set"  # noqa: S105 - an event name
     PASSWORD_RESET_FORCED = "password_reset_forced"  # noqa: S105 - an event name
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - an event name
+    WEBHOOK_ENDPOINT_ADDED = "webhook_endpoint_added"
+    WEBHOOK_SECRET_ROTATED = "webhook_secret_rotated"  # noqa: S105 - an event name
+    WEBHOOK_ENDPOINT_REMOVED = "webhook_endpoint_removed"
+    WEBHOOK_DELIVERY_RETRIED = "webhook_delivery_retried"
 
 
 @dataclass(frozen=True)

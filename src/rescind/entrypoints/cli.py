@@ -44,6 +44,7 @@ from rescind.entrypoints import demo as demo_data
 from rescind.entrypoints.cli_policy_simulate import policy_simulate
 from rescind.entrypoints.cli_requests import requests_app
 from rescind.entrypoints.cli_users import users_app
+from rescind.entrypoints.cli_webhooks import webhooks_app
 from rescind.entrypoints.logs import configure_logging
 from rescind.entrypoints.mail import import_messages, start_receiver
 from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics, process_registry
@@ -91,6 +92,7 @@ mail_app = typer.Typer(
 app.add_typer(mail_app, name="mail")
 app.add_typer(users_app, name="users")
 app.add_typer(requests_app, name="requests")
+app.add_typer(webhooks_app, name="webhooks")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -1,8 +1,8 @@
 """``rescind worker``: the time- and mail-driven half of rescind, as a plain polling loop.
 
 Each round finalizes due windows (the sweep), seals the audit trail in a signed checkpoint
-when one is due (every ``RESCIND_AUDIT_CHECKPOINT_SECONDS``, if a key is configured), and
-delivers due email (the outbox). Several
+when one is due (every ``RESCIND_AUDIT_CHECKPOINT_SECONDS``, if a key is configured),
+delivers due email (the outbox) and POSTs due webhooks (signed, per Standard Webhooks). Several
 workers may run at once: both steps claim rows so no two take the same one. SIGTERM or
 SIGINT ends the loop after the current round; a SIGKILL loses nothing, because a leased
 message comes due again and a half-done batch was never committed.
@@ -21,6 +21,7 @@ from typing import Protocol
 from rescind.adapters.db.outage import database_unavailable
 from rescind.adapters.mail.compose import Composer
 from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
+from rescind.adapters.webhook_http import HttpPoster
 from rescind.bootstrap import Checkpointing, checkpointing
 from rescind.config import Settings
 from rescind.domain.access import Actor
@@ -32,6 +33,7 @@ from rescind.services.context import Context
 from rescind.services.delivery import Carry, DeliveryReport, deliver_due
 from rescind.services.sending import Sender
 from rescind.services.sweep import SweepReport, sweep
+from rescind.services.webhook_delivery import Poster, WebhookReport, deliver_due_webhooks
 
 log = logging.getLogger("rescind.worker")
 WORKER_ACTOR = Actor.system("worker")
@@ -68,6 +70,7 @@ class Round:
     swept: SweepReport
     delivered: DeliveryReport | None
     sealed: IssuedCheckpoint | None = None
+    posted: WebhookReport | None = None
 
 
 class RoundObserver(Protocol):
@@ -91,8 +94,10 @@ class Worker:
         observer: RoundObserver | None = None,
         checkpoints: Checkpointing | None = None,
         checkpoint_seconds: float = 3600.0,
+        poster: Poster | None = None,
     ) -> None:
         self.ctx = ctx
+        self.poster = poster
         self.checkpoints = checkpoints
         self.checkpoint_seconds = checkpoint_seconds
         self._next_checkpoint = 0.0  # time.monotonic(): the first round seals the trail
@@ -115,7 +120,10 @@ class Worker:
             delivered = deliver_due(
                 self.ctx, self.composer, self.sender, batch_size=self.send_batch, carry=self.carry
             )
-        return Round(swept, delivered, sealed)
+        posted = None
+        if self.poster is not None and not self.stopping.is_set():
+            posted = deliver_due_webhooks(self.ctx, self.poster, batch_size=self.send_batch)
+        return Round(swept, delivered, sealed, posted)
 
     def _checkpoint_if_due(self) -> IssuedCheckpoint | None:
         setup = self.checkpoints
@@ -167,6 +175,14 @@ class Worker:
                 if self.observer is not None:
                     self.observer.round_done(done, time.perf_counter() - started)
                 busy = done.swept.finalized or (done.delivered and done.delivered.handled)
+                if done.posted is not None and done.posted.handled:
+                    log.info(
+                        "webhooks: %d delivered, %d retrying, %d failed",
+                        len(done.posted.delivered),
+                        len(done.posted.retrying),
+                        len(done.posted.failed),
+                    )
+                    busy = True
                 if busy:
                     log.info(
                         "finalized %d jobs; emails: %s",
@@ -213,4 +229,5 @@ def worker_for(ctx: Context, settings: Settings, observer: RoundObserver | None 
         poll_seconds=settings.worker_poll_seconds,
         sweep_batch=100 if embedded else 500,
         observer=observer,
+        poster=HttpPoster(),
     )

@@ -17,14 +17,19 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
-from rescind.domain.email import QueuedEmail, retry_delay
+from rescind.domain.audit import AuditContext
+from rescind.domain.email import DeliveryStatus, QueuedEmail, retry_delay
 from rescind.domain.errors import RescindError
+from rescind.domain.events import Event, EventKind
 from rescind.services.context import Context
+from rescind.services.ports import UnitOfWork
+from rescind.services.records import record
 from rescind.services.sending import Composer, PermanentFailure, Sender, TransientFailure
 
 LEASE = timedelta(minutes=5)
 LEASE_MARGIN = timedelta(seconds=30)
 MAX_ATTEMPTS = 8
+WORKER = "system:worker"
 
 
 @dataclass
@@ -47,6 +52,7 @@ class Outcome:
     at: datetime
     note: str = ""
     retry_at: datetime | None = None
+    job_id: str | None = None
 
 
 @dataclass
@@ -113,13 +119,17 @@ def _attempt(
         at = ctx.now()
         if email.attempts >= max_attempts:
             return Outcome(
-                email.message_id, "failed", at, f"gave up after {email.attempts} attempts: {e}"
+                email.message_id,
+                "failed",
+                at,
+                f"gave up after {email.attempts} attempts: {e}",
+                job_id=email.job_id,
             )
         return Outcome(
             email.message_id, "retrying", at, str(e), retry_at=at + retry_delay(email.attempts)
         )
     except PermanentFailure as e:
-        return Outcome(email.message_id, "failed", ctx.now(), str(e))
+        return Outcome(email.message_id, "failed", ctx.now(), str(e), job_id=email.job_id)
     note = f"refused by the server for: {', '.join(refused)}" if refused else ""
     return Outcome(email.message_id, "sent", ctx.now(), note)
 
@@ -132,7 +142,33 @@ def _record(ctx: Context, outcome: Outcome) -> None:
             uow.outbox.mark_attempt_failed(
                 outcome.message_id, outcome.at, outcome.note, retry_at=outcome.retry_at
             )
+            if outcome.result == "failed":
+                _record_failure(uow, outcome)
         uow.commit()
+
+
+def _record_failure(uow: UnitOfWork, outcome: Outcome) -> None:
+    """Failed for good is worth an audit event (and so the ``email.failed`` webhook), unless
+    another worker's copy was recorded as sent first."""
+    failed = uow.outbox.get(outcome.message_id)
+    if failed.status is not DeliveryStatus.FAILED:
+        return
+    record(
+        uow,
+        outcome.job_id,
+        AuditContext(actor=WORKER, at=outcome.at),
+        [
+            Event(
+                EventKind.EMAIL_FAILED,
+                {
+                    "message_id": failed.message_id,
+                    "kind": failed.kind.value,
+                    "to": list(failed.recipients.to),
+                    "error": outcome.note[:500],
+                },
+            )
+        ],
+    )
 
 
 def _record_carried(ctx: Context, carry: Carry, report: DeliveryReport) -> None:

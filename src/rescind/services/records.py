@@ -1,6 +1,9 @@
 """The two things every use case does on its way out: audit what happened, queue what to send.
 
 Both write inside the caller's unit of work, so they commit (or vanish) with the change itself.
+Recording is also where the events for other systems come from: whatever audit event the one
+mapping in ``domain/webhooks.py`` names is written to the event outbox in the same
+transaction, so no door can change something without the webhook that reports it.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from rescind.domain.audit import SYSTEM_STREAM, AuditContext, job_stream
 from rescind.domain.email import OutgoingEmail
 from rescind.domain.errors import PreconditionFailed
 from rescind.domain.events import Event, EventKind
+from rescind.domain.webhooks import WebhookEvent, derive
 from rescind.services.ports import UnitOfWork
 
 
@@ -35,6 +39,7 @@ def record(
     if events:
         stream = job_stream(job_id) if job_id else SYSTEM_STREAM
         uow.audit.append(stream, actx, events)
+        uow.webhooks.add_events(webhook_events(job_id, actx, events))
 
 
 def record_many(
@@ -42,6 +47,17 @@ def record_many(
 ) -> None:
     """``record`` for many jobs at once (by job id), each job's events in order."""
     uow.audit.append_many(actx, [(job_stream(job_id), events) for job_id, events in entries])
+    uow.webhooks.add_events(
+        [w for job_id, events in entries for w in webhook_events(job_id, actx, events)]
+    )
+
+
+def webhook_events(
+    job_id: str | None, actx: AuditContext, events: Sequence[Event]
+) -> list[WebhookEvent]:
+    """The recorded events other systems are told of, each with its public ``evt_`` id."""
+    derived = (derive(f"evt_{uuid.uuid4().hex}", job_id, actx.at, e) for e in events)
+    return [w for w in derived if w is not None]
 
 
 def queue_email(uow: UnitOfWork, email: OutgoingEmail, actx: AuditContext) -> str:

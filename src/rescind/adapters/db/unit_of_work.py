@@ -31,6 +31,7 @@ from rescind.adapters.db.repositories.requests import (
     SqlRequestRepository,
 )
 from rescind.adapters.db.repositories.users import SqlTokenRepository, SqlUserRepository
+from rescind.adapters.db.repositories.webhooks import SqlWebhookRepository
 from rescind.adapters.db.unstorable import as_invalid_input
 
 
@@ -49,6 +50,7 @@ class SqlUnitOfWork:
     tokens: SqlTokenRepository
     idempotency: SqlIdempotencyStore
     inbound: SqlInboundRepository
+    webhooks: SqlWebhookRepository
 
     def __init__(
         self,
@@ -86,6 +88,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokenRepository(session)
         self.idempotency = SqlIdempotencyStore(session)
         self.inbound = SqlInboundRepository(session)
+        self.webhooks = SqlWebhookRepository(session)
         return self
 
     def __exit__(

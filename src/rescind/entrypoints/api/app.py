@@ -22,6 +22,7 @@ from rescind.entrypoints.api import (
     problems,
     requests,
     users,
+    webhooks,
 )
 from rescind.entrypoints.api.access import AccessMiddleware
 from rescind.entrypoints.api.body_limit import (
@@ -114,7 +115,7 @@ def create_app(
     app.add_middleware(AccessMiddleware, metrics=HttpMetrics(counted))
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, jobs, requests, cases, policy_simulate, admin, users):
+    for module in (auth, jobs, requests, cases, policy_simulate, admin, users, webhooks):
         api.include_router(module.router)
     app.include_router(api)
     # The agent console and installer portal: HTML pages over the same services.

@@ -29,6 +29,7 @@ from rescind.entrypoints.console import (
     policy_simulate,
     queues,
     start,
+    webhooks,
     wizard,
 )
 from rescind.entrypoints.console.render import (
@@ -72,6 +73,7 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         queues,
         installer,
         policy_simulate,
+        webhooks,
     ):
         console.include_router(module.router)
     _install_error_pages(console)

@@ -19,6 +19,7 @@ from rescind.adapters.db.tables.request import (
     WrittenStatementRow,
 )
 from rescind.adapters.db.tables.user import ApiTokenRow, AppUserRow
+from rescind.adapters.db.tables.webhook import EventRow, WebhookDeliveryRow, WebhookEndpointRow
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -33,6 +34,7 @@ __all__ = [
     "CaseAssignmentRow",
     "CaseRow",
     "CompanyHolidayRow",
+    "EventRow",
     "FeedCommentRow",
     "HomeownerRow",
     "IdempotencyRecordRow",
@@ -44,5 +46,7 @@ __all__ = [
     "ReviewItemRow",
     "SalesRepRow",
     "VerificationChallengeRow",
+    "WebhookDeliveryRow",
+    "WebhookEndpointRow",
     "WrittenStatementRow",
 ]

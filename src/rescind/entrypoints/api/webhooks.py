@@ -1,0 +1,231 @@
+"""Webhooks (admins) and the event feed: endpoints, their deliveries, and ``GET /events``.
+
+Adding an endpoint or rotating its secret answers with the secret, once; nothing else shows it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from rescind.domain.errors import InvalidInput
+from rescind.domain.webhooks import (
+    DeliveryStatus,
+    WebhookEndpoint,
+    WebhookEvent,
+    WebhookType,
+)
+from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
+from rescind.entrypoints.api.models import Out
+from rescind.services.paging import MAX_PAGE
+from rescind.services.webhooks import (
+    add_endpoint,
+    list_deliveries,
+    list_endpoints,
+    list_events,
+    remove_endpoint,
+    retry_delivery,
+    rotate_secret,
+)
+
+router = APIRouter()
+
+EndpointId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL)]
+# Rows are numbered by a 32-bit key; a larger number was never handed out.
+MAX_ROW_NUMBER = 2**31 - 1
+
+
+class EndpointIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://engine.example.com/hooks/rescind",
+                    "event_types": ["workflow.cancel_pending", "workflow.cancelled"],
+                    "description": "Engine",
+                }
+            ]
+        },
+    )
+    url: str = Field(max_length=2000, pattern=NO_NUL, description="http:// or https://")
+    event_types: list[WebhookType] = Field(min_length=1, max_length=len(WebhookType))
+    description: str = Field(default="", max_length=200, pattern=NO_NUL)
+
+
+class EndpointOut(Out):
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+    id: str = Field(examples=["whe_3f2a9c0d1b7e4a55"])
+    url: str
+    event_types: list[WebhookType]
+    description: str
+    active: bool
+    created_at: datetime
+    previous_secret_until: datetime | None = Field(
+        description="Until then the previous secret signs too (after a rotation)."
+    )
+
+
+class EndpointWithSecretOut(EndpointOut):
+    secret: str = Field(
+        description="The signing secret (`whsec_…`), shown only in this answer: keep it.",
+        examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+
+    @classmethod
+    def of(cls, endpoint: WebhookEndpoint) -> EndpointWithSecretOut:
+        return cls.model_validate(endpoint)
+
+
+class DeliveryOut(Out):
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+    id: int
+    event_id: str = Field(description="The `webhook-id` of every attempt.")
+    event_type: WebhookType
+    endpoint_id: str
+    url: str
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str
+    delivered_at: datetime | None
+    created_at: datetime
+
+
+class EventOut(Out):
+    id: str = Field(examples=["evt_5b0c2e8f0d9a4c6e8b1f3a7d2c4e6f80"])
+    type: WebhookType
+    timestamp: datetime
+    data: dict[str, JsonValue]
+
+    @classmethod
+    def of(cls, event: WebhookEvent) -> EventOut:
+        payload = event.payload()
+        data = payload["data"]
+        assert isinstance(data, dict)
+        return cls(id=event.id, type=event.type, timestamp=event.occurred_at, data=data)
+
+
+class EventsOut(Out):
+    items: list[EventOut]
+    next_after: str = Field(
+        description="Pass as `after` next time (the same value when nothing was new)."
+    )
+
+
+@router.get(
+    "/events",
+    tags=["events"],
+    summary="Events after a cursor, oldest first (your company's only, for an installer)",
+    description="The webhooks' events, for systems that poll: start without `after`, then "
+    "pass `next_after` each time. An event's `id` is the `webhook-id` its webhooks carry.",
+)
+def read_events(
+    state: State,
+    actor: CurrentActor,
+    after: Annotated[
+        str | None, Query(pattern=r"^\d{1,10}$", description="`next_after` of the last page.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> EventsOut:
+    cursor = int(after) if after is not None else None
+    if cursor is not None and cursor > MAX_ROW_NUMBER:
+        raise InvalidInput("not a cursor this API gave out; start again without one", field="after")
+    page = list_events(state.ctx, actor=actor, after=cursor, limit=limit)
+    return EventsOut(items=[EventOut.of(e) for e in page.items], next_after=str(page.next_after))
+
+
+@router.get("/webhooks", tags=["webhooks"], summary="Webhook endpoints (admins)")
+def read_endpoints(state: State, actor: CurrentActor) -> list[EndpointOut]:
+    return [EndpointOut.model_validate(e) for e in list_endpoints(state.ctx, actor=actor)]
+
+
+@router.post(
+    "/webhooks",
+    tags=["webhooks"],
+    status_code=201,
+    summary="Register an endpoint for some event types (admins); answers with its secret",
+    response_model=EndpointWithSecretOut,
+)
+def create_endpoint(
+    body: EndpointIn, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    def action() -> EndpointWithSecretOut:
+        types = [t.value for t in body.event_types]
+        endpoint = add_endpoint(
+            state.ctx, body.url, types, actor=actor, description=body.description
+        )
+        return EndpointWithSecretOut.of(endpoint)
+
+    def location(model: BaseModel) -> dict[str, str]:
+        assert isinstance(model, EndpointWithSecretOut)
+        return {"Location": f"/api/v1/webhooks/{model.id}"}
+
+    return idem.run(action, status_code=201, headers=location)
+
+
+@router.post(
+    "/webhooks/{endpoint_id}/rotate",
+    tags=["webhooks"],
+    summary="A new secret; the old one keeps signing too for 24 h (admins)",
+    response_model=EndpointWithSecretOut,
+)
+def rotate(
+    endpoint_id: EndpointId, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    return idem.run(
+        lambda: EndpointWithSecretOut.of(rotate_secret(state.ctx, endpoint_id, actor=actor))
+    )
+
+
+@router.delete(
+    "/webhooks/{endpoint_id}",
+    tags=["webhooks"],
+    summary="Stop delivering to an endpoint; its deliveries stay listed (admins)",
+    response_model=EndpointOut,
+)
+def delete_endpoint(
+    endpoint_id: EndpointId, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    return idem.run(
+        lambda: EndpointOut.model_validate(remove_endpoint(state.ctx, endpoint_id, actor=actor))
+    )
+
+
+@router.get(
+    "/webhooks/{endpoint_id}/deliveries",
+    tags=["webhooks"],
+    summary="An endpoint's deliveries, newest first (admins)",
+)
+def read_deliveries(
+    endpoint_id: EndpointId,
+    state: State,
+    actor: CurrentActor,
+    status: Annotated[DeliveryStatus | None, Query(description="Only these.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+) -> list[DeliveryOut]:
+    found = list_deliveries(
+        state.ctx, actor=actor, endpoint_id=endpoint_id, status=status, limit=limit
+    )
+    return [DeliveryOut.model_validate(d) for d in found]
+
+
+@router.post(
+    "/webhooks/deliveries/{delivery_id}/retry",
+    tags=["webhooks"],
+    summary="Deliver a failed delivery again, with the same webhook-id (admins)",
+    response_model=DeliveryOut,
+)
+def retry(
+    delivery_id: Annotated[int, Path(ge=1, le=MAX_ROW_NUMBER)],
+    state: State,
+    actor: CurrentActor,
+    idem: Idempotent,
+) -> Response:
+    return idem.run(
+        lambda: DeliveryOut.model_validate(retry_delivery(state.ctx, delivery_id, actor=actor))
+    )
