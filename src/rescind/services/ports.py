@@ -43,8 +43,9 @@ class JobQuery:
     milestone: Milestone | None = None
     product_model: ProductModel | None = None
     partner_program: PartnerProgram | None = None
+    installer_id: str | None = None
     scope: JobScope = EVERY_JOB  # only the jobs the reader may see
-    text: str | None = None  # job id, or the homeowner's name, email or phone (prefix match)
+    text: str | None = None  # read by ``domain/search.py``: a job id, name, email or phone
     after_id: str | None = None
     limit: int = 50
 
