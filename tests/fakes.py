@@ -292,6 +292,10 @@ class FakeJobRepository:
         found = sorted((j for j in self._jobs.values() if _matches(j, query)), key=lambda j: j.id)
         return [_copy(j) for j in found[: query.limit]]
 
+    def installers(self) -> list[InstallerCompany]:
+        found = {j.installer.id: j.installer for j in self._jobs.values()}
+        return sorted(found.values(), key=lambda i: (i.name, i.id))
+
     def live_fact_groups(self) -> list[FactGroup]:
         groups: dict[tuple[tuple[str, str | bool], ...], list[int]] = {}
         for job in self._jobs.values():

@@ -109,7 +109,7 @@ def test_import_of_only_bad_rows_exits_2_with_the_summary(rescind: Rescind, tmp_
         writer.writerow(a_row("BAD-1", milestone="M9"))
 
     result = rescind("jobs", "import", str(file), code=2)
-    assert result.out.strip() == "imported 0 jobs; 1 rows rejected"
+    assert result.out.strip() == "imported 0 jobs; 1 row rejected"
     assert result.err.startswith("line 2: ")
 
 
@@ -130,7 +130,7 @@ def test_import_stores_addresses_normalized_and_phones_in_e164(
         typed = {"homeowner_email": "Dana@Homeowner.EXAMPLE", "homeowner_phone": "(973) 679-1234"}
         writer.writerow(a_row("JOB-N1", **typed))
 
-    assert rescind("jobs", "import", str(file)).out.strip() == "imported 1 jobs; 0 rows rejected"
+    assert rescind("jobs", "import", str(file)).out.strip() == "imported 1 job; 0 rows rejected"
 
     shown = rescind("jobs", "show", "JOB-N1").out
     assert "<Dana@homeowner.example> +19736791234" in shown

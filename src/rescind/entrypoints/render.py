@@ -10,6 +10,7 @@ from rich.table import Table
 
 from rescind.domain.eligibility import Decision, DecisionTable
 from rescind.domain.job import JobStatus
+from rescind.domain.wording import count
 from rescind.services.audit import TrailCheck
 from rescind.services.queries import JobOverview
 
@@ -129,7 +130,7 @@ def print_trail_check(out: Console, check: TrailCheck) -> None:
             + sealed
         )
     else:
-        out.print(f"audit trail BROKEN: {len(check.problems)} problems")
+        out.print(f"audit trail BROKEN: {count(len(check.problems), 'problem')}")
         for problem in check.problems:
             out.print(f"  {problem}", markup=False)
     if check.checkpoint:

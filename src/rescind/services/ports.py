@@ -23,7 +23,14 @@ from rescind.domain.email import DeliveryStatus, OutgoingEmail, QueuedEmail
 from rescind.domain.events import Event
 from rescind.domain.feed import FeedComment
 from rescind.domain.inbound import InboundRecord
-from rescind.domain.job import Job, JobStatus, Milestone, PartnerProgram, ProductModel
+from rescind.domain.job import (
+    InstallerCompany,
+    Job,
+    JobStatus,
+    Milestone,
+    PartnerProgram,
+    ProductModel,
+)
 from rescind.domain.request import CancellationRequest
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import ChallengeStatus, VerificationChallenge
@@ -104,6 +111,10 @@ class JobRepository(Protocol):
 
     def search(self, query: JobQuery) -> list[Job]:
         """Jobs matching every given filter, ordered by id, at most ``query.limit``."""
+        ...
+
+    def installers(self) -> list[InstallerCompany]:
+        """Every installer company, by name (the job list's installer filter)."""
         ...
 
     def live_fact_groups(self) -> list[FactGroup]:

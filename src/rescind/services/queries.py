@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from rescind.domain.access import Actor, Permission, require
+from rescind.domain.access import EVERY_JOB, Actor, Permission, require
 from rescind.domain.audit import AuditRecord, job_stream
 from rescind.domain.calendar import OperationsCalendar
 from rescind.domain.case import Case
 from rescind.domain.eligibility import Decision
 from rescind.domain.email import QueuedEmail
 from rescind.domain.feed import FeedComment
-from rescind.domain.job import Job, JobStatus
+from rescind.domain.job import InstallerCompany, Job, JobStatus
 from rescind.domain.request import CancellationRequest
 from rescind.domain.workflow import effective_status
 from rescind.services.access import job_for, request_for
@@ -59,6 +59,30 @@ def search_jobs(ctx: Context, *, actor: Actor, query: JobQuery) -> Paged[JobView
             lambda n: uow.jobs.search(replace(query, scope=actor.scope, limit=n)), query.limit
         )
         return Paged([view_of(job, now, calendar) for job in jobs.items], more=jobs.more)
+
+
+@dataclass(frozen=True)
+class JobList:
+    """The job list page: one page of jobs, and the installers it can be narrowed to."""
+
+    page: Paged[JobView]
+    installers: list[InstallerCompany]  # empty for a scoped reader: not theirs to list
+
+
+def job_list(ctx: Context, *, actor: Actor, query: JobQuery) -> JobList:
+    """A page of ``search_jobs`` and the installer filter's choices, in one transaction."""
+    require(actor, Permission.READ_JOBS)
+    now = ctx.now()
+    with ctx.uow() as uow:
+        calendar = ctx.operations_calendar(uow)
+        jobs = read_page(
+            lambda n: uow.jobs.search(replace(query, scope=actor.scope, limit=n)), query.limit
+        )
+        installers = uow.jobs.installers() if actor.scope == EVERY_JOB else []
+        return JobList(
+            page=Paged([view_of(job, now, calendar) for job in jobs.items], more=jobs.more),
+            installers=installers,
+        )
 
 
 def current_decision(ctx: Context, job_id: str, *, actor: Actor) -> Decision:

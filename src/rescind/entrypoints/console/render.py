@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.wording import a, count
 from rescind.entrypoints.api.problems import STATUS, TITLES
 from rescind.entrypoints.console.session import (
     COOKIE_PATH,
@@ -103,6 +104,8 @@ def make_templates(tz: ZoneInfo, now: Callable[[], datetime]) -> Jinja2Templates
     env.filters["when"] = when
     env.filters["day"] = day
     env.filters["words"] = words
+    env.filters["count"] = count  # {{ n | count("job") }}: "1 job", "2 jobs"
+    env.filters["a"] = a  # {{ "installer" | a }}: "an installer"
     env.filters["iso"] = lambda v: v.isoformat() if v else ""
     env.filters["time_left"] = lambda v: time_left(v, now())
     return templates

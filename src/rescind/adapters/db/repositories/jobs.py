@@ -163,6 +163,14 @@ class SqlJobRepository:
         )
         return self._build(self._session.execute(statement).all())
 
+    def installers(self) -> list[InstallerCompany]:
+        rows = self._session.execute(
+            select(
+                InstallerCompanyRow.id, InstallerCompanyRow.name, InstallerCompanyRow.email
+            ).order_by(InstallerCompanyRow.name, InstallerCompanyRow.id)
+        ).all()
+        return [InstallerCompany(id=r.id, name=r.name, email=r.email) for r in rows]
+
     def forget(self) -> None:
         """Drop what we remember of rows (after a rollback it may be untrue)."""
         self._items_seen.clear()
