@@ -135,6 +135,8 @@ class JobOverview:
     cases: list[Case]
     feed: list[FeedComment]
     trail: list[AuditRecord]
+    # People's names by actor id ("agent:alex" → "Alex Agent"), for the feed and the trail.
+    names: dict[str, str]
 
 
 def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
@@ -152,4 +154,5 @@ def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
             feed=uow.feed.for_homeowner(job.homeowner.id, actor.scope),
             # The trail only for a reader who may read it (as ``job_trail`` requires).
             trail=uow.audit.records(job_stream(job.id)) if actor.may(Permission.READ_AUDIT) else [],
+            names={user.actor.id: user.display_name for user in uow.users.list()},
         )
