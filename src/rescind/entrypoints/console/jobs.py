@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -31,10 +32,11 @@ def search(
     ctx: Ctx,
     session: CurrentSession,
     q: Annotated[str, Query(max_length=200)] = "",
-    status: JobStatus | None = None,
-    milestone: Milestone | None = None,
+    # Plain text, as a form sends "" for "Any": an enum parameter would refuse it.
+    status: Annotated[str, Query(max_length=40)] = "",
+    milestone: Annotated[str, Query(max_length=40)] = "",
     installer: Annotated[str, Query(max_length=200)] = "",
-    partner_program: PartnerProgram | None = None,
+    partner_program: Annotated[str, Query(max_length=40)] = "",
     after: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     if session.user.role is Role.INSTALLER:
@@ -43,20 +45,22 @@ def search(
     text = q.strip().replace("\x00", "")
     chosen = {
         "q": text,
-        "status": status.value if status else "",
-        "milestone": milestone.value if milestone else "",
+        "status": status if status in _values(JobStatus) else "",
+        "milestone": milestone if milestone in _values(Milestone) else "",
         "installer": installer.replace("\x00", ""),
-        "partner_program": partner_program.value if partner_program else "",
+        "partner_program": partner_program if partner_program in _values(PartnerProgram) else "",
     }
     listed = job_list(
         ctx,
         actor=session.actor,
         query=JobQuery(
             text=text or None,
-            status=status,
-            milestone=milestone,
+            status=JobStatus(chosen["status"]) if chosen["status"] else None,
+            milestone=Milestone(chosen["milestone"]) if chosen["milestone"] else None,
             installer_id=chosen["installer"] or None,
-            partner_program=partner_program,
+            partner_program=PartnerProgram(chosen["partner_program"])
+            if chosen["partner_program"]
+            else None,
             after_id=after.replace("\x00", "") or None,
             limit=SEARCH_LIMIT,
         ),
@@ -88,6 +92,11 @@ def search(
         milestones=list(Milestone),
         programs=list(PartnerProgram),
     )
+
+
+def _values(kind: type[StrEnum]) -> set[str]:
+    """A filter's choices; anything else (a hand-edited address) reads as "Any"."""
+    return {member.value for member in kind}
 
 
 def job_page(
