@@ -80,7 +80,7 @@ def email_start(s: Sample) -> str:
 
 
 def phone_as_said(s: Sample) -> str:
-    """"(973) 679-1234", as a person reads it off a screen (stored as E.164)."""
+    """ "(973) 679-1234", as a person reads it off a screen (stored as E.164)."""
     digits = "".join(c for c in s.phone if c.isdigit()).removeprefix("1")
     return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
 
