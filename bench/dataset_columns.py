@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "homeowner": ("id", "name", "email", "phone", "email_key", "name_key", "phone_key"),
+    "homeowner": (
+        "id",
+        "name",
+        "email",
+        "phone",
+        "email_key",
+        "name_key",
+        "phone_key",
+        "surname_key",
+    ),
     "job": (
         "id",
         "homeowner_id",

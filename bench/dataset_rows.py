@@ -16,11 +16,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.dataset_columns import TABLE_ORDER
-from rescind.adapters.db.repositories.job_search import homeowner_keys
 from rescind.domain.audit import GENESIS_HASH, AuditContext, job_stream, seal
 from rescind.domain.calendar import OperationsCalendar
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.events import Event, EventKind, JSONValue
+from rescind.domain.search import homeowner_keys
 from rescind.entrypoints.demo_jobs import FIRST, INSTALLERS, LAST, REPS
 
 Row = tuple[Any, ...]
@@ -84,7 +84,16 @@ class JobMaker:
         keys = homeowner_keys(name=name, email=email, phone=phone)
         rows.add(
             "homeowner",
-            (ho_id, name, email, phone, keys["email_key"], keys["name_key"], keys["phone_key"]),
+            (
+                ho_id,
+                name,
+                email,
+                phone,
+                keys["email_key"],
+                keys["name_key"],
+                keys["phone_key"],
+                keys["surname_key"],
+            ),
         )
         facts = self._facts(rng)
         installer, rep = rng.choice(INSTALLERS), rng.choice(REPS)

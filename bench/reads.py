@@ -71,6 +71,24 @@ def phone_prefix(s: Sample) -> str:
     return s.phone[:10]  # "+1-973-679": the area code and exchange
 
 
+def surname_prefix(s: Sample) -> str:
+    return s.name.split(" ")[-1][:4]
+
+
+def email_start(s: Sample) -> str:
+    return s.email.split("@")[0]
+
+
+def phone_as_said(s: Sample) -> str:
+    """ "(973) 679-1234", as a person reads it off a screen (stored as E.164)."""
+    digits = "".join(c for c in s.phone if c.isdigit()).removeprefix("1")
+    return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+
+
+def job_number(s: Sample) -> str:
+    return str(int(s.job_id.removeprefix("JOB-")))  # "JOB-0001234" typed as "1234"
+
+
 def fixed(path: str) -> Callable[[Sample], str]:
     return lambda _: path
 
@@ -80,6 +98,8 @@ def pages() -> list[Page]:
         return lambda s: base + quote(text(s))
 
     console_search = "/console/jobs?q="
+    by_installer = "installer_id=INST-BRIGHT&milestone=M2"
+    filtered = "status=active&milestone=M1&partner_program=none&after=JOB-0500000"
     return [
         Page("API search: job id", q(lambda s: s.job_id)),
         Page("API search: name prefix", q(name_prefix)),
@@ -89,6 +109,13 @@ def pages() -> list[Page]:
         Page("console search: name prefix", q(name_prefix, console_search), True),
         Page("console search: email", q(lambda s: s.email, console_search), True, (200, 303)),
         Page("console search: phone prefix", q(phone_prefix, console_search), True, (200, 303)),
+        Page("API search: surname prefix", q(surname_prefix)),
+        Page("API search: email start", q(email_start)),
+        Page("API search: phone as said", q(phone_as_said)),
+        Page("console search: job number", q(job_number, console_search), True, (200, 303)),
+        Page("console search: surname", q(surname_prefix, console_search), True, (200, 303)),
+        Page("API list: installer + milestone", fixed(f"{API}/jobs?{by_installer}")),
+        Page("console list: filters, a page on", fixed(f"/console/jobs?{filtered}"), True),
         Page("API job", lambda s: f"{API}/jobs/{s.job_id}"),
         Page("API job audit trail", lambda s: f"{API}/jobs/{s.job_id}/audit"),
         Page("API job requests", lambda s: f"{API}/jobs/{s.job_id}/requests"),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import re
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -55,6 +54,7 @@ from rescind.domain.job import (
     SalesRep,
 )
 from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
+from rescind.domain.search import read_search
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import ChallengeStatus, VerificationChallenge
 from rescind.domain.webhooks import WebhookEndpoint, WebhookEvent
@@ -298,6 +298,10 @@ class FakeJobRepository:
         found = sorted((j for j in self._jobs.values() if _matches(j, query)), key=lambda j: j.id)
         return [_copy(j) for j in found[: query.limit]]
 
+    def installers(self) -> list[InstallerCompany]:
+        found = {j.installer.id: j.installer for j in self._jobs.values()}
+        return sorted(found.values(), key=lambda i: (i.name, i.id))
+
     def live_fact_groups(self) -> list[FactGroup]:
         groups: dict[tuple[tuple[str, str | bool], ...], list[int]] = {}
         for job in self._jobs.values():
@@ -318,13 +322,6 @@ class FakeJobRepository:
         return found[:limit]
 
 
-_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
-
-
-def _digits(text: str) -> str:
-    return "".join(c for c in text if c.isdigit())
-
-
 def _matches(job: Job, query: JobQuery) -> bool:
     """The SQL repository's rules: every filter, then the text on id, email, name or phone."""
     wanted: list[tuple[object, object]] = [
@@ -332,6 +329,7 @@ def _matches(job: Job, query: JobQuery) -> bool:
         (query.milestone, job.milestone),
         (query.product_model, job.product_model),
         (query.partner_program, job.partner_program),
+        (query.installer_id, job.installer.id),
     ]
     if any(given is not None and given != actual for given, actual in wanted):
         return False
@@ -339,21 +337,12 @@ def _matches(job: Job, query: JobQuery) -> bool:
         return False
     if query.after_id is not None and job.id <= query.after_id:
         return False
-    text = (query.text or "").strip()
-    if not text:
+    terms = read_search(query.text or "")
+    if terms is None:
         return True
     homeowner = job.homeowner
-    name = " ".join(text.lower().split())
-    digits = _digits(text)
-    return (
-        job.id == text
-        or homeowner.email.strip().lower() == text.lower()
-        or " ".join(homeowner.name.lower().split()).startswith(name)
-        or (
-            _PHONE_LIKE.match(text) is not None
-            and len(digits) >= 3
-            and _digits(homeowner.phone).startswith(digits)
-        )
+    return terms.finds_by_id(job.id) or terms.finds_homeowner(
+        name=homeowner.name, email=homeowner.email, phone=homeowner.phone
     )
 
 

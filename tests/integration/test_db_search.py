@@ -97,6 +97,8 @@ FILTER_CASES: list[tuple[dict[str, object], list[str]]] = [
     ({"product_model": ProductModel.REGULAR}, ["job-03"]),
     ({"partner_program": PartnerProgram.BEAM}, ["job-04"]),
     ({"scope": JobScope(installer_id="inst-2")}, ["job-02"]),
+    ({"installer_id": "inst-2"}, ["job-02"]),
+    ({"installer_id": "inst-2", "status": JobStatus.ACTIVE}, []),
     ({"scope": JobScope(sales_rep_id="rep-2")}, ["job-03"]),
     ({"scope": JobScope(homeowner_id="ho-1")}, ["job-01", "job-04"]),
     (
@@ -127,28 +129,40 @@ def test_pages_follow_the_last_id_seen(stored: UowFactory) -> None:
 
 
 TEXT_CASES: list[tuple[str, list[str]]] = [
-    # A job id, exactly (not as a prefix).
+    # A job id, whole, in any case, with or without its prefix and leading zeros.
     ("job-03", ["job-03"]),
     (" job-03 ", ["job-03"]),
+    ("JOB-03", ["job-03"]),
+    ("job-3", ["job-03"]),
+    ("3", ["job-03"]),
+    ("job 003", ["job-03"]),
     ("job-0", []),
-    # The homeowner's whole email, in any case.
+    # The homeowner's email, whole or from its start, in any case.
     ("dana.w@example.com", ["job-01", "job-04"]),
     ("DANA.W@EXAMPLE.COM", ["job-01", "job-04"]),
-    ("dana.w@example", []),
-    # A prefix of the homeowner's name, in any case, spaces folded.
+    ("dana.w@example", ["job-01", "job-04"]),
+    ("dortiz", ["job-02"]),
+    ("dortiz@example.co", ["job-02"]),
+    ("dortiz@other", []),
+    # A prefix of the homeowner's full name or surname, in any case, spaces folded.
     ("dan", ["job-01", "job-02", "job-04"]),
     ("DANIELLE o", ["job-02"]),
     ("danielle   ortiz", ["job-02"]),
     ("émile", ["job-03"]),
     ("ÉMILE ZOLA", ["job-03"]),
-    ("whitfield", []),
+    ("whitfield", ["job-01", "job-04"]),
+    ("Whitf", ["job-01", "job-04"]),
+    ("zola", ["job-03"]),
+    ("whitfield dana", []),
     # LIKE's wildcards are plain characters in a name.
     ("pat 50%", ["job-05"]),
     ("pat 5_", []),
     ("%", []),
+    ("_", []),
     # A prefix of the phone's digits, however it is punctuated.
     ("555-010", ["job-01", "job-02", "job-04"]),
     ("(555) 010-0200", ["job-02"]),
+    ("555 010 0200", ["job-02"]),
     ("5550100100", ["job-01", "job-04"]),
     ("+1 555 777", ["job-03"]),
     ("55", []),  # too short to be read as a phone
@@ -181,6 +195,28 @@ def test_a_homeowner_renamed_by_a_later_job_is_found_by_the_new_name(
     assert ids(stored, text="dana.f@EXAMPLE.com") == ["job-01", "job-04", "job-06"]
     assert ids(stored, text="555-123") == ["job-01", "job-04", "job-06"]
     assert ids(stored, text="dana whit") == []
+    assert ids(stored, text="fairweather") == ["job-01", "job-04", "job-06"]
+    assert ids(stored, text="whitfield") == []
+
+
+@pytest.mark.parametrize(
+    "typed", ["(555) 188-8104", "555 188 8104", "+15551888104", "1-555-188-8104", "555.188"]
+)
+def test_a_phone_stored_in_e164_is_found_however_it_is_typed(
+    stored: UowFactory, typed: str
+) -> None:
+    with stored() as uow:
+        uow.jobs.add(a_job("job-07", homeowner=homeowner(7, "Ann Lee", "a@x.test", "+15551888104")))
+        uow.commit()
+    assert ids(stored, text=typed) == ["job-07"]
+
+
+def test_demo_style_job_ids_are_found_without_prefix_or_zeros(stored: UowFactory) -> None:
+    with stored() as uow:
+        uow.jobs.add(a_job("JOB-000042", homeowner=homeowner(8, "Ben Reyes", "b@x.test", "")))
+        uow.commit()
+    for typed in ("JOB-000042", "job-000042", "job-42", "JOB 42", "42", "000042", "#42"):
+        assert ids(stored, text=typed) == ["JOB-000042"], typed
 
 
 def test_the_in_memory_fake_searches_by_the_same_rules() -> None:

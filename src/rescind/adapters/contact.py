@@ -6,7 +6,8 @@ is refused, never stored. ``email-validator`` checks the syntax (RFC 5321/5322 a
 DNS lookups: an import must not depend on the network) and gives the normalized form (the
 domain lower-cased, Unicode normalized). ``phonenumbers`` (Google's libphonenumber) reads a
 number as a US one unless it starts with ``+`` and stores it as E.164 (``+12015550123``), so
-every number has one spelling and the search by digits finds it however it was typed.
+every number has one spelling and the search by digits (``domain/search.py``) finds it
+however it was typed.
 
 The domain keeps these as plain strings; this module is the one place that decides what a
 valid one is, called by every door that takes one in.
@@ -57,16 +58,3 @@ def phone_number(value: str, *, field: str) -> str:
             field=field,
         )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def phone_search_digits(text: str) -> list[str]:
-    """The digit prefixes a typed (part of a) phone number may match among stored E.164
-    numbers: as typed, and — unless it starts with + or 1 — after the US country code too,
-    so ``973-679`` finds ``+19736791234``."""
-    digits = "".join(c for c in text if c.isdigit())
-    if not digits:
-        return []
-    if text.lstrip().startswith("+") or digits[0] in "01":
-        return [digits]
-    country = str(phonenumbers.country_code_for_region(DEFAULT_PHONE_REGION))
-    return [digits, country + digits]

@@ -20,6 +20,7 @@ from enum import StrEnum
 from rescind.domain.errors import Forbidden, InvalidInput, job_not_found
 from rescind.domain.job import Job
 from rescind.domain.request import RequesterRole
+from rescind.domain.wording import a
 
 
 class Role(StrEnum):
@@ -149,7 +150,7 @@ class Actor:
     def __post_init__(self) -> None:
         if self.role in SCOPED_ROLES and not self.scope_id:
             raise InvalidInput(
-                f"a {self.role.value} acts only within its own jobs: give its "
+                f"{a(self.role.value.replace('_', ' '))} acts only within its own jobs: give its "
                 f"{'installer company' if self.role is Role.INSTALLER else self.role.value} id",
                 field="scope_id",
             )
@@ -192,7 +193,7 @@ def require_files_as(actor: Actor, requester_role: RequesterRole) -> None:
     own = FILES_AS.get(actor.role)
     if own is not None and own is not requester_role:
         raise Forbidden(
-            f"a {actor.role.value.replace('_', ' ')} files requests as "
+            f"{a(actor.role.value.replace('_', ' '))} files requests as "
             f"{own.value.replace('_', ' ')}, not as {requester_role.value.replace('_', ' ')}"
         )
 
@@ -203,5 +204,5 @@ def require(actor: Actor, permission: Permission, job: Job | None = None) -> Non
         raise job_not_found(job.id)
     if not actor.may(permission):
         raise Forbidden(
-            f"a {actor.role.value.replace('_', ' ')} may not {permission.value.replace('_', ' ')}"
+            f"{a(actor.role.value.replace('_', ' '))} may not {permission.value.replace('_', ' ')}"
         )

@@ -14,6 +14,7 @@ from enum import StrEnum
 from rescind.domain.eligibility import Action, Decision
 from rescind.domain.errors import InvalidInput, NotAllowed, NotVerified, StatementMissing
 from rescind.domain.events import Event, EventKind
+from rescind.domain.wording import a
 
 DUE_BUSINESS_HOURS = 48
 APPROVED_WAITING = "approved by Deal Processing — verify the homeowner to cancel"
@@ -126,7 +127,8 @@ class WrittenStatement:
         if self.kind in (StatementKind.MAIL_NOTICE, StatementKind.TELEGRAM_NOTICE):
             if self.sent_date is None:
                 raise InvalidInput(
-                    f"a {self.kind.value} needs its sent (postmark) date", field="sent_date"
+                    f"{a(self.kind.value.replace('_', ' '))} needs its sent (postmark) date",
+                    field="sent_date",
                 )
             # received_at is UTC; a local postmark may be one calendar day ahead of it.
             if self.sent_date > self.received_at.date() + timedelta(days=1):

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from rescind.domain.access import SCOPED_ROLES, Actor, Role
 from rescind.domain.errors import InvalidInput
+from rescind.domain.wording import a
 
 TOKEN_LIFETIME = timedelta(hours=12)
 MIN_PASSWORD_LENGTH = 10
@@ -42,15 +43,16 @@ class User:
                 "letter or digit",
                 field="username",
             )
+        role = self.role.value.replace("_", " ")
         if self.role in SCOPED_ROLES and not self.scope_id:
             raise InvalidInput(
-                f"a {self.role.value} user needs scope_id: the id of its installer company, "
+                f"{a(role)} user needs scope_id: the id of its installer company, "
                 "sales rep or homeowner record",
                 field="scope_id",
             )
         if self.role not in SCOPED_ROLES and self.scope_id:
             raise InvalidInput(
-                f"a {self.role.value} user acts on every job; leave scope_id empty",
+                f"{a(role)} user acts on every job; leave scope_id empty",
                 field="scope_id",
             )
         if self.role is Role.SYSTEM:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rescind.domain.errors import InvalidInput, VerificationLimitReached
+from rescind.domain.wording import count as count_of
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
@@ -67,9 +68,9 @@ class CodeLimits:
                 frees_at = recent[-count] + window
                 wait = max(1, math.ceil((frees_at - now).total_seconds()))
                 raise VerificationLimitReached(
-                    f"this request has had {len(recent)} codes in the last {last}, and at most "
-                    f"{count} codes {per} are sent for one request: send again in "
-                    f"{_duration(wait)}, or {EMAIL_SUPPORT_INSTEAD}",
+                    f"this request has had {count_of(len(recent), 'code')} in the last {last}, "
+                    f"and at most {count_of(count, 'code')} {per} are sent for one request: "
+                    f"send again in {_duration(wait)}, or {EMAIL_SUPPORT_INSTEAD}",
                     retry_after=wait,
                 )
 

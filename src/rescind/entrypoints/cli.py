@@ -40,6 +40,7 @@ from rescind.domain.errors import (
     NotFound,
     RescindError,
 )
+from rescind.domain.wording import count
 from rescind.entrypoints import demo as demo_data
 from rescind.entrypoints.cli_policy_simulate import policy_simulate
 from rescind.entrypoints.cli_requests import requests_app
@@ -203,8 +204,10 @@ def jobs_import(
     for problem in report.errors[:50]:
         err.print(f"line {problem.line}: {problem.message}", markup=False)
     if len(report.errors) > 50:
-        err.print(f"… and {len(report.errors) - 50} more bad rows", markup=False)
-    out.print(f"imported {report.imported} jobs; {len(report.errors)} rows rejected")
+        err.print(f"… and {count(len(report.errors) - 50, 'more bad row')}", markup=False)
+    out.print(
+        f"imported {count(report.imported, 'job')}; {count(len(report.errors), 'row')} rejected"
+    )
     if report.errors and not allow_rejects:
         # A rejected row is bad input, as everywhere else (2); a script that accepts a
         # partial import says so with --allow-rejects rather than reading the summary.
@@ -520,7 +523,7 @@ def mail_import(
     for file, why in done.skipped:
         err.print(f"skipped {file.name}: {why}", markup=False)
     skipped = f"; {len(done.skipped)} skipped" if done.skipped else ""
-    out.print(f"{len(done.received)} messages imported{skipped}")
+    out.print(f"{count(len(done.received), 'message')} imported{skipped}")
 
 
 def _log_like(settings: Settings) -> None:

@@ -18,6 +18,7 @@ from rescind.adapters.passwords import Argon2Passwords
 from rescind.bootstrap import bootstrap
 from rescind.domain.access import SCOPED_ROLES, Actor, Role
 from rescind.domain.errors import InvalidInput
+from rescind.domain.wording import a
 from rescind.services.auth import create_user, list_users
 from rescind.services.user_passwords import find_user, force_password_reset, set_password
 
@@ -68,7 +69,9 @@ def users_create(
     """Create a user (the first admin of a new database: `--role admin NAME`)."""
     person = _role(role)
     if person in SCOPED_ROLES and not scope_id:
-        raise InvalidInput(f"a {role} user needs --scope-id", field="scope_id")
+        raise InvalidInput(
+            f"{a(str(role).replace('_', ' '))} user needs --scope-id", field="scope_id"
+        )
     app = bootstrap()
     user = create_user(
         app.ctx,

@@ -8,8 +8,10 @@ from zoneinfo import ZoneInfo
 from rich.console import Console
 from rich.table import Table
 
+from rescind.domain.audit_sentence import person_name, sentence
 from rescind.domain.eligibility import Decision, DecisionTable
 from rescind.domain.job import JobStatus
+from rescind.domain.wording import count
 from rescind.services.audit import TrailCheck
 from rescind.services.queries import JobOverview
 
@@ -74,14 +76,15 @@ def print_overview(out: Console, view: JobOverview, tz: ZoneInfo) -> None:
         out.print("feed:")
         for comment in view.feed:
             out.print(
-                f"  {local(comment.created_at, tz)} {comment.author}: {comment.body}", markup=False
+                f"  {local(comment.created_at, tz)} {person_name(comment.author, view.names)}: "
+                f"{comment.body}",
+                markup=False,
             )
-    out.print(f"audit trail ({len(view.trail)} events):")
+    out.print(f"audit trail ({count(len(view.trail), 'event')}):")
     for record in view.trail[-15:]:
-        version = f" policy v{record.policy_version}" if record.policy_version else ""
         out.print(
-            f"  #{record.seq} {local(record.occurred_at, tz)} {record.kind} by {record.actor} "
-            f"via {record.channel}{version}",
+            f"  #{record.seq} {local(record.occurred_at, tz)} "
+            f"{sentence(record, tz=tz, names=view.names)}",
             markup=False,
         )
 
@@ -129,7 +132,7 @@ def print_trail_check(out: Console, check: TrailCheck) -> None:
             + sealed
         )
     else:
-        out.print(f"audit trail BROKEN: {len(check.problems)} problems")
+        out.print(f"audit trail BROKEN: {count(len(check.problems), 'problem')}")
         for problem in check.problems:
             out.print(f"  {problem}", markup=False)
     if check.checkpoint:

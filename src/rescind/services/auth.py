@@ -26,6 +26,7 @@ from rescind.domain.user import (
     check_password_strength,
     token_digest,
 )
+from rescind.domain.wording import a
 from rescind.services.context import Context
 from rescind.services.ports import JobQuery, PasswordHasher, UnitOfWork
 from rescind.services.records import new_id, record
@@ -233,8 +234,9 @@ def _add(uow: UnitOfWork, actor: Actor, at: datetime, user: User) -> None:
     if user.scope_id is not None and not uow.users.scope_exists(user.role, user.scope_id):
         noun = SCOPE_NOUNS.get(user.role, "record")
         raise InvalidInput(
-            f"no {noun} with id {user.scope_id!r} is on record: a {user.role.value} user acts "
-            f"for an existing {noun}; use the id its jobs show",
+            f"no {noun} with id {user.scope_id!r} is on record: "
+            f"{a(user.role.value.replace('_', ' '))} user acts for an existing {noun}; "
+            "use the id its jobs show",
             field="scope_id",
         )
     uow.users.add(user)

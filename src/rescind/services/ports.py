@@ -23,7 +23,14 @@ from rescind.domain.email import DeliveryStatus, OutgoingEmail, QueuedEmail
 from rescind.domain.events import Event
 from rescind.domain.feed import FeedComment
 from rescind.domain.inbound import InboundRecord
-from rescind.domain.job import Job, JobStatus, Milestone, PartnerProgram, ProductModel
+from rescind.domain.job import (
+    InstallerCompany,
+    Job,
+    JobStatus,
+    Milestone,
+    PartnerProgram,
+    ProductModel,
+)
 from rescind.domain.request import CancellationRequest
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import ChallengeStatus, VerificationChallenge
@@ -52,8 +59,9 @@ class JobQuery:
     milestone: Milestone | None = None
     product_model: ProductModel | None = None
     partner_program: PartnerProgram | None = None
+    installer_id: str | None = None
     scope: JobScope = EVERY_JOB  # only the jobs the reader may see
-    text: str | None = None  # job id, or the homeowner's name, email or phone (prefix match)
+    text: str | None = None  # read by ``domain/search.py``: a job id, name, email or phone
     after_id: str | None = None
     limit: int = 50
 
@@ -112,6 +120,10 @@ class JobRepository(Protocol):
 
     def search(self, query: JobQuery) -> list[Job]:
         """Jobs matching every given filter, ordered by id, at most ``query.limit``."""
+        ...
+
+    def installers(self) -> list[InstallerCompany]:
+        """Every installer company, by name (the job list's installer filter)."""
         ...
 
     def live_fact_groups(self) -> list[FactGroup]:

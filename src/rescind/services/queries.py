@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from rescind.domain.access import Actor, Permission, require
+from rescind.domain.access import EVERY_JOB, Actor, Permission, require
 from rescind.domain.audit import AuditRecord, job_stream
 from rescind.domain.calendar import OperationsCalendar
 from rescind.domain.case import Case
 from rescind.domain.eligibility import Decision
 from rescind.domain.email import QueuedEmail
 from rescind.domain.feed import FeedComment
-from rescind.domain.job import Job, JobStatus
+from rescind.domain.job import InstallerCompany, Job, JobStatus
 from rescind.domain.request import CancellationRequest
 from rescind.domain.workflow import effective_status
 from rescind.services.access import job_for, request_for
@@ -59,6 +59,30 @@ def search_jobs(ctx: Context, *, actor: Actor, query: JobQuery) -> Paged[JobView
             lambda n: uow.jobs.search(replace(query, scope=actor.scope, limit=n)), query.limit
         )
         return Paged([view_of(job, now, calendar) for job in jobs.items], more=jobs.more)
+
+
+@dataclass(frozen=True)
+class JobList:
+    """The job list page: one page of jobs, and the installers it can be narrowed to."""
+
+    page: Paged[JobView]
+    installers: list[InstallerCompany]  # empty for a scoped reader: not theirs to list
+
+
+def job_list(ctx: Context, *, actor: Actor, query: JobQuery) -> JobList:
+    """A page of ``search_jobs`` and the installer filter's choices, in one transaction."""
+    require(actor, Permission.READ_JOBS)
+    now = ctx.now()
+    with ctx.uow() as uow:
+        calendar = ctx.operations_calendar(uow)
+        jobs = read_page(
+            lambda n: uow.jobs.search(replace(query, scope=actor.scope, limit=n)), query.limit
+        )
+        installers = uow.jobs.installers() if actor.scope == EVERY_JOB else []
+        return JobList(
+            page=Paged([view_of(job, now, calendar) for job in jobs.items], more=jobs.more),
+            installers=installers,
+        )
 
 
 def current_decision(ctx: Context, job_id: str, *, actor: Actor) -> Decision:
@@ -111,6 +135,8 @@ class JobOverview:
     cases: list[Case]
     feed: list[FeedComment]
     trail: list[AuditRecord]
+    # People's names by actor id ("agent:alex" → "Alex Agent"), for the feed and the trail.
+    names: dict[str, str]
 
 
 def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
@@ -128,4 +154,5 @@ def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
             feed=uow.feed.for_homeowner(job.homeowner.id, actor.scope),
             # The trail only for a reader who may read it (as ``job_trail`` requires).
             trail=uow.audit.records(job_stream(job.id)) if actor.may(Permission.READ_AUDIT) else [],
+            names={user.actor.id: user.display_name for user in uow.users.list()},
         )

@@ -22,6 +22,7 @@ from rescind.domain.request import (
     StatementKind,
     WrittenStatement,
 )
+from rescind.domain.wording import a
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.ports import UnitOfWork
@@ -141,7 +142,7 @@ def require_attach_statement(actor: Actor) -> None:
     installer or a sales rep cannot supply it, whether attaching it later or when filing."""
     if not actor.may(Permission.ATTACH_STATEMENT):
         raise Forbidden(
-            f"a {actor.role.value.replace('_', ' ')} cannot attach the homeowner's written "
+            f"{a(actor.role.value.replace('_', ' '))} cannot attach the homeowner's written "
             "statement; file the request without one and support will take it from the homeowner"
         )
 

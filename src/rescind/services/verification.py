@@ -23,6 +23,7 @@ from rescind.domain.verification import (
     issue_challenge,
     sent_from_address_on_file,
 )
+from rescind.domain.wording import count
 from rescind.services.access import request_for
 from rescind.services.context import Context
 from rescind.services.ports import UnitOfWork
@@ -230,13 +231,12 @@ def _failed(
     elif result is ConfirmResult.LOCKED:
         text = (
             f"that code does not match, and it was the {MAX_ATTEMPTS}th wrong one: this code is "
-            f"locked. Send a new code (this request has {request_left} attempts left across its "
-            f"codes), or {EMAIL_SUPPORT_INSTEAD}"
+            f"locked. Send a new code (this request has {count(request_left, 'attempt')} left "
+            f"across its codes), or {EMAIL_SUPPORT_INSTEAD}"
         )
     else:
-        plural = "s" if attempts_left != 1 else ""
         text = (
-            f"that code does not match: {attempts_left} attempt{plural} left; ask the "
+            f"that code does not match: {count(attempts_left, 'attempt')} left; ask the "
             "homeowner to read it again"
         )
     return VerificationFailed(text, reason=result.value, attempts_left=attempts_left)

@@ -84,12 +84,17 @@ def list_jobs(
     milestone: Milestone | None = None,
     product_model: ProductModel | None = None,
     partner_program: PartnerProgram | None = None,
+    installer_id: Annotated[
+        str | None,
+        Query(max_length=200, pattern=NO_NUL, description="The installer company's id."),
+    ] = None,
     q: Annotated[
         str | None,
         Query(
             max_length=200,
             pattern=NO_NUL,
-            description="A job id, or the homeowner's email (whole), name or phone (a prefix).",
+            description="A job id (any case, with or without `JOB-` and leading zeros), or the "
+            "start of the homeowner's full name, surname, email or phone (any punctuation).",
             examples=["ben.reyes.2@homeowner.example"],
         ),
     ] = None,
@@ -104,6 +109,7 @@ def list_jobs(
         milestone=milestone,
         product_model=product_model,
         partner_program=partner_program,
+        installer_id=installer_id,
         text=q,
         after_id=cursor,
         limit=limit,

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from rescind.domain.access import Permission, Role
 from rescind.domain.errors import RescindError
+from rescind.domain.job import JobStatus, Milestone, PartnerProgram
 from rescind.domain.request import RequesterRole
+from rescind.domain.search import read_search
 from rescind.entrypoints.console import installer
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
 from rescind.services.cancellation import restore_workflow
 from rescind.services.feed import comment_on_feed
 from rescind.services.ports import JobQuery
-from rescind.services.queries import job_emails, job_overview, search_jobs
+from rescind.services.queries import job_emails, job_list, job_overview
 from rescind.services.restores import restores_of
 
 router = APIRouter()
@@ -29,17 +33,71 @@ def search(
     ctx: Ctx,
     session: CurrentSession,
     q: Annotated[str, Query(max_length=200)] = "",
+    # Plain text, as a form sends "" for "Any": an enum parameter would refuse it.
+    status: Annotated[str, Query(max_length=40)] = "",
+    milestone: Annotated[str, Query(max_length=40)] = "",
+    installer: Annotated[str, Query(max_length=200)] = "",
+    partner_program: Annotated[str, Query(max_length=40)] = "",
+    after: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
     if session.user.role is Role.INSTALLER:
-        return redirect(request, "/console/installer" + (f"?q={q}" if q else ""))
+        target = "/console/installer" + (f"?{urlencode({'q': q})}" if q else "")
+        return redirect(request, target)
     text = q.strip().replace("\x00", "")
-    found = search_jobs(
-        ctx, actor=session.actor, query=JobQuery(text=text or None, limit=SEARCH_LIMIT)
+    chosen = {
+        "q": text,
+        "status": status if status in _values(JobStatus) else "",
+        "milestone": milestone if milestone in _values(Milestone) else "",
+        "installer": installer.replace("\x00", ""),
+        "partner_program": partner_program if partner_program in _values(PartnerProgram) else "",
+    }
+    listed = job_list(
+        ctx,
+        actor=session.actor,
+        query=JobQuery(
+            text=text or None,
+            status=JobStatus(chosen["status"]) if chosen["status"] else None,
+            milestone=Milestone(chosen["milestone"]) if chosen["milestone"] else None,
+            installer_id=chosen["installer"] or None,
+            partner_program=PartnerProgram(chosen["partner_program"])
+            if chosen["partner_program"]
+            else None,
+            after_id=after.replace("\x00", "") or None,
+            limit=SEARCH_LIMIT,
+        ),
     )
-    views = found.items
-    if len(views) == 1 and views[0].job.id.lower() == text.lower():
+    views = listed.page.items
+    terms = read_search(text)
+    if len(views) == 1 and not after and terms is not None and terms.finds_by_id(views[0].job.id):
         return redirect(request, f"/console/jobs/{views[0].job.id}")
-    return page(request, "search.html", session, q=text, views=views, more=found.more)
+    # The same search and filters, one page on: a link that keeps everything but the cursor.
+    kept = {k: v for k, v in chosen.items() if v}
+    next_url = (
+        "/console/jobs?" + urlencode(kept | {"after": views[-1].job.id})
+        if listed.page.more
+        else None
+    )
+    return page(
+        request,
+        "search.html",
+        session,
+        q=text,
+        views=views,
+        more=listed.page.more,
+        next_url=next_url,
+        first_url="/console/jobs?" + urlencode(kept) if after else None,
+        paged=bool(after),
+        chosen=chosen,
+        installers=listed.installers,
+        statuses=list(JobStatus),
+        milestones=list(Milestone),
+        programs=list(PartnerProgram),
+    )
+
+
+def _values(kind: type[StrEnum]) -> set[str]:
+    """A filter's choices; anything else (a hand-edited address) reads as "Any"."""
+    return {member.value for member in kind}
 
 
 def job_page(

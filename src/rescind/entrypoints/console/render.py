@@ -18,7 +18,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from rescind.domain.audit_sentence import person_name, sentence
 from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.wording import a, count
 from rescind.entrypoints.api.problems import STATUS, TITLES
 from rescind.entrypoints.console.session import (
     COOKIE_PATH,
@@ -103,6 +105,11 @@ def make_templates(tz: ZoneInfo, now: Callable[[], datetime]) -> Jinja2Templates
     env.filters["when"] = when
     env.filters["day"] = day
     env.filters["words"] = words
+    # {{ record | sentence(o.names) }} and {{ comment.author | person(o.names) }}
+    env.filters["sentence"] = lambda record, names: sentence(record, tz=tz, names=names)
+    env.filters["person"] = person_name
+    env.filters["count"] = count  # {{ n | count("job") }}: "1 job", "2 jobs"
+    env.filters["a"] = a  # {{ "installer" | a }}: "an installer"
     env.filters["iso"] = lambda v: v.isoformat() if v else ""
     env.filters["time_left"] = lambda v: time_left(v, now())
     return templates

@@ -16,7 +16,6 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows, keyed, update_rows
-from rescind.adapters.db.repositories.job_search import homeowner_keys
 from rescind.adapters.db.tables import (
     HomeownerRow,
     InstallerCompanyRow,
@@ -26,6 +25,7 @@ from rescind.adapters.db.tables import (
 )
 from rescind.domain.errors import Conflict
 from rescind.domain.job import Homeowner, InstallerCompany, Job, SalesRep
+from rescind.domain.search import homeowner_keys
 
 
 def _table(row_class: type[Any]) -> Table:

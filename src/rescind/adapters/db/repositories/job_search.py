@@ -1,59 +1,33 @@
 """Finding jobs for a list: every filter of a ``JobQuery``, paged by id (keyset).
 
-Free text matches a job id exactly, or the homeowner's email (whole, any case), name (a
-prefix, any case) or phone (a prefix of its digits, with or without the US country code, as
-numbers are stored in E.164). Each is one indexed lookup: the
-homeowner side goes through the stored search keys (see ``tables/people.py``), and the text
-condition is ``job.id IN (… UNION ALL …)`` rather than an ``OR`` across two tables, which no
-database can answer from indexes.
+Free text is read by ``domain/search.py`` (job ids in any spelling, the homeowner's name or
+surname, email or phone, each from its start). Each is one indexed lookup: the homeowner side
+goes through the stored search keys (see ``tables/people.py``), and the text condition is
+``job.id IN (… UNION ALL …)`` rather than an ``OR`` across two tables, which no database can
+answer from indexes.
 """
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
-from rescind.adapters.contact import phone_search_digits
 from rescind.adapters.db.repositories.scope import job_conditions
 from rescind.adapters.db.tables import HomeownerRow, JobRow
+from rescind.domain.search import SearchTerms, read_search
 from rescind.services.ports import JobQuery
 
-# Text that can be a phone number: digits and the usual punctuation, with enough digits that
-# a job id like "JOB-12" is not also read as every phone starting with 12.
-_PHONE_LIKE = re.compile(r"^\+?[\d\s().-]+$")
-_MIN_PHONE_DIGITS = 3
 _LIKE_ESCAPE = "\\"
-
-
-def email_key(email: str) -> str:
-    return email.strip().lower()
-
-
-def name_key(name: str) -> str:
-    return " ".join(name.lower().split())
-
-
-def phone_key(phone: str) -> str:
-    return "".join(c for c in phone if c.isdigit())
-
-
-def homeowner_keys(*, name: str, email: str, phone: str) -> dict[str, str]:
-    """The search-key columns of a homeowner row."""
-    return {
-        "email_key": email_key(email),
-        "name_key": name_key(name),
-        "phone_key": phone_key(phone),
-    }
 
 
 def conditions(query: JobQuery, dialect: str) -> list[ColumnElement[bool]]:
     """The WHERE conditions of the query's page (the caller orders by id and limits)."""
     found = _filters(JobRow, query)
-    if query.text is not None and query.text.strip():
-        found.append(_text_matches(query.text.strip(), query, dialect))
+    terms = read_search(query.text or "")
+    if terms is not None:
+        found.append(_text_matches(terms, query, dialect))
     return found
 
 
@@ -63,6 +37,7 @@ def _filters(job: type[JobRow], query: JobQuery) -> list[ColumnElement[bool]]:
         (job.milestone, _value(query.milestone)),
         (job.product_model, _value(query.product_model)),
         (job.partner_program, _value(query.partner_program)),
+        (job.installer_id, query.installer_id),
     ]
     found = [column == value for column, value in exact if value is not None]
     found.extend(job_conditions(job, query.scope))
@@ -75,7 +50,7 @@ def _value(member: StrEnum | None) -> str | None:
     return None if member is None else member.value
 
 
-def _text_matches(text: str, query: JobQuery, dialect: str) -> ColumnElement[bool]:
+def _text_matches(terms: SearchTerms, query: JobQuery, dialect: str) -> ColumnElement[bool]:
     """``job.id IN (the job with that id UNION the first page of the homeowner's jobs)``.
 
     The homeowner side carries every filter and its own ORDER BY id LIMIT, so PostgreSQL
@@ -84,14 +59,14 @@ def _text_matches(text: str, query: JobQuery, dialect: str) -> ColumnElement[boo
     full, instead of sorting every match.
     """
     homeowner_matches = [
-        HomeownerRow.email_key == email_key(text),
-        _starts_with(HomeownerRow.name_key, name_key(text), dialect),
+        _starts_with(HomeownerRow.name_key, terms.name_prefix, dialect),
+        _starts_with(HomeownerRow.surname_key, terms.name_prefix, dialect),
     ]
-    if _PHONE_LIKE.match(text) and len(phone_key(text)) >= _MIN_PHONE_DIGITS:
-        homeowner_matches.extend(
-            _starts_with(HomeownerRow.phone_key, digits, dialect)
-            for digits in phone_search_digits(text)
-        )
+    if terms.email_prefix:
+        homeowner_matches.append(_starts_with(HomeownerRow.email_key, terms.email_prefix, dialect))
+    homeowner_matches.extend(
+        _starts_with(HomeownerRow.phone_key, digits, dialect) for digits in terms.phone_prefixes
+    )
     # Own aliases, so the subqueries are not correlated with the outer ``job``.
     by_id, of_homeowner = aliased(JobRow), aliased(JobRow)
     homeowners_page = (
@@ -104,7 +79,7 @@ def _text_matches(text: str, query: JobQuery, dialect: str) -> ColumnElement[boo
     )
     return JobRow.id.in_(
         union_all(
-            select(by_id.id).where(by_id.id == text, *_filters(by_id, query)),
+            select(by_id.id).where(by_id.id.in_(terms.job_ids), *_filters(by_id, query)),
             select(homeowners_page.c.id),
         )
     )

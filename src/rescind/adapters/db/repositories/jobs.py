@@ -19,7 +19,7 @@ from rescind.adapters.db.bulk import keyed
 from rescind.adapters.db.repositories import job_facts
 from rescind.adapters.db.repositories.job_batches import existing_ids, insert_jobs, update_jobs
 from rescind.adapters.db.repositories.job_rows import ItemRow, joined, to_job, values
-from rescind.adapters.db.repositories.job_search import conditions, homeowner_keys
+from rescind.adapters.db.repositories.job_search import conditions
 from rescind.adapters.db.repositories.versioning import update_if_current
 from rescind.adapters.db.tables import (
     HomeownerRow,
@@ -36,6 +36,7 @@ from rescind.domain.job import (
     JobStatus,
     SalesRep,
 )
+from rescind.domain.search import homeowner_keys
 from rescind.services.ports import FactGroup, JobQuery
 
 Person = HomeownerRow | InstallerCompanyRow | SalesRepRow
@@ -162,6 +163,14 @@ class SqlJobRepository:
         )
         return self._build(self._session.execute(statement).all())
 
+    def installers(self) -> list[InstallerCompany]:
+        rows = self._session.execute(
+            select(
+                InstallerCompanyRow.id, InstallerCompanyRow.name, InstallerCompanyRow.email
+            ).order_by(InstallerCompanyRow.name, InstallerCompanyRow.id)
+        ).all()
+        return [InstallerCompany(id=r.id, name=r.name, email=r.email) for r in rows]
+
     def forget(self) -> None:
         """Drop what we remember of rows (after a rollback it may be untrue)."""
         self._items_seen.clear()
@@ -182,7 +191,7 @@ class SqlJobRepository:
             if isinstance(staged, HomeownerRow) and isinstance(person, HomeownerRow):
                 staged.phone = person.phone
                 staged.email_key, staged.name_key = person.email_key, person.name_key
-                staged.phone_key = person.phone_key
+                staged.phone_key, staged.surname_key = person.phone_key, person.surname_key
             return
         with self._session.no_autoflush:
             self._people[key] = self._session.merge(person)

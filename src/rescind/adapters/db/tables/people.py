@@ -1,11 +1,11 @@
 """The people around a job, kept once each and shared by their jobs (upserted by id).
 
 A homeowner also carries search keys, derived from its name, email and phone whenever it is
-written (``repositories/job_search.py``): lowercased in Python, so both databases fold case
-alike (SQLite's ``lower()`` folds ASCII only), and the phone as bare digits, so "555-0100"
-and "(555) 0100" find the same person. Plain indexes on stored keys keep the migrations free
-of expression indexes; on PostgreSQL the prefix keys use ``text_pattern_ops`` so that
-``LIKE 'abc%'`` can use them whatever the database's collation.
+written (``domain/search.py``): lowercased in Python, so both databases fold case alike
+(SQLite's ``lower()`` folds ASCII only), the surname (the name's last word) apart, and the
+phone as bare digits, so "555-0100" and "(555) 0100" find the same person. Plain indexes on
+stored keys keep the migrations free of expression indexes; on PostgreSQL the prefix keys
+use ``text_pattern_ops`` so that ``LIKE 'abc%'`` can use them whatever the collation.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from rescind.adapters.db.tables.base import Base
 class HomeownerRow(Base):
     __tablename__ = "homeowner"
     __table_args__ = (
-        Index(None, "email_key"),
+        Index(None, "email_key", postgresql_ops={"email_key": "text_pattern_ops"}),
         Index(None, "name_key", postgresql_ops={"name_key": "text_pattern_ops"}),
+        Index(None, "surname_key", postgresql_ops={"surname_key": "text_pattern_ops"}),
         Index(None, "phone_key", postgresql_ops={"phone_key": "text_pattern_ops"}),
     )
 
@@ -30,6 +31,7 @@ class HomeownerRow(Base):
     phone: Mapped[str] = mapped_column(default="", server_default="")
     email_key: Mapped[str] = mapped_column(default="", server_default="")
     name_key: Mapped[str] = mapped_column(default="", server_default="")
+    surname_key: Mapped[str] = mapped_column(default="", server_default="")
     phone_key: Mapped[str] = mapped_column(default="", server_default="")
 
 
