@@ -7,6 +7,7 @@ import csv
 import io
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from rescind.adapters.csv_jobs import COLUMNS
@@ -124,13 +125,40 @@ def test_text_search_finds_a_job_by_email_name_phone_or_id(api: Api) -> None:
 
     assert ids(agent, q="ada.1@home.example") == ["JOB-001"]
     assert ids(agent, q="ADA.1@Home.Example") == ["JOB-001"]
-    assert ids(agent, q="ada.1@home") == []  # an email matches whole
+    assert ids(agent, q="ada.1@home") == ["JOB-001"]  # an email matches from its start
+    assert ids(agent, q="ada.1@other") == []
     assert ids(agent, q="Ben") == ["JOB-002"]
     assert ids(agent, q="ben  reyes") == ["JOB-002"]
     assert ids(agent, q="+1 555 010 0007") == ["JOB-007"]
     assert ids(agent, q="JOB-004") == ["JOB-004"]
     assert ids(agent, q="nobody") == []
     assert ids(agent, q="Cora", milestone="M1") == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Reyes", ["JOB-002"]),  # the surname
+        ("REY", ["JOB-002"]),
+        ("ben reyes", ["JOB-002"]),  # the full name
+        ("dev.4@", ["JOB-004"]),  # the start of the email
+        ("(555) 010-0007", ["JOB-007"]),  # the phone however it is typed
+        ("555 010 0007", ["JOB-007"]),
+        ("+15550100007", ["JOB-007"]),
+        ("job-004", ["JOB-004"]),  # the job id in any case, without JOB- or zeros
+        ("job-4", ["JOB-004"]),
+        ("4", ["JOB-004"]),
+    ],
+)
+def test_a_job_is_found_the_way_people_say_it(api: Api, typed: str, expected: list[str]) -> None:
+    assert ids(api.client(Role.AGENT), q=typed) == expected
+
+
+def test_the_list_filters_by_installer_within_the_readers_scope(api: Api) -> None:
+    assert ids(api.client(Role.AGENT), installer_id="INST-2") == ["JOB-006"]
+    assert ids(api.client(Role.AGENT), installer_id="INST-2", milestone="M1") == []
+    # An installer asking for another company's jobs still sees only its own: none of these.
+    assert ids(api.client(Role.INSTALLER), installer_id="INST-2") == []
 
 
 # --- scope ----------------------------------------------------------------------------------
