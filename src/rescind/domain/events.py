@@ -34,6 +34,8 @@ class EventKind(StrEnum):
     WINDOW_RECOMPUTED = "window_recomputed"
     FEED_COMMENTED = "feed_commented"
     EMAIL_QUEUED = "email_queued"
+    INBOUND_ATTACHED = "inbound_attached"
+    INBOUND_DISMISSED = "inbound_dismissed"
     CASE_OPENED = "case_opened"
     CASE_REASSIGNED = "case_reassigned"
     CASE_APPROVED = "case_approved"
