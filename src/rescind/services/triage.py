@@ -21,7 +21,7 @@ from rescind.services.context import Context
 from rescind.services.inbound import file_email
 from rescind.services.ports import UnitOfWork
 from rescind.services.records import record
-from rescind.services.requests import open_request_of, require_attach_statement
+from rescind.services.requests import open_request_of
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,7 @@ def attach_email(
 ) -> Attached:
     """``email``: the stored message read again (the caller parses it); its sender check is
     the one judged on arrival, kept with the message."""
-    require(actor, Permission.READ_QUEUES)
-    require_attach_statement(actor)
+    require(actor, Permission.TRIAGE_EMAIL)
     with ctx.uow() as uow:
         message = _inbound(uow, inbound_id)
         job = job_for(uow, job_id.strip(), actor, Permission.FILE_REQUEST)
@@ -75,8 +74,7 @@ def attach_email(
 
 
 def dismiss_email(ctx: Context, inbound_id: str, reason: str, *, actor: Actor) -> InboundRecord:
-    require(actor, Permission.READ_QUEUES)
-    require_attach_statement(actor)
+    require(actor, Permission.TRIAGE_EMAIL)
     with ctx.uow() as uow:
         dismissed, event = _inbound(uow, inbound_id).dismiss(reason)
         uow.inbound.save(dismissed)
