@@ -29,9 +29,9 @@ from rescind.domain.job import Job, Milestone, Phase, ProductModel
 from rescind.domain.request import Channel, CloseReason, RequesterRole, StatementKind
 from rescind.services.auth import create_user
 from rescind.services.calendar import add_company_holiday
-from rescind.services.inbound import receive_email
 from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
+from rescind.services.inbound import receive_email
 from rescind.services.requests import StatementInput, file_request
 from rescind.services.verification import send_verification_code
 from tests.api.conftest import (
