@@ -29,6 +29,7 @@ from rescind.entrypoints.console import (
     policy_simulate,
     queues,
     start,
+    triage,
     wizard,
 )
 from rescind.entrypoints.console.render import (
@@ -70,6 +71,7 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         wizard,
         closing,
         queues,
+        triage,
         installer,
         policy_simulate,
     ):
