@@ -22,6 +22,7 @@ from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import (
     auth,
+    cases,
     closing,
     installer,
     jobs,
@@ -71,6 +72,7 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         wizard,
         closing,
         queues,
+        cases,
         triage,
         installer,
         policy_simulate,
