@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from tests.ui.conftest import Demo, Shot, log_in
 
 
-def test_an_agent_opens_a_case_from_its_queue_reassigns_it_and_comments(
+def test_an_agent_opens_a_case_from_its_queue_assigns_reassigns_and_comments(
     page: Page, demo: Demo, shot: Shot
 ) -> None:
     job = demo.find(
@@ -38,6 +38,13 @@ def test_an_agent_opens_a_case_from_its_queue_reassigns_it_and_comments(
         f"Case {case_id} moved to deal processing"
     )
     expect(page.locator("ol.audit")).to_contain_text("case reassigned")
+
+    page.get_by_role("button", name="Assign to me").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"Case {case_id} assigned to agent:")
+    page.get_by_label("Assign to").select_option(index=0)
+    page.get_by_role("button", name=f"Assign {case_id}", exact=True).click()
+    expect(page.get_by_role("status").first).to_contain_text(f"Case {case_id} assigned to")
+    expect(page.locator("ol.audit")).to_contain_text("case assigned")
 
     page.get_by_label("Comment (goes on the job's feed)").fill("Called the installer.")
     shot(page, "case-page")

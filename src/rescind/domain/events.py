@@ -38,6 +38,7 @@ class EventKind(StrEnum):
     INBOUND_DISMISSED = "inbound_dismissed"
     CASE_OPENED = "case_opened"
     CASE_REASSIGNED = "case_reassigned"
+    CASE_ASSIGNED = "case_assigned"
     CASE_APPROVED = "case_approved"
     CASE_DENIED = "case_denied"
     JOB_IMPORTED = "job_imported"

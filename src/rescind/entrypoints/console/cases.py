@@ -17,7 +17,7 @@ from rescind.domain.errors import InvalidInput, RescindError
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
 from rescind.services.audit import job_trail
-from rescind.services.escalation import reassign_case
+from rescind.services.escalation import assign_case, reassign_case, team_users
 from rescind.services.feed import comment_on_feed
 from rescind.services.queues import get_case
 
@@ -52,7 +52,9 @@ def case_page(
         history=history,
         queues=[q for q in Queue if q is not case.queue],
         may_reassign=actor.may(Permission.REASSIGN_CASE),
+        users=team_users(ctx, actor=actor) if actor.may(Permission.REASSIGN_CASE) else [],
         may_comment=actor.may(Permission.COMMENT),
+        me=actor.id,
     )
 
 
@@ -114,3 +116,23 @@ def comment(
             values={"body": body},
         )
     return redirect(request, f"/console/cases/{case_id}", "Comment added to the job's feed.")
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    case_id: str,
+    user_id: Annotated[str, Form(max_length=200)] = "",
+    version: Annotated[int | None, Form()] = None,
+) -> Response:
+    try:
+        case = assign_case(ctx, case_id, user_id, actor=session.actor, expected_version=version)
+    except RescindError as error:
+        return case_page(
+            request, ctx, session, case_id, status=status_of(error), problems=problems_of(error)
+        )
+    return redirect(
+        request, f"/console/cases/{case.id}", f"Case {case.id} assigned to {case.assignee}."
+    )
