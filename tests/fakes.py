@@ -760,6 +760,12 @@ class FakeInboundRepository:
     def add(self, record: InboundRecord) -> None:
         self._inbound[record.id] = record
 
+    def get(self, inbound_id: str) -> InboundRecord | None:
+        return self._inbound.get(inbound_id)
+
+    def save(self, record: InboundRecord) -> None:
+        self._inbound[record.id] = record
+
     def seen(self, message_id: str) -> bool:
         return bool(message_id) and any(r.message_id == message_id for r in self._inbound.values())
 

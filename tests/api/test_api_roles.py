@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rescind.adapters.csv_jobs import COLUMNS
+from rescind.adapters.mail.inbound import parse_email
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.access import GRANTS, SCOPED_ROLES, Actor, Permission, Role
@@ -30,6 +31,7 @@ from rescind.services.auth import create_user
 from rescind.services.calendar import add_company_holiday
 from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
+from rescind.services.inbound import receive_email
 from rescind.services.requests import StatementInput, file_request
 from rescind.services.verification import send_verification_code
 from rescind.services.webhooks import add_endpoint, list_deliveries
@@ -121,6 +123,14 @@ class Target:
 
     def case(self) -> str:
         return escalate_to_deal_processing(self.api.ctx, self.request(), actor=SYSTEM).id
+
+    def inbound(self) -> str:
+        raw = (
+            "From: Stranger <who@nowhere.example>\r\nTo: support@rescind.example\r\n"
+            f"Subject: Please cancel\r\nMessage-ID: <{self.unique('in')}@nowhere.example>"
+            "\r\n\r\nCancel my solar job please.\r\n"
+        ).encode()
+        return receive_email(self.api.ctx, parse_email(raw), raw).inbound_id
 
     def holiday(self) -> str:
         add_company_holiday(self.api.ctx, date(2026, 12, 24), "Christmas Eve", actor=SYSTEM)
@@ -270,6 +280,16 @@ WRITES: dict[tuple[str, str], Write] = {
         Permission.ESCALATE,
         True,
         lambda t, r: Call(f"{API}/requests/{t.request()}/escalation", json={"detail": "M1B"}),
+    ),
+    ("POST", f"{API}/inbound/{{inbound_id}}/attach"): Write(
+        Permission.TRIAGE_EMAIL,
+        False,
+        lambda t, r: Call(f"{API}/inbound/{t.inbound()}/attach", json={"job_id": t.job_id}),
+    ),
+    ("POST", f"{API}/inbound/{{inbound_id}}/dismiss"): Write(
+        Permission.TRIAGE_EMAIL,
+        False,
+        lambda t, r: Call(f"{API}/inbound/{t.inbound()}/dismiss", json={"reason": "spam"}),
     ),
     ("POST", f"{API}/cases/{{case_id}}/approve"): Write(
         Permission.DECIDE_CASE,

@@ -77,12 +77,32 @@ class Demo:
     base_url: str
     logins: dict[str, tuple[str, str]]
     inbox: Inbox
-    data_dir: Path | None = None  # where the server keeps its SQLite file
     taken: set[str] = field(default_factory=set)
     # Logins are rate limited (5 a minute per username): each role logs in once per session,
     # through the API for the tests' own reads and through the form for the browser.
     tokens: dict[str, str] = field(default_factory=dict)
     cookies: dict[str, list[Any]] = field(default_factory=dict)
+    # Where the server keeps its data (its SQLite file) and its environment: to deliver mail
+    # as ``rescind mail import`` would, or to set a row no click can reach in a test's time.
+    data_dir: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def deliver(self, name: str, raw: bytes) -> None:
+        """Hand a received email to the running demo, as the mail importer does."""
+        assert self.data_dir is not None
+        folder = self.data_dir / f"mail-{name}"
+        folder.mkdir()
+        (folder / "message.eml").write_bytes(raw)
+        done = subprocess.run(  # noqa: S603 - our own command with our own arguments
+            [*rescind_command(), "mail", "import", str(folder)],
+            env=self.env,
+            cwd=self.data_dir,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -171,7 +191,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, smtp_inbox: tuple[int, Inbox]
             if time.monotonic() > deadline:
                 pytest.fail(f"rescind serve did not answer:\n{err_path.read_text()}")
             time.sleep(0.2)
-        yield Demo(base_url, _demo_logins(out_path.read_text()), inbox, data_dir)
+        yield Demo(base_url, _demo_logins(out_path.read_text()), inbox, data_dir=data_dir, env=env)
     finally:
         process.send_signal(signal.SIGTERM)
         try:

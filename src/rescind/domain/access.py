@@ -46,6 +46,7 @@ class Permission(StrEnum):
     VERIFY_ADDRESS = "verify_address"
     CANCEL = "cancel"
     CLOSE_REQUEST = "close_request"  # refuse or close a request with a reason
+    TRIAGE_EMAIL = "triage_email"  # attach a waiting email to a job, or dismiss it
     RESTORE = "restore"
     INSTALLER_CANCEL = "installer_cancel"
     ESCALATE = "escalate"
@@ -76,6 +77,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.VERIFY_ADDRESS,
             P.CANCEL,
             P.CLOSE_REQUEST,
+            P.TRIAGE_EMAIL,
             P.RESTORE,
             P.ESCALATE,
             P.REASSIGN_CASE,

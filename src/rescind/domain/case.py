@@ -55,6 +55,7 @@ class Case:
     decided_by: str = ""
     decided_at: datetime | None = None
     decision_reason: str = ""
+    assignee: str = ""  # the team user working it (their actor id); "": whoever picks it up
     version: int = 0
 
     def reassign(self, queue: Queue) -> Event:
@@ -62,6 +63,12 @@ class Case:
         previous = self.queue
         self.queue = queue
         return Event(EventKind.CASE_REASSIGNED, {"case_id": self.id, "from": previous, "to": queue})
+
+    def assign(self, user_id: str) -> Event:
+        self._require_open()
+        previous = self.assignee
+        self.assignee = user_id
+        return Event(EventKind.CASE_ASSIGNED, {"case_id": self.id, "from": previous, "to": user_id})
 
     def approve(self, by: str, now: datetime, note: str = "") -> Event:
         self._decide(CaseStatus.APPROVED, by, now, note)

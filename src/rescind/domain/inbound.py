@@ -6,10 +6,12 @@ is the homeowner's written statement) or waits in the triage queue with the reas
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from rescind.domain.errors import Conflict, InvalidInput
+from rescind.domain.events import Event, EventKind
 from rescind.domain.sender_authentication import SenderAuthentication
 
 
@@ -36,6 +38,7 @@ class InboundStatus(StrEnum):
     FILED = "filed"  # became a cancellation request
     TRIAGE = "triage"  # waits for a person, with the reason
     DUPLICATE = "duplicate"  # the same Message-ID arrived before
+    DISMISSED = "dismissed"  # a person read it and set it aside, with the reason
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,29 @@ class InboundRecord:
     job_id: str | None = None
     request_id: str | None = None
     authentication: SenderAuthentication | None = None  # None: unreadable, nothing to judge
+
+    def _require_waiting(self) -> None:
+        if self.status is not InboundStatus.TRIAGE:
+            raise Conflict(f"email {self.id} no longer waits in triage (it is {self.status.value})")
+
+    def attach(self, job_id: str, request_id: str) -> tuple[InboundRecord, Event]:
+        """A person filed the message on a job: it leaves triage as filed."""
+        self._require_waiting()
+        filed = replace(
+            self, status=InboundStatus.FILED, reason="", job_id=job_id, request_id=request_id
+        )
+        return filed, Event(
+            EventKind.INBOUND_ATTACHED,
+            {"inbound_id": self.id, "message_id": self.message_id, "request_id": request_id},
+        )
+
+    def dismiss(self, reason: str) -> tuple[InboundRecord, Event]:
+        """A person set the message aside; the reason is required so the trail says why."""
+        why = reason.strip()
+        if not why:
+            raise InvalidInput("say why the email is dismissed (reason)", field="reason")
+        self._require_waiting()
+        return replace(self, status=InboundStatus.DISMISSED, reason=why), Event(
+            EventKind.INBOUND_DISMISSED,
+            {"inbound_id": self.id, "message_id": self.message_id, "reason": why},
+        )

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rescind.domain.access import Actor, Permission
+from rescind.domain.access import Actor, Permission, Role, require
 from rescind.domain.audit import AuditContext
 from rescind.domain.authority import Authority, evidence_refusal
 from rescind.domain.case import Case, Queue, open_deal_processing_escalation
 from rescind.domain.eligibility import Action
 from rescind.domain.email import EmailKind, OutgoingEmail
-from rescind.domain.errors import NotAllowed
+from rescind.domain.errors import InvalidInput, NotAllowed
 from rescind.domain.job import Job
 from rescind.domain.recipients import Recipients
 from rescind.domain.request import CancellationRequest, Outcome, RequesterRole
+from rescind.domain.user import User
 from rescind.services.access import case_for, request_for
 from rescind.services.cancellation import CancelResult, cancel_request, close_request
 from rescind.services.context import Context
@@ -77,6 +78,39 @@ def reassign_case(
         case, _ = case_for(uow, case_id, actor, Permission.REASSIGN_CASE)
         expect_version(f"case {case.id}", case.version, expected_version)
         event = case.reassign(queue)
+        uow.cases.save(case)
+        record(uow, case.job_id, AuditContext(actor=actor.id, at=now, channel="console"), [event])
+        uow.commit()
+    return case
+
+
+TEAM_ROLES = frozenset({Role.AGENT, Role.BACK_OFFICE, Role.DEAL_PROCESSING})
+
+
+def team_users(ctx: Context, *, actor: Actor) -> list[User]:
+    """The active support users a case can be assigned to."""
+    require(actor, Permission.REASSIGN_CASE)
+    with ctx.uow() as uow:
+        return [u for u in uow.users.list() if u.active and u.role in TEAM_ROLES]
+
+
+def assign_case(
+    ctx: Context,
+    case_id: str,
+    user_id: str,
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Case:
+    """Give the case to one team user (the actor themself for "assign to me")."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        case, _ = case_for(uow, case_id, actor, Permission.REASSIGN_CASE)
+        expect_version(f"case {case.id}", case.version, expected_version)
+        user = next((u for u in uow.users.list() if u.actor.id == user_id), None)
+        if user is None or not user.active or user.role not in TEAM_ROLES:
+            raise InvalidInput("pick an active support user to assign the case to", field="user_id")
+        event = case.assign(user.actor.id)
         uow.cases.save(case)
         record(uow, case.job_id, AuditContext(actor=actor.id, at=now, channel="console"), [event])
         uow.commit()

@@ -17,7 +17,13 @@ from rescind.domain.access import Actor
 from rescind.domain.audit import AuditContext
 from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus, Malformed
 from rescind.domain.job import Job, JobStatus
-from rescind.domain.request import Channel, RequesterRole, StatementKind, VerificationMethod
+from rescind.domain.request import (
+    CancellationRequest,
+    Channel,
+    RequesterRole,
+    StatementKind,
+    VerificationMethod,
+)
 from rescind.domain.verification import sent_from_address_on_file
 from rescind.domain.workflow import effective_status
 from rescind.services.context import Context
@@ -76,34 +82,7 @@ def _file(uow: UnitOfWork, ctx: Context, inbound_id: str, email: InboundEmail) -
     if job is None:
         return Received(inbound_id, InboundStatus.TRIAGE, why)
     actx = AuditContext(actor=MAIL_ACTOR.id, at=ctx.now(), channel=Channel.EMAIL.value)
-    verified = sent_from_address_on_file(
-        email.from_address, job.homeowner.email, authenticated=email.authentication.verified
-    )
-    request = open_request(
-        uow,
-        ctx,
-        job,
-        actx,
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name=email.from_name or email.from_address,
-        statement=StatementInput(
-            kind=StatementKind.EMAIL,
-            content=f"Subject: {email.subject}\n\n{email.text}",
-            source_ref=email.message_id,
-            from_address=email.from_address,
-        ),
-        verification_note=_verification_note(email, job, verified),
-    )
-    if verified:
-        mark_verified(request, VerificationMethod.ADDRESS_ON_FILE, ctx.now())
-        record(
-            uow,
-            job.id,
-            actx,
-            [verified_event(request, f"{email.from_address}: {email.authentication.reason}")],
-        )
-        uow.requests.save(request)
+    request, verified = file_email(uow, ctx, email, job, actx)
     return Received(
         inbound_id,
         InboundStatus.FILED,
@@ -144,3 +123,40 @@ def _verification_note(email: InboundEmail, job: Job, verified: bool) -> str:
     if verified or email.from_address == job.homeowner.email.lower():
         return email.authentication.reason
     return f"{email.from_address} is not the address on file for job {job.id}"
+
+
+def file_email(
+    uow: UnitOfWork, ctx: Context, email: InboundEmail, job: Job, actx: AuditContext
+) -> tuple[CancellationRequest, bool]:
+    """File the email on the job as the homeowner's request, the message its written
+    statement; verified only when the trust rules say the sender is the homeowner on file.
+    Shared by the mail receiver and by an agent attaching a message from triage."""
+    verified = sent_from_address_on_file(
+        email.from_address, job.homeowner.email, authenticated=email.authentication.verified
+    )
+    request = open_request(
+        uow,
+        ctx,
+        job,
+        actx,
+        channel=Channel.EMAIL,
+        requester_role=RequesterRole.HOMEOWNER,
+        requester_name=email.from_name or email.from_address,
+        statement=StatementInput(
+            kind=StatementKind.EMAIL,
+            content=f"Subject: {email.subject}\n\n{email.text}",
+            source_ref=email.message_id,
+            from_address=email.from_address,
+        ),
+        verification_note=_verification_note(email, job, verified),
+    )
+    if verified:
+        mark_verified(request, VerificationMethod.ADDRESS_ON_FILE, ctx.now())
+        record(
+            uow,
+            job.id,
+            actx,
+            [verified_event(request, f"{email.from_address}: {email.authentication.reason}")],
+        )
+        uow.requests.save(request)
+    return request, verified

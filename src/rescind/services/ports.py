@@ -314,6 +314,12 @@ class InboundRepository(Protocol):
         """Messages waiting for a person, oldest first."""
         ...
 
+    def get(self, inbound_id: str) -> InboundRecord | None: ...
+
+    def save(self, record: InboundRecord) -> None:
+        """Store a message's new status, reason, job and request (a triage outcome)."""
+        ...
+
     def for_job(
         self, job_id: str, address: str, scope: JobScope, limit: int = 20
     ) -> list[InboundRecord]:

@@ -166,3 +166,20 @@ _TAG = re.compile(r"<[^>]{0,2000}>")
 
 def _strip_html(html: str) -> str:
     return " ".join(_TAG.sub(" ", html).split())
+
+
+def attachment_names(raw: bytes) -> list[tuple[str, str, int]]:
+    """The files a message carries (name, content type, size in bytes), for the agent who
+    reads it in triage; an unreadable message carries none that can be named."""
+    try:
+        message = BytesParser(policy=policy.default).parsebytes(raw)
+    except Exception:  # a broken message simply shows no attachments
+        return []
+    if not isinstance(message, EmailMessage):
+        return []
+    found = []
+    for part in message.iter_attachments():
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+        found.append((storable(part.get_filename() or "unnamed"), part.get_content_type(), size))
+    return found

@@ -17,6 +17,7 @@ from rescind.entrypoints.api import (
     auth,
     cases,
     health,
+    inbound,
     jobs,
     policy_simulate,
     problems,
@@ -115,7 +116,7 @@ def create_app(
     app.add_middleware(AccessMiddleware, metrics=HttpMetrics(counted))
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, jobs, requests, cases, policy_simulate, admin, users, webhooks):
+    for module in (auth, jobs, requests, cases, inbound, policy_simulate, admin, users, webhooks):
         api.include_router(module.router)
     app.include_router(api)
     # The agent console and installer portal: HTML pages over the same services.

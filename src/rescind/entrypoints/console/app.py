@@ -22,6 +22,7 @@ from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import (
     auth,
+    cases,
     closing,
     installer,
     jobs,
@@ -29,6 +30,7 @@ from rescind.entrypoints.console import (
     policy_simulate,
     queues,
     start,
+    triage,
     webhooks,
     wizard,
 )
@@ -71,6 +73,8 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         wizard,
         closing,
         queues,
+        cases,
+        triage,
         installer,
         policy_simulate,
         webhooks,

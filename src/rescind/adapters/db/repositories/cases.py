@@ -155,6 +155,7 @@ def _values(case: Case) -> dict[str, Any]:
         "decided_by": case.decided_by,
         "decided_at": case.decided_at,
         "decision_reason": case.decision_reason,
+        "assignee": case.assignee,
     }
 
 
@@ -188,5 +189,6 @@ def _to_case(row: CaseRow, assignments: list[CaseAssignmentRow]) -> Case:
         decided_by=row.decided_by,
         decided_at=row.decided_at,
         decision_reason=row.decision_reason,
+        assignee=row.assignee,
         version=row.version,
     )

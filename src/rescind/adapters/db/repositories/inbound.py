@@ -37,6 +37,19 @@ class SqlInboundRepository:
             )
         )
 
+    def get(self, inbound_id: str) -> InboundRecord | None:
+        row = self._session.get(InboundEmailRow, inbound_id)
+        return None if row is None else _records([row])[0]
+
+    def save(self, record: InboundRecord) -> None:
+        row = self._session.get(InboundEmailRow, record.id)
+        if row is None:
+            raise LookupError(record.id)
+        row.status = record.status.value
+        row.reason = record.reason
+        row.job_id = record.job_id
+        row.request_id = record.request_id
+
     def seen(self, message_id: str) -> bool:
         if not message_id:
             return False

@@ -31,6 +31,7 @@ class CaseRow(Base):
     decided_by: Mapped[str]
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str] = mapped_column(LongText)
+    assignee: Mapped[str] = mapped_column(default="", server_default="")
     version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     job: Mapped[JobRow] = parent("JobRow")

@@ -1,0 +1,138 @@
+"""A Back Office case page: its details and history, moved to another queue, commented.
+
+Each act is one existing service call (``reassign_case``, ``comment_on_feed``); the case's
+own rules (``rescind.domain.case``) decide what may happen to it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from rescind.domain.access import Permission
+from rescind.domain.case import Queue
+from rescind.domain.errors import InvalidInput, RescindError
+from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
+from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
+from rescind.services.audit import job_trail
+from rescind.services.escalation import assign_case, reassign_case, team_users
+from rescind.services.feed import comment_on_feed
+from rescind.services.queues import get_case
+
+router = APIRouter()
+
+
+def case_page(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    case_id: str,
+    *,
+    status: int = 200,
+    problems: Problems | None = None,
+    values: dict[str, str] | None = None,
+) -> Response:
+    actor = session.actor
+    case = get_case(ctx, case_id, actor=actor)
+    history = (
+        [r for r in job_trail(ctx, case.job_id, actor=actor) if r.data.get("case_id") == case.id]
+        if actor.may(Permission.READ_AUDIT)
+        else []
+    )
+    return page(
+        request,
+        "case.html",
+        session,
+        status=status,
+        problems=problems,
+        values=values or {},
+        case=case,
+        history=history,
+        queues=[q for q in Queue if q is not case.queue],
+        may_reassign=actor.may(Permission.REASSIGN_CASE),
+        users=team_users(ctx, actor=actor) if actor.may(Permission.REASSIGN_CASE) else [],
+        may_comment=actor.may(Permission.COMMENT),
+        me=actor.id,
+    )
+
+
+@router.get("/cases/{case_id}")
+def read_case(request: Request, ctx: Ctx, session: CurrentSession, case_id: str) -> Response:
+    return case_page(request, ctx, session, case_id)
+
+
+@router.post("/cases/{case_id}/reassign")
+def reassign(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    case_id: str,
+    queue: Annotated[str, Form(max_length=100)] = "",
+    version: Annotated[int | None, Form()] = None,
+) -> Response:
+    try:
+        if queue not in {q.value for q in Queue}:
+            raise InvalidInput("pick the queue to move the case to", field="queue")
+        case = reassign_case(
+            ctx, case_id, Queue(queue), actor=session.actor, expected_version=version
+        )
+    except RescindError as error:
+        return case_page(
+            request, ctx, session, case_id, status=status_of(error), problems=problems_of(error)
+        )
+    return redirect(
+        request,
+        f"/console/cases/{case.id}",
+        f"Case {case.id} moved to {case.queue.value.replace('_', ' ')}.",
+    )
+
+
+@router.post("/cases/{case_id}/comment")
+def comment(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    case_id: str,
+    body: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    try:
+        case = get_case(ctx, case_id, actor=session.actor)
+        comment_on_feed(
+            ctx,
+            case.job_id,
+            f"Case {case.id}: {body.strip()}" if body.strip() else "",
+            actor=session.actor,
+        )
+    except RescindError as error:
+        return case_page(
+            request,
+            ctx,
+            session,
+            case_id,
+            status=status_of(error),
+            problems=problems_of(error, "body"),
+            values={"body": body},
+        )
+    return redirect(request, f"/console/cases/{case_id}", "Comment added to the job's feed.")
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    case_id: str,
+    user_id: Annotated[str, Form(max_length=200)] = "",
+    version: Annotated[int | None, Form()] = None,
+) -> Response:
+    try:
+        case = assign_case(ctx, case_id, user_id, actor=session.actor, expected_version=version)
+    except RescindError as error:
+        return case_page(
+            request, ctx, session, case_id, status=status_of(error), problems=problems_of(error)
+        )
+    return redirect(
+        request, f"/console/cases/{case.id}", f"Case {case.id} assigned to {case.assignee}."
+    )
