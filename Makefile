@@ -6,11 +6,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+PORT   ?= 8000
 
 .PHONY: run test check lint typecheck unit integration postgres browser install clean
 
-run: $(STAMP)  ## serve the API on SQLite (demo data and demo logins on first start)
-	$(BIN)/rescind serve
+run: $(STAMP)  ## serve the API on SQLite (demo data and demo logins on first start); PORT=8001 for another port
+	@$(BIN)/rescind serve --port $(PORT)
 
 test: $(STAMP) postgres browser  ## everything CI runs: lint, types, architecture, all tests on SQLite and
                          ## PostgreSQL (alembic check on both is one of the integration tests)

@@ -147,7 +147,23 @@ def test_the_api_json_docs_and_error_answers_carry_the_headers(api: Api) -> None
     for script in inline:
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in policy["script-src"].split()
-    assert "https://cdn.jsdelivr.net" in policy["script-src"].split()
+    assert "'self'" in policy["script-src"].split()
+
+
+def test_the_api_docs_load_nothing_from_another_host_so_they_work_offline(api: Api) -> None:
+    client = api.anonymous()
+    docs = client.get(f"{API}/docs")
+
+    assert docs.status_code == 200
+    assert not re.findall(r"(?:https?:)?//[\w.-]+", docs.text), "a URL naming another host"
+    policy = assert_secured(docs, "API docs")
+    assert not [s for s in " ".join(policy.values()).split() if "://" in s or "." in s]
+    referenced = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert len(referenced) >= 3, referenced  # the script, the style and the icon
+    for url in referenced:
+        asset = client.get(url)
+        assert asset.status_code == 200, url
+        assert asset.content, url
 
 
 def test_an_unexpected_error_answer_carries_the_headers_too(api: Api) -> None:

@@ -10,10 +10,12 @@ On PostgreSQL, ``--workers N`` runs N server processes on one port (several core
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -30,7 +32,7 @@ from sqlalchemy.engine import make_url
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.bootstrap import App, bootstrap, checkpointing
 from rescind.config import Settings
-from rescind.domain.errors import InvalidInput
+from rescind.domain.errors import InvalidInput, RescindError
 from rescind.entrypoints.api.app import API_PREFIX, create_app
 from rescind.entrypoints.api.deps import ProofSource
 from rescind.entrypoints.api.ratelimit import Throttle
@@ -106,7 +108,34 @@ def proof_source(settings: Settings) -> ProofSource | None:
     return None if setup is None else ProofSource(setup.archive, setup.signer.verifier())
 
 
+class PortUnavailable(RescindError):
+    code = "port_unavailable"
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse at once, in one line, a port we cannot listen on (another server has it),
+    before the demo data is loaded and before uvicorn would log its own error and a trace."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As uvicorn binds: a port left in TIME_WAIT by our own last run is free to take.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                other = port + 1 if port < 65535 else 8000
+                raise PortUnavailable(
+                    f"port {port} on {host} is already in use (another rescind serve?): stop "
+                    f"it, or pick another port with `make run PORT={other}` or "
+                    "`rescind serve --port N`"
+                ) from None
+            raise PortUnavailable(
+                f"cannot listen on {host}:{port}: {error.strerror or error}"
+            ) from None
+
+
 def serve(app: App, out: Console, *, host: str, port: int, workers: int = 1) -> None:
+    check_port(host, port)
     if workers > 1:
         _serve_processes(app, out, host=host, port=port, workers=workers)
         return

@@ -10,9 +10,10 @@ response gets ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and
   have no inline script or style: ``console.js`` and ``console.css`` are static files);
 - everything else (JSON, problem details, metrics): ``default-src 'none'``, since nothing
   there is a page;
-- the API docs (``/api/v1/docs``) load Swagger UI from its CDN and start it with one inline
-  script: that route sets its own policy, allowing that CDN and the script's hash, and a
-  policy already set is left alone.
+- the API docs (``/api/v1/docs``) load Swagger UI from rescind itself (the ``swagger-ui-bundle``
+  package's files, so the page works offline and no third party learns who reads it) and
+  start it with one inline script: that route sets its own policy, allowing ``'self'`` and
+  the script's hash, and a policy already set is left alone.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ import re
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from swagger_ui_bundle import swagger_ui_path
 
 CONSOLE_PREFIX = "/console"
 CONSOLE_POLICY = (
@@ -33,8 +36,6 @@ CONSOLE_POLICY = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-SWAGGER_CDN = "https://cdn.jsdelivr.net"
-SWAGGER_FAVICON = "https://fastapi.tiangolo.com"
 ALWAYS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -82,13 +83,20 @@ class SecuredFastAPI(FastAPI):
 
 def install_docs(app: FastAPI, docs_url: str) -> None:
     """Swagger UI at ``docs_url`` (FastAPI's own page, built with ``docs_url=None`` so that
-    this route serves it) under a policy that allows exactly what it loads."""
+    this route serves it) under a policy that allows exactly what it loads; its script, style
+    and icon are served from ``docs_url/assets``."""
+    assets = f"{docs_url}/assets"
+    app.mount(assets, StaticFiles(directory=swagger_ui_path), name="swagger-ui-assets")
 
     @app.get(docs_url, include_in_schema=False)
     def docs(request: Request) -> HTMLResponse:
         root = str(request.scope.get("root_path", "")).rstrip("/")
         page = get_swagger_ui_html(
-            openapi_url=f"{root}{app.openapi_url}", title=f"{app.title} - Swagger UI"
+            openapi_url=f"{root}{app.openapi_url}",
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{root}{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{assets}/favicon-32x32.png",
         )
         page.headers["Content-Security-Policy"] = docs_policy(bytes(page.body).decode())
         return page
@@ -100,9 +108,9 @@ def docs_policy(html: str) -> str:
         for s in _INLINE_SCRIPT.findall(html)
     )
     return (
-        f"default-src 'none'; script-src {SWAGGER_CDN} {hashes}; "
+        f"default-src 'none'; script-src 'self' {hashes}; "
         # Swagger UI's React components set style attributes.
-        f"style-src {SWAGGER_CDN} 'unsafe-inline'; "
-        f"img-src 'self' data: {SWAGGER_CDN} {SWAGGER_FAVICON}; connect-src 'self'; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     )
