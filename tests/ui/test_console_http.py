@@ -332,13 +332,14 @@ def test_a_job_without_email_says_so_and_another_jobs_email_cannot_be_picked(
     csrf = log_in(client, Role.AGENT)
     request_id = a_phone_request(client, csrf, "JOB-002")
     step = client.get(f"/console/requests/{request_id}")
-    assert "no email received from the address on file yet" in step.text.lower()
+    assert "Next, once the code is confirmed." in step.text  # a phone request: the code first
     refused = client.post(
         f"/console/requests/{request_id}/statement/email",
         data={"inbound_id": elsewhere.inbound_id, "csrf_token": csrf},
     )
     assert refused.status_code == 422
     assert 'id="inbound_id-error"' in refused.text
+    assert "no email received from the address on file yet" in refused.text.lower()
     assert get_request(ctx, request_id, actor=AGENT).statement is None
 
 

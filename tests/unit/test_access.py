@@ -33,6 +33,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.VERIFY_ADDRESS,
         P.CANCEL,
         P.CLOSE_REQUEST,
+        P.TRIAGE_EMAIL,
         P.RESTORE,
         P.ESCALATE,
         P.REASSIGN_CASE,

@@ -58,10 +58,11 @@ def _text_matches(terms: SearchTerms, query: JobQuery, dialect: str) -> ColumnEl
     two-letter name prefix matching 100,000 people) walks jobs in id order until the page is
     full, instead of sorting every match.
     """
-    homeowner_matches = [
-        _starts_with(HomeownerRow.name_key, terms.name_prefix, dialect),
-        _starts_with(HomeownerRow.surname_key, terms.name_prefix, dialect),
-    ]
+    homeowner_matches = [_starts_with(HomeownerRow.name_key, terms.name_prefix, dialect)]
+    if terms.surname_prefix:
+        homeowner_matches.append(
+            _starts_with(HomeownerRow.surname_key, terms.surname_prefix, dialect)
+        )
     if terms.email_prefix:
         homeowner_matches.append(_starts_with(HomeownerRow.email_key, terms.email_prefix, dialect))
     homeowner_matches.extend(
