@@ -92,7 +92,7 @@ def test_a_stream_cut_back_and_re_headed_is_missed_by_plain_verify_but_found_by_
 
     assert sealed.rescind("audit", "verify").out.startswith("audit trail intact:")
     out = sealed.verify(code=1).out
-    assert "audit trail BROKEN: 1 problems" in out
+    assert "audit trail BROKEN: 1 problem\n" in out
     assert f"{stream}: the checkpoint sealed" in out
     assert "is gone (the stream was cut back)" in out
 
