@@ -8,6 +8,7 @@ completes it and cancels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rescind.domain.access import Actor, Permission, Role, require
@@ -17,6 +18,7 @@ from rescind.domain.case import Case, Queue, open_deal_processing_escalation
 from rescind.domain.eligibility import Action
 from rescind.domain.email import EmailKind, OutgoingEmail
 from rescind.domain.errors import InvalidInput, NotAllowed
+from rescind.domain.events import Event
 from rescind.domain.job import Job
 from rescind.domain.recipients import Recipients
 from rescind.domain.request import CancellationRequest, Outcome, RequesterRole
@@ -73,15 +75,9 @@ def reassign_case(
     actor: Actor,
     expected_version: int | None = None,
 ) -> Case:
-    now = ctx.now()
-    with ctx.uow() as uow:
-        case, _ = case_for(uow, case_id, actor, Permission.REASSIGN_CASE)
-        expect_version(f"case {case.id}", case.version, expected_version)
-        event = case.reassign(queue)
-        uow.cases.save(case)
-        record(uow, case.job_id, AuditContext(actor=actor.id, at=now, channel="console"), [event])
-        uow.commit()
-    return case
+    return _change_case(
+        ctx, case_id, actor, expected_version, lambda _uow, case: case.reassign(queue)
+    )
 
 
 TEAM_ROLES = frozenset({Role.AGENT, Role.BACK_OFFICE, Role.DEAL_PROCESSING})
@@ -103,14 +99,30 @@ def assign_case(
     expected_version: int | None = None,
 ) -> Case:
     """Give the case to one team user (the actor themself for "assign to me")."""
+
+    def assign(uow: UnitOfWork, case: Case) -> Event:
+        user = next((u for u in uow.users.list() if u.actor.id == user_id), None)
+        if user is None or not user.active or user.role not in TEAM_ROLES:
+            raise InvalidInput("pick an active support user to assign the case to", field="user_id")
+        return case.assign(user.actor.id)
+
+    return _change_case(ctx, case_id, actor, expected_version, assign)
+
+
+def _change_case(
+    ctx: Context,
+    case_id: str,
+    actor: Actor,
+    expected_version: int | None,
+    change: Callable[[UnitOfWork, Case], Event],
+) -> Case:
+    """Load the case the actor may route, check its version, apply one domain change and
+    record the event it returned: the one shape of reassigning and assigning."""
     now = ctx.now()
     with ctx.uow() as uow:
         case, _ = case_for(uow, case_id, actor, Permission.REASSIGN_CASE)
         expect_version(f"case {case.id}", case.version, expected_version)
-        user = next((u for u in uow.users.list() if u.actor.id == user_id), None)
-        if user is None or not user.active or user.role not in TEAM_ROLES:
-            raise InvalidInput("pick an active support user to assign the case to", field="user_id")
-        event = case.assign(user.actor.id)
+        event = change(uow, case)
         uow.cases.save(case)
         record(uow, case.job_id, AuditContext(actor=actor.id, at=now, channel="console"), [event])
         uow.commit()
