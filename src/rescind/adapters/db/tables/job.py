@@ -37,10 +37,12 @@ class JobRow(Base):
         Index(None, "partner_program", "id"),
         Index(None, "installer_id", "id"),
         Index(None, "sales_rep_id", "id"),
+        # A name search goes homeowner → job; with the id included that step reads no heap.
+        Index(None, "homeowner_id", postgresql_include=["id"]),
     )
 
     id: Mapped[str] = mapped_column(primary_key=True)
-    homeowner_id: Mapped[str] = mapped_column(ForeignKey("homeowner.id"), index=True)
+    homeowner_id: Mapped[str] = mapped_column(ForeignKey("homeowner.id"))
     installer_id: Mapped[str] = mapped_column(ForeignKey("installer_company.id"))
     sales_rep_id: Mapped[str] = mapped_column(ForeignKey("sales_rep.id"))
     product_model: Mapped[str]

@@ -20,8 +20,20 @@ class HomeownerRow(Base):
     __tablename__ = "homeowner"
     __table_args__ = (
         Index(None, "email_key", postgresql_ops={"email_key": "text_pattern_ops"}),
-        Index(None, "name_key", postgresql_ops={"name_key": "text_pattern_ops"}),
-        Index(None, "surname_key", postgresql_ops={"surname_key": "text_pattern_ops"}),
+        # The id rides in the name indexes (PostgreSQL INCLUDE): a prefix matching a thousand
+        # people is answered from the index alone, not from a thousand scattered heap pages.
+        Index(
+            None,
+            "name_key",
+            postgresql_ops={"name_key": "text_pattern_ops"},
+            postgresql_include=["id"],
+        ),
+        Index(
+            None,
+            "surname_key",
+            postgresql_ops={"surname_key": "text_pattern_ops"},
+            postgresql_include=["id"],
+        ),
         Index(None, "phone_key", postgresql_ops={"phone_key": "text_pattern_ops"}),
     )
 
