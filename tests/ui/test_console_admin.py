@@ -96,7 +96,16 @@ def test_an_admin_creates_an_installer_for_its_company_and_hands_over_a_one_time
         fresh.get_by_label("Username").fill("cedar-ops")
         fresh.get_by_label("Password").fill(one_time)
         fresh.get_by_role("button", name="Log in").click()
-        expect(fresh).to_have_url(re.compile(r"/console/password"))
+        expect(fresh.get_by_role("heading", name="Choose a new password")).to_be_visible()
+        fresh.get_by_label("Current password").fill(one_time)
+        fresh.get_by_label("New password", exact=True).fill("cedar's own passphrase")
+        fresh.get_by_label("New password again").fill("cedar's own passphrase")
+        fresh.get_by_role("button", name="Change password").click()
+        expect(fresh.get_by_role("status")).to_contain_text("Your password is changed")
+        fresh.get_by_label("Username").fill("cedar-ops")
+        fresh.get_by_label("Password").fill("cedar's own passphrase")
+        fresh.get_by_role("button", name="Log in").click()
+        expect(fresh.get_by_role("link", name="Our jobs")).to_be_visible()
     finally:
         context.close()
     with demo.api("admin") as admin:
@@ -182,7 +191,8 @@ def test_an_admin_publishes_a_draft_for_a_later_date_and_compares_it_with_the_ve
     expect(page.locator("tr.changed")).to_have_count(1)
     page.get_by_role("button", name=re.compile(r"Publish v\d+")).click()
     expect(page.locator("#effective_at-error")).to_contain_text("cannot take effect in the past")
-    assert "eligible: false\n  action: stop" in page.get_by_label("Draft policy (YAML)").input_value()
+    kept = page.get_by_label("Draft policy (YAML)").input_value()
+    assert "eligible: false\n  action: stop" in kept
 
     page.get_by_label("Takes effect at").fill("2030-01-01T00:00")
     page.get_by_role("button", name="Review the draft").click()
@@ -190,11 +200,13 @@ def test_an_admin_publishes_a_draft_for_a_later_date_and_compares_it_with_the_ve
     page.get_by_role("button", name=re.compile(r"Publish v\d+")).click()
     expect(page.get_by_role("status")).to_contain_text("Published policy v")
     expect(page.locator("h1")).to_contain_text("scheduled")
-    version = int(re.search(r"Policy v(\d+)", page.locator("h1").inner_text()).group(1))  # type: ignore[union-attr]
+    heading = re.search(r"Policy v(\d+)", page.locator("h1").inner_text())
+    assert heading
+    version = int(heading.group(1))
 
     page.get_by_role("link", name="← Policy versions").click()
-    page.get_by_label("Compare").select_option(str(version - 1))
-    page.get_by_label("with").select_option(str(version))
+    page.get_by_label("Compare", exact=True).select_option(str(version - 1))
+    page.get_by_label("with", exact=True).select_option(str(version))
     page.get_by_role("button", name="Compare").click()
     expect(page.locator("#compare-summary")).to_contain_text("1 rule differ")
     changed = page.locator("#compare tr.changed")
@@ -219,10 +231,11 @@ def test_an_admin_previews_a_holiday_sees_which_windows_move_then_adds_and_remov
     day = next_free_weekday(date.fromisoformat(job["final_date"]) - timedelta(days=10), taken)
     open_admin(page, demo, "Company holidays")
 
-    page.get_by_label("Day").fill(day.isoformat())
+    page.get_by_label("Day", exact=True).fill(day.isoformat())
+    page.get_by_label("Name", exact=True).fill("   ")
     page.get_by_role("button", name="Preview the windows it moves").click()
     expect(page.locator("#name-error")).to_contain_text("name the holiday")
-    page.get_by_label("Name").fill("Company retreat")
+    page.get_by_label("Name", exact=True).fill("Company retreat")
     page.get_by_role("button", name="Preview the windows it moves").click()
 
     expect(page.locator("#preview-summary")).to_contain_text("would move")
@@ -231,7 +244,6 @@ def test_an_admin_previews_a_holiday_sees_which_windows_move_then_adds_and_remov
     with demo.api() as agent:  # nothing moved yet
         assert agent.get(f"/jobs/{job['id']}").json()["final_date"] == job["final_date"]
     shot(page, "admin-holidays")
-    moved_to = re.search(r"after.*?(\d{4}-\d{2}-\d{2})", row.inner_text().split(job["final_date"])[1])
     later = row.locator("td").nth(3).inner_text()
     page.get_by_role("button", name=re.compile(r"Add the holiday")).click()
 
@@ -239,7 +251,8 @@ def test_an_admin_previews_a_holiday_sees_which_windows_move_then_adds_and_remov
     expect(page.locator("#holidays")).to_contain_text("Company retreat")
     with demo.api() as agent:
         final = agent.get(f"/jobs/{job['id']}").json()["final_date"]
-    assert final in later and final != job["final_date"], (moved_to, later)
+    assert final != job["final_date"]
+    assert final in later
 
     page.get_by_role("link", name=re.compile(f"Remove {day.isoformat()}")).click()
     expect(page.locator("#moves tr", has_text=job["id"])).to_contain_text(job["final_date"])
