@@ -11,8 +11,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
+from rescind.adapters.csv_jobs import COLUMNS
 from tests.ui.conftest import API, Demo, Shot, log_in
 
 
@@ -260,6 +261,34 @@ def test_an_admin_previews_a_holiday_sees_which_windows_move_then_adds_and_remov
     expect(page.get_by_role("status")).to_contain_text(f"Removed {day.isoformat()}")
     with demo.api() as agent:
         assert agent.get(f"/jobs/{job['id']}").json()["final_date"] == job["final_date"]
+
+
+# --- importing jobs --------------------------------------------------------------------------
+
+
+def test_an_admin_imports_an_engine_export_and_sees_the_refused_line(
+    page: Page, demo: Demo
+) -> None:
+    good = (
+        "JOB-800001,HO-800001,Ada Homeowner,ada.800001@homeowner.example,201-555-0100,"
+        "INST-CEDAR,Cedar Solar,ops@cedar.example,REP-001,Sam Rep,sam@sales.example,regular,M1,"
+        "not_submitted,false,false,none,false,false,2026-10-01,operations"
+    )
+    bad = good.replace("JOB-800001", "JOB-800002").replace("2026-10-01", "yesterday")
+    open_admin(page, demo, "Import jobs")
+    page.get_by_label("CSV file").set_input_files(
+        files=FilePayload(
+            name="export.csv",
+            mimeType="text/csv",
+            buffer="\n".join([",".join(COLUMNS), good, bad, ""]).encode(),
+        )
+    )
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#import-report")).to_have_text("Imported 1 job; 1 row refused (below).")
+    expect(page.locator("#import-errors tbody tr")).to_have_count(1)
+    expect(page.locator("#import-errors tbody tr td").first).to_have_text("3")
+    with demo.api() as agent:
+        assert agent.get("/jobs/JOB-800001").status_code == 200
 
 
 # --- who sees it -----------------------------------------------------------------------------

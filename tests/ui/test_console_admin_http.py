@@ -7,6 +7,7 @@ import re
 import warnings
 from typing import Any
 
+from rescind.adapters.csv_jobs import COLUMNS
 from rescind.adapters.policy_file import default_policy_path
 from rescind.domain.access import Role
 from rescind.domain.audit import SYSTEM_STREAM
@@ -151,3 +152,43 @@ def test_a_holiday_added_and_removed_in_the_console_is_stored_and_audited(api: A
     assert admin.get(f"{API}/holidays").json()["holidays"] == []
     assert [e["date"] for e in system_events(api, "holiday_added")] == ["2026-12-24"]
     assert [e["date"] for e in system_events(api, "holiday_removed")] == ["2026-12-24"]
+
+
+def test_an_engine_export_imported_in_the_console_keeps_good_rows_and_names_bad_lines(
+    api: Api,
+) -> None:
+    good = (
+        "JOB-900001,HO-900001,Ada Homeowner,ada@homeowner.example,201-555-0100,INST-1,"
+        "Sunny Roofs,ops@sunny.example,REP-1,Sam Rep,sam@sales.example,regular,M1,"
+        "not_submitted,false,false,none,false,false,2026-10-01,operations"
+    )
+    bad = good.replace("JOB-900001", "JOB-900002").replace("ada@homeowner.example", "not-an-email")
+    csv = "\n".join([",".join(COLUMNS), good, bad]) + "\n"
+    client, csrf = console_admin(api)
+
+    answer = client.post(
+        "/console/admin/import",
+        data={"csrf_token": csrf},
+        files={"jobs_csv": ("export.csv", csv.encode(), "text/csv")},
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert "Imported 1 job; 1 row refused" in answer.text
+    assert re.search(r"<td>3</td><td>[^<]*email", answer.text), answer.text
+    agent = api.client(Role.AGENT)
+    assert agent.get(f"{API}/jobs/JOB-900001").status_code == 200
+    assert agent.get(f"{API}/jobs/JOB-900002").status_code == 404
+    # Not an admin: refused, and nothing imported.
+    other = api.anonymous()
+    form = other.get("/console/login")
+    token = CSRF.search(form.text)
+    assert token
+    other.post(
+        "/console/login",
+        data={
+            "username": "agent",
+            "password": password_of(Role.AGENT),
+            "csrf_token": token.group(1),
+        },
+    )
+    assert other.get("/console/admin/import").status_code == 403

@@ -22,6 +22,7 @@ from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import (
     admin_holidays,
+    admin_import,
     admin_policies,
     admin_users,
     auth,
@@ -84,6 +85,7 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         admin_users,
         admin_policies,
         admin_holidays,
+        admin_import,
     ):
         console.include_router(module.router)
     _install_error_pages(console)
