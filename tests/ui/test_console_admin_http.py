@@ -192,3 +192,28 @@ def test_an_engine_export_imported_in_the_console_keeps_good_rows_and_names_bad_
         },
     )
     assert other.get("/console/admin/import").status_code == 403
+
+
+def test_the_outbox_page_lists_emails_by_status_for_the_back_office_roles(api: Api) -> None:
+    agent = api.client(Role.AGENT)
+    job = agent.get(f"{API}/jobs/JOB-003").json()
+    filed = agent.post(
+        f"{API}/requests",
+        json={
+            "job_id": "JOB-003",
+            "channel": "phone",
+            "requester_role": "homeowner",
+            "requester_name": job["homeowner"]["name"],
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    sent = agent.post(f"{API}/requests/{filed.json()['id']}/verification/code")
+    assert sent.status_code == 200, sent.text
+    client, _ = console_admin(api)
+
+    queued = client.get("/console/outbox", params={"status": "queued"})
+
+    assert queued.status_code == 200, queued.text
+    assert "verification code" in queued.text
+    assert job["homeowner"]["email"] in queued.text
+    assert "No email sent." in client.get("/console/outbox", params={"status": "sent"}).text

@@ -194,6 +194,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_kind_of_page(
         "/console/admin/policies/new",
         "/console/admin/holidays",
         "/console/admin/import",
+        "/console/outbox",
         "/console/webhooks",
         "/console/admin/holidays/preview?change=add&day=2027-03-01&name=Retreat",
     ):

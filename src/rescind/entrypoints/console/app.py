@@ -30,6 +30,7 @@ from rescind.entrypoints.console import (
     closing,
     installer,
     jobs,
+    outbox,
     password,
     policy_simulate,
     queues,
@@ -86,6 +87,7 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         admin_policies,
         admin_holidays,
         admin_import,
+        outbox,
     ):
         console.include_router(module.router)
     _install_error_pages(console)
