@@ -226,6 +226,69 @@ def test_a_company_holiday_moves_a_pending_window_and_removing_it_moves_it_back(
     assert len(moves) == 2
 
 
+def test_the_holiday_preview_names_the_windows_that_would_move_and_writes_nothing(
+    api: Api,
+) -> None:
+    agent = api.client(Role.AGENT)
+    pending_by_email(agent, "JOB-002")
+    admin = api.client(Role.ADMIN)
+    version = admin.get(f"{API}/holidays").json()["calendar_version"]
+    query = {"day": "2026-12-01", "name": "Company retreat"}
+
+    preview = admin.get(f"{API}/holidays/preview", params=query)
+
+    assert preview.status_code == 200, preview.text
+    assert preview.json() == {
+        "day": "2026-12-01",
+        "name": "Company retreat",
+        "change": "add",
+        "calendar_version": version,
+        "windows_moved": 1,
+        "moves": [
+            {
+                "job_id": "JOB-002",
+                "from_final_at": "2026-12-15T05:00:00Z",
+                "to_final_at": "2026-12-16T05:00:00Z",
+                "from_final_date": "2026-12-14",
+                "to_final_date": "2026-12-15",
+            }
+        ],
+    }
+    # Nothing was written: the job, the calendar and the system trail are as they were.
+    assert agent.get(f"{API}/jobs/JOB-002").json()["final_date"] == "2026-12-14"
+    assert admin.get(f"{API}/holidays").json()["calendar_version"] == version
+    # The change then does what the preview said, and the removal's preview says the reverse.
+    added = admin.post(f"{API}/holidays", json=query)
+    assert added.json()["windows_moved"] == preview.json()["windows_moved"]
+    assert agent.get(f"{API}/jobs/JOB-002").json()["final_date"] == "2026-12-15"
+    back = admin.get(f"{API}/holidays/preview", params={"day": "2026-12-01", "change": "remove"})
+    assert back.status_code == 200, back.text
+    [move] = back.json()["moves"]
+    assert (move["from_final_date"], move["to_final_date"]) == ("2026-12-15", "2026-12-14")
+    assert back.json()["name"] == "Company retreat"
+    # A day off that moves no window (after every window has ended) moves none.
+    far = admin.get(f"{API}/holidays/preview", params={"day": "2027-03-01", "name": "Far off"})
+    assert far.json()["windows_moved"] == 0
+
+
+def test_the_holiday_preview_refuses_what_the_change_would_refuse(api: Api) -> None:
+    agent = api.client(Role.AGENT)
+    assert_problem(
+        agent.get(f"{API}/holidays/preview", params={"day": "2026-12-01", "name": "x"}),
+        403,
+        "forbidden",
+    )
+    admin = api.client(Role.ADMIN)
+    blank = admin.get(f"{API}/holidays/preview", params={"day": "2026-12-01", "name": " "})
+    assert assert_problem(blank, 422, "invalid_input")["errors"][0]["field"] == "name"
+    missing = {"day": "2026-12-02", "change": "remove"}
+    assert_problem(admin.get(f"{API}/holidays/preview", params=missing), 404, "not_found")
+    day = {"day": "2026-12-24", "name": "Christmas Eve"}
+    assert admin.post(f"{API}/holidays", json=day).status_code == 200
+    twice = admin.get(f"{API}/holidays/preview", params=day)
+    assert assert_problem(twice, 422, "invalid_input")["errors"][0]["field"] == "day"
+
+
 def test_only_admins_change_holidays_and_bad_days_are_refused(api: Api) -> None:
     agent = api.client(Role.AGENT)
     assert_problem(

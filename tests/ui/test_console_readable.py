@@ -185,6 +185,34 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_kind_of_page(
     log_in(page, demo, "admin")
     page.goto(demo.url("/console/policies/simulate"))
     check(page, "/console/policies/simulate", failures)
+    for path in (
+        "/console/admin",
+        "/console/admin/users",
+        "/console/admin/policies",
+        "/console/admin/policies/1",
+        "/console/admin/policies/compare?a=1&b=1",
+        "/console/admin/policies/new",
+        "/console/admin/holidays",
+        "/console/admin/import",
+        "/console/outbox",
+        "/console/webhooks",
+        "/console/admin/holidays/preview?change=add&day=2027-03-01&name=Retreat",
+    ):
+        page.goto(demo.url(path))
+        check(page, path, failures)
+    page.goto(demo.url("/console/admin/users"))
+    page.locator("#users a").first.click()
+    check(page, "a user's page", failures)
+    page.goto(demo.url("/console/admin/users"))
+    page.get_by_role("button", name="Create user").click()  # the browser's own checks first
+    page.get_by_label("Username").fill("axe-check")
+    page.get_by_label("Name as others see it").fill("Axe Check")
+    page.get_by_label("Role").select_option("installer")
+    page.get_by_role("button", name="Create user").click()
+    check(page, "the users page with an error", failures)
+    page.goto(demo.url("/console/admin/policies/new"))
+    page.get_by_role("button", name="Review the draft").click()
+    check(page, "the draft policy's review", failures)
 
     page.context.clear_cookies()
     log_in(page, demo, "installer")

@@ -76,3 +76,38 @@ def test_the_webhooks_page_is_for_admins_only(page: Page, demo: Demo) -> None:
     answer = page.goto(demo.url("/console/webhooks"))
     assert answer is not None
     assert answer.status == 403
+
+
+def test_an_admin_adds_an_endpoint_sees_its_secret_once_rotates_it_and_removes_it(
+    page: Page, demo: Demo
+) -> None:
+    log_in(page, demo, "admin")
+    page.goto(demo.url("/console/webhooks"))
+    page.get_by_label("URL").fill("https://crm.example/hooks/rescind")
+    page.get_by_label("Description").fill("CRM sync")
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.locator("#event_types-error")).to_contain_text("pick at least one event type")
+    expect(page.get_by_label("URL")).to_have_value("https://crm.example/hooks/rescind")
+
+    page.get_by_label("workflow.cancel_pending").check()
+    page.get_by_role("button", name="Add endpoint").click()
+    first = page.locator("#secret code").inner_text()
+    assert first.startswith("whsec_")
+    row = page.locator("#endpoints tr", has_text="https://crm.example/hooks/rescind")
+    expect(row).to_contain_text("workflow.cancel_pending")
+
+    row.get_by_role("button", name="Rotate the secret of").click()
+    second = page.locator("#secret code").inner_text()
+    assert second.startswith("whsec_")
+    assert second != first
+    expect(page.locator("#secret")).to_contain_text("previous one keeps signing too")
+    with demo.api("admin") as admin:
+        [listed] = [e for e in admin.get("/webhooks").json() if e["url"].startswith("https://crm")]
+    assert first not in str(listed)
+    assert second not in str(listed)
+
+    page.goto(demo.url("/console/webhooks"))  # the secret was shown once: not again
+    expect(page.locator("#secret")).to_have_count(0)
+    row.get_by_role("button", name="Remove").click()
+    expect(page.get_by_role("status")).to_contain_text("nothing more is sent to it")
+    expect(page.locator("#endpoints tr", has_text="https://crm.example")).to_have_count(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from importlib.resources import as_file, files
 from pathlib import Path
 
@@ -44,3 +45,8 @@ def parse_policy_text(text: str, *, source: str = "the policy document") -> dict
             f"not {type(doc).__name__}"
         )
     return {str(key): value for key, value in doc.items()}
+
+
+def policy_text(document: Mapping[str, object]) -> str:
+    """A document as the YAML an admin edits (keys in the table's own order)."""
+    return yaml.safe_dump(dict(document), sort_keys=False, allow_unicode=True, width=100)

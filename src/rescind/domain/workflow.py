@@ -174,12 +174,10 @@ def recompute_window(
     """A calendar change moves a still-open window; a window already ended never changes."""
     if effective_status(job, now) is not JobStatus.CANCEL_PENDING:
         return None
-    assert job.pending_since_at is not None
-    assert job.final_at is not None
-    new_final_at = calendar.window_end(job.pending_since_at, CANCEL_PENDING_BUSINESS_DAYS)
     old_final_at, old_version = job.final_at, job.calendar_version
     job.calendar_version = calendar.version
-    if new_final_at == old_final_at:
+    new_final_at = moved_final_at(job, now=now, calendar=calendar)
+    if new_final_at is None or old_final_at is None:
         return None
     job.final_at = new_final_at
     return Event(
@@ -192,3 +190,15 @@ def recompute_window(
             "why": why,
         },
     )
+
+
+def moved_final_at(job: Job, *, now: datetime, calendar: WindowCalendar) -> datetime | None:
+    """Where a still-open window would end under ``calendar``, when that is not where it ends
+    now; None for a window that would not move (or has ended). A holiday preview asks this
+    without changing the job; ``recompute_window`` asks it before it does."""
+    if effective_status(job, now) is not JobStatus.CANCEL_PENDING:
+        return None
+    assert job.pending_since_at is not None
+    assert job.final_at is not None
+    new_final_at = calendar.window_end(job.pending_since_at, CANCEL_PENDING_BUSINESS_DAYS)
+    return None if new_final_at == job.final_at else new_final_at

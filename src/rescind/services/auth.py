@@ -64,9 +64,13 @@ def create_user(
     role: Role,
     display_name: str,
     scope_id: str | None = None,
+    must_change_password: bool = False,
 ) -> User:
+    """``must_change_password``: the password is a one-time one, to be replaced at the first
+    login (as after a forced reset)."""
     require(actor, Permission.MANAGE_USERS)
     user = _new_user(ctx, passwords, username, password, role, display_name, scope_id)
+    user.must_change_password = must_change_password
     with ctx.uow() as uow:
         _add(uow, actor, ctx.now(), user)
         uow.commit()
@@ -257,12 +261,12 @@ def _dummy_hash(passwords: PasswordHasher) -> str:
 
 
 def save_and_log_out(
-    uow: UnitOfWork, actor: Actor, at: datetime, kind: EventKind, user: User
+    uow: UnitOfWork, actor: Actor, at: datetime, kind: EventKind, user: User, **extra: int
 ) -> None:
     """Store a change to ``user`` that must end every session they hold, and audit it."""
     uow.users.save(user)
     revoked = uow.tokens.revoke_all(user.id, at)
-    audit_user(uow, actor, at, kind, user, revoked=revoked)
+    audit_user(uow, actor, at, kind, user, revoked=revoked, **extra)
 
 
 def audit_user(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
 from rescind.domain.access import Actor, Permission, require
 from rescind.domain.audit import AuditContext
-from rescind.domain.errors import InvalidInput
+from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.events import Event, EventKind, iso
-from rescind.domain.workflow import recompute_window
+from rescind.domain.workflow import moved_final_at, recompute_window
 from rescind.services.context import Context
 from rescind.services.ports import UnitOfWork
 from rescind.services.records import record
@@ -21,9 +21,31 @@ class CalendarChange:
     windows_moved: int
 
 
+@dataclass(frozen=True)
+class WindowMove:
+    """One pending window a holiday change would move: its job and both final moments."""
+
+    job_id: str
+    homeowner_name: str
+    from_final_at: datetime
+    to_final_at: datetime
+    from_date: date  # the local day each final moment ends
+    to_date: date
+
+
+@dataclass(frozen=True)
+class HolidayPreview:
+    """What adding or removing a company holiday would do, before anyone confirms it."""
+
+    day: date
+    name: str
+    adding: bool
+    calendar_version: int  # the version the preview read; the change will make the next one
+    moves: tuple[WindowMove, ...]
+
+
 def add_company_holiday(ctx: Context, day: date, name: str, *, actor: Actor) -> CalendarChange:
-    if not name.strip():
-        raise InvalidInput("name the holiday (e.g. 'Day after Thanksgiving')", field="name")
+    _check_name(name)
     require(actor, Permission.MANAGE_HOLIDAYS)
     with ctx.uow() as uow:
         uow.calendar.add_holiday(day, name.strip())
@@ -40,6 +62,61 @@ def remove_company_holiday(ctx: Context, day: date, *, actor: Actor) -> Calendar
         change = _recompute(uow, ctx, actor, EventKind.HOLIDAY_REMOVED, day, name)
         uow.commit()
     return change
+
+
+def preview_holiday_change(
+    ctx: Context, day: date, *, name: str = "", remove: bool = False, actor: Actor
+) -> HolidayPreview:
+    """The pending windows that adding (or, with ``remove``, removing) the company holiday
+    ``day`` would move, and to which final dates; nothing is written. The windows are
+    computed by the same domain function the change itself runs."""
+    if not remove:
+        _check_name(name)
+    require(actor, Permission.MANAGE_HOLIDAYS)
+    with ctx.uow() as uow:
+        calendar = ctx.operations_calendar(uow)
+        holidays = dict(calendar.company_holidays)
+        if remove:
+            if day not in holidays:
+                raise NotFound(f"{iso(day)} is not a company holiday; the list shows them")
+            name = holidays.pop(day)
+        else:
+            if day in holidays:
+                raise InvalidInput(
+                    f"{iso(day)} is already a company holiday ({holidays[day]}); "
+                    "remove it first to rename it",
+                    field="day",
+                )
+            holidays[day] = name.strip()
+        after = replace(calendar, company_holidays=holidays, version=calendar.version + 1)
+        now = ctx.now()
+        moves = []
+        for job in uow.jobs.pending():
+            to_final_at = moved_final_at(job, now=now, calendar=after)
+            if to_final_at is None or job.final_at is None:
+                continue
+            moves.append(
+                WindowMove(
+                    job_id=job.id,
+                    homeowner_name=job.homeowner.name,
+                    from_final_at=job.final_at,
+                    to_final_at=to_final_at,
+                    from_date=calendar.day_ended_by(job.final_at),
+                    to_date=after.day_ended_by(to_final_at),
+                )
+            )
+    return HolidayPreview(
+        day=day,
+        name=name.strip(),
+        adding=not remove,
+        calendar_version=calendar.version,
+        moves=tuple(moves),
+    )
+
+
+def _check_name(name: str) -> None:
+    if not name.strip():
+        raise InvalidInput("name the holiday (e.g. 'Day after Thanksgiving')", field="name")
 
 
 def _recompute(

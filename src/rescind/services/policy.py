@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rescind.domain.access import Actor, Permission, require
@@ -10,9 +11,48 @@ from rescind.domain.audit import AuditContext
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.errors import Conflict, InvalidInput, NotFound
 from rescind.domain.events import Event, EventKind, iso
+from rescind.domain.policy_compare import RulePair, compare_tables
 from rescind.services.context import Context
 from rescind.services.ports import UnitOfWork
 from rescind.services.records import record
+
+
+@dataclass(frozen=True)
+class PolicyVersions:
+    """Every published version, oldest first, and the one deciding now."""
+
+    tables: tuple[DecisionTable, ...]
+    in_force: int | None  # None before the first version takes effect
+
+    def status(self, table: DecisionTable, now: datetime) -> str:
+        if table.version == self.in_force:
+            return "in force"
+        return "scheduled" if table.effective_at > now else "superseded"
+
+
+def policy_versions(ctx: Context, *, actor: Actor) -> PolicyVersions:
+    require(actor, Permission.READ_JOBS)
+    with ctx.uow() as uow:
+        history = uow.policies.history()
+    try:
+        in_force: int | None = history.in_force_at(ctx.now()).version
+    except NotFound:
+        in_force = None
+    return PolicyVersions(
+        tables=tuple(sorted(history.tables, key=lambda t: t.version)), in_force=in_force
+    )
+
+
+def compare_policies(
+    ctx: Context, left: int, right: int, *, actor: Actor
+) -> tuple[DecisionTable, DecisionTable, tuple[RulePair, ...]]:
+    """Two published versions and their rules paired by number (``left`` before ``right``)."""
+    require(actor, Permission.READ_JOBS)
+    with ctx.uow() as uow:
+        history = uow.policies.history()
+    a, b = history.version(left), history.version(right)
+    return a, b, compare_tables(a, b)
+
 
 # Version 1 is the policy the seeds describe; it stands for every moment before v2.
 SEED_EFFECTIVE_AT = datetime(2020, 1, 1, tzinfo=UTC)

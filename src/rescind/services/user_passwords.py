@@ -8,6 +8,8 @@ place but marks it as one that must be replaced: ``auth.login`` then refuses it 
 
 from __future__ import annotations
 
+import secrets
+
 from rescind.domain.access import Actor, Permission, require
 from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.events import EventKind
@@ -15,6 +17,12 @@ from rescind.domain.user import User, check_password_strength
 from rescind.services.auth import check_credentials, save_and_log_out
 from rescind.services.context import Context
 from rescind.services.ports import PasswordHasher
+
+
+def get_user(ctx: Context, *, actor: Actor, user_id: str) -> User:
+    require(actor, Permission.MANAGE_USERS)
+    with ctx.uow() as uow:
+        return uow.users.get(user_id)
 
 
 def find_user(ctx: Context, *, actor: Actor, username: str) -> User:
@@ -41,6 +49,29 @@ def set_password(
         save_and_log_out(uow, actor, ctx.now(), EventKind.PASSWORD_SET, user)
         uow.commit()
     return user
+
+
+def one_time_password() -> str:
+    """A random password to hand over once (16 URL-safe characters: about 96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def issue_one_time_password(
+    ctx: Context, passwords: PasswordHasher, *, actor: Actor, user_id: str
+) -> tuple[User, str]:
+    """An admin has a new password made for a user, shown once to the admin: it replaces the
+    old one at once, every token is revoked, and the user must choose their own at the next
+    login. Returns the user and the password (we keep only its hash)."""
+    require(actor, Permission.MANAGE_USERS)
+    password = one_time_password()
+    new_hash = passwords.hash(password)
+    with ctx.uow() as uow:
+        user = uow.users.get(user_id)
+        user.password_hash = new_hash
+        user.must_change_password = True
+        save_and_log_out(uow, actor, ctx.now(), EventKind.PASSWORD_SET, user, one_time=1)
+        uow.commit()
+    return user, password
 
 
 def force_password_reset(ctx: Context, *, actor: Actor, user_id: str) -> User:

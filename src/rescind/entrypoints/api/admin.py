@@ -6,8 +6,8 @@ policies and holidays to everyone logged in); writes are an admin's.
 
 from __future__ import annotations
 
-from datetime import UTC, date
-from typing import Annotated, Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -17,7 +17,13 @@ from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import InvalidInput
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
 from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
-from rescind.services.calendar import CalendarChange, add_company_holiday, remove_company_holiday
+from rescind.services.calendar import (
+    CalendarChange,
+    HolidayPreview,
+    add_company_holiday,
+    preview_holiday_change,
+    remove_company_holiday,
+)
 from rescind.services.paging import MAX_PAGE
 from rescind.services.policy import publish_policy
 from rescind.services.queues import get_policy, list_holidays, list_outbox, list_policies
@@ -170,6 +176,62 @@ def read_holidays(state: State, actor: CurrentActor) -> HolidaysOut:
     return HolidaysOut(
         calendar_version=found.calendar_version,
         holidays=[HolidayOut(day=d, name=n) for d, n in found.company_holidays.items()],
+    )
+
+
+class WindowMoveOut(Out):
+    job_id: str
+    from_final_at: datetime
+    to_final_at: datetime
+    from_final_date: date = Field(description="The company's day the window ends now.")
+    to_final_date: date = Field(description="The company's day it would end after the change.")
+
+
+class HolidayPreviewOut(Out):
+    day: date
+    name: str
+    change: Literal["add", "remove"]
+    calendar_version: int = Field(description="The version the preview read.")
+    windows_moved: int = Field(description="How many Cancel Pending windows would move.")
+    moves: list[WindowMoveOut]
+
+    @classmethod
+    def of(cls, preview: HolidayPreview) -> HolidayPreviewOut:
+        return cls(
+            day=preview.day,
+            name=preview.name,
+            change="add" if preview.adding else "remove",
+            calendar_version=preview.calendar_version,
+            windows_moved=len(preview.moves),
+            moves=[
+                WindowMoveOut(
+                    job_id=m.job_id,
+                    from_final_at=m.from_final_at,
+                    to_final_at=m.to_final_at,
+                    from_final_date=m.from_date,
+                    to_final_date=m.to_date,
+                )
+                for m in preview.moves
+            ],
+        )
+
+
+@router.get(
+    "/holidays/preview",
+    tags=["holidays"],
+    summary="What adding or removing a company holiday would move; nothing is written (admins)",
+)
+def preview_holiday(
+    state: State,
+    actor: CurrentActor,
+    day: Annotated[date, Query(examples=["2026-12-24"])],
+    change: Annotated[Literal["add", "remove"], Query()] = "add",
+    name: Annotated[
+        str, Query(max_length=100, pattern=NO_NUL, description="Needed to add one.")
+    ] = "",
+) -> HolidayPreviewOut:
+    return HolidayPreviewOut.of(
+        preview_holiday_change(state.ctx, day, name=name, remove=change == "remove", actor=actor)
     )
 
 

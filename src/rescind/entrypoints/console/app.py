@@ -21,11 +21,16 @@ from rescind.adapters.db.outage import RETRY_AFTER_SECONDS, database_unavailable
 from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import (
+    admin_holidays,
+    admin_import,
+    admin_policies,
+    admin_users,
     auth,
     cases,
     closing,
     installer,
     jobs,
+    outbox,
     password,
     policy_simulate,
     queues,
@@ -78,6 +83,11 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         installer,
         policy_simulate,
         webhooks,
+        admin_users,
+        admin_policies,
+        admin_holidays,
+        admin_import,
+        outbox,
     ):
         console.include_router(module.router)
     _install_error_pages(console)

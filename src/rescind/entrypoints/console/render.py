@@ -18,6 +18,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from rescind.domain.access import Permission
 from rescind.domain.audit_sentence import person_name, sentence
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.domain.wording import a, count
@@ -136,6 +137,8 @@ def page(
             "flash": flash,
             "problems": problems or Problems(),
             "now": request.app.state.console.ctx.now(),
+            # What to offer is asked of the same grants the services check: {% if may("…") %}
+            "may": lambda name: session is not None and session.actor.may(Permission(name)),
             **context,
         },
         status_code=status,
