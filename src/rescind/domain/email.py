@@ -33,6 +33,7 @@ class EmailKind(StrEnum):
     REQUEST_CLOSED = "request_closed"  # the requester: why the request ended without a cancel
     WORKFLOW_RESTORED = "workflow_restored"  # the signers: the cancellation was withdrawn
     AUDIT_CHECKPOINT = "audit_checkpoint"  # the signed tree head, to compliance
+    SELF_SERVICE_LINK = "self_service_link"  # the homeowner: the one-time link to /cancel
 
 
 SENDER: Mapping[EmailKind, Mailbox] = {
@@ -45,6 +46,7 @@ SENDER: Mapping[EmailKind, Mailbox] = {
     EmailKind.REQUEST_CLOSED: Mailbox.SUPPORT,
     EmailKind.WORKFLOW_RESTORED: Mailbox.SUPPORT,
     EmailKind.AUDIT_CHECKPOINT: Mailbox.NOTIFICATIONS,
+    EmailKind.SELF_SERVICE_LINK: Mailbox.HO_OUTBOUND,
 }
 
 

@@ -18,7 +18,13 @@ from rescind.domain.email import EmailKind, OutgoingEmail
 from rescind.domain.errors import InvalidInput
 from rescind.domain.job import Job
 from rescind.domain.recipients import requester_recipients
-from rescind.domain.request import CancellationRequest, Channel, CloseReason, RequesterRole
+from rescind.domain.request import (
+    CancellationRequest,
+    Channel,
+    CloseReason,
+    RequesterRole,
+    require_staff_door,
+)
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.eligibility import decide_and_record
@@ -69,6 +75,7 @@ def refuse_not_eligible(
     """Tell the requester we are unable to cancel, on record: the decision, a request (the
     requester's open one, or a new one) and its closing with the rule, in one transaction."""
     require_files_as(actor, requester_role)
+    require_staff_door(channel)
     now = ctx.now()
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.CLOSE_REQUEST)

@@ -31,6 +31,7 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.REQUEST_CLOSED: "Your cancellation request for job {job_id}: {reason_label}",
     EmailKind.WORKFLOW_RESTORED: "Job {job_id}: your cancellation was withdrawn",
     EmailKind.AUDIT_CHECKPOINT: "Audit checkpoint {created_at}: {tree_size} streams sealed",
+    EmailKind.SELF_SERVICE_LINK: "Your link to cancel your solar project {job_id}",
 }
 
 
