@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rescind.domain.audit import job_stream
 from tests.api.conftest import Api
-from tests.selfservice.conftest import csrf_of, signed_in
+from tests.api.self_service import csrf_of, signed_in
 
 
 def trail(api: Api, job_id: str) -> list[tuple[str, str]]:

@@ -1,18 +1,11 @@
-"""The self-service page over HTTP on both databases: the API tests' app and jobs."""
+"""Helpers for the self-service page's HTTP tests: the link as the homeowner reads it."""
 
 from __future__ import annotations
 
 import re
 
 from rescind.domain.email import EmailKind
-from tests.api.conftest import (  # noqa: F401 - fixtures, for pytest
-    Api,
-    TestClient,
-    api,
-    api_engine,
-    api_postgres_engine,
-    api_sqlite_template,
-)
+from tests.api.conftest import Api, TestClient
 
 LINK = re.compile(r"/cancel/link\?t=([A-Za-z0-9_-]+)")
 
