@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from fastapi.testclient import TestClient  # imported by conftest first, warning filtered
+
 from rescind.domain.email import EmailKind
-from tests.api.conftest import Api, TestClient
+from tests.api.conftest import Api
 
 LINK = re.compile(r"/cancel/link\?t=([A-Za-z0-9_-]+)")
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from rescind.domain.access import Role
 from rescind.domain.audit import job_stream
-from tests.api.conftest import Api
-from tests.api.self_service import csrf_of, signed_in
+from rescind.domain.request import VerificationMethod
+from tests.api.conftest import API, Api
+from tests.api.self_service import csrf_of, link_sent_for, signed_in
 
 
 def trail(api: Api, job_id: str) -> list[tuple[str, str]]:
@@ -36,3 +43,173 @@ def test_an_eligible_homeowner_cancels_with_a_typed_statement_and_every_step_is_
         "workflow_cancel_pending",
     ):
         assert (kind, "self_service") in kinds, kind
+
+
+def confirm(client: TestClient, statement: str = "Please cancel my project.") -> Response:
+    page = client.get("/cancel/job")
+    return client.post(
+        "/cancel/job/confirm",
+        data={"csrf": csrf_of(page.text), "statement": statement},
+        follow_redirects=False,
+    )
+
+
+def test_a_beam_job_shows_the_rule_and_offers_no_cancel(api: Api) -> None:
+    client = signed_in(api, "JOB-003")
+    page = client.get("/cancel/job").text
+    assert "We are unable to cancel this project" in page
+    assert "Partner program is Beam or Concert (any milestone)" in page
+    assert "Cancel my project" not in page
+    # Posting anyway is the one cancel's refusal, on record: nothing is cancelled.
+    assert confirm(client).status_code == 409
+    with api.ctx.uow() as uow:
+        assert uow.jobs.get("JOB-003").status.value == "active"
+        (request,) = uow.requests.for_job("JOB-003")
+    assert request.outcome.value == "not_eligible"
+
+
+def test_direct_pay_m1b_with_the_invoice_goes_to_deal_processing_with_the_homeowner_as_requester(
+    api: Api,
+) -> None:
+    client = signed_in(api, "JOB-004")
+    assert "Deal Processing decides on this project" in client.get("/cancel/job").text
+    assert confirm(client).status_code == 303
+    page = client.get("/cancel/job").text
+    assert "Your request is with our Deal Processing team" in page
+    with api.ctx.uow() as uow:
+        (case,) = uow.cases.for_job("JOB-004")
+        (request,) = uow.requests.for_job("JOB-004")
+    assert case.requested_by.value == "homeowner"
+    assert request.channel.value == "self_service"
+    assert request.verified
+    assert request.verification_method is VerificationMethod.EMAIL_LINK
+    assert request.statement is not None
+    assert request.statement.kind.value == "online_form"
+    agent = api.client(Role.BACK_OFFICE)
+    queue = agent.get(f"{API}/queues/back_office").json()
+    assert case.id in str(queue)
+
+
+def test_a_link_opens_once_and_a_reused_one_says_so(api: Api) -> None:
+    client = api.anonymous()
+    client.post("/cancel/", data={"target": "JOB-002"})
+    token = link_sent_for(api, "JOB-002")
+    assert (
+        client.post("/cancel/link", data={"token": token}, follow_redirects=False).status_code
+        == 303
+    )
+    again = api.anonymous().post("/cancel/link", data={"token": token})
+    assert again.status_code == 400
+    assert "This link has already been used" in again.text
+    assert "Email me a new link" in again.text
+    assert ("self_service_link_refused", "self_service") in trail(api, "JOB-002")
+
+
+def test_a_link_older_than_30_minutes_has_expired(api: Api) -> None:
+    client = api.anonymous()
+    client.post("/cancel/", data={"target": "JOB-002"})
+    token = link_sent_for(api, "JOB-002")
+    api.clock.advance(timedelta(minutes=30))
+    refused = client.post("/cancel/link", data={"token": token})
+    assert refused.status_code == 400
+    assert "This link has expired" in refused.text
+
+
+def test_a_changed_link_is_tampered_and_never_found(api: Api) -> None:
+    client = api.anonymous()
+    client.post("/cancel/", data={"target": "JOB-002"})
+    token = link_sent_for(api, "JOB-002")
+    changed = ("A" if token[0] != "A" else "B") + token[1:]
+    for bad in (changed, token[:-3], "", "x" * 43):
+        refused = client.post("/cancel/link", data={"token": bad})
+        assert refused.status_code == 400
+        assert "This link is not valid" in refused.text
+
+
+def test_the_homeowner_withdraws_inside_the_window_and_the_job_is_active_again(api: Api) -> None:
+    client = signed_in(api, "JOB-002")
+    assert confirm(client).status_code == 303
+    page = client.get("/cancel/job").text
+    assert "Withdraw my cancellation" in page
+    withdrawn = client.post(
+        "/cancel/job/withdraw", data={"csrf": csrf_of(page)}, follow_redirects=False
+    )
+    assert withdrawn.status_code == 303
+    with api.ctx.uow() as uow:
+        assert uow.jobs.get("JOB-002").status.value == "active"
+    assert ("workflow_restored", "self_service") in trail(api, "JOB-002")
+
+
+def test_a_form_without_the_pages_csrf_token_changes_nothing(api: Api) -> None:
+    client = signed_in(api, "JOB-002")
+    refused = client.post("/cancel/job/confirm", data={"csrf": "0" * 64, "statement": "Cancel."})
+    assert refused.status_code == 403
+    with api.ctx.uow() as uow:
+        assert uow.requests.for_job("JOB-002") == []
+
+
+def test_an_empty_statement_is_asked_for_next_to_the_field(api: Api) -> None:
+    client = signed_in(api, "JOB-002")
+    answer = confirm(client, statement="   ")
+    assert answer.status_code == 422
+    assert "Type your statement, or upload it as a file." in answer.text
+
+
+def test_an_uploaded_statement_is_kept_with_its_file_name(api: Api) -> None:
+    client = signed_in(api, "JOB-002")
+    page = client.get("/cancel/job")
+    done = client.post(
+        "/cancel/job/confirm",
+        data={"csrf": csrf_of(page.text), "statement": ""},
+        files={"upload": ("letter.txt", b"I cancel my contract.", "text/plain")},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303, done.text
+    with api.ctx.uow() as uow:
+        (request,) = uow.requests.for_job("JOB-002")
+    assert request.statement is not None
+    assert request.statement.content == "I cancel my contract."
+    assert request.statement.source_ref == "letter.txt"
+
+
+def test_within_the_ftc_cooling_off_window_the_page_says_so_and_offers_the_notice(
+    api: Api,
+) -> None:
+    with api.ctx.uow() as uow:
+        job = uow.jobs.get("JOB-002")
+        job.contract_signed_date = date(2026, 11, 21)
+        uow.jobs.save(job)
+        uow.commit()
+    client = signed_in(api, "JOB-002")
+    page = client.get("/cancel/job").text
+    assert "three-day cooling-off period" in page
+    notice = client.get("/cancel/job/notice")
+    assert notice.status_code == 200
+    assert "I HEREBY CANCEL THIS TRANSACTION." in notice.text
+
+
+def test_staff_cannot_file_a_self_service_request_through_the_api(api: Api) -> None:
+    agent = api.client(Role.AGENT)
+    body = {
+        "job_id": "JOB-002",
+        "channel": "self_service",
+        "requester_role": "homeowner",
+        "requester_name": "Ben Reyes",
+    }
+    refused = agent.post(f"{API}/requests", json=body)
+    assert refused.status_code == 403, refused.text
+    assert "self-service page" in refused.json()["detail"]
+    body |= {"channel": "phone", "statement": {"kind": "online_form", "content": "Cancel."}}
+    assert agent.post(f"{API}/requests", json=body).status_code == 403
+
+
+def test_the_page_without_a_session_offers_a_new_link(api: Api) -> None:
+    answer = api.anonymous().get("/cancel/job")
+    assert answer.status_code == 401
+    assert "Your session has ended" in answer.text
+
+
+def test_a_session_lasts_an_hour(api: Api) -> None:
+    client = signed_in(api, "JOB-002")
+    api.clock.advance(timedelta(hours=1))
+    assert client.get("/cancel/job").status_code == 401
