@@ -47,11 +47,12 @@ def test_an_eligible_homeowner_cancels_with_a_typed_statement_and_every_step_is_
 
 def confirm(client: TestClient, statement: str = "Please cancel my project.") -> Response:
     page = client.get("/cancel/job")
-    return client.post(
+    answer: Response = client.post(
         "/cancel/job/confirm",
         data={"csrf": csrf_of(page.text), "statement": statement},
         follow_redirects=False,
     )
+    return answer
 
 
 def test_a_beam_job_shows_the_rule_and_offers_no_cancel(api: Api) -> None:
@@ -190,7 +191,7 @@ def test_within_the_ftc_cooling_off_window_the_page_says_so_and_offers_the_notic
 
 def test_staff_cannot_file_a_self_service_request_through_the_api(api: Api) -> None:
     agent = api.client(Role.AGENT)
-    body = {
+    body: dict[str, object] = {
         "job_id": "JOB-002",
         "channel": "self_service",
         "requester_role": "homeowner",
