@@ -146,6 +146,7 @@ def test_every_kind_has_a_subject_and_both_templates(kind: EmailKind) -> None:
         "duplicate_of": "",
         "why": "changed mind",
         "window_was_final_date": "2026-12-14",
+        "link": "http://127.0.0.1:8000/cancel/link?t=" + "A" * 43,
     }
     text, html = bodies(composer.compose(queued(kind, context), now=NOW))
     assert text.strip()

@@ -34,7 +34,7 @@ from rescind.services.context import Context
 PATH = "/cancel"
 SESSION_COOKIE = "rescind_self_service"
 LANGUAGE_COOKIE = "rescind_language"
-LINKS_PER_CLIENT = "10/hour"
+LINKS_PER_CLIENT = "20/hour"
 LINKS_PER_TARGET = "5/hour"
 OPENS_PER_CLIENT = "30/hour"
 MAX_STATEMENT = 50_000
