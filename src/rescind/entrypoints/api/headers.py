@@ -6,7 +6,8 @@ error middleware, so a 500 page and a 404 outside any route carry the headers to
 response gets ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and a
 ``Referrer-Policy``, and a ``Content-Security-Policy`` by what it is:
 
-- the console (``/console``) and the homeowner's self-service page (``/cancel``): scripts, styles and images from ``'self'`` only (the templates
+- the console (``/console``) and the homeowner's self-service page (``/cancel``): scripts,
+  styles and images from ``'self'`` only (the templates
   have no inline script or style: ``console.js`` and ``console.css`` are static files);
 - everything else (JSON, problem details, metrics): ``default-src 'none'``, since nothing
   there is a page;
