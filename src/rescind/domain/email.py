@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rescind.domain.events import JSONValue
+from rescind.domain.job import Job, Language
 from rescind.domain.recipients import Recipients
 
 
@@ -85,6 +86,12 @@ class QueuedEmail:
     queued_at: datetime
     sent_at: datetime | None
     last_error: str
+
+
+def homeowner_language(job: Job) -> dict[str, JSONValue]:
+    """The context entry that writes a message to the homeowner in their language; none for
+    English (the default), so an English message's row is as it always was."""
+    return {} if job.language is Language.EN else {"language": job.language.value}
 
 
 FIRST_RETRY = timedelta(seconds=30)

@@ -19,7 +19,7 @@ from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.authority import Authority, cancel_refusal, support_authority
 from rescind.domain.eligibility import Action, Decision
-from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import NotEligible
 from rescind.domain.events import Event, EventKind
 from rescind.domain.feed import FeedComment, cancellation_comment
@@ -153,6 +153,7 @@ def cancel_request(
                         "homeowner_name": job.homeowner.name,
                         "final_date": final_date.isoformat(),
                         "reason": reason,
+                        **homeowner_language(job),
                     },
                 ),
                 actx,
@@ -225,6 +226,7 @@ def restore_job(uow: UnitOfWork, ctx: Context, job: Job, actx: AuditContext, why
                 "homeowner_name": job.homeowner.name,
                 "why": why.strip(),
                 "window_was_final_date": ops.day_ended_by(was_final_at).isoformat(),
+                **homeowner_language(job),
             },
         ),
         actx,
