@@ -19,7 +19,7 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)s|\{(\w+)\}")
 
 def marked_messages() -> set[str]:
     with (ROOT / "babel.cfg").open() as f:
-        method_map, options_map = parse_mapping_cfg(f)
+        method_map, options_map = parse_mapping_cfg(f)  # type: ignore[no-untyped-call]
     return {
         message
         for _, _, message, _, _ in extract_from_dir(ROOT, method_map, options_map)
@@ -43,7 +43,8 @@ def test_every_marked_message_has_a_spanish_translation_and_nothing_stale_is_kep
 def test_each_translation_keeps_its_placeholders() -> None:
     for message in catalog(Language.ES):
         if message.id:
-            assert isinstance(message.id, str) and isinstance(message.string, str)
+            assert isinstance(message.id, str)
+            assert isinstance(message.string, str)
             names = sorted(PLACEHOLDER.findall(message.id))
             assert sorted(PLACEHOLDER.findall(message.string)) == names, message.id
 
