@@ -7,11 +7,17 @@ from datetime import date, timedelta
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from rescind.adapters.mail.compose import Composer
 from rescind.domain.access import Role
 from rescind.domain.audit import job_stream
+from rescind.domain.email import EmailKind, Mailbox
+from rescind.domain.job import Language
 from rescind.domain.request import VerificationMethod
 from tests.api.conftest import API, Api
+
 from tests.api.self_service import csrf_of, link_sent_for, signed_in
+
+ADDRESSES = {mailbox: f"{mailbox.value}@rescind.invalid" for mailbox in Mailbox}
 
 
 def trail(api: Api, job_id: str) -> list[tuple[str, str]]:
@@ -214,3 +220,33 @@ def test_a_session_lasts_an_hour(api: Api) -> None:
     client = signed_in(api, "JOB-002")
     api.clock.advance(timedelta(hours=1))
     assert client.get("/cancel/job").status_code == 401
+
+
+def test_a_homeowner_who_chooses_spanish_reads_the_page_and_the_emails_in_spanish(
+    api: Api,
+) -> None:
+    client = api.anonymous()
+    chosen = client.post("/cancel/language", data={"language": "es"}, follow_redirects=False)
+    assert chosen.status_code == 303
+    assert "Cancele su proyecto solar" in client.get("/cancel/").text
+    signed_in(api, "JOB-002", client)
+    page = client.get("/cancel/job").text
+    assert '<html lang="es">' in page
+    assert "Su proyecto puede cancelarse" in page
+    assert confirm(client).status_code == 303
+    assert "Todavía puede cambiar de opinión hasta el final del" in client.get("/cancel/job").text
+    with api.ctx.uow() as uow:
+        assert uow.jobs.get("JOB-002").language is Language.ES
+        emails = {e.kind: e for e in uow.outbox.for_job("JOB-002")}
+    composer = Composer(ADDRESSES, api.ctx.tz)
+    link = composer.compose(emails[EmailKind.SELF_SERVICE_LINK], now=api.ctx.now())
+    assert link["Subject"] == "Su enlace para cancelar su proyecto solar JOB-002"
+    notice = composer.compose(emails[EmailKind.CANCELLATION_NOTICE], now=api.ctx.now())
+    assert notice["Subject"].startswith("Trabajo JOB-002 cancelado: Cancelación pendiente hasta")
+    body = notice.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "Hola, Ben Reyes:" in str(body.get_content())
+    # Back to English on the page: stored on the job, on record.
+    client.post("/cancel/language", data={"language": "en", "back": "job", "csrf": csrf_of(page)})
+    assert "Your cancellation is under way" in client.get("/cancel/job").text
+    assert ("self_service_language_chosen", "self_service") in trail(api, "JOB-002")
