@@ -14,7 +14,6 @@ from rescind.domain.email import EmailKind, Mailbox
 from rescind.domain.job import Language
 from rescind.domain.request import VerificationMethod
 from tests.api.conftest import API, Api
-
 from tests.api.self_service import csrf_of, link_sent_for, signed_in
 
 ADDRESSES = {mailbox: f"{mailbox.value}@rescind.invalid" for mailbox in Mailbox}
