@@ -154,3 +154,27 @@ def test_the_homeowner_withdraws_inside_the_window(page: Page, demo: Demo) -> No
     expect(page.get_by_role("heading", name="Your project can be cancelled")).to_be_visible()
     with demo.api("agent") as client:
         assert client.get(f"/jobs/{job['id']}").json()["status"] == "active"
+
+
+def test_a_homeowner_cancels_in_spanish_and_reads_both_emails_in_spanish(
+    page: Page, demo: Demo, shot: Shot
+) -> None:
+    job = demo.find(milestone="M1A")
+    email = job["homeowner"]["email"]
+    page.goto(demo.url("/cancel"))
+    page.get_by_role("button", name="Español").click()
+    page.get_by_label("Número de trabajo, correo electrónico o teléfono").fill(job["id"])
+    page.get_by_role("button", name="Envíenme un enlace").click()
+    expect(page.get_by_role("heading", name="Revise su correo electrónico")).to_be_visible()
+    open_link(page, link_from_email(demo, email, "Su enlace para cancelar"), button="Continuar")
+    expect(page.get_by_role("heading", name="Su proyecto puede cancelarse")).to_be_visible()
+    page.get_by_label("Su declaración por escrito").fill("Ya no quiero los paneles solares.")
+    page.get_by_label("Soy el propietario y deseo cancelar este proyecto.").check()
+    page.get_by_role("button", name="Cancelar mi proyecto").click()
+    expect(page.get_by_text("Todavía puede cambiar de opinión hasta el final del")).to_be_visible()
+    shot(page, "self-service-es")
+    notice = demo.email_to(email, f"Trabajo {job['id']} cancelado")
+    assert "Hola," in notice
+    # Back to English: the page follows, and the job keeps the choice.
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_text("You can still change your mind until the end of")).to_be_visible()
