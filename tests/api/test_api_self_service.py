@@ -13,6 +13,7 @@ from rescind.domain.audit import job_stream
 from rescind.domain.email import EmailKind, Mailbox
 from rescind.domain.job import Language
 from rescind.domain.request import VerificationMethod
+from rescind.services.sweep import sweep
 from tests.api.conftest import API, Api
 from tests.api.self_service import csrf_of, link_sent_for, signed_in
 
@@ -249,3 +250,30 @@ def test_a_homeowner_who_chooses_spanish_reads_the_page_and_the_emails_in_spanis
     client.post("/cancel/language", data={"language": "en", "back": "job", "csrf": csrf_of(page)})
     assert "Your cancellation is under way" in client.get("/cancel/job").text
     assert ("self_service_language_chosen", "self_service") in trail(api, "JOB-002")
+
+
+def test_after_the_sweep_a_new_link_shows_the_final_confirmation(api: Api) -> None:
+    client = signed_in(api, "JOB-002")
+    assert confirm(client).status_code == 303
+    api.clock.advance(timedelta(days=30))
+    assert sweep(api.ctx).finalized == 1
+    page = signed_in(api, "JOB-002", api.anonymous()).get("/cancel/job").text
+    assert "Your project is cancelled" in page
+    assert "Your cancellation became final on" in page
+    assert "Withdraw my cancellation" not in page
+
+
+def test_withdrawing_after_the_window_has_ended_is_refused_and_nothing_changes(api: Api) -> None:
+    client = signed_in(api, "JOB-002")
+    assert confirm(client).status_code == 303
+    page = client.get("/cancel/job").text
+    api.clock.advance(timedelta(days=30))
+    # The page is an hour old at most: a fresh session, the old form's moment long gone.
+    fresh = signed_in(api, "JOB-002", api.anonymous())
+    refused = fresh.post("/cancel/job/withdraw", data={"csrf": csrf_of(page)})
+    assert refused.status_code == 403  # the old page's token is not this session's
+    csrf = csrf_of(fresh.get("/cancel/job").text)
+    refused = fresh.post("/cancel/job/withdraw", data={"csrf": csrf})
+    assert refused.status_code == 409
+    with api.ctx.uow() as uow:
+        assert uow.jobs.get("JOB-002").status.value == "cancel_pending"

@@ -57,6 +57,10 @@ def create_self_service(ctx: Context, throttle: Throttle) -> FastAPI:
     def language(request: Request) -> Language:
         return language_of(request.cookies.get(LANGUAGE_COOKIE, ""))
 
+    def _chosen(request: Request) -> Language | None:
+        value = request.cookies.get(LANGUAGE_COOKIE)
+        return language_of(value) if value else None
+
     def session_of(request: Request) -> str:
         return request.cookies.get(SESSION_COOKIE, "")
 
@@ -84,7 +88,7 @@ def create_self_service(ctx: Context, throttle: Throttle) -> FastAPI:
             answer = pages.render(request, "throttled.html", language(request), status=429)
             answer.headers["Retry-After"] = str(limited.retry_after or 60)
             return answer
-        self_service.request_link(ctx, target, language=language(request))
+        self_service.request_link(ctx, target, language=_chosen(request))
         return pages.render(request, "sent.html", language(request))
 
     @app.get("/link", response_class=HTMLResponse)
@@ -111,10 +115,6 @@ def create_self_service(ctx: Context, throttle: Throttle) -> FastAPI:
             secure=secure(request),
         )
         return answer
-
-    def _chosen(request: Request) -> Language | None:
-        value = request.cookies.get(LANGUAGE_COOKIE)
-        return language_of(value) if value else None
 
     def job_page(request: Request, status: int = 200, **extra: Any) -> HTMLResponse:
         session = session_of(request)
