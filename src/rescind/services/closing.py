@@ -14,7 +14,7 @@ from __future__ import annotations
 from rescind.domain.access import Actor, Permission, require_files_as
 from rescind.domain.audit import AuditContext
 from rescind.domain.eligibility import Decision
-from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import InvalidInput
 from rescind.domain.job import Job
 from rescind.domain.recipients import requester_recipients
@@ -136,6 +136,11 @@ def _close(
                 "rule": f"rule {decision.rule_number}: {decision.rule_text}" if decision else "",
                 "note": note.strip(),
                 "duplicate_of": duplicate_of or "",
+                **(
+                    homeowner_language(job)
+                    if request.requester_role is RequesterRole.HOMEOWNER
+                    else {}
+                ),
             },
         ),
         actx,

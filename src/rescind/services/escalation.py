@@ -16,7 +16,7 @@ from rescind.domain.audit import AuditContext
 from rescind.domain.authority import Authority, evidence_refusal
 from rescind.domain.case import Case, Queue, open_deal_processing_escalation
 from rescind.domain.eligibility import Action
-from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import InvalidInput, NotAllowed
 from rescind.domain.events import Event
 from rescind.domain.job import Job
@@ -255,6 +255,7 @@ def _tell_requester(
                 "approved": approved,
                 "cancelled": cancelled,
                 "reason": case.decision_reason,
+                **(homeowner_language(job) if case.requested_by is RequesterRole.HOMEOWNER else {}),
             },
         ),
         actx,

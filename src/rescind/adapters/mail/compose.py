@@ -48,6 +48,15 @@ SUBJECTS: dict[EmailKind, str] = {
 }
 
 
+# Why a request was closed (``request.CLOSE_REASON_LABELS``), as the requester reads it.
+REASON_LABELS = (
+    N_("Not eligible"),
+    N_("Not verified as the homeowner"),
+    N_("Withdrawn by the homeowner"),
+    N_("Duplicate of another request"),
+)
+
+
 class CompositionError(PermanentFailure):
     """The row cannot become a message (missing data, bad address); retrying will not help."""
 
