@@ -34,14 +34,14 @@ SUBJECTS: dict[EmailKind, str] = {
     EmailKind.VERIFICATION_CODE: N_("Your verification code"),
     EmailKind.CANCELLATION_NOTICE: N_("Job {job_id} cancelled: Cancel Pending until {final_date}"),
     EmailKind.FINAL_CANCELLATION: N_("Job {job_id} is now fully cancelled"),
-    EmailKind.DP_DECISION: "Decision on the cancellation request for job {job_id}",
+    EmailKind.DP_DECISION: N_("Decision on the cancellation request for job {job_id}"),
     EmailKind.WRITTEN_REQUEST_REQUIRED: (
         "Job {job_id}: a written request from the homeowner is required"
     ),
     EmailKind.EXPECT_RESOLUTION: (
         "Cancellation request received: expect a resolution within 24–48 hours"
     ),
-    EmailKind.REQUEST_CLOSED: "Your cancellation request for job {job_id}: {reason_label}",
+    EmailKind.REQUEST_CLOSED: N_("Your cancellation request for job {job_id}: {reason_label}"),
     EmailKind.WORKFLOW_RESTORED: N_("Job {job_id}: your cancellation was withdrawn"),
     EmailKind.AUDIT_CHECKPOINT: "Audit checkpoint {created_at}: {tree_size} streams sealed",
     EmailKind.SELF_SERVICE_LINK: N_("Your link to cancel your solar project {job_id}"),
@@ -91,7 +91,11 @@ class Composer:
         env = self._envs[language]
         context = {"job_id": email.job_id, **dict(email.context)}
         try:
-            subject = translations(language).gettext(SUBJECTS[email.kind]).format(**context)
+            words = translations(language).gettext
+            label = context.get("reason_label")
+            subject = words(SUBJECTS[email.kind]).format(
+                **context | ({"reason_label": words(label)} if isinstance(label, str) else {})
+            )
             text = env.get_template(f"{email.kind.value}.txt.j2").render(context)
             html = env.get_template(f"{email.kind.value}.html.j2").render(
                 context | {"subject": subject}
