@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
@@ -11,8 +13,10 @@ from rescind.adapters.mail.compose import Composer
 from rescind.domain.access import Role
 from rescind.domain.audit import job_stream
 from rescind.domain.email import EmailKind, Mailbox
+from rescind.domain.errors import LinkRefused
 from rescind.domain.job import Language
 from rescind.domain.request import VerificationMethod
+from rescind.services import self_service
 from rescind.services.sweep import sweep
 from tests.api.conftest import API, Api
 from tests.api.self_service import csrf_of, link_sent_for, signed_in
@@ -277,3 +281,20 @@ def test_withdrawing_after_the_window_has_ended_is_refused_and_nothing_changes(a
     assert refused.status_code == 409
     with api.ctx.uow() as uow:
         assert uow.jobs.get("JOB-002").status.value == "cancel_pending"
+
+
+def test_two_tabs_opening_one_link_at_once_get_one_session_between_them(api: Api) -> None:
+    api.anonymous().post("/cancel/", data={"target": "JOB-002"})
+    token = link_sent_for(api, "JOB-002")
+    barrier = threading.Barrier(2)
+
+    def open_it(_: int) -> str:
+        barrier.wait(timeout=30)
+        try:
+            return "session" if self_service.open_link(api.ctx, token) else ""
+        except LinkRefused as refused:
+            return refused.reason
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = sorted(pool.map(open_it, range(2)))
+    assert answers == ["session", "used"]
