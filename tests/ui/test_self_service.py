@@ -178,3 +178,17 @@ def test_a_homeowner_cancels_in_spanish_and_reads_both_emails_in_spanish(
     # Back to English: the page follows, and the job keeps the choice.
     page.get_by_role("button", name="English").click()
     expect(page.get_by_text("You can still change your mind until the end of")).to_be_visible()
+
+
+def test_axe_finds_no_serious_violation_on_the_homeowners_pages(page: Page, demo: Demo) -> None:
+    from tests.ui.test_console_readable import described, serious
+
+    job = demo.find(milestone="M1", partner_program="none")
+    failures: dict[str, str] = {}
+    page.goto(demo.url("/cancel/"))
+    failures["start"] = described(serious(page))
+    signed_in(page, demo, job)
+    failures["job"] = described(serious(page))
+    page.goto(demo.url("/cancel/job/notice"))
+    failures["notice"] = described(serious(page))
+    assert {k: v for k, v in failures.items() if v} == {}
