@@ -276,7 +276,10 @@ def test_withdrawing_after_the_window_has_ended_is_refused_and_nothing_changes(a
     fresh = signed_in(api, "JOB-002", api.anonymous())
     refused = fresh.post("/cancel/job/withdraw", data={"csrf": csrf_of(page)})
     assert refused.status_code == 403  # the old page's token is not this session's
-    csrf = csrf_of(fresh.get("/cancel/job").text)
+    later = fresh.get("/cancel/job").text
+    assert "The time to change your mind has ended" in later
+    assert "Withdraw my cancellation" not in later
+    csrf = csrf_of(later)
     refused = fresh.post("/cancel/job/withdraw", data={"csrf": csrf})
     assert refused.status_code == 409
     with api.ctx.uow() as uow:

@@ -212,6 +212,7 @@ class SelfServicePage:
     within_cooling_off: bool  # today is inside the FTC's 3 business days
     cooling_off_deadline: date
     session_expires_at: datetime
+    window_open: bool  # cancel pending, and its window has not ended yet (swept or not)
 
     @property
     def can_cancel(self) -> bool:
@@ -235,7 +236,7 @@ class SelfServicePage:
 
     @property
     def may_withdraw(self) -> bool:
-        return self.job.status is JobStatus.CANCEL_PENDING
+        return self.job.status is JobStatus.CANCEL_PENDING and self.window_open
 
 
 def self_service_page(ctx: Context, session: str) -> SelfServicePage:
@@ -262,6 +263,7 @@ def self_service_page(ctx: Context, session: str) -> SelfServicePage:
         within_cooling_off=cooling.within(job.contract_signed_date, ops.local_date(now)),
         cooling_off_deadline=cooling.deadline(job.contract_signed_date),
         session_expires_at=link.session_expires_at,
+        window_open=job.final_at is not None and now < job.final_at,
     )
 
 
