@@ -55,6 +55,7 @@ from rescind.domain.job import (
 )
 from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
 from rescind.domain.search import read_search
+from rescind.domain.self_service import SelfServiceLink
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import ChallengeStatus, VerificationChallenge
 from rescind.domain.webhooks import WebhookEndpoint, WebhookEvent
@@ -75,6 +76,7 @@ from rescind.services.ports import (
     Outbox,
     PolicyRepository,
     RequestRepository,
+    SelfServiceLinkRepository,
     StoredResponse,
     TokenRepository,
     UnitOfWork,
@@ -138,6 +140,7 @@ class Tables:
     requests: dict[str, CancellationRequest] = field(default_factory=dict)
     challenges: dict[str, VerificationChallenge] = field(default_factory=dict)
     cases: dict[str, Case] = field(default_factory=dict)
+    links: dict[str, SelfServiceLink] = field(default_factory=dict)
     feed: dict[str, FeedComment] = field(default_factory=dict)
     outbox: dict[str, OutboxRow] = field(default_factory=dict)
     audit: dict[str, tuple[AuditRecord, ...]] = field(default_factory=dict)
@@ -377,6 +380,44 @@ class FakeRequestRepository:
         found = [r for r in self._requests.values() if r.is_open]
         found.sort(key=lambda r: (r.due_at, r.id))
         return [_copy(r) for r in found[:limit]]
+
+
+class FakeSelfServiceLinkRepository:
+    def __init__(self, tables: Tables) -> None:
+        self._links = tables.links
+        self._jobs = tables.jobs
+
+    def add(self, link: SelfServiceLink) -> None:
+        self._links[link.id] = _copy(link)
+
+    def by_token(self, digest: str) -> SelfServiceLink | None:
+        found = [link for link in self._links.values() if link.token_digest == digest]
+        return _copy(found[0]) if found else None
+
+    def by_session(self, digest: str) -> SelfServiceLink | None:
+        found = [link for link in self._links.values() if link.session_digest == digest]
+        return _copy(found[0]) if found else None
+
+    def issued_for_job(self, job_id: str, since: datetime) -> list[datetime]:
+        return [
+            link.issued_at
+            for link in self._links.values()
+            if link.job_id == job_id and link.issued_at > since
+        ]
+
+    def use(self, link: SelfServiceLink) -> bool:
+        if self._links[link.id].used_at is not None:
+            return False
+        self._links[link.id] = _copy(link)
+        return True
+
+    def jobs_of_contact(self, *, email_key: str, phone_key: str) -> list[str]:
+        return sorted(
+            job.id
+            for job in self._jobs.values()
+            if (email_key and job.homeowner.email.strip().lower() == email_key)
+            or (phone_key and "".join(c for c in job.homeowner.phone if c.isdigit()) == phone_key)
+        )[:5]
 
 
 class FakeChallengeRepository:
@@ -793,6 +834,7 @@ class FakeUnitOfWork:
     requests: RequestRepository
     challenges: ChallengeRepository
     cases: CaseRepository
+    links: SelfServiceLinkRepository
     feed: FeedRepository
     outbox: Outbox
     audit: AuditLog
@@ -846,6 +888,7 @@ class FakeUnitOfWork:
         self.requests = FakeRequestRepository(work)
         self.challenges = FakeChallengeRepository(work)
         self.cases = FakeCaseRepository(work)
+        self.links = FakeSelfServiceLinkRepository(work)
         self.feed = FakeFeedRepository(work)
         self.outbox = FakeOutbox(work, self.store.next_message_id)
         self.audit = FakeAuditLog(work)

@@ -92,6 +92,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         tz=settings.tz,
         federal_observed=FederalHolidays(observed=True),
         federal_actual=FederalHolidays(observed=False),
+        public_url=settings.public_url.rstrip("/"),
         code_limits=CodeLimits(
             sends_per_hour=settings.code_sends_per_hour,
             sends_per_day=settings.code_sends_per_day,

@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     support_address: str = "Support <support@rescind.invalid>"
     notifications_address: str = "Notifications <notifications@rescind.invalid>"
     message_id_domain: str = "rescind.invalid"
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where homeowners reach this server: the self-service link in their email "
+        "starts with it (never taken from a request's Host header).",
+    )
     rate_limit_storage: str = Field(
         default="memory://",
         description="Where login and code-confirmation attempts are counted (a `limits` storage "

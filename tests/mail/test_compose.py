@@ -146,6 +146,7 @@ def test_every_kind_has_a_subject_and_both_templates(kind: EmailKind) -> None:
         "duplicate_of": "",
         "why": "changed mind",
         "window_was_final_date": "2026-12-14",
+        "link": "http://127.0.0.1:8000/cancel/link?t=" + "A" * 43,
     }
     text, html = bodies(composer.compose(queued(kind, context), now=NOW))
     assert text.strip()
@@ -168,3 +169,49 @@ def test_the_checkpoint_email_carries_the_signed_head_to_compliance() -> None:
     assert root in text
     assert '{"signature": "c2ln"}' in text
     assert root in html
+
+
+HOMEOWNER_KINDS = [
+    EmailKind.VERIFICATION_CODE,
+    EmailKind.SELF_SERVICE_LINK,
+    EmailKind.CANCELLATION_NOTICE,
+    EmailKind.WORKFLOW_RESTORED,
+    EmailKind.FINAL_CANCELLATION,
+    EmailKind.REQUEST_CLOSED,
+    EmailKind.DP_DECISION,
+]
+
+
+@pytest.mark.parametrize("kind", HOMEOWNER_KINDS)
+def test_every_email_to_the_homeowner_reads_in_spanish_when_that_is_their_language(
+    kind: EmailKind,
+) -> None:
+    context: dict[str, JSONValue] = {
+        "homeowner_name": "Ben",
+        "requester_name": "Ben",
+        "code": "1234",
+        "link": "http://127.0.0.1:8000/cancel/link?t=" + "A" * 43,
+        "expires_at": "2026-11-23T15:10:00+00:00",
+        "final_date": "2026-12-14",
+        "final_at": "2026-12-15T05:00:00+00:00",
+        "window_was_final_date": "2026-12-14",
+        "reason": "not_eligible",
+        "reason_label": "Not eligible",
+        "rule": "rule 1",
+        "request_id": "REQ-1",
+        "case_id": "CASE-1",
+        "approved": True,
+        "cancelled": True,
+        "note": "",
+        "duplicate_of": "",
+        "why": "changed mind",
+    }
+    english = composer.compose(queued(kind, context), now=NOW)
+    spanish = composer.compose(queued(kind, context | {"language": "es"}), now=NOW)
+    text, html = bodies(spanish)
+    assert spanish["Subject"] != english["Subject"]
+    assert text.startswith("Hola")
+    assert "Hello" not in text
+    assert "Hello" not in html
+    assert '<html lang="es">' in html
+    assert "Please keep it for your records" not in html

@@ -161,6 +161,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory, smtp_inbox: tuple[int, Inbox]
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESCIND_")}
     env |= {
+        "RESCIND_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "RESCIND_DATA_DIR": str(data_dir),
         "RESCIND_SMTP_HOST": "127.0.0.1",
         "RESCIND_SMTP_PORT": str(smtp_port),

@@ -21,6 +21,7 @@ from rescind.domain.job import (
     Homeowner,
     InstallerCompany,
     Job,
+    Language,
     Milestone,
     MilestoneReview,
     PartnerProgram,
@@ -176,6 +177,12 @@ def parse_row(row: dict[str, str | None]) -> Job:
         contract_signed_date=signed_date,
         phase=parse_enum(
             Phase, text("phase", required=False) or Phase.OPERATIONS.value, field_name="phase"
+        ),
+        # Not in COLUMNS: an optional extra column, English when absent.
+        language=parse_enum(
+            Language,
+            text("homeowner_language", required=False).lower() or Language.EN.value,
+            field_name="homeowner_language",
         ),
     )
 

@@ -30,6 +30,7 @@ _CHANNELS = {
     "chat": "via chat",
     "email": "by email",
     "mail": "by mail",
+    "self_service": "on the self-service page",
 }
 # Who a system actor is, in words.
 _SYSTEMS = {
@@ -56,6 +57,8 @@ def person_name(actor: str, names: Mapping[str, str]) -> str:
     if actor in _SYSTEMS:
         return _SYSTEMS[actor]
     role, _, user = actor.partition(":")
+    if role == "self_service":
+        return "someone" if user == "someone" else f"the homeowner ({user})"
     if role == "system":
         return f"rescind ({user})"
     return f"{user} ({role.replace('_', ' ')})" if user else actor
@@ -259,6 +262,26 @@ def _approved(data: Data, tz: ZoneInfo) -> tuple[str, str]:
     return f"approved {_request(data)} for Deal Processing", f"case {_text(data, 'case_id')}"
 
 
+def _link_sent(data: Data, tz: ZoneInfo) -> tuple[str, str]:
+    return f"asked for a one-time link, emailed to {_text(data, 'address')}", (
+        f"it works once until {local_moment(data.get('expires_at'), tz)}"
+    )
+
+
+def _link_opened(data: Data, tz: ZoneInfo) -> tuple[str, str]:
+    return "opened the one-time link", (
+        f"possession of the mailbox {_text(data, 'address')} is verified"
+    )
+
+
+def _link_refused(data: Data, tz: ZoneInfo) -> tuple[str, str]:
+    return "tried a one-time link that was refused", _words(data, "reason")
+
+
+def _language_chosen(data: Data, tz: ZoneInfo) -> tuple[str, str]:
+    return f"chose to read in {_text(data, 'language')}", ""
+
+
 def _imported(data: Data, tz: ZoneInfo) -> tuple[str, str]:
     imported, rejected = data.get("imported"), data.get("rejected")
     if isinstance(imported, int) and isinstance(rejected, int):
@@ -290,4 +313,8 @@ _WORDINGS: dict[str, Callable[[Data, ZoneInfo], tuple[str, str]]] = {
     EventKind.CASE_APPROVED: _case_approved,
     EventKind.CASE_DENIED: _case_denied,
     EventKind.JOB_IMPORTED: _imported,
+    EventKind.SELF_SERVICE_LINK_SENT: _link_sent,
+    EventKind.SELF_SERVICE_LINK_OPENED: _link_opened,
+    EventKind.SELF_SERVICE_LINK_REFUSED: _link_refused,
+    EventKind.SELF_SERVICE_LANGUAGE_CHOSEN: _language_chosen,
 }

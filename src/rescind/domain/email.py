@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rescind.domain.events import JSONValue
+from rescind.domain.job import Job, Language
 from rescind.domain.recipients import Recipients
 
 
@@ -33,6 +34,7 @@ class EmailKind(StrEnum):
     REQUEST_CLOSED = "request_closed"  # the requester: why the request ended without a cancel
     WORKFLOW_RESTORED = "workflow_restored"  # the signers: the cancellation was withdrawn
     AUDIT_CHECKPOINT = "audit_checkpoint"  # the signed tree head, to compliance
+    SELF_SERVICE_LINK = "self_service_link"  # the homeowner: the one-time link to /cancel
 
 
 SENDER: Mapping[EmailKind, Mailbox] = {
@@ -45,6 +47,7 @@ SENDER: Mapping[EmailKind, Mailbox] = {
     EmailKind.REQUEST_CLOSED: Mailbox.SUPPORT,
     EmailKind.WORKFLOW_RESTORED: Mailbox.SUPPORT,
     EmailKind.AUDIT_CHECKPOINT: Mailbox.NOTIFICATIONS,
+    EmailKind.SELF_SERVICE_LINK: Mailbox.HO_OUTBOUND,
 }
 
 
@@ -83,6 +86,12 @@ class QueuedEmail:
     queued_at: datetime
     sent_at: datetime | None
     last_error: str
+
+
+def homeowner_language(job: Job) -> dict[str, JSONValue]:
+    """The context entry that writes a message to the homeowner in their language; none for
+    English (the default), so an English message's row is as it always was."""
+    return {} if job.language is Language.EN else {"language": job.language.value}
 
 
 FIRST_RETRY = timedelta(seconds=30)

@@ -19,7 +19,8 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     │   ├── StatementMissing    no written statement from the homeowner yet
     │   ├── InvalidTransition   e.g. restore a cancelled job, cancel a cancelled one
     │   ├── WrittenRequestRequired  no Cancel Workflow button outside the operations phase
-    │   └── VerificationFailed  wrong / expired / locked 4-digit code
+    │   ├── VerificationFailed  wrong / expired / locked 4-digit code
+    │   └── LinkRefused         a used, expired or tampered self-service link
     ├── Conflict                someone else changed the same thing first; retry
     │   └── DuplicateRequest    the same requester already has an open request for the job
     └── PolicyError             a decision table that cannot be published
@@ -142,6 +143,16 @@ class VerificationFailed(NotAllowed):
         super().__init__(message)
         self.reason = reason
         self.attempts_left = attempts_left
+
+
+class LinkRefused(NotAllowed):
+    """The self-service link does not open; ``reason`` is ``self_service.LinkRefusal``."""
+
+    code = "self_service_link_refused"
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class Conflict(RescindError):

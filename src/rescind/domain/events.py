@@ -56,6 +56,10 @@ class EventKind(StrEnum):
     WEBHOOK_SECRET_ROTATED = "webhook_secret_rotated"  # noqa: S105 - an event name
     WEBHOOK_ENDPOINT_REMOVED = "webhook_endpoint_removed"
     WEBHOOK_DELIVERY_RETRIED = "webhook_delivery_retried"
+    SELF_SERVICE_LINK_SENT = "self_service_link_sent"
+    SELF_SERVICE_LINK_OPENED = "self_service_link_opened"
+    SELF_SERVICE_LINK_REFUSED = "self_service_link_refused"
+    SELF_SERVICE_LANGUAGE_CHOSEN = "self_service_language_chosen"
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,13 @@ class Phase(StrEnum):
     COMPLETE = "complete"
 
 
+class Language(StrEnum):
+    """The language the homeowner reads: the self-service page and every email to them."""
+
+    EN = "en"
+    ES = "es"
+
+
 class JobStatus(StrEnum):
     ACTIVE = "active"
     CANCEL_PENDING = "cancel_pending"
@@ -138,6 +145,7 @@ class Job:
     final_at: datetime | None = None
     calendar_version: int | None = None
     cancelled_at: datetime | None = None
+    language: Language = Language.EN  # the homeowner's (imported, or chosen on /cancel)
     # Optimistic concurrency: storage refuses a write whose version is stale.
     version: int = 0
 

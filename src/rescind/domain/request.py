@@ -12,7 +12,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from rescind.domain.eligibility import Action, Decision
-from rescind.domain.errors import InvalidInput, NotAllowed, NotVerified, StatementMissing
+from rescind.domain.errors import (
+    Forbidden,
+    InvalidInput,
+    NotAllowed,
+    NotVerified,
+    StatementMissing,
+)
 from rescind.domain.events import Event, EventKind
 from rescind.domain.wording import a
 
@@ -29,6 +35,8 @@ class Channel(StrEnum):
     INSTALLER_PORTAL = "installer_portal"
     MAIL = "mail"
     TELEGRAM = "telegram"
+    # The homeowner's own page (/cancel): filed only there, never by staff for them.
+    SELF_SERVICE = "self_service"
 
 
 class RequesterRole(StrEnum):
@@ -42,11 +50,34 @@ class StatementKind(StrEnum):
     CHAT_TRANSCRIPT = "chat_transcript"
     MAIL_NOTICE = "mail_notice"
     TELEGRAM_NOTICE = "telegram_notice"
+    ONLINE_FORM = "online_form"  # typed or uploaded by the homeowner on the self-service page
 
 
 class VerificationMethod(StrEnum):
     CODE = "code"
     ADDRESS_ON_FILE = "address_on_file"
+    EMAIL_LINK = "email_link"  # opened the one-time link sent to the address on file
+
+
+# What only the homeowner's own page may produce: staff cannot file or attach them for anyone.
+SELF_SERVICE_CHANNELS = frozenset({Channel.SELF_SERVICE})
+SELF_SERVICE_STATEMENTS = frozenset({StatementKind.ONLINE_FORM})
+
+
+def require_staff_door(
+    channel: Channel | None = None, statement_kind: StatementKind | None = None
+) -> None:
+    """Refuse a self-service channel or statement from any door but the self-service page."""
+    if channel in SELF_SERVICE_CHANNELS:
+        raise Forbidden(
+            "requests through the self_service channel are filed only by the homeowner on the "
+            "self-service page (/cancel); pick the channel the homeowner used to reach you"
+        )
+    if statement_kind in SELF_SERVICE_STATEMENTS:
+        raise Forbidden(
+            "an online_form statement is written only by the homeowner on the self-service "
+            "page; attach the email, chat transcript or notice you received"
+        )
 
 
 class CancelReason(StrEnum):

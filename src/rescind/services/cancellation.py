@@ -19,7 +19,7 @@ from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.authority import Authority, cancel_refusal, support_authority
 from rescind.domain.eligibility import Action, Decision
-from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import NotEligible
 from rescind.domain.events import Event, EventKind
 from rescind.domain.feed import FeedComment, cancellation_comment
@@ -153,6 +153,7 @@ def cancel_request(
                         "homeowner_name": job.homeowner.name,
                         "final_date": final_date.isoformat(),
                         "reason": reason,
+                        **homeowner_language(job),
                     },
                 ),
                 actx,
@@ -191,40 +192,45 @@ def restore_workflow(
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.RESTORE)
         expect_version(f"job {job.id}", job.version, expected_version)
-        was_final_at = job.final_at
-        event = restore(job, now=now, why=why)
-        assert was_final_at is not None  # only a pending job restores
-        uow.jobs.save(job)
-        actx = AuditContext(actor=actor.id, at=now, channel=channel)
-        comment = FeedComment(
-            id=new_id("FC"),
-            homeowner_id=job.homeowner.id,
-            job_id=job.id,
-            author=actor.id,
-            body=f"Workflow restored to active. Reason: {why.strip()}",
-            created_at=now,
-            automatic=True,
-        )
-        uow.feed.add(comment)
-        record(uow, job.id, actx, [event, _feed_event(comment)])
-        ops = ctx.operations_calendar(uow)
-        queue_email(
-            uow,
-            OutgoingEmail(
-                kind=EmailKind.WORKFLOW_RESTORED,
-                recipients=cancellation_notice_recipients(job),
-                job_id=job.id,
-                context={
-                    "job_id": job.id,
-                    "homeowner_name": job.homeowner.name,
-                    "why": why.strip(),
-                    "window_was_final_date": ops.day_ended_by(was_final_at).isoformat(),
-                },
-            ),
-            actx,
-        )
+        restore_job(uow, ctx, job, AuditContext(actor=actor.id, at=now, channel=channel), why)
         uow.commit()
     return job
+
+
+def restore_job(uow: UnitOfWork, ctx: Context, job: Job, actx: AuditContext, why: str) -> None:
+    """The one restore, inside the caller's transaction (support's, the homeowner's page)."""
+    was_final_at = job.final_at
+    event = restore(job, now=actx.at, why=why)
+    assert was_final_at is not None  # only a pending job restores
+    uow.jobs.save(job)
+    comment = FeedComment(
+        id=new_id("FC"),
+        homeowner_id=job.homeowner.id,
+        job_id=job.id,
+        author=actx.actor,
+        body=f"Workflow restored to active. Reason: {why.strip()}",
+        created_at=actx.at,
+        automatic=True,
+    )
+    uow.feed.add(comment)
+    record(uow, job.id, actx, [event, _feed_event(comment)])
+    ops = ctx.operations_calendar(uow)
+    queue_email(
+        uow,
+        OutgoingEmail(
+            kind=EmailKind.WORKFLOW_RESTORED,
+            recipients=cancellation_notice_recipients(job),
+            job_id=job.id,
+            context={
+                "job_id": job.id,
+                "homeowner_name": job.homeowner.name,
+                "why": why.strip(),
+                "window_was_final_date": ops.day_ended_by(was_final_at).isoformat(),
+                **homeowner_language(job),
+            },
+        ),
+        actx,
+    )
 
 
 def close_request(

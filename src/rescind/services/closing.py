@@ -14,11 +14,17 @@ from __future__ import annotations
 from rescind.domain.access import Actor, Permission, require_files_as
 from rescind.domain.audit import AuditContext
 from rescind.domain.eligibility import Decision
-from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import InvalidInput
 from rescind.domain.job import Job
 from rescind.domain.recipients import requester_recipients
-from rescind.domain.request import CancellationRequest, Channel, CloseReason, RequesterRole
+from rescind.domain.request import (
+    CancellationRequest,
+    Channel,
+    CloseReason,
+    RequesterRole,
+    require_staff_door,
+)
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.eligibility import decide_and_record
@@ -69,6 +75,7 @@ def refuse_not_eligible(
     """Tell the requester we are unable to cancel, on record: the decision, a request (the
     requester's open one, or a new one) and its closing with the rule, in one transaction."""
     require_files_as(actor, requester_role)
+    require_staff_door(channel)
     now = ctx.now()
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.CLOSE_REQUEST)
@@ -129,6 +136,11 @@ def _close(
                 "rule": f"rule {decision.rule_number}: {decision.rule_text}" if decision else "",
                 "note": note.strip(),
                 "duplicate_of": duplicate_of or "",
+                **(
+                    homeowner_language(job)
+                    if request.requester_role is RequesterRole.HOMEOWNER
+                    else {}
+                ),
             },
         ),
         actx,

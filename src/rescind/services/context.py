@@ -24,6 +24,7 @@ class Context:
     federal_observed: HolidaySource
     federal_actual: HolidaySource
     code_limits: CodeLimits = field(default_factory=CodeLimits)
+    public_url: str = "http://127.0.0.1:8000"  # the self-service links start with it
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -16,7 +16,7 @@ from rescind.domain.audit import AuditContext
 from rescind.domain.authority import Authority, evidence_refusal
 from rescind.domain.case import Case, Queue, open_deal_processing_escalation
 from rescind.domain.eligibility import Action
-from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import InvalidInput, NotAllowed
 from rescind.domain.events import Event
 from rescind.domain.job import Job
@@ -47,23 +47,37 @@ def escalate_to_deal_processing(
                 f"job {job.id} is not a Deal Processing case (rule {decision.rule_number}: "
                 f"{decision.rule_text}); {decision.guidance or 'follow the normal procedure'}"
             )
-        for existing in uow.cases.for_job(job.id):
-            if existing.request_id == request.id:
-                raise NotAllowed(f"request {request.id} is already escalated as case {existing.id}")
-        case, events = open_deal_processing_escalation(
-            case_id=new_id("CASE"),
-            job_id=job.id,
-            request_id=request.id,
-            requested_by=request.requester_role,
-            created_by=actor.id,
-            now=now,
-            detail=detail,
-        )
-        uow.cases.add(case)
-        escalated = request.escalate(case.id)
-        uow.requests.save(request)
-        record(uow, job.id, actx, [*events, escalated])
+        case = open_escalation(uow, request, job, actx, detail=detail)
         uow.commit()
+    return case
+
+
+def open_escalation(
+    uow: UnitOfWork,
+    request: CancellationRequest,
+    job: Job,
+    actx: AuditContext,
+    *,
+    detail: str = "",
+) -> Case:
+    """The case for a request whose decision (just recorded with ``actx``) says escalate,
+    inside the caller's transaction: support's Escalate and the homeowner's own page."""
+    for existing in uow.cases.for_job(job.id):
+        if existing.request_id == request.id:
+            raise NotAllowed(f"request {request.id} is already escalated as case {existing.id}")
+    case, events = open_deal_processing_escalation(
+        case_id=new_id("CASE"),
+        job_id=job.id,
+        request_id=request.id,
+        requested_by=request.requester_role,
+        created_by=actx.actor,
+        now=actx.at,
+        detail=detail,
+    )
+    uow.cases.add(case)
+    escalated = request.escalate(case.id)
+    uow.requests.save(request)
+    record(uow, job.id, actx, [*events, escalated])
     return case
 
 
@@ -241,6 +255,7 @@ def _tell_requester(
                 "approved": approved,
                 "cancelled": cancelled,
                 "reason": case.decision_reason,
+                **(homeowner_language(job) if case.requested_by is RequesterRole.HOMEOWNER else {}),
             },
         ),
         actx,

@@ -32,6 +32,7 @@ from rescind.domain.job import (
     ProductModel,
 )
 from rescind.domain.request import CancellationRequest
+from rescind.domain.self_service import SelfServiceLink
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import ChallengeStatus, VerificationChallenge
 from rescind.domain.webhooks import (
@@ -171,6 +172,31 @@ class ChallengeRepository(Protocol):
     def settle(self, challenge_id: str, status: ChallengeStatus) -> bool:
         """Move an open code to ``status``; False when it had already left "open" (so a right
         code verifies once, however many read it back at the same moment)."""
+        ...
+
+
+class SelfServiceLinkRepository(Protocol):
+    def add(self, link: SelfServiceLink) -> None: ...
+
+    def by_token(self, digest: str) -> SelfServiceLink | None:
+        """The link whose token has this SHA-256 digest, if any."""
+        ...
+
+    def by_session(self, digest: str) -> SelfServiceLink | None:
+        """The link whose page session has this digest, if any."""
+        ...
+
+    def issued_for_job(self, job_id: str, since: datetime) -> list[datetime]:
+        """When the job's links issued after ``since`` were issued."""
+        ...
+
+    def use(self, link: SelfServiceLink) -> bool:
+        """Store the opening (``used_at``, the session) only if no one opened it first."""
+        ...
+
+    def jobs_of_contact(self, *, email_key: str, phone_key: str) -> list[str]:
+        """Ids of the jobs whose homeowner has exactly this email or phone (search keys;
+        an empty key matches nothing), at most a few."""
         ...
 
 
@@ -484,6 +510,8 @@ class UnitOfWork(Protocol):
     def challenges(self) -> ChallengeRepository: ...
     @property
     def cases(self) -> CaseRepository: ...
+    @property
+    def links(self) -> SelfServiceLinkRepository: ...
     @property
     def feed(self) -> FeedRepository: ...
     @property

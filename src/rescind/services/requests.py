@@ -21,6 +21,7 @@ from rescind.domain.request import (
     RequesterRole,
     StatementKind,
     WrittenStatement,
+    require_staff_door,
 )
 from rescind.domain.wording import a
 from rescind.services.access import job_for, request_for
@@ -93,6 +94,7 @@ def file_request(
     it: one party asking twice is one request to work, not two.
     """
     require_files_as(actor, requester_role)
+    require_staff_door(channel, statement.kind if statement else None)
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.FILE_REQUEST)
         existing = open_request_of(uow, job.id, requester_role)
@@ -228,6 +230,7 @@ def attach_statement(
     actor: Actor,
     expected_version: int | None = None,
 ) -> CancellationRequest:
+    require_staff_door(statement_kind=statement.kind)
     now = ctx.now()
     with ctx.uow() as uow:
         request, job = request_for(uow, request_id, actor, Permission.ATTACH_STATEMENT)

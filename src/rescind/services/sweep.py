@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rescind.domain.audit import AuditContext
-from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import Conflict
 from rescind.domain.events import iso
 from rescind.domain.job import Job
@@ -86,5 +86,6 @@ def _final_email(job: Job) -> OutgoingEmail:
             "job_id": job.id,
             "homeowner_name": job.homeowner.name,
             "final_at": iso(job.final_at),
+            **homeowner_language(job),
         },
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
-from rescind.domain.email import EmailKind, OutgoingEmail
+from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import NotAllowed, NotVerified, VerificationFailed
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.job import Job
@@ -80,6 +80,7 @@ def send_verification_code(ctx: Context, request_id: str, *, actor: Actor) -> Co
                     "code": code,
                     "homeowner_name": job.homeowner.name,
                     "expires_at": iso(challenge.expires_at),
+                    **homeowner_language(job),
                 },
                 secret_keys=("code",),
             ),

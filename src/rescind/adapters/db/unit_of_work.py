@@ -30,6 +30,7 @@ from rescind.adapters.db.repositories.requests import (
     SqlChallengeRepository,
     SqlRequestRepository,
 )
+from rescind.adapters.db.repositories.self_service import SqlSelfServiceLinkRepository
 from rescind.adapters.db.repositories.users import SqlTokenRepository, SqlUserRepository
 from rescind.adapters.db.repositories.webhooks import SqlWebhookRepository
 from rescind.adapters.db.unstorable import as_invalid_input
@@ -40,6 +41,7 @@ class SqlUnitOfWork:
     requests: SqlRequestRepository
     challenges: SqlChallengeRepository
     cases: SqlCaseRepository
+    links: SqlSelfServiceLinkRepository
     feed: SqlFeedRepository
     outbox: SqlOutbox
     audit: SqlAuditLog
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
         self.requests = SqlRequestRepository(session)
         self.challenges = SqlChallengeRepository(session)
         self.cases = SqlCaseRepository(session)
+        self.links = SqlSelfServiceLinkRepository(session)
         self.feed = SqlFeedRepository(session)
         self.outbox = SqlOutbox(session, domain=self._message_id_domain)
         self.audit = SqlAuditLog(session)

@@ -40,6 +40,7 @@ from rescind.entrypoints.api.problems import TITLES, Problem
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console.app import create_console
 from rescind.entrypoints.metrics import HttpMetrics, scrape_registries
+from rescind.entrypoints.selfservice.app import create_self_service
 from rescind.services.context import Context
 from rescind.services.ports import DatabaseProbe, PasswordHasher
 
@@ -121,6 +122,13 @@ def create_app(
     app.include_router(api)
     # The agent console and installer portal: HTML pages over the same services.
     app.mount("/console", create_console(ctx, passwords, state.throttle))
+
+    # The homeowner's own page: public, throttled with the same limiter.
+    @app.get("/cancel", include_in_schema=False)
+    def self_service_start() -> RedirectResponse:
+        return RedirectResponse("/cancel/")
+
+    app.mount("/cancel", create_self_service(ctx, state.throttle))
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -6,7 +6,8 @@ error middleware, so a 500 page and a 404 outside any route carry the headers to
 response gets ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` and a
 ``Referrer-Policy``, and a ``Content-Security-Policy`` by what it is:
 
-- the console (``/console``): scripts, styles and images from ``'self'`` only (the templates
+- the console (``/console``) and the homeowner's self-service page (``/cancel``): scripts,
+  styles and images from ``'self'`` only (the templates
   have no inline script or style: ``console.js`` and ``console.css`` are static files);
 - everything else (JSON, problem details, metrics): ``default-src 'none'``, since nothing
   there is a page;
@@ -31,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from swagger_ui_bundle import swagger_ui_path
 
 CONSOLE_PREFIX = "/console"
+PAGE_PREFIXES = (CONSOLE_PREFIX, "/cancel")  # the console and the homeowner's own page
 CONSOLE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -57,7 +59,7 @@ class SecurityHeaders:
         path = str(scope.get("path", ""))
         root = str(scope.get("root_path", ""))
         own = path[len(root) :] if root and path.startswith(root) else path
-        console = own == CONSOLE_PREFIX or own.startswith(CONSOLE_PREFIX + "/")
+        console = any(own == p or own.startswith(p + "/") for p in PAGE_PREFIXES)
         policy = (CONSOLE_POLICY if console else API_POLICY).encode()
 
         async def send_secured(message: Message) -> None:

@@ -68,6 +68,7 @@ TITLES: dict[str, str] = {
     "invalid_transition": "The job is not in a state that allows this",
     "written_request_required": "A written request from the homeowner is required",
     "verification_failed": "The code was not accepted",
+    "self_service_link_refused": "The link was not accepted",
     "verification_limit_reached": "This request has used up its codes or its attempts",
     "conflict": "Someone else changed the same thing at the same moment; retry",
     "policy_invalid": "The decision table cannot be published",

@@ -26,6 +26,7 @@ from rescind.domain.errors import InvalidInput, RescindError, VerificationLimitR
 from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus
 from rescind.domain.job import JobStatus
 from rescind.domain.request import (
+    SELF_SERVICE_STATEMENTS,
     Channel,
     CloseReason,
     StatementKind,
@@ -157,7 +158,7 @@ def wizard_page(
         passes_step_1=passes_step_1,
         escalate=decision.action is Action.ESCALATE_TO_DEAL_PROCESSING
         and req.approved_by_case_id is None,
-        statement_kinds=list(StatementKind),
+        statement_kinds=[k for k in StatementKind if k not in SELF_SERVICE_STATEMENTS],
         code_first=req.channel in (Channel.PHONE, Channel.CHAT),
         may_restore=actor.may(Permission.RESTORE),
         may_close=actor.may(Permission.CLOSE_REQUEST),

@@ -18,6 +18,7 @@ from rescind.domain.job import (
     InstallerCompany,
     Job,
     JobStatus,
+    Language,
     Milestone,
     MilestoneReview,
     PartnerProgram,
@@ -89,6 +90,7 @@ def to_job(row: Row[Any], items: Sequence[ItemRow]) -> Job:
         final_at=row.final_at,
         calendar_version=row.calendar_version,
         cancelled_at=row.cancelled_at,
+        language=Language(row.language),
         version=row.version,
     )
 
@@ -114,4 +116,5 @@ def values(job: Job) -> dict[str, Any]:
         "final_at": job.final_at,
         "calendar_version": job.calendar_version,
         "cancelled_at": job.cancelled_at,
+        "language": job.language.value,
     }

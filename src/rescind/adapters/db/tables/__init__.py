@@ -18,6 +18,7 @@ from rescind.adapters.db.tables.request import (
     VerificationChallengeRow,
     WrittenStatementRow,
 )
+from rescind.adapters.db.tables.self_service import SelfServiceLinkRow
 from rescind.adapters.db.tables.user import ApiTokenRow, AppUserRow
 from rescind.adapters.db.tables.webhook import EventRow, WebhookDeliveryRow, WebhookEndpointRow
 
@@ -45,6 +46,7 @@ __all__ = [
     "PolicyVersionRow",
     "ReviewItemRow",
     "SalesRepRow",
+    "SelfServiceLinkRow",
     "VerificationChallengeRow",
     "WebhookDeliveryRow",
     "WebhookEndpointRow",

@@ -60,6 +60,7 @@ class JobRow(Base):
     final_at: Mapped[datetime | None]
     calendar_version: Mapped[int | None]
     cancelled_at: Mapped[datetime | None]
+    language: Mapped[str] = mapped_column(default="en", server_default="en")
     version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     homeowner: Mapped[HomeownerRow] = parent("HomeownerRow")
