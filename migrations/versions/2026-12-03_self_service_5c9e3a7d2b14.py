@@ -1,7 +1,7 @@
 """The homeowner's self-service page: one-time links (digests only) and the job's language.
 
 Revision ID: 5c9e3a7d2b14
-Revises: 4b8d2e6f1a3c
+Revises: 5c2e9d7a4b18
 Create Date: 2026-12-03 12:00:00+00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "5c9e3a7d2b14"
-down_revision: str | Sequence[str] | None = "4b8d2e6f1a3c"
+down_revision: str | Sequence[str] | None = "5c2e9d7a4b18"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
