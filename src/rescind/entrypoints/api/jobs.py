@@ -25,7 +25,7 @@ from rescind.entrypoints.api.deps import (
     NOT_BLANK_SCHEMA,
     CurrentActor,
     Idempotent,
-    IfMatch,
+    JobIfMatch,
     State,
     etag,
 )
@@ -232,7 +232,7 @@ def restore(
     body: RestoreIn,
     state: State,
     actor: CurrentActor,
-    version: IfMatch,
+    version: JobIfMatch,
     idem: Idempotent,
 ) -> Response:
     def action() -> JobOut:
@@ -285,7 +285,7 @@ def installer_cancel(
     body: InstallerCancelIn,
     state: State,
     actor: CurrentActor,
-    version: IfMatch,
+    version: JobIfMatch,
     idem: Idempotent,
 ) -> Response:
     def action() -> InstallerCancelOut:
