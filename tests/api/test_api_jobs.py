@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from rescind.adapters.csv_jobs import COLUMNS
 from rescind.domain.access import Role
-from tests.api.conftest import API, JOBS, Api
+from tests.api.conftest import API, JOBS, Api, if_match
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -80,6 +80,7 @@ def test_the_status_filter_finds_a_job_once_it_is_cancel_pending(api: Api) -> No
     pressed = installer.post(
         f"{API}/jobs/JOB-002/cancel",
         json={"reason": "milestone_aged", "requester_name": "Ines Installer"},
+        headers=if_match(installer, f"{API}/jobs/JOB-002/cancel"),
     )
     assert pressed.status_code == 200, pressed.text
 
@@ -219,6 +220,7 @@ def test_a_replay_decides_on_the_facts_recorded_by_then(api: Api) -> None:
     installer.post(
         f"{API}/jobs/JOB-002/cancel",
         json={"reason": "milestone_aged", "requester_name": "Ines Installer"},
+        headers=if_match(installer, f"{API}/jobs/JOB-002/cancel"),
     )
     api.clock.advance(hours=1)
 

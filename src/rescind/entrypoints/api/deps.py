@@ -127,17 +127,16 @@ def required_if_match(noun: str, read_at: str) -> Callable[..., int | None]:
     ``declare_required_if_match`` marks it required in the OpenAPI document.
     """
 
+    header = Header(
+        alias=IF_MATCH,
+        description=f'Required: the {noun}\'s ETag from `GET {read_at}` (e.g. "3"), or `*` '
+        "to write without the version check on purpose. A stale one gets 412 (not a lost "
+        "update); none gets 428.",
+        json_schema_extra={"pattern": ETAG_PATTERN},
+    )
+
     def if_match(
-        value: Annotated[
-            str | None,
-            Header(
-                alias=IF_MATCH,
-                description=f'Required: the {noun}\'s ETag from `GET {read_at}` (e.g. "3"), '
-                "or `*` to write without the version check on purpose. A stale one gets 412 "
-                "(not a lost update); none gets 428.",
-                json_schema_extra={"pattern": ETAG_PATTERN},
-            ),
-        ] = None,
+        value: str | None = None,
     ) -> int | None:
         if value is None:
             raise PreconditionRequired(
@@ -148,11 +147,14 @@ def required_if_match(noun: str, read_at: str) -> Callable[..., int | None]:
         found = _ETAG.fullmatch(value)
         if not found:
             raise InvalidInput(
-                'If-Match must be the ETag from a GET, like "3" (or *)', field="header.If-Match"
+                'If-Match must be the ETag from a GET, like "3"', field="header.If-Match"
             )
         number = found.group(1) or found.group(2)
         return int(number) if number else None  # "*": any version
 
+    # Set here, not in the signature: under postponed annotations FastAPI would resolve the
+    # annotation's text in the module's globals, where this call's ``header`` is not.
+    if_match.__annotations__["value"] = Annotated[str | None, header]
     return if_match
 
 
