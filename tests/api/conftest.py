@@ -282,6 +282,13 @@ def build_api(engine: Engine) -> Api:
 
 # --- If-Match ----------------------------------------------------------------------------------
 
+# The writes that change a job, request or case, and so require If-Match.
+STATE_CHANGE = re.compile(
+    r"/(?:jobs/[^/]+/(?:restore|cancel)"
+    r"|requests/[^/]+/(?:statement|verification/code/confirm|verification/address-on-file"
+    r"|cancel|escalation|close)"
+    r"|cases/[^/]+/(?:approve|deny|reassign))$"
+)
 _REQUEST_CANCEL = re.compile(r"^(?P<api>.*)/requests/(?P<id>[^/]+)/cancel$")
 _CHANGED = re.compile(r"^(?P<what>.*/(?:jobs|requests|cases)/[^/]+)/[a-z/-]+$")
 

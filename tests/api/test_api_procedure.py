@@ -176,17 +176,24 @@ def test_an_email_request_from_the_address_on_file_is_verified_and_cancelled(api
         },
     )
     path = f"{API}/requests/{request['id']}/verification/address-on-file"
+    read = if_match(agent, path)
 
-    forged = agent.post(path, json={"sender": "ben.2@home.example", "authenticated": False})
+    forged = agent.post(
+        path, json={"sender": "ben.2@home.example", "authenticated": False}, headers=read
+    )
     assert_problem(forged, 409, "not_verified")
-    stranger = agent.post(path, json={"sender": "someone@else.example", "authenticated": True})
+    stranger = agent.post(
+        path, json={"sender": "someone@else.example", "authenticated": True}, headers=read
+    )
     assert_problem(stranger, 409, "not_verified")
     # A From header alone proves nothing: "not known" is not authenticated.
-    unknown = agent.post(path, json={"sender": "ben.2@home.example"})
+    unknown = agent.post(path, json={"sender": "ben.2@home.example"}, headers=read)
     assert (
         "a From header alone is no proof" in assert_problem(unknown, 409, "not_verified")["detail"]
     )
-    verified = agent.post(path, json={"sender": "Ben.2@Home.Example", "authenticated": True})
+    verified = agent.post(
+        path, json={"sender": "Ben.2@Home.Example", "authenticated": True}, headers=read
+    )
     assert verified.status_code == 200, verified.text
     assert verified.json()["verification_method"] == "address_on_file"
 
@@ -218,7 +225,8 @@ def test_two_addresses_as_a_statements_from_or_a_sender_are_a_422_naming_the_fie
 
     request = file_phone_request(agent, "JOB-002", channel="email")
     path = f"{API}/requests/{request['id']}/verification/address-on-file"
-    sender = agent.post(path, json={"sender": two, "authenticated": True})
+    read = if_match(agent, path)
+    sender = agent.post(path, json={"sender": two, "authenticated": True}, headers=read)
     assert assert_problem(sender, 422, "invalid_input")["errors"][0]["field"] == "body.sender"
     assert agent.get(f"{API}/requests/{request['id']}").json()["verified"] is False
 
@@ -403,11 +411,14 @@ def test_code_guesses_beyond_the_limit_per_request_are_refused_with_429(api: Api
     request = file_phone_request(agent, "JOB-002")
     agent.post(f"{API}/requests/{request['id']}/verification/code")
     path = f"{API}/requests/{request['id']}/verification/code/confirm"
-    statuses = [agent.post(path, json={"code": f"{n:04d}"}).status_code for n in range(1, 7)]
+    read = if_match(agent, path)
+    statuses = [
+        agent.post(path, json={"code": f"{n:04d}"}, headers=read).status_code for n in range(1, 7)
+    ]
 
     assert statuses[-1] == 429
     assert set(statuses[:5]) <= {200, 422}
-    throttled = agent.post(path, json={"code": api.code_sent_for("JOB-002")})
+    throttled = agent.post(path, json={"code": api.code_sent_for("JOB-002")}, headers=read)
     assert_problem(throttled, 429, "rate_limited")
     assert int(throttled.headers["Retry-After"]) >= 1
 
