@@ -367,7 +367,9 @@ _EXAMPLE_CSV = (
     "/import",
     summary="Import jobs from an Engine export (CSV); good rows are kept, bad ones reported",
     description="Admins only. The body is the CSV itself (`Content-Type: text/csv`) with the "
-    f"header `{','.join(COLUMNS)}`. A wrong header rejects the whole file (422).",
+    f"header `{','.join(COLUMNS)}`. A wrong header rejects the whole file (422). A `job_id` "
+    "is `JOB-` then capital letters and digits (`JOB-000123`, `JOB-H14O`), the shape inbound "
+    "mail reads as a job reference; a row with another id is reported and not imported.",
     response_model=ImportOut,
     openapi_extra={
         "requestBody": {
