@@ -13,6 +13,7 @@ homeowner would read the email.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import warnings
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, text
@@ -276,6 +278,38 @@ def build_api(engine: Engine) -> Api:
             scope_id=scope_id,
         )
     return Api(app=create_app(ctx, passwords, Throttle()), ctx=ctx, clock=clock)
+
+
+# --- If-Match ----------------------------------------------------------------------------------
+
+# The writes that change a job, request or case, and so require If-Match.
+STATE_CHANGE = re.compile(
+    r"/(?:jobs/[^/]+/(?:restore|cancel)"
+    r"|requests/[^/]+/(?:statement|verification/code/confirm|verification/address-on-file"
+    r"|cancel|escalation|close)"
+    r"|cases/[^/]+/(?:approve|deny|reassign))$"
+)
+_REQUEST_CANCEL = re.compile(r"^(?P<api>.*)/requests/(?P<id>[^/]+)/cancel$")
+_CHANGED = re.compile(r"^(?P<what>.*/(?:jobs|requests|cases)/[^/]+)/[a-z/-]+$")
+
+
+def if_match(client: httpx.Client, write_path: str) -> dict[str, str]:
+    """The ``If-Match`` a state change at ``write_path`` sends: the ETag of what it changes,
+    read now by the same client (the job's, for a cancel through a request), as a client
+    deciding on what it read would. A caller who may not read it (403/404) writes with ``*``,
+    so the answer it gets is the write's own refusal."""
+    cancel = _REQUEST_CANCEL.match(write_path)
+    if cancel:
+        read = client.get(f"{cancel['api']}/requests/{cancel['id']}")
+        if read.status_code != 200:
+            return {"If-Match": "*"}
+        target = f"{cancel['api']}/jobs/{read.json()['job_id']}"
+    else:
+        changed = _CHANGED.match(write_path)
+        assert changed, f"{write_path} changes no job, request or case"
+        target = changed["what"]
+    read = client.get(target)
+    return {"If-Match": read.headers["ETag"] if read.status_code == 200 else "*"}
 
 
 # --- races ---------------------------------------------------------------------------------------

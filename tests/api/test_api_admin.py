@@ -12,7 +12,7 @@ from sqlalchemy import update
 from rescind.adapters.db.tables import OutboxMessageRow
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.domain.access import Role
-from tests.api.conftest import API, Api
+from tests.api.conftest import API, Api, if_match
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -61,6 +61,7 @@ def pending_by_email(agent: TestClient, job_id: str) -> dict[str, Any]:
     verified = agent.post(
         f"{API}/requests/{request_id}/verification/address-on-file",
         json={"sender": job.json()["homeowner"]["email"], "authenticated": True},
+        headers=if_match(agent, f"{API}/requests/{request_id}/verification/address-on-file"),
     )
     assert verified.status_code == 200, verified.text
     cancelled = agent.post(

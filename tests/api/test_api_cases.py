@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from rescind.domain.access import Role
 from tests.api.conftest import API, Api
+from tests.api.conftest import if_match as read_if_match
 
 PROBLEM_JSON = "application/problem+json"
 M1B_JOB = "JOB-004"  # Direct Pay M1B with the invoice uploaded (rule 5)
@@ -26,7 +27,11 @@ def escalate(agent: TestClient, *, requester_role: str = "sales_rep") -> dict[st
         },
     )
     assert filed.status_code == 201, filed.text
-    answer = agent.post(f"{API}/requests/{filed.json()['id']}/escalation", json={})
+    answer = agent.post(
+        f"{API}/requests/{filed.json()['id']}/escalation",
+        json={},
+        headers=read_if_match(agent, f"{API}/requests/{filed.json()['id']}/escalation"),
+    )
     assert answer.status_code == 201, answer.text
     case: dict[str, Any] = answer.json()
     return case
@@ -139,8 +144,16 @@ def test_a_denial_without_a_reason_is_refused_with_the_field_named(api: Api) -> 
     case = escalate(api.client(Role.AGENT))
     dp = api.client(Role.DEAL_PROCESSING)
 
-    missing = dp.post(f"{API}/cases/{case['id']}/deny", json={})
-    blank = dp.post(f"{API}/cases/{case['id']}/deny", json={"reason": "   "})
+    missing = dp.post(
+        f"{API}/cases/{case['id']}/deny",
+        json={},
+        headers=read_if_match(dp, f"{API}/cases/{case['id']}/deny"),
+    )
+    blank = dp.post(
+        f"{API}/cases/{case['id']}/deny",
+        json={"reason": "   "},
+        headers=read_if_match(dp, f"{API}/cases/{case['id']}/deny"),
+    )
 
     assert [e["field"] for e in assert_problem(missing, 422, "invalid_input")["errors"]] == [
         "body.reason"
@@ -154,18 +167,45 @@ def test_only_deal_processing_decides_and_scoped_people_do_not_see_cases(api: Ap
 
     for role in (Role.AGENT, Role.BACK_OFFICE, Role.ADMIN):
         client = api.client(role)
-        assert_problem(client.post(f"{API}/cases/{case['id']}/approve"), 403, "forbidden")
         assert_problem(
-            client.post(f"{API}/cases/{case['id']}/deny", json={"reason": "no"}), 403, "forbidden"
+            client.post(
+                f"{API}/cases/{case['id']}/approve",
+                headers=read_if_match(client, f"{API}/cases/{case['id']}/approve"),
+            ),
+            403,
+            "forbidden",
+        )
+        assert_problem(
+            client.post(
+                f"{API}/cases/{case['id']}/deny",
+                json={"reason": "no"},
+                headers=read_if_match(client, f"{API}/cases/{case['id']}/deny"),
+            ),
+            403,
+            "forbidden",
         )
     # JOB-004 is not the homeowner user's own job: the case does not exist for them.
     homeowner = api.client(Role.HOMEOWNER)
     assert_problem(homeowner.get(f"{API}/cases/{case['id']}"), 404, "not_found")
-    assert_problem(homeowner.post(f"{API}/cases/{case['id']}/approve"), 404, "not_found")
+    assert_problem(
+        homeowner.post(
+            f"{API}/cases/{case['id']}/approve",
+            headers=read_if_match(homeowner, f"{API}/cases/{case['id']}/approve"),
+        ),
+        404,
+        "not_found",
+    )
     # The installer's own company's job: it may read the case but not decide or queue-read.
     installer = api.client(Role.INSTALLER)
     assert installer.get(f"{API}/cases/{case['id']}").status_code == 200
-    assert_problem(installer.post(f"{API}/cases/{case['id']}/approve"), 403, "forbidden")
+    assert_problem(
+        installer.post(
+            f"{API}/cases/{case['id']}/approve",
+            headers=read_if_match(installer, f"{API}/cases/{case['id']}/approve"),
+        ),
+        403,
+        "forbidden",
+    )
     assert_problem(installer.get(f"{API}/queues/back_office"), 403, "forbidden")
     assert api.client(Role.AGENT).get(f"{API}/cases/{case['id']}").json()["status"] == "open"
 
@@ -177,9 +217,18 @@ def test_approving_twice_is_refused_and_a_retry_with_the_key_replays_the_first_a
     dp = api.client(Role.DEAL_PROCESSING)
     key = {"Idempotency-Key": "approve-1"}
 
-    first = dp.post(f"{API}/cases/{case['id']}/approve", headers=key)
-    retry = dp.post(f"{API}/cases/{case['id']}/approve", headers=key)
-    again = dp.post(f"{API}/cases/{case['id']}/approve")
+    first = dp.post(
+        f"{API}/cases/{case['id']}/approve",
+        headers={**key, **read_if_match(dp, f"{API}/cases/{case['id']}/approve")},
+    )
+    retry = dp.post(
+        f"{API}/cases/{case['id']}/approve",
+        headers={**key, **read_if_match(dp, f"{API}/cases/{case['id']}/approve")},
+    )
+    again = dp.post(
+        f"{API}/cases/{case['id']}/approve",
+        headers=read_if_match(dp, f"{API}/cases/{case['id']}/approve"),
+    )
 
     assert first.status_code == 200, first.text
     assert (retry.status_code, retry.json()) == (200, first.json())
@@ -201,7 +250,10 @@ def test_a_decision_on_a_stale_case_version_gets_412_and_changes_nothing(api: Ap
     assert moved.status_code == 200, moved.text
     dp = api.client(Role.DEAL_PROCESSING)
 
-    stale = dp.post(f"{API}/cases/{case['id']}/approve", headers=if_match(case))
+    stale = dp.post(
+        f"{API}/cases/{case['id']}/approve",
+        headers=if_match(case),
+    )
     garbled = dp.post(f"{API}/cases/{case['id']}/approve", headers={"If-Match": "v1"})
 
     assert "reload it" in assert_problem(stale, 412, "precondition_failed")["detail"]
@@ -235,7 +287,11 @@ def test_back_office_reassigns_a_case_between_queues(api: Api) -> None:
     }
     dp = api.client(Role.DEAL_PROCESSING)
     assert_problem(
-        dp.post(f"{API}/cases/{case['id']}/reassign", json={"queue": "back_office"}),
+        dp.post(
+            f"{API}/cases/{case['id']}/reassign",
+            json={"queue": "back_office"},
+            headers=read_if_match(dp, f"{API}/cases/{case['id']}/reassign"),
+        ),
         403,
         "forbidden",
     )
@@ -247,13 +303,19 @@ def test_bad_queue_names_bodies_and_ids_are_problems_not_errors(api: Api) -> Non
 
     assert_problem(back_office.get(f"{API}/queues/front_office"), 422, "invalid_input")
     assert_problem(
-        back_office.post(f"{API}/cases/{case['id']}/reassign", json={"queue": "nowhere"}),
+        back_office.post(
+            f"{API}/cases/{case['id']}/reassign",
+            json={"queue": "nowhere"},
+            headers=read_if_match(back_office, f"{API}/cases/{case['id']}/reassign"),
+        ),
         422,
         "invalid_input",
     )
     assert_problem(
         back_office.post(
-            f"{API}/cases/{case['id']}/reassign", json={"queue": "back_office", "extra": 1}
+            f"{API}/cases/{case['id']}/reassign",
+            json={"queue": "back_office", "extra": 1},
+            headers=read_if_match(back_office, f"{API}/cases/{case['id']}/reassign"),
         ),
         422,
         "invalid_input",

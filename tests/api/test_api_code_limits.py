@@ -24,7 +24,7 @@ from rescind.domain.access import Role
 from rescind.domain.audit import job_stream
 from rescind.entrypoints.api.app import create_app
 from rescind.entrypoints.api.ratelimit import Throttle
-from tests.api.conftest import API, Api
+from tests.api.conftest import API, Api, if_match
 from tests.api.test_api_procedure import assert_problem, file_phone_request
 from tests.ui.test_console_http import log_in
 
@@ -43,7 +43,11 @@ def clear_throttle(app: FastAPI) -> None:
 
 
 def guess(agent: TestClient, request_id: str, code: str) -> Any:
-    return agent.post(f"{API}/requests/{request_id}/verification/code/confirm", json={"code": code})
+    return agent.post(
+        f"{API}/requests/{request_id}/verification/code/confirm",
+        json={"code": code},
+        headers=if_match(agent, f"{API}/requests/{request_id}/verification/code/confirm"),
+    )
 
 
 def send(agent: TestClient, request_id: str) -> Any:

@@ -41,9 +41,10 @@ def test_100_concurrent_cancels_and_restores_leave_one_consistent_history(api: A
     start_version = start.json()["version"]
 
     def if_match(client: TestClient, read_first: bool) -> dict[str, str]:
-        """Half the callers decide on the version they read; the other half write blind."""
+        """Half the callers decide on the version they read; the other half write blind,
+        on purpose (``*``)."""
         if not read_first:
-            return {}
+            return {"If-Match": "*"}
         return {"If-Match": client.get(f"{API}/jobs/{JOB}").headers["ETag"]}
 
     def cancel(request_id: str, read_first: bool) -> Callable[[TestClient], Any]:

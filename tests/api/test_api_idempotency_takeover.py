@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from rescind.domain.access import Role
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
-from tests.api.conftest import API, Api, verified_request
+from tests.api.conftest import API, Api, if_match, verified_request
 
 JOB = "JOB-002"
 HOMEOWNER_EMAIL = "ben.2@home.example"
@@ -34,7 +34,7 @@ def test_a_retry_waits_while_the_first_attempt_may_still_run_then_takes_over_and
     agent = api.client(Role.AGENT)
     me = agent.get(f"{API}/auth/me").json()["id"]
     path = f"{API}/requests/{verified_request(api, JOB, HOMEOWNER_EMAIL)}/cancel"
-    headers = JSON | {"Idempotency-Key": "killed-1"}
+    headers = JSON | {"Idempotency-Key": "killed-1"} | if_match(agent, path)
     dead_attempt(api, me, "killed-1", path, BODY)
 
     api.clock.advance(DEFAULT_LEASE - timedelta(seconds=1))
@@ -62,12 +62,14 @@ def test_a_takeover_of_an_attempt_that_had_committed_is_refused_not_done_twice(
     me = agent.get(f"{API}/auth/me").json()["id"]
     path = f"{API}/requests/{verified_request(api, JOB, HOMEOWNER_EMAIL)}/cancel"
     # The killed server committed the cancel, then died before storing its answer.
-    done = agent.post(path, content=BODY, headers=JSON)
+    done = agent.post(path, content=BODY, headers=JSON | if_match(agent, path))
     assert done.status_code == 200, done.text
     dead_attempt(api, me, "killed-2", path, BODY)
 
     api.clock.advance(DEFAULT_LEASE + timedelta(seconds=1))
-    retry = agent.post(path, content=BODY, headers=JSON | {"Idempotency-Key": "killed-2"})
+    retry = agent.post(
+        path, content=BODY, headers=JSON | {"Idempotency-Key": "killed-2"} | if_match(agent, path)
+    )
 
     assert retry.status_code == 409, retry.text
     assert retry.json()["code"] == "not_allowed"

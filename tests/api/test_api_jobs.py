@@ -11,8 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rescind.adapters.csv_jobs import COLUMNS
+from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Role
-from tests.api.conftest import API, JOBS, Api
+from rescind.services.inbound import receive_email
+from tests.api.conftest import API, JOBS, Api, if_match
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -80,6 +82,7 @@ def test_the_status_filter_finds_a_job_once_it_is_cancel_pending(api: Api) -> No
     pressed = installer.post(
         f"{API}/jobs/JOB-002/cancel",
         json={"reason": "milestone_aged", "requester_name": "Ines Installer"},
+        headers=if_match(installer, f"{API}/jobs/JOB-002/cancel"),
     )
     assert pressed.status_code == 200, pressed.text
 
@@ -219,6 +222,7 @@ def test_a_replay_decides_on_the_facts_recorded_by_then(api: Api) -> None:
     installer.post(
         f"{API}/jobs/JOB-002/cancel",
         json={"reason": "milestone_aged", "requester_name": "Ines Installer"},
+        headers=if_match(installer, f"{API}/jobs/JOB-002/cancel"),
     )
     api.clock.advance(hours=1)
 
@@ -267,6 +271,40 @@ def test_an_import_keeps_the_good_rows_and_reports_the_bad_ones_by_line(api: Api
     agent = api.client(Role.AGENT)
     assert agent.get(f"{API}/jobs/JOB-103").json()["milestone"] == "M1B"
     assert ids(agent, q="ivy.job-101@home.example") == ["JOB-101"]
+
+
+def test_an_import_refuses_a_job_id_mail_could_not_name_and_mail_finds_every_one_it_keeps(
+    api: Api,
+) -> None:
+    admin = api.client(Role.ADMIN)
+    text = "\n".join(
+        [
+            ",".join(COLUMNS),
+            csv_row("JOB-H14O"),
+            csv_row("H14O"),
+            csv_row("job-h14p"),
+            csv_row("JOB-H1_4"),
+        ]
+    )
+
+    answer = post_csv(admin, text + "\n")
+    raw = (
+        b"From: Neighbour <who@elsewhere.example>\r\nTo: support@rescind.example\r\n"
+        b"Subject: please cancel job-h14o\r\nMessage-ID: <h14o@elsewhere.example>\r\n\r\n"
+        b"Cancel it.\r\n"
+    )
+    received = receive_email(api.ctx, parse_email(raw), raw)
+
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    assert report["imported"] == 1
+    by_line = {e["line"]: e["message"] for e in report["errors"]}
+    assert sorted(by_line) == [3, 4, 5]
+    assert all(
+        "is not a job id: JOB- then capital letters and digits" in m for m in by_line.values()
+    )
+    # The one kept is named in an email, written in lower case, and the email finds it.
+    assert (received.status.value, received.job_id) == ("filed", "JOB-H14O")
 
 
 def test_an_import_refuses_two_addresses_in_one_field_and_stores_the_normalized_ones(

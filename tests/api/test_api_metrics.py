@@ -13,7 +13,7 @@ from rescind.adapters.db.probe import SqlProbe
 from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Role
 from rescind.services.inbound import receive_email
-from tests.api.conftest import API, Api
+from tests.api.conftest import API, Api, if_match
 from tests.api.ops import operated, sample
 from tests.api.test_api_health import closed_port
 from tests.api.test_api_procedure import file_phone_request, verified_pending_job
@@ -67,7 +67,11 @@ def test_a_cancel_moves_open_requests_and_pending_cancellations(
 
     filed = file_phone_request(agent, "JOB-001")
     assert sample(scrape(ops), "rescind_queue_items", queue="open_requests") == 1
-    agent.post(f"{API}/requests/{filed['id']}/escalation", json={})  # refused: not M1B
+    agent.post(
+        f"{API}/requests/{filed['id']}/escalation",
+        json={},
+        headers=if_match(agent, f"{API}/requests/{filed['id']}/escalation"),
+    )  # refused: not M1B
     verified_pending_job(ops, agent, "JOB-002")
 
     after = scrape(ops)
@@ -85,7 +89,14 @@ def test_an_escalation_is_one_case_in_both_queues_and_a_failed_email_is_counted(
     ops = operated(api, api_engine)
     agent = ops.client(Role.AGENT)
     request = file_phone_request(agent, "JOB-004")
-    assert agent.post(f"{API}/requests/{request['id']}/escalation", json={}).status_code == 201
+    assert (
+        agent.post(
+            f"{API}/requests/{request['id']}/escalation",
+            json={},
+            headers=if_match(agent, f"{API}/requests/{request['id']}/escalation"),
+        ).status_code
+        == 201
+    )
 
     metrics = scrape(ops)
     assert sample(metrics, "rescind_queue_items", queue="back_office") == 1

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from rescind.domain.access import Role
-from tests.api.conftest import API, Api
+from tests.api.conftest import API, Api, if_match
 from tests.api.test_api_procedure import (
     assert_problem,
     cancel,
@@ -23,7 +23,11 @@ WAITING = "approved by Deal Processing — verify the homeowner to cancel"
 
 
 def escalate(agent: TestClient, request_id: str) -> dict[str, Any]:
-    answer = agent.post(f"{API}/requests/{request_id}/escalation", json={})
+    answer = agent.post(
+        f"{API}/requests/{request_id}/escalation",
+        json={},
+        headers=if_match(agent, f"{API}/requests/{request_id}/escalation"),
+    )
     assert answer.status_code == 201, answer.text
     case: dict[str, Any] = answer.json()
     return case
@@ -178,6 +182,7 @@ def installer_cancel(installer: TestClient, job_id: str) -> Any:
     return installer.post(
         f"{API}/jobs/{job_id}/cancel",
         json={"reason": "milestone_aged", "requester_name": "Ines Installer"},
+        headers=if_match(installer, f"{API}/jobs/{job_id}/cancel"),
     )
 
 

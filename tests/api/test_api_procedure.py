@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Role
 from rescind.services.inbound import Received, receive_email
-from tests.api.conftest import API, Api
+from tests.api.conftest import API, Api, if_match
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -38,6 +38,7 @@ def verify_by_code(api: Api, agent: TestClient, request_id: str, job_id: str) ->
     confirmed = agent.post(
         f"{API}/requests/{request_id}/verification/code/confirm",
         json={"code": api.code_sent_for(job_id)},
+        headers=if_match(agent, f"{API}/requests/{request_id}/verification/code/confirm"),
     )
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["verified"] is True
@@ -105,7 +106,9 @@ def test_a_phone_request_verified_by_code_is_cancel_pending_until_the_end_of_dec
     code = api.code_sent_for("JOB-002")
     assert code not in sent.text.replace(request["id"], "")
     confirmed = agent.post(
-        f"{API}/requests/{request['id']}/verification/code/confirm", json={"code": code}
+        f"{API}/requests/{request['id']}/verification/code/confirm",
+        json={"code": code},
+        headers=if_match(agent, f"{API}/requests/{request['id']}/verification/code/confirm"),
     )
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["verification_method"] == "code"
@@ -173,17 +176,24 @@ def test_an_email_request_from_the_address_on_file_is_verified_and_cancelled(api
         },
     )
     path = f"{API}/requests/{request['id']}/verification/address-on-file"
+    read = if_match(agent, path)
 
-    forged = agent.post(path, json={"sender": "ben.2@home.example", "authenticated": False})
+    forged = agent.post(
+        path, json={"sender": "ben.2@home.example", "authenticated": False}, headers=read
+    )
     assert_problem(forged, 409, "not_verified")
-    stranger = agent.post(path, json={"sender": "someone@else.example", "authenticated": True})
+    stranger = agent.post(
+        path, json={"sender": "someone@else.example", "authenticated": True}, headers=read
+    )
     assert_problem(stranger, 409, "not_verified")
     # A From header alone proves nothing: "not known" is not authenticated.
-    unknown = agent.post(path, json={"sender": "ben.2@home.example"})
+    unknown = agent.post(path, json={"sender": "ben.2@home.example"}, headers=read)
     assert (
         "a From header alone is no proof" in assert_problem(unknown, 409, "not_verified")["detail"]
     )
-    verified = agent.post(path, json={"sender": "Ben.2@Home.Example", "authenticated": True})
+    verified = agent.post(
+        path, json={"sender": "Ben.2@Home.Example", "authenticated": True}, headers=read
+    )
     assert verified.status_code == 200, verified.text
     assert verified.json()["verification_method"] == "address_on_file"
 
@@ -215,7 +225,8 @@ def test_two_addresses_as_a_statements_from_or_a_sender_are_a_422_naming_the_fie
 
     request = file_phone_request(agent, "JOB-002", channel="email")
     path = f"{API}/requests/{request['id']}/verification/address-on-file"
-    sender = agent.post(path, json={"sender": two, "authenticated": True})
+    read = if_match(agent, path)
+    sender = agent.post(path, json={"sender": two, "authenticated": True}, headers=read)
     assert assert_problem(sender, 422, "invalid_input")["errors"][0]["field"] == "body.sender"
     assert agent.get(f"{API}/requests/{request['id']}").json()["verified"] is False
 
@@ -242,7 +253,9 @@ def test_a_direct_pay_m1b_request_becomes_a_deal_processing_case(api: Api) -> No
     assert assert_problem(refused, 409, "not_eligible")["rule_number"] == 5
 
     escalated = agent.post(
-        f"{API}/requests/{request['id']}/escalation", json={"detail": "invoice uploaded"}
+        f"{API}/requests/{request['id']}/escalation",
+        json={"detail": "invoice uploaded"},
+        headers=if_match(agent, f"{API}/requests/{request['id']}/escalation"),
     )
 
     assert escalated.status_code == 201, escalated.text
@@ -252,11 +265,21 @@ def test_a_direct_pay_m1b_request_becomes_a_deal_processing_case(api: Api) -> No
     assert case["requested_by"] == "homeowner"
     assert [a["team"] for a in case["assignments"]] == ["deal_processing"]
     assert [c["id"] for c in agent.get(f"{API}/jobs/JOB-004/cases").json()] == [case["id"]]
-    again = agent.post(f"{API}/requests/{request['id']}/escalation", json={})
+    again = agent.post(
+        f"{API}/requests/{request['id']}/escalation",
+        json={},
+        headers=if_match(agent, f"{API}/requests/{request['id']}/escalation"),
+    )
     assert_problem(again, 409, "not_allowed")
     not_m1b = file_phone_request(agent, "JOB-002")
     assert_problem(
-        agent.post(f"{API}/requests/{not_m1b['id']}/escalation", json={}), 409, "not_allowed"
+        agent.post(
+            f"{API}/requests/{not_m1b['id']}/escalation",
+            json={},
+            headers=if_match(agent, f"{API}/requests/{not_m1b['id']}/escalation"),
+        ),
+        409,
+        "not_allowed",
     )
 
 
@@ -269,7 +292,11 @@ def test_deal_processing_approves_one_escalation_and_denies_another(api: Api) ->
         request = file_phone_request(agent, "JOB-004", requester_role=role)
         if role == "homeowner":
             verify_by_code(api, agent, request["id"], "JOB-004")
-        answer = agent.post(f"{API}/requests/{request['id']}/escalation", json={})
+        answer = agent.post(
+            f"{API}/requests/{request['id']}/escalation",
+            json={},
+            headers=if_match(agent, f"{API}/requests/{request['id']}/escalation"),
+        )
         assert answer.status_code == 201, answer.text
         cases.append(answer.json())
     approve, deny = cases
@@ -368,7 +395,9 @@ def test_a_wrong_code_is_a_422_with_the_attempts_left(api: Api) -> None:
     wrong = "0000" if api.code_sent_for("JOB-002") != "0000" else "1111"
 
     answer = agent.post(
-        f"{API}/requests/{request['id']}/verification/code/confirm", json={"code": wrong}
+        f"{API}/requests/{request['id']}/verification/code/confirm",
+        json={"code": wrong},
+        headers=if_match(agent, f"{API}/requests/{request['id']}/verification/code/confirm"),
     )
 
     problem = assert_problem(answer, 422, "verification_failed")
@@ -382,11 +411,14 @@ def test_code_guesses_beyond_the_limit_per_request_are_refused_with_429(api: Api
     request = file_phone_request(agent, "JOB-002")
     agent.post(f"{API}/requests/{request['id']}/verification/code")
     path = f"{API}/requests/{request['id']}/verification/code/confirm"
-    statuses = [agent.post(path, json={"code": f"{n:04d}"}).status_code for n in range(1, 7)]
+    read = if_match(agent, path)
+    statuses = [
+        agent.post(path, json={"code": f"{n:04d}"}, headers=read).status_code for n in range(1, 7)
+    ]
 
     assert statuses[-1] == 429
     assert set(statuses[:5]) <= {200, 422}
-    throttled = agent.post(path, json={"code": api.code_sent_for("JOB-002")})
+    throttled = agent.post(path, json={"code": api.code_sent_for("JOB-002")}, headers=read)
     assert_problem(throttled, 429, "rate_limited")
     assert int(throttled.headers["Retry-After"]) >= 1
 
@@ -459,7 +491,11 @@ def test_a_retried_post_with_the_same_idempotency_key_replays_the_first_answer(
 
     case_key = {"Idempotency-Key": "escalate-1"}
     cases = [
-        agent.post(f"{API}/requests/{request_id}/escalation", json={}, headers=case_key)
+        agent.post(
+            f"{API}/requests/{request_id}/escalation",
+            json={},
+            headers={**case_key, **if_match(agent, f"{API}/requests/{request_id}/escalation")},
+        )
         for _ in range(2)
     ]
     assert [c.status_code for c in cases] == [201, 201]
@@ -530,6 +566,7 @@ def test_an_installer_outside_the_operations_phase_is_told_a_written_request_is_
     answer = installer.post(
         f"{API}/jobs/JOB-005/cancel",
         json={"reason": "homeowner_request_cancellation", "requester_name": "Ines"},
+        headers=if_match(installer, f"{API}/jobs/JOB-005/cancel"),
     )
 
     # A refusal, not a success: its own problem type, in words written for the installer.
@@ -551,6 +588,7 @@ def test_an_installer_cannot_see_or_cancel_another_companys_job(api: Api) -> Non
     cancelled = installer.post(
         f"{API}/jobs/JOB-006/cancel",
         json={"reason": "milestone_aged", "requester_name": "Ines"},
+        headers=if_match(installer, f"{API}/jobs/JOB-006/cancel"),
     )
     seen = installer.get(f"{API}/jobs/JOB-006")
     missing = installer.get(f"{API}/jobs/JOB-999")
@@ -593,13 +631,35 @@ def test_roles_without_the_permission_are_forbidden(api: Api) -> None:
     assert_problem(installer.get(f"{API}/jobs/JOB-002/audit"), 403, "forbidden")
     assert_problem(installer.get(f"{API}/requests"), 403, "forbidden")
     assert_problem(
-        installer.post(f"{API}/requests/{request['id']}/cancel", json={}), 403, "forbidden"
+        installer.post(
+            f"{API}/requests/{request['id']}/cancel",
+            json={},
+            headers=if_match(installer, f"{API}/requests/{request['id']}/cancel"),
+        ),
+        403,
+        "forbidden",
     )
     assert_problem(
         homeowner.post(f"{API}/requests/{request['id']}/verification/code"), 403, "forbidden"
     )
-    assert_problem(agent.post(f"{API}/jobs/JOB-002/cancel", json=_button()), 403, "forbidden")
-    assert_problem(admin.post(f"{API}/jobs/JOB-002/restore", json={"why": "x"}), 403, "forbidden")
+    assert_problem(
+        agent.post(
+            f"{API}/jobs/JOB-002/cancel",
+            json=_button(),
+            headers=if_match(agent, f"{API}/jobs/JOB-002/cancel"),
+        ),
+        403,
+        "forbidden",
+    )
+    assert_problem(
+        admin.post(
+            f"{API}/jobs/JOB-002/restore",
+            json={"why": "x"},
+            headers=if_match(admin, f"{API}/jobs/JOB-002/restore"),
+        ),
+        403,
+        "forbidden",
+    )
     as_someone_else = installer.post(
         f"{API}/requests",
         json={
@@ -625,6 +685,7 @@ def test_the_homeowner_reads_back_the_code_themself(api: Api) -> None:
     answer = homeowner.post(
         f"{API}/requests/{request['id']}/verification/code/confirm",
         json={"code": api.code_sent_for("JOB-001")},
+        headers=if_match(homeowner, f"{API}/requests/{request['id']}/verification/code/confirm"),
     )
 
     assert answer.status_code == 200, answer.text
@@ -685,6 +746,7 @@ def test_a_validation_error_lists_the_bad_fields(api: Api) -> None:
     without_postmark = agent.post(
         f"{API}/requests/{notice['id']}/statement",
         json={"kind": "mail_notice", "content": "Notice of Cancellation"},
+        headers=if_match(agent, f"{API}/requests/{notice['id']}/statement"),
     )
     assert_problem(without_postmark, 422, "invalid_input")
 

@@ -41,8 +41,10 @@ from tests.api.conftest import (
     OTHER_INSTALLER,
     OTHER_REP,
     REP,
+    STATE_CHANGE,
     Api,
     homeowner,
+    if_match,
     password_of,
 )
 
@@ -410,9 +412,10 @@ def login(api: Api, role: Role) -> TestClient:
 
 def send(api: Api, client: TestClient, role: Role, call: Call, method: str) -> Any:
     actor = login(api, role) if call.fresh_login else client
-    return actor.request(
-        method, call.path, json=call.json, content=call.content, headers=call.headers
-    )
+    headers = call.headers
+    if STATE_CHANGE.search(call.path):
+        headers = {**if_match(actor, call.path), **headers}
+    return actor.request(method, call.path, json=call.json, content=call.content, headers=headers)
 
 
 def run_matrix(api: Api, role: Role, job_id: str, *, in_scope: bool) -> dict[str, str]:

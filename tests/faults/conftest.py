@@ -42,6 +42,7 @@ from rescind.services.policy import seed_policy
 from rescind.services.requests import StatementInput, file_request
 from rescind.services.verification import verify_by_address_on_file
 from tests.api.conftest import (  # noqa: F401 - fixtures, re-exported for pytest
+    STATE_CHANGE,
     api,
     api_engine,
     api_postgres_engine,
@@ -313,6 +314,9 @@ def settle(client: httpx.Client, call: Call) -> Call:
     """Send ``call`` until it gets an answer that is not worth retrying (bounded in time)."""
     deadline = time.monotonic() + RETRY_DEADLINE_SECONDS
     headers = {"Idempotency-Key": call.key} if call.key else {}
+    if STATE_CHANGE.search(call.path):
+        # Blind on purpose: a retry after a kill or an outage cannot know the version.
+        headers["If-Match"] = "*"
     while True:
         try:
             answer = client.request(call.method, call.path, json=call.body, headers=headers)

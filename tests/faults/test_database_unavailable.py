@@ -58,7 +58,9 @@ def test_the_api_answers_a_retryable_503_problem_when_the_database_is_down(
     calls = [
         client.post(f"{API}/auth/token", json={"username": "agent", "password": "x"}),
         client.get(f"{API}/jobs", headers=headers),
-        client.post(f"{API}/jobs/JOB-1/restore", json={"why": "down"}, headers=headers),
+        client.post(
+            f"{API}/jobs/JOB-1/restore", json={"why": "down"}, headers={**headers, "If-Match": "*"}
+        ),
     ]
 
     for answer in calls:

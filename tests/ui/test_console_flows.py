@@ -7,6 +7,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from tests.api.conftest import if_match
 from tests.ui.conftest import Demo, Shot, log_in, log_out
 
 
@@ -134,9 +135,14 @@ def test_an_agent_restores_a_job_inside_its_cancel_pending_window(
         verified = api.post(
             f"/requests/{request['id']}/verification/address-on-file",
             json={"sender": job["homeowner"]["email"], "authenticated": True},
+            headers=if_match(api, f"/requests/{request['id']}/verification/address-on-file"),
         )
         assert verified.status_code == 200, verified.text
-        cancelled = api.post(f"/requests/{request['id']}/cancel", json={"reason": "Changed plans"})
+        cancelled = api.post(
+            f"/requests/{request['id']}/cancel",
+            json={"reason": "Changed plans"},
+            headers=if_match(api, f"/requests/{request['id']}/cancel"),
+        )
         assert cancelled.status_code == 200, cancelled.text
 
     log_in(page, demo, "agent")

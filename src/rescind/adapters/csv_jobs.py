@@ -29,6 +29,7 @@ from rescind.domain.job import (
     ProductModel,
     ReviewStatus,
     SalesRep,
+    check_job_id,
     parse_enum,
 )
 
@@ -142,7 +143,7 @@ def parse_row(row: dict[str, str | None]) -> Job:
             f"contract_signed_date {signed!r} is not a date like 2026-10-01",
             field="contract_signed_date",
         ) from None
-    return Job(
+    job = Job(
         id=text("job_id"),
         homeowner=Homeowner(
             id=text("homeowner_id"),
@@ -185,6 +186,9 @@ def parse_row(row: dict[str, str | None]) -> Job:
             field_name="homeowner_language",
         ),
     )
+    # Last, so a row with another bad field is reported for that one.
+    check_job_id(job.id)
+    return job
 
 
 def write_jobs(path: Path, jobs: Iterator[Job] | list[Job]) -> None:

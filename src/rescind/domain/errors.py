@@ -4,6 +4,11 @@ Every error a user can meet is a ``RescindError`` with a stable ``code`` (for AP
 and scripts) and a message that says what was wrong and what to do. Only the entrypoints
 translate them: the API to problem+json, the CLI to one line and an exit code.
 
+``retryable`` says whether sending the same thing again may succeed: ``True`` for a
+``Conflict`` (another change won the race; retry as sent), ``False`` for a refusal that
+stands until something changes (``NotAllowed``, ``DuplicateRequest``), ``None`` where it
+depends (the API leaves it out).
+
     RescindError
     ├── InvalidInput            bad or missing field, unknown enum value, malformed file
     ├── NotFound                no such job / request / case / policy version (or not yours)
@@ -11,6 +16,7 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     ├── Forbidden               your role may not do this
     │   └── PasswordChangeRequired  the right password, but an admin asked for a new one
     ├── PreconditionFailed      the version you edited is not the current one (If-Match)
+    ├── PreconditionRequired    a state change sent without If-Match
     ├── RateLimited             too many attempts; wait and retry
     │   └── VerificationLimitReached  a request's codes or wrong guesses are used up
     ├── NotAllowed              the procedure forbids this step now
@@ -33,6 +39,7 @@ class RescindError(Exception):
     """Base of every error a user may see; ``code`` never changes once released."""
 
     code = "rescind_error"
+    retryable: bool | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -85,6 +92,14 @@ class PreconditionFailed(RescindError):
     code = "precondition_failed"
 
 
+class PreconditionRequired(RescindError):
+    """A state change of a job, request or case arrived without ``If-Match``: writing blind
+    must be asked for (``If-Match: *``), never the default."""
+
+    code = "precondition_required"
+    retryable = False
+
+
 class RateLimited(RescindError):
     code = "rate_limited"
 
@@ -101,6 +116,7 @@ class VerificationLimitReached(RateLimited):
 
 class NotAllowed(RescindError):
     code = "not_allowed"
+    retryable = False
 
 
 class NotEligible(NotAllowed):
@@ -157,6 +173,7 @@ class LinkRefused(NotAllowed):
 
 class Conflict(RescindError):
     code = "conflict"
+    retryable = True
 
 
 class DuplicateRequest(Conflict):
@@ -164,6 +181,7 @@ class DuplicateRequest(Conflict):
     work, so nothing new is filed and its id is given instead."""
 
     code = "duplicate_request"
+    retryable = False
 
     def __init__(self, message: str, *, existing_request_id: str) -> None:
         super().__init__(message)

@@ -6,6 +6,7 @@ Identifiers are the outside systems' own (text), so imports and replays keep the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -73,6 +74,23 @@ class JobStatus(StrEnum):
 
 
 E = TypeVar("E", bound=StrEnum)
+
+# What a job id looks like: "JOB-" then capital letters and digits, at most 100 in all
+# (Engine's "JOB-000123", "JOB-H14O"). Import refuses any other id and inbound mail reads
+# exactly this shape (in any case) as a job reference, so every job imported can be named in
+# an email and found.
+JOB_ID_SHAPE = r"JOB-[A-Z0-9]{1,96}"
+_JOB_ID = re.compile(JOB_ID_SHAPE)
+
+
+def check_job_id(value: str) -> str:
+    if not _JOB_ID.fullmatch(value):
+        raise InvalidInput(
+            f"job_id {value!r} is not a job id: JOB- then capital letters and digits, "
+            "like JOB-000123 or JOB-H14O",
+            field="job_id",
+        )
+    return value
 
 
 def parse_enum(kind: type[E], value: str, *, field_name: str) -> E:

@@ -32,13 +32,19 @@ from rescind.services.records import expect_version, new_id, queue_email, record
 
 
 def escalate_to_deal_processing(
-    ctx: Context, request_id: str, *, actor: Actor, detail: str = ""
+    ctx: Context,
+    request_id: str,
+    *,
+    actor: Actor,
+    detail: str = "",
+    expected_version: int | None = None,
 ) -> Case:
     """Only a job whose decision says "escalate" (rule 5 in v1) becomes a DP case."""
     now = ctx.now()
     with ctx.uow() as uow:
         request, job = request_for(uow, request_id, actor, Permission.ESCALATE)
         request.require_open()
+        expect_version(f"request {request.id}", request.version, expected_version)
         decision, actx = decide_and_record(
             uow, job, actor=actor, channel=request.channel.value, at=now
         )

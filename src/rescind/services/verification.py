@@ -27,7 +27,7 @@ from rescind.domain.wording import count
 from rescind.services.access import request_for
 from rescind.services.context import Context
 from rescind.services.ports import UnitOfWork
-from rescind.services.records import new_id, queue_email, record
+from rescind.services.records import expect_version, new_id, queue_email, record
 
 
 @dataclass(frozen=True)
@@ -124,14 +124,19 @@ class _Claim:
 
 
 def confirm_verification_code(
-    ctx: Context, request_id: str, code: str, *, actor: Actor
+    ctx: Context,
+    request_id: str,
+    code: str,
+    *,
+    actor: Actor,
+    expected_version: int | None = None,
 ) -> CancellationRequest:
     """Check the code read back: the attempt is counted and committed first, in a short
     transaction of its own, and only a counted attempt is compared; a wrong one is never
     rolled back by its refusal, and parallel guesses cannot share one count."""
     check_code_format(code)
     now = ctx.now()
-    claim = _claim_attempt(ctx, request_id, actor, now, code)
+    claim = _claim_attempt(ctx, request_id, actor, now, code, expected_version)
     if isinstance(claim, CancellationRequest):
         return claim  # the same code read back twice (a double click): verified once
     # Outside any transaction: scrypt takes a while, and the attempt is already counted.
@@ -161,7 +166,12 @@ def confirm_verification_code(
 
 
 def _claim_attempt(
-    ctx: Context, request_id: str, actor: Actor, now: datetime, code: str
+    ctx: Context,
+    request_id: str,
+    actor: Actor,
+    now: datetime,
+    code: str,
+    expected_version: int | None,
 ) -> _Claim | CancellationRequest:
     """Count one attempt at the request's current code, or refuse (on record) without one;
     the request itself when the code it was verified with is read back again."""
@@ -183,6 +193,8 @@ def _claim_attempt(
             and challenge.matches(code)
         ):
             return request  # a parallel reading of the same code settled first
+        # Before an attempt is counted: a stale read spends none of the homeowner's guesses.
+        expect_version(f"request {request.id}", request.version, expected_version)
         refused = ConfirmResult.NOT_OPEN if challenge is None else challenge.refusal(now)
         if challenge is not None and refused is None:
             attempt = uow.challenges.claim_attempt(challenge.id, now=now, max_attempts=MAX_ATTEMPTS)
@@ -244,13 +256,20 @@ def _failed(
 
 
 def verify_by_address_on_file(
-    ctx: Context, request_id: str, *, sender: str, authenticated: bool | None, actor: Actor
+    ctx: Context,
+    request_id: str,
+    *,
+    sender: str,
+    authenticated: bool | None,
+    actor: Actor,
+    expected_version: int | None = None,
 ) -> CancellationRequest:
     """An email request is the homeowner's when it came from the address on file, unforged;
     ``authenticated`` None (not known) is not authenticated."""
     now = ctx.now()
     with ctx.uow() as uow:
         request, job = _homeowner_request(uow, request_id, actor, Permission.VERIFY_ADDRESS)
+        expect_version(f"request {request.id}", request.version, expected_version)
         if not sent_from_address_on_file(
             sender, job.homeowner.email, authenticated=authenticated is True
         ):

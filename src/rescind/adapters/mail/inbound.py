@@ -22,13 +22,14 @@ from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from rescind.adapters.mail.authentication import sender_authentication
 from rescind.domain.inbound import InboundEmail, Malformed
+from rescind.domain.job import JOB_ID_SHAPE
 from rescind.domain.sender_authentication import SenderAuthentication
 
 MAX_BODY_CHARS = 100_000
-# Job ids come from Engine's exports and import takes any id, so a reference is any token
-# shaped like one ("JOB-H14O", "job-h14o"), looked up as written in capitals; "Job #123" and
-# "job 123" are read as the padded JOB-000123 as well.
-JOB_TOKEN = re.compile(r"\bJOB-[A-Z0-9]{1,96}\b", re.IGNORECASE)  # ids are at most 100 long
+# A reference is any token of the one job id shape import enforces ("JOB-H14O", also written
+# "job-h14o"), looked up in capitals; "Job #123" and "job 123" are read as the padded
+# JOB-000123 as well.
+JOB_TOKEN = re.compile(rf"\b{JOB_ID_SHAPE}\b", re.IGNORECASE)
 JOB_NUMBER = re.compile(r"\b(?:JOB|Job|job)[-#: ]?\s?(\d{3,9})\b")
 # Each candidate costs a lookup by id: a message listing hundreds buys only the first few.
 MAX_JOB_REFERENCES = 10

@@ -7,6 +7,7 @@ fakes or on a temporary database without touching settings.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -32,7 +33,7 @@ from rescind.entrypoints.api.body_limit import (
     BodyLimitMiddleware,
 )
 from rescind.entrypoints.api.deps import API_PREFIX as API_PREFIX  # re-exported
-from rescind.entrypoints.api.deps import ApiState, ProofSource
+from rescind.entrypoints.api.deps import ApiState, ProofSource, declare_required_if_match
 from rescind.entrypoints.api.headers import SecuredFastAPI, install_docs
 from rescind.entrypoints.api.health import Operations
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
@@ -50,9 +51,14 @@ homeowner verification, the 14-business-day Cancel Pending window with restore, 
 Processing escalations, the homeowner feed, emails to the contract signers, and an audit trail.
 
 * Log in at `POST /api/v1/auth/token` and send `Authorization: Bearer <token>`.
-* Every state change accepts `Idempotency-Key` (a retry returns the first answer) and, where it
-  changes a versioned resource, `If-Match` with the ETag you read (a stale one gets 412).
-* Errors are RFC 9457 `application/problem+json` with a stable `type` (`/problems/<code>`).
+* Every state change accepts `Idempotency-Key` (a retry returns the first answer).
+* Every state change of a job, request or case **requires** `If-Match`: the ETag you read
+  (a stale one gets 412: reload and decide again), or `If-Match: *` to write without the
+  check on purpose. Without it the answer is 428 `/problems/precondition_required`.
+* Errors are RFC 9457 `application/problem+json` with a stable `type` (`/problems/<code>`)
+  and, where the answer is known, `retryable`: true (a 409 `conflict`: another change won
+  the race; wait `Retry-After` seconds and send it again as it was) or false (a refusal that
+  stands until something else changes: do not retry).
 * A 503 (`database_unavailable`, with `Retry-After`) is worth retrying as it was sent: with
   the same `Idempotency-Key`, a change is never done twice.
 """
@@ -74,6 +80,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+class RescindApi(SecuredFastAPI):
+    """The app whose OpenAPI document states what the server enforces beyond FastAPI's own
+    reading of the routes: ``If-Match`` required where a missing one is a 428."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = declare_required_if_match(super().openapi())
+        return self.openapi_schema
+
+
 def create_app(
     ctx: Context,
     passwords: PasswordHasher,
@@ -89,7 +105,7 @@ def create_app(
 ) -> FastAPI:
     """The app; ``probe`` answers ``/readyz`` and the backlog metrics, ``registry`` is shared
     with an in-process worker's metrics (a new one when not given)."""
-    app = SecuredFastAPI(
+    app = RescindApi(
         title="rescind",
         version="1.0.0",
         description=DESCRIPTION,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rescind.domain.case import Queue
-from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IfMatch, State, etag
+from rescind.entrypoints.api.deps import NO_NUL, CaseIfMatch, CurrentActor, Idempotent, State, etag
 from rescind.entrypoints.api.models import CancelOut, CaseOut, Out, RequestOut
 from rescind.services.escalation import approve_escalation, deny_escalation, reassign_case
 from rescind.services.paging import MAX_PAGE
@@ -102,7 +102,7 @@ def approve_case(
     state: State,
     actor: CurrentActor,
     idem: Idempotent,
-    expected: IfMatch,
+    expected: CaseIfMatch,
     body: Annotated[ApproveIn | None, Body()] = None,
 ) -> Response:
     note = body.note if body else ""
@@ -134,7 +134,7 @@ def deny_case(
     state: State,
     actor: CurrentActor,
     idem: Idempotent,
-    expected: IfMatch,
+    expected: CaseIfMatch,
 ) -> Response:
     return idem.run(
         lambda: CaseOut.of(
@@ -158,7 +158,7 @@ def reassign(
     state: State,
     actor: CurrentActor,
     idem: Idempotent,
-    expected: IfMatch,
+    expected: CaseIfMatch,
 ) -> Response:
     return idem.run(
         lambda: CaseOut.of(

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -18,7 +19,7 @@ from pydantic import AfterValidator, Field, JsonValue
 
 from rescind.adapters.contact import email_address
 from rescind.domain.access import Actor
-from rescind.domain.errors import InvalidInput, Unauthenticated
+from rescind.domain.errors import InvalidInput, PreconditionRequired, Unauthenticated
 from rescind.domain.user import MIN_PASSWORD_LENGTH, User
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE, Idempotency
 from rescind.entrypoints.api.ratelimit import LoginThrottle, Throttle
@@ -113,30 +114,86 @@ CurrentActor = Annotated[Actor, Depends(current_actor)]
 # schema from this one pattern.
 ETAG_PATTERN = r'^\s*(?:\*|(?:W/)?"(\d{1,18})"|(\d{1,18}))\s*$'
 _ETAG = re.compile(ETAG_PATTERN)
+IF_MATCH = "If-Match"
 
 
-def if_match(
-    value: Annotated[
-        str | None,
-        Header(
-            alias="If-Match",
-            description='The ETag you read (e.g. "3"); a stale one gets 412, not a lost update.',
-            json_schema_extra={"pattern": ETAG_PATTERN},
-        ),
-    ] = None,
-) -> int | None:
-    if value is None:
-        return None
-    found = _ETAG.fullmatch(value)
-    if not found:
-        raise InvalidInput(
-            'If-Match must be the ETag from a GET, like "3"', field="header.If-Match"
-        )
-    number = found.group(1) or found.group(2)
-    return int(number) if number else None  # "*": any version
+def required_if_match(noun: str, read_at: str) -> Callable[..., int | None]:
+    """The one check of ``If-Match`` on a state change of a ``noun`` (job, request, case):
+    the version it was decided on, or None for ``*`` (written without the check, as asked).
+
+    Left out, it is a 428 saying how to send it: a write that forgot the header would
+    otherwise overwrite whatever happened since its read. FastAPI would answer a missing
+    required header with a 422 like any bad field, so the parameter is optional here and
+    ``declare_required_if_match`` marks it required in the OpenAPI document.
+    """
+
+    header = Header(
+        alias=IF_MATCH,
+        description=f'Required: the {noun}\'s ETag from `GET {read_at}` (e.g. "3"), or `*` '
+        "to write without the version check on purpose. A stale one gets 412 (not a lost "
+        "update); none gets 428.",
+        json_schema_extra={"pattern": ETAG_PATTERN},
+    )
+
+    def if_match(
+        value: str | None = None,
+    ) -> int | None:
+        if value is None:
+            raise PreconditionRequired(
+                f"this changes the {noun}: send `If-Match` with the ETag from `GET {read_at}` "
+                '(e.g. `If-Match: "3"`), or `If-Match: *` to write without the version check '
+                "on purpose"
+            )
+        found = _ETAG.fullmatch(value)
+        if not found:
+            raise InvalidInput(
+                'If-Match must be the ETag from a GET, like "3"', field="header.If-Match"
+            )
+        number = found.group(1) or found.group(2)
+        return int(number) if number else None  # "*": any version
+
+    # Set here, not in the signature: under postponed annotations FastAPI would resolve the
+    # annotation's text in the module's globals, where this call's ``header`` is not.
+    if_match.__annotations__["value"] = Annotated[str | None, header]
+    return if_match
 
 
-IfMatch = Annotated[int | None, Depends(if_match)]
+JobIfMatch = Annotated[
+    int | None, Depends(required_if_match("job", f"{API_PREFIX}/jobs/{{job_id}}"))
+]
+RequestIfMatch = Annotated[
+    int | None, Depends(required_if_match("request", f"{API_PREFIX}/requests/{{request_id}}"))
+]
+CaseIfMatch = Annotated[
+    int | None, Depends(required_if_match("case", f"{API_PREFIX}/cases/{{case_id}}"))
+]
+
+
+def declare_required_if_match(document: dict[str, Any]) -> dict[str, Any]:
+    """In the OpenAPI document, every operation taking ``If-Match`` requires it and lists
+    the 428 it answers without one."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict):
+                continue
+            params = [
+                p
+                for p in operation.get("parameters", [])
+                if p.get("in") == "header" and p.get("name") == IF_MATCH
+            ]
+            for param in params:
+                param["required"] = True
+            if params:
+                operation.setdefault("responses", {})["428"] = {
+                    "description": "No If-Match: send the ETag you read, or `*` to write "
+                    "without the check on purpose",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                }
+    return document
 
 
 def etag(version: int) -> str:

@@ -25,7 +25,7 @@ from rescind.entrypoints.api.deps import (
     NOT_BLANK_SCHEMA,
     CurrentActor,
     Idempotent,
-    IfMatch,
+    JobIfMatch,
     State,
     etag,
 )
@@ -232,7 +232,7 @@ def restore(
     body: RestoreIn,
     state: State,
     actor: CurrentActor,
-    version: IfMatch,
+    version: JobIfMatch,
     idem: Idempotent,
 ) -> Response:
     def action() -> JobOut:
@@ -285,7 +285,7 @@ def installer_cancel(
     body: InstallerCancelIn,
     state: State,
     actor: CurrentActor,
-    version: IfMatch,
+    version: JobIfMatch,
     idem: Idempotent,
 ) -> Response:
     def action() -> InstallerCancelOut:
@@ -367,7 +367,9 @@ _EXAMPLE_CSV = (
     "/import",
     summary="Import jobs from an Engine export (CSV); good rows are kept, bad ones reported",
     description="Admins only. The body is the CSV itself (`Content-Type: text/csv`) with the "
-    f"header `{','.join(COLUMNS)}`. A wrong header rejects the whole file (422).",
+    f"header `{','.join(COLUMNS)}`. A wrong header rejects the whole file (422). A `job_id` "
+    "is `JOB-` then capital letters and digits (`JOB-000123`, `JOB-H14O`), the shape inbound "
+    "mail reads as a job reference; a row with another id is reported and not imported.",
     response_model=ImportOut,
     openapi_extra={
         "requestBody": {

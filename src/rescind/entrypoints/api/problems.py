@@ -2,7 +2,8 @@
 
 ``type`` is stable (``/problems/<code>``, served by the API itself with a description);
 ``detail`` says what to do; validation problems list each bad field. Only this module knows
-how rescind's errors map to HTTP statuses.
+how rescind's errors map to HTTP statuses. ``retryable`` is the error class's own answer to
+"will sending it again help?"; a retryable one also says when, in ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from rescind.domain.errors import (
     NotFound,
     PolicyError,
     PreconditionFailed,
+    PreconditionRequired,
     RateLimited,
     RescindError,
     Unauthenticated,
@@ -36,6 +38,8 @@ from rescind.domain.errors import (
 from rescind.entrypoints.logs import current_request_id
 
 log = logging.getLogger(__name__)
+# A lost race is over once the winner commits: a second is plenty before trying again.
+CONFLICT_RETRY_AFTER_SECONDS = 1
 REQUEST_ID_HEADER = "X-Request-ID"
 PROBLEM_JSON = "application/problem+json"
 
@@ -48,6 +52,7 @@ STATUS: list[tuple[type[RescindError], int]] = [
     (Forbidden, 403),
     (NotFound, 404),
     (PreconditionFailed, 412),
+    (PreconditionRequired, 428),
     (RateLimited, 429),
     (NotAllowed, 409),
     (Conflict, 409),
@@ -60,6 +65,7 @@ TITLES: dict[str, str] = {
     "forbidden": "Your role may not do this",
     "password_change_required": "Choose a new password before logging in",
     "precondition_failed": "Someone changed it since you read it",
+    "precondition_required": "Send If-Match with the ETag you read",
     "rate_limited": "Too many attempts",
     "not_allowed": "The procedure does not allow this now",
     "not_eligible": "Not eligible for cancellation by support",
@@ -99,6 +105,12 @@ class Problem(BaseModel):
     )
     code: str = Field(examples=["not_eligible"])
     errors: list[FieldProblem] = Field(default_factory=list)
+    retryable: bool | None = Field(
+        default=None,
+        description="Whether sending the same request again may succeed: true for a change "
+        "that lost a race (wait `Retry-After` seconds, then retry as sent), false for a "
+        "refusal that stands until something else changes; absent when it depends.",
+    )
     rule_number: int | None = None
     policy_version: int | None = None
     attempts_left: int | None = None
@@ -160,6 +172,9 @@ def from_error(error: RescindError) -> JSONResponse:
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = "Bearer"
+    if error.retryable and "Retry-After" not in headers:
+        headers["Retry-After"] = str(CONFLICT_RETRY_AFTER_SECONDS)
+    extra["retryable"] = error.retryable
     for name in (
         "rule_number",
         "policy_version",
@@ -269,6 +284,7 @@ def install(app: FastAPI) -> None:
             "the database cannot be reached right now; retry in a few seconds (a change retried "
             "with the same Idempotency-Key is never done twice)",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            retryable=True,
         )
 
     @app.exception_handler(Exception)

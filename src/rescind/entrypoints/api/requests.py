@@ -1,7 +1,8 @@
 """Cancellation requests: file one from any channel, verify it, cancel or escalate it.
 
-A request's ETag is its own version (for attaching the statement); cancelling through a
-request changes the *job*, so its ``If-Match`` is the job's ETag.
+A request's ETag is its own version: attaching the statement, verifying, escalating and
+closing take it back as ``If-Match`` (required); cancelling through a request changes the
+*job*, so its ``If-Match`` is the job's ETag. Sending a code changes no version and takes none.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from rescind.entrypoints.api.deps import (
     CurrentUser,
     EmailAddress,
     Idempotent,
-    IfMatch,
+    JobIfMatch,
+    RequestIfMatch,
     State,
     etag,
 )
@@ -209,7 +211,7 @@ def attach_written_statement(
     body: StatementIn,
     state: State,
     actor: CurrentActor,
-    version: IfMatch,
+    version: RequestIfMatch,
     idem: Idempotent,
 ) -> Response:
     def action() -> RequestOut:
@@ -270,13 +272,16 @@ def confirm_code(
     body: ConfirmCodeIn,
     state: State,
     user: CurrentUser,
+    version: RequestIfMatch,
     idem: Idempotent,
 ) -> Response:
     def action() -> RequestOut:
         # Inside the action: a replayed answer is not a new guess, and a refusal is retried.
         state.throttle.hit(CONFIRM_PER_REQUEST, "confirm-request", request_id, what="code")
         state.throttle.hit(CONFIRM_PER_CLIENT, "confirm-client", user.id, what="code")
-        request = confirm_verification_code(state.ctx, request_id, body.code, actor=user.actor)
+        request = confirm_verification_code(
+            state.ctx, request_id, body.code, actor=user.actor, expected_version=version
+        )
         return RequestOut.of(request, now=state.ctx.now())
 
     return idem.run(action, headers=request_headers)
@@ -310,6 +315,7 @@ def address_on_file(
     body: AddressOnFileIn,
     state: State,
     actor: CurrentActor,
+    version: RequestIfMatch,
     idem: Idempotent,
 ) -> Response:
     def action() -> RequestOut:
@@ -319,6 +325,7 @@ def address_on_file(
             sender=body.sender,
             authenticated=body.authenticated,
             actor=actor,
+            expected_version=version,
         )
         return RequestOut.of(request, now=state.ctx.now())
 
@@ -354,7 +361,7 @@ def cancel_by_request(
     body: CancelIn,
     state: State,
     actor: CurrentActor,
-    job_version: IfMatch,
+    job_version: JobIfMatch,
     idem: Idempotent,
 ) -> Response:
     return idem.run(
@@ -392,11 +399,14 @@ def escalate(
     body: EscalateIn,
     state: State,
     actor: CurrentActor,
+    version: RequestIfMatch,
     idem: Idempotent,
 ) -> Response:
     return idem.run(
         lambda: CaseOut.of(
-            escalate_to_deal_processing(state.ctx, request_id, actor=actor, detail=body.detail)
+            escalate_to_deal_processing(
+                state.ctx, request_id, actor=actor, detail=body.detail, expected_version=version
+            )
         ),
         status_code=201,
         headers=lambda c: {"ETag": etag(c.version), "Location": f"{API_PREFIX}/cases/{c.id}"},
@@ -444,7 +454,7 @@ def close(
     body: CloseIn,
     state: State,
     actor: CurrentActor,
-    version: IfMatch,
+    version: RequestIfMatch,
     idem: Idempotent,
 ) -> Response:
     def action() -> RequestOut:
