@@ -18,7 +18,7 @@ from rescind.domain.email import QueuedEmail
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import InstallerCompany, Job, JobStatus
 from rescind.domain.request import CancellationRequest
-from rescind.domain.workflow import effective_status
+from rescind.domain.workflow import Finalization, effective_status, finalization
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.eligibility import policy_in_force
@@ -29,15 +29,20 @@ from rescind.services.ports import JobQuery
 @dataclass(frozen=True)
 class JobView:
     job: Job
-    status: JobStatus  # effective: a window that ended reads as cancelled
+    status: JobStatus  # as stored and as the audit trail says (the sweep writes "cancelled")
     final_date: date | None  # the last business day of a pending window
+    # Past the final moment, before the sweep records it: final, but still cancel_pending.
+    finalization: Finalization | None
+    effective: JobStatus  # what the rules act on: a window that ended is final
 
 
 def view_of(job: Job, now: datetime, calendar: OperationsCalendar) -> JobView:
     return JobView(
         job=job,
-        status=effective_status(job, now),
+        status=job.status,
         final_date=calendar.day_ended_by(job.final_at) if job.final_at else None,
+        finalization=finalization(job, now),
+        effective=effective_status(job, now),
     )
 
 
@@ -130,6 +135,8 @@ class JobOverview:
     job: Job
     status: JobStatus
     final_date: date | None
+    finalization: Finalization | None
+    effective: JobStatus
     decision: Decision
     requests: list[CancellationRequest]
     cases: list[Case]
@@ -148,6 +155,8 @@ def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
             job=job,
             status=view.status,
             final_date=view.final_date,
+            finalization=view.finalization,
+            effective=view.effective,
             decision=policy_in_force(uow, now).decide(job),
             requests=uow.requests.for_job(job.id),
             cases=uow.cases.for_job(job.id),

@@ -66,7 +66,9 @@ JobId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL, exampl
 
 
 def job_out(view: JobView) -> JobOut:
-    return JobOut.of(view.job, status=view.status, final_date=view.final_date)
+    return JobOut.of(
+        view.job, status=view.status, final_date=view.final_date, finalization=view.finalization
+    )
 
 
 def job_headers(job: JobOut) -> dict[str, str]:
