@@ -113,7 +113,7 @@ def test_every_page_and_form_needs_a_login(app_ctx: tuple[TestClient, Context]) 
     )
     assert posted.status_code == 303
     assert posted.headers["location"].startswith("/console/login")
-    assert read_feed(ctx, "JOB-002", actor=AGENT) == []
+    assert read_feed(ctx, "JOB-002", actor=AGENT).items == []
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
@@ -126,7 +126,7 @@ def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
         assert answer.status_code == 403
         assert "CSRF check failed" in answer.text
         assert "Traceback" not in answer.text
-    assert read_feed(ctx, "JOB-002", actor=AGENT) == []
+    assert read_feed(ctx, "JOB-002", actor=AGENT).items == []
 
     done = client.post(
         "/console/jobs/JOB-002/feed",
@@ -134,7 +134,9 @@ def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
         follow_redirects=False,
     )
     assert done.status_code == 303
-    assert [c.body for c in read_feed(ctx, "JOB-002", actor=AGENT)] == ["Called the homeowner"]
+    assert [c.body for c in read_feed(ctx, "JOB-002", actor=AGENT).items] == [
+        "Called the homeowner"
+    ]
 
 
 def test_the_login_form_needs_its_own_csrf_token(app_ctx: tuple[TestClient, Context]) -> None:

@@ -22,7 +22,7 @@ from rescind.domain.workflow import Finalization, effective_status, finalization
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.eligibility import policy_in_force
-from rescind.services.paging import Paged, page_size, read_page
+from rescind.services.paging import MAX_PAGE, Paged, read_page
 from rescind.services.ports import JobQuery
 
 
@@ -123,11 +123,14 @@ def get_request(ctx: Context, request_id: str, *, actor: Actor) -> CancellationR
         return request
 
 
-def open_requests(ctx: Context, *, actor: Actor, limit: int = 100) -> list[CancellationRequest]:
-    """Support's work list: every open request, the earliest due first."""
+def open_requests(
+    ctx: Context, *, actor: Actor, limit: int = MAX_PAGE, after: str | None = None
+) -> Paged[CancellationRequest]:
+    """Support's work list: a page of open requests, the earliest due first, continuing
+    after request ``after``."""
     require(actor, Permission.READ_QUEUES)
     with ctx.uow() as uow:
-        return uow.requests.open_requests(page_size(limit))
+        return read_page(lambda n: uow.requests.open_requests(n, after=after), limit)
 
 
 @dataclass(frozen=True)

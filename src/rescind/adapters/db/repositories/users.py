@@ -51,10 +51,13 @@ class SqlUserRepository:
         ).one_or_none()
         return None if row is None else _to_user(row)
 
-    def list(self) -> list[User]:
+    def list(self, *, after: str | None = None, limit: int | None = None) -> list[User]:
+        statement = select(AppUserRow)
+        if after is not None:
+            statement = statement.where(AppUserRow.username > after)
         rows = self._session.scalars(
-            select(AppUserRow)
-            .order_by(AppUserRow.username)
+            statement.order_by(AppUserRow.username)
+            .limit(limit)
             .execution_options(populate_existing=True)
         )
         return [_to_user(row) for row in rows]
