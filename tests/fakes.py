@@ -715,7 +715,8 @@ class FakeUserRepository:
     def list(self, *, after: str | None = None, limit: int | None = None) -> list[User]:
         found = sorted(self._users.values(), key=lambda u: u.username)
         if after is not None:
-            found = [u for u in found if u.username > after]
+            anchor = self._users[after].username
+            found = [u for u in found if u.username > anchor]
         return [_copy(u) for u in found[:limit]]
 
     def save(self, user: User) -> None:

@@ -160,7 +160,7 @@ def list_users(ctx: Context, *, actor: Actor) -> list[User]:
 def users_page(
     ctx: Context, *, actor: Actor, after: str | None = None, limit: int = MAX_PAGE
 ) -> Paged[User]:
-    """A page of users by username, continuing after username ``after``."""
+    """A page of users by username, continuing after the user with id ``after``."""
     require(actor, Permission.MANAGE_USERS)
     with ctx.uow() as uow:
         return read_page(lambda n: uow.users.list(after=after, limit=n), limit)

@@ -76,7 +76,7 @@ def read_users(
     state: State, actor: CurrentActor, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
 ) -> Page[UserOut]:
     page = users_page(state.ctx, actor=actor, after=cursor, limit=limit)
-    return page_out(page, UserOut.of, lambda u: u.username)
+    return page_out(page, UserOut.of, lambda u: u.id)
 
 
 @router.post(

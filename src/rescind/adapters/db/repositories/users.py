@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.keyset import after_row
 from rescind.adapters.db.tables import (
     ApiTokenRow,
     AppUserRow,
@@ -54,7 +55,9 @@ class SqlUserRepository:
     def list(self, *, after: str | None = None, limit: int | None = None) -> list[User]:
         statement = select(AppUserRow)
         if after is not None:
-            statement = statement.where(AppUserRow.username > after)
+            statement = statement.where(
+                after_row(self._session, AppUserRow.username, AppUserRow.id, after)
+            )
         rows = self._session.scalars(
             statement.order_by(AppUserRow.username)
             .limit(limit)
