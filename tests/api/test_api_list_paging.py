@@ -180,7 +180,7 @@ def test_each_list_takes_the_same_limit_and_cursor_as_jobs(api: Api, name: str) 
     listed = LISTS[name]
     client = api.client(listed.role)
     schema = api.anonymous().get(f"{API}/openapi.json").json()
-    path = listed.path.replace("JOB-002", "{job_id}")
+    path = listed.path.replace("JOB-002", "{job_id}").replace("back_office", "{queue}")
     params = {p["name"]: p for p in schema["paths"][f"{API}{path}"]["get"]["parameters"]}
 
     assert params["limit"]["schema"]["maximum"] == MAX_PAGE
