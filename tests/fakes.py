@@ -376,9 +376,14 @@ class FakeRequestRepository:
         found.sort(key=lambda r: (r.filed_at, r.id))
         return [_copy(r) for r in found]
 
-    def open_requests(self, limit: int = 100) -> list[CancellationRequest]:
+    def open_requests(
+        self, limit: int = 100, *, after: str | None = None
+    ) -> list[CancellationRequest]:
         found = [r for r in self._requests.values() if r.is_open]
         found.sort(key=lambda r: (r.due_at, r.id))
+        if after is not None:
+            anchor = self._requests[after]
+            found = [r for r in found if (r.due_at, r.id) > (anchor.due_at, anchor.id)]
         return [_copy(r) for r in found[:limit]]
 
 
@@ -483,7 +488,12 @@ class FakeCaseRepository:
         self._cases[case.id] = _copy(case)
 
     def in_queue(
-        self, queue: Queue, *, open_only: bool = True, limit: int | None = None
+        self,
+        queue: Queue,
+        *,
+        open_only: bool = True,
+        limit: int | None = None,
+        after: str | None = None,
     ) -> list[Case]:
         def queued(case: Case) -> bool:
             if open_only and case.status is not CaseStatus.OPEN:
@@ -497,6 +507,9 @@ class FakeCaseRepository:
             return case.queue is queue
 
         found = sorted(filter(queued, self._cases.values()), key=lambda c: (c.created_at, c.id))
+        if after is not None:
+            anchor = self._cases[after]
+            found = [c for c in found if (c.created_at, c.id) > (anchor.created_at, anchor.id)]
         return [_copy(c) for c in found[:limit]]
 
     def for_job(self, job_id: str) -> list[Case]:
@@ -519,12 +532,26 @@ class FakeFeedRepository:
     def add(self, comment: FeedComment) -> None:
         self._feed[comment.id] = comment
 
-    def for_homeowner(self, homeowner_id: str, scope: JobScope) -> list[FeedComment]:
-        return [
-            c
-            for c in self._feed.values()
-            if c.homeowner_id == homeowner_id and _within(self._jobs, c.job_id, scope)
-        ]
+    def for_homeowner(
+        self,
+        homeowner_id: str,
+        scope: JobScope,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[FeedComment]:
+        found = sorted(
+            (
+                c
+                for c in self._feed.values()
+                if c.homeowner_id == homeowner_id and _within(self._jobs, c.job_id, scope)
+            ),
+            key=lambda c: (c.created_at, c.id),
+        )
+        if after is not None:
+            anchor = self._feed[after]
+            found = [c for c in found if (c.created_at, c.id) > (anchor.created_at, anchor.id)]
+        return found[:limit]
 
 
 class FakeOutbox:
@@ -625,8 +652,10 @@ class FakeAuditLog:
     ) -> list[AuditRecord]:
         return [record for stream, events in entries for record in self.append(stream, ctx, events)]
 
-    def records(self, stream: str) -> list[AuditRecord]:
-        return list(self._records.get(stream, ()))
+    def records(
+        self, stream: str, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[AuditRecord]:
+        return [r for r in self._records.get(stream, ()) if r.seq > after_seq][:limit]
 
     def head(self, stream: str) -> tuple[int, str] | None:
         return self._heads.get(stream)
@@ -724,8 +753,12 @@ class FakeUserRepository:
         found = [u for u in self._users.values() if u.username == username]
         return _copy(found[0]) if found else None
 
-    def list(self) -> list[User]:
-        return [_copy(u) for u in sorted(self._users.values(), key=lambda u: u.username)]
+    def list(self, *, after: str | None = None, limit: int | None = None) -> list[User]:
+        found = sorted(self._users.values(), key=lambda u: u.username)
+        if after is not None:
+            anchor = self._users[after].username
+            found = [u for u in found if u.username > anchor]
+        return [_copy(u) for u in found[:limit]]
 
     def save(self, user: User) -> None:
         if user.id not in self._users:

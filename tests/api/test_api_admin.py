@@ -221,7 +221,7 @@ def test_a_company_holiday_moves_a_pending_window_and_removing_it_moves_it_back(
     }
     moves = [
         r["data"]
-        for r in agent.get(f"{API}/jobs/JOB-002/audit").json()
+        for r in agent.get(f"{API}/jobs/JOB-002/audit").json()["items"]
         if r["kind"] == "window_recomputed"
     ]
     assert len(moves) == 2
@@ -333,7 +333,7 @@ def test_an_admin_creates_lists_revokes_and_deactivates_a_user(api: Api) -> None
     user = created.json()
     assert (user["role"], user["scope_id"], user["active"]) == ("installer", "INST-1", True)
     assert "password" not in str(user)
-    assert user["id"] in [u["id"] for u in admin.get(f"{API}/users").json()]
+    assert user["id"] in [u["id"] for u in admin.get(f"{API}/users").json()["items"]]
     token = log_in(api, "sunny-ops", "a long passphrase").json()["access_token"]
     bearer = {"Authorization": f"Bearer {token}"}
     me = api.anonymous().get(f"{API}/auth/me", headers=bearer)
@@ -398,4 +398,6 @@ def test_users_are_managed_by_admins_only_and_bad_users_are_refused(api: Api) ->
     me = admin.get(f"{API}/auth/me").json()
     assert_problem(admin.post(f"{API}/users/{me['id']}/deactivate"), 422, "invalid_input")
     assert_problem(admin.post(f"{API}/users/USR-nobody/revoke-tokens"), 404, "not_found")
-    assert [u["username"] for u in admin.get(f"{API}/users").json()].count("new-agent") == 0
+    assert [u["username"] for u in admin.get(f"{API}/users").json()["items"]].count(
+        "new-agent"
+    ) == 0

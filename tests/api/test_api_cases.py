@@ -52,7 +52,7 @@ def assert_problem(answer: Any, status: int, code: str) -> dict[str, Any]:
 
 def ids(answer: Any) -> list[str]:
     assert answer.status_code == 200, answer.text
-    return [item["id"] for item in answer.json()]
+    return [item["id"] for item in answer.json()["items"]]
 
 
 def test_an_m1b_escalation_is_in_the_back_office_queue_and_deal_processings_queue(
@@ -235,7 +235,7 @@ def test_approving_twice_is_refused_and_a_retry_with_the_key_replays_the_first_a
     assert retry.headers["Idempotent-Replayed"] == "true"
     assert retry.headers["ETag"] == first.headers["ETag"]
     assert "already approved" in assert_problem(again, 409, "invalid_transition")["detail"]
-    trail = [r["kind"] for r in dp.get(f"{API}/jobs/{M1B_JOB}/audit").json()]
+    trail = [r["kind"] for r in dp.get(f"{API}/jobs/{M1B_JOB}/audit").json()["items"]]
     assert trail.count("case_approved") == 1
 
 
@@ -278,7 +278,7 @@ def test_back_office_reassigns_a_case_between_queues(api: Api) -> None:
     assert answer.headers["ETag"] == f'"{moved["version"]}"'
     assert ids(back_office.get(f"{API}/queues/back_office")) == []
     assert ids(back_office.get(f"{API}/queues/deal_processing")) == [case["id"]]
-    trail = back_office.get(f"{API}/jobs/{M1B_JOB}/audit").json()
+    trail = back_office.get(f"{API}/jobs/{M1B_JOB}/audit").json()["items"]
     assert trail[-1]["kind"] == "case_reassigned"
     assert trail[-1]["data"] == {
         "case_id": case["id"],

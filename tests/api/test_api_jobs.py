@@ -199,7 +199,7 @@ def test_a_job_carries_its_version_as_the_etag(api: Api) -> None:
 
 def test_reading_the_eligibility_decision_records_nothing(api: Api) -> None:
     agent = api.client(Role.AGENT)
-    trail_before = agent.get(f"{API}/jobs/JOB-004/audit").json()
+    trail_before = agent.get(f"{API}/jobs/JOB-004/audit").json()["items"]
 
     answer = agent.get(f"{API}/jobs/JOB-004/eligibility")
 
@@ -210,7 +210,7 @@ def test_reading_the_eligibility_decision_records_nothing(api: Api) -> None:
     assert decision["policy_version"] == 1
     assert decision["action"] == "escalate_to_deal_processing"
     assert decision["replayed_at"] is None
-    assert agent.get(f"{API}/jobs/JOB-004/audit").json() == trail_before
+    assert agent.get(f"{API}/jobs/JOB-004/audit").json()["items"] == trail_before
     beam = agent.get(f"{API}/jobs/JOB-003/eligibility").json()
     assert (beam["eligible"], beam["rule_number"]) == (False, 1)
 

@@ -45,9 +45,9 @@ def approve(dp: TestClient, case: dict[str, Any]) -> dict[str, Any]:
 
 
 def trail(client: TestClient, job_id: str) -> list[dict[str, Any]]:
-    answer = client.get(f"{API}/jobs/{job_id}/audit")
+    answer = client.get(f"{API}/jobs/{job_id}/audit", params={"limit": 200})
     assert answer.status_code == 200, answer.text
-    records: list[dict[str, Any]] = answer.json()
+    records: list[dict[str, Any]] = answer.json()["items"]
     return records
 
 
@@ -216,7 +216,9 @@ def test_an_installer_on_rule_5_leaves_its_request_open_for_support_to_escalate(
 
     assert assert_problem(refused, 409, "not_eligible")["rule_number"] == 5
     assert closings(agent, M1B_JOB) == []
-    [open_request] = [r for r in agent.get(f"{API}/requests").json() if r["job_id"] == M1B_JOB]
+    [open_request] = [
+        r for r in agent.get(f"{API}/requests").json()["items"] if r["job_id"] == M1B_JOB
+    ]
     assert open_request["requester_role"] == "installer"
     case = escalate(agent, open_request["id"])
     assert case["requested_by"] == "installer"

@@ -30,9 +30,9 @@ def emails_of(client: TestClient, job_id: str, kind: str) -> list[dict[str, Any]
 
 
 def trail_of(client: TestClient, job_id: str) -> list[dict[str, Any]]:
-    answer = client.get(f"{API}/jobs/{job_id}/audit")
+    answer = client.get(f"{API}/jobs/{job_id}/audit", params={"limit": 200})
     assert answer.status_code == 200, answer.text
-    records: list[dict[str, Any]] = answer.json()
+    records: list[dict[str, Any]] = answer.json()["items"]
     return records
 
 
@@ -49,7 +49,7 @@ def test_a_withdrawn_request_leaves_the_open_list_and_the_homeowner_is_emailed_w
     assert closed["outcome"] == "withdrawn"
     assert closed["outcome_detail"] == "withdrawn by the homeowner — keeps the system after all"
     assert answer.headers["ETag"] == f'"{closed["version"]}"'
-    assert request["id"] not in [r["id"] for r in agent.get(f"{API}/requests").json()]
+    assert request["id"] not in [r["id"] for r in agent.get(f"{API}/requests").json()["items"]]
     [told] = emails_of(agent, "JOB-002", "request_closed")
     assert told["to"] == ["ben.2@home.example"]
     trail = trail_of(agent, "JOB-002")

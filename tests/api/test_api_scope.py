@@ -47,7 +47,7 @@ def test_a_scoped_reader_of_one_job_never_reads_the_other_companys_items_in_its_
     for marker in world.theirs.markers:
         assert marker not in seen, marker
 
-    feed = client.get(f"{API}/jobs/{OURS}/feed").json()
+    feed = client.get(f"{API}/jobs/{OURS}/feed").json()["items"]
     assert [c["body"] for c in feed] == [world.ours.comment]
     assert {c["job_id"] for c in feed} == {OURS}
 
@@ -93,7 +93,7 @@ def test_the_homeowner_and_the_staff_read_the_whole_profile_feed(api: Api, world
         for job_id in (OURS, THEIRS):
             feed = client.get(f"{API}/jobs/{job_id}/feed")
             assert feed.status_code == 200, feed.text
-            bodies = {c["body"] for c in feed.json()}
+            bodies = {c["body"] for c in feed.json()["items"]}
             assert bodies == {world.ours.comment, world.theirs.comment}
         case = client.get(f"{API}/cases/{world.theirs.case_id}")
         assert case.status_code == 200, case.text

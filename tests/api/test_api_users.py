@@ -29,7 +29,7 @@ def test_a_scoped_user_must_name_a_company_rep_or_homeowner_on_record(api: Api) 
         problem = assert_problem(admin.post(f"{API}/users", json=body), 422, "invalid_input")
         assert [e["field"] for e in problem["errors"]] == ["scope_id"]
         assert f"no {noun} with id {missing!r}" in problem["detail"]
-    usernames = [u["username"] for u in admin.get(f"{API}/users").json()]
+    usernames = [u["username"] for u in admin.get(f"{API}/users").json()["items"]]
     assert not [name for name in usernames if name.startswith("new-")]
 
     for role, scope_id in (("installer", "INST-2"), ("sales_rep", "REP-2"), ("homeowner", "HO-6")):

@@ -44,7 +44,11 @@ def test_sweep_finalizes_an_ended_window_once_and_a_second_sweep_finalizes_nothi
             (demo_facts.phone_job,),
         )
 
+    # Past the final moment, before the sweep: still cancel pending, as the trail says.
+    shown = demo_copy("jobs", "show", demo_facts.phone_job).out
+    assert "cancel_pending — final since 2020-01-01 00:00 EST, being processed" in shown
     assert demo_copy("sweep").out.startswith("finalized 1 jobs")
+    assert "being processed" not in demo_copy("jobs", "show", demo_facts.phone_job).out
     assert demo_copy("sweep").out.startswith("finalized 0 jobs")
 
 

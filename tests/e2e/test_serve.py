@@ -142,7 +142,7 @@ def test_serve_on_a_new_sqlite_database_loads_the_demo_and_prints_working_logins
         assert "loaded" not in again.out
         assert demo_logins(again.out) == {}
         with again.login(*logins["admin"]) as admin:
-            assert len(admin.get(f"{API}/users").json()) == 7
+            assert len(admin.get(f"{API}/users").json()["items"]) == 7
 
 
 @pytest.mark.postgres
@@ -178,7 +178,7 @@ def test_serve_on_postgresql_creates_no_logins_and_says_how_to_create_the_first_
     with serving(postgres_rescind, "pg-again") as again:
         assert NO_USERS_YET not in again.err
         with again.login("ada.ops", "a long admin passphrase") as admin:
-            users = admin.get(f"{API}/users").json()
+            users = admin.get(f"{API}/users").json()["items"]
             assert [(u["username"], u["role"]) for u in users] == [("ada.ops", "admin")]
 
 

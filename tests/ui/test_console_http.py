@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import shutil
 import warnings
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.access import Actor, Role
+from rescind.domain.job import JobStatus
 from rescind.entrypoints.api.app import create_app
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.services.auth import create_user
@@ -29,6 +32,7 @@ from rescind.services.feed import read_feed
 from rescind.services.inbound import receive_email
 from rescind.services.policy import seed_policy
 from rescind.services.queries import get_job, get_request, job_requests
+from rescind.services.sweep import sweep
 from tests.api.conftest import (
     MONDAY,
     NEW_YORK,
@@ -113,7 +117,7 @@ def test_every_page_and_form_needs_a_login(app_ctx: tuple[TestClient, Context]) 
     )
     assert posted.status_code == 303
     assert posted.headers["location"].startswith("/console/login")
-    assert read_feed(ctx, "JOB-002", actor=AGENT) == []
+    assert read_feed(ctx, "JOB-002", actor=AGENT).items == []
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
@@ -126,7 +130,7 @@ def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
         assert answer.status_code == 403
         assert "CSRF check failed" in answer.text
         assert "Traceback" not in answer.text
-    assert read_feed(ctx, "JOB-002", actor=AGENT) == []
+    assert read_feed(ctx, "JOB-002", actor=AGENT).items == []
 
     done = client.post(
         "/console/jobs/JOB-002/feed",
@@ -134,7 +138,9 @@ def test_a_form_without_the_sessions_csrf_token_is_refused_and_changes_nothing(
         follow_redirects=False,
     )
     assert done.status_code == 303
-    assert [c.body for c in read_feed(ctx, "JOB-002", actor=AGENT)] == ["Called the homeowner"]
+    assert [c.body for c in read_feed(ctx, "JOB-002", actor=AGENT).items] == [
+        "Called the homeowner"
+    ]
 
 
 def test_the_login_form_needs_its_own_csrf_token(app_ctx: tuple[TestClient, Context]) -> None:
@@ -490,3 +496,38 @@ def test_a_statement_from_two_addresses_is_marked_next_to_the_field_and_not_atta
     assert sender.status_code == 422
     assert 'id="sender-error"' in sender.text
     assert get_request(ctx, request_id, actor=AGENT).verified is False
+
+
+def test_the_job_page_says_final_being_processed_until_the_sweep_records_the_cancellation(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, ctx = app_ctx
+    final_at = MONDAY + timedelta(days=3)
+    with ctx.uow() as uow:
+        uow.jobs.add(
+            replace(
+                seed_jobs()[1],
+                id="JOB-PEND",
+                status=JobStatus.CANCEL_PENDING,
+                pending_since_at=MONDAY,
+                final_at=final_at,
+            )
+        )
+        uow.commit()
+    clock = ctx.clock
+    assert isinstance(clock, FixedClock)
+    clock.set(final_at + timedelta(minutes=5))
+    log_in(client, Role.AGENT)
+
+    page = client.get("/console/jobs/JOB-PEND")
+
+    assert page.status_code == 200, page.text
+    assert "final — being processed" in page.text
+    assert "Final since" in page.text
+    assert "Restore to active" not in page.text
+    assert "Cancelled for good" not in page.text
+
+    assert sweep(ctx).finalized == 1
+    after = client.get("/console/jobs/JOB-PEND")
+    assert "Cancelled for good" in after.text
+    assert "being processed" not in after.text

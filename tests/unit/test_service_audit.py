@@ -84,7 +84,7 @@ def test_a_person_can_comment_on_the_feed_and_read_it_back(world: World) -> None
     )
     assert comment.body == "Called the HO back."
     assert not comment.automatic
-    assert read_feed(world.ctx, job_id, actor=actor("agent:alex"))[-1] == comment
+    assert read_feed(world.ctx, job_id, actor=actor("agent:alex")).items[-1] == comment
     assert world.store.kinds(job_id)[-1] == "feed_commented"
 
 

@@ -71,6 +71,11 @@ def request_not_found(request_id: str) -> NotFound:
     )
 
 
+def not_a_cursor(field: str = "cursor") -> InvalidInput:
+    """A paging cursor this API never handed out (garbage, or a number past any row)."""
+    return InvalidInput("not a cursor this API gave out; start again without one", field=field)
+
+
 def case_not_found(case_id: str) -> NotFound:
     """As ``job_not_found``: the same words whether it is missing or another's."""
     return NotFound(f"no case with id {case_id!r}; check the id (the job's cases list shows them)")

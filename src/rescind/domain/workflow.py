@@ -2,13 +2,18 @@
 
 A pending window ends at ``final_at``; from that instant the job *is* cancelled, whether or not
 the sweep has written it yet. So restore is refused after ``final_at`` even on a row still
-marked pending, and readers use ``effective_status``.
+marked pending, and the rules use ``effective_status``.
+
+What is *shown* is the stored status, as the audit trail records it: a row past its final moment
+that the sweep has not yet finalized reads ``cancel_pending`` with ``finalization`` "being
+processed", never ``cancelled`` before the trail says so.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from rescind.domain.errors import InvalidInput, InvalidTransition
@@ -41,6 +46,20 @@ def effective_status(job: Job, now: datetime) -> JobStatus:
     if job.status is JobStatus.CANCEL_PENDING and job.final_at is not None and now >= job.final_at:
         return JobStatus.CANCELLED
     return job.status
+
+
+class Finalization(StrEnum):
+    """Where a cancellation stands between its final moment and the sweep recording it."""
+
+    BEING_PROCESSED = "being_processed"
+
+
+def finalization(job: Job, now: datetime) -> Finalization | None:
+    """``BEING_PROCESSED`` while the window has ended but the stored row is still pending:
+    final (restore is refused), not yet recorded as cancelled."""
+    if job.status is JobStatus.CANCEL_PENDING and effective_status(job, now) is JobStatus.CANCELLED:
+        return Finalization.BEING_PROCESSED
+    return None
 
 
 def cancel(

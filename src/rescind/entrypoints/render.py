@@ -36,7 +36,9 @@ def print_decision(out: Console, decision: Decision) -> None:
 def print_overview(out: Console, view: JobOverview, tz: ZoneInfo) -> None:
     job = view.job
     status = view.status.value
-    if view.status is JobStatus.CANCEL_PENDING and view.final_date:
+    if view.finalization is not None:
+        status += f" — final since {local(job.final_at, tz)}, being processed"
+    elif view.status is JobStatus.CANCEL_PENDING and view.final_date:
         status += f" until the end of {view.final_date.isoformat()}"
     rows = [
         ("job", job.id),

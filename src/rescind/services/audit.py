@@ -12,6 +12,7 @@ from rescind.domain.audit import AuditRecord, job_stream
 from rescind.domain.checkpoint import SealedHead, missing_stream, verify_sealed_stream
 from rescind.services.access import job_for
 from rescind.services.context import Context
+from rescind.services.paging import MAX_PAGE, Paged, read_page
 from rescind.services.ports import UnitOfWork
 
 
@@ -68,3 +69,13 @@ def job_trail(ctx: Context, job_id: str, *, actor: Actor) -> list[AuditRecord]:
     with ctx.uow() as uow:
         job_for(uow, job_id, actor, Permission.READ_AUDIT)
         return uow.audit.records(job_stream(job_id))
+
+
+def job_trail_page(
+    ctx: Context, job_id: str, *, actor: Actor, after_seq: int = 0, limit: int = MAX_PAGE
+) -> Paged[AuditRecord]:
+    """A page of the job's trail in order, continuing after record ``after_seq``."""
+    with ctx.uow() as uow:
+        job_for(uow, job_id, actor, Permission.READ_AUDIT)
+        stream = job_stream(job_id)
+        return read_page(lambda n: uow.audit.records(stream, after_seq=after_seq, limit=n), limit)

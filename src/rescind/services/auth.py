@@ -28,6 +28,7 @@ from rescind.domain.user import (
 )
 from rescind.domain.wording import a
 from rescind.services.context import Context
+from rescind.services.paging import MAX_PAGE, Paged, read_page
 from rescind.services.ports import JobQuery, PasswordHasher, UnitOfWork
 from rescind.services.records import new_id, record
 
@@ -158,6 +159,15 @@ def list_users(ctx: Context, *, actor: Actor) -> list[User]:
     require(actor, Permission.MANAGE_USERS)
     with ctx.uow() as uow:
         return uow.users.list()
+
+
+def users_page(
+    ctx: Context, *, actor: Actor, after: str | None = None, limit: int = MAX_PAGE
+) -> Paged[User]:
+    """A page of users by username, continuing after the user with id ``after``."""
+    require(actor, Permission.MANAGE_USERS)
+    with ctx.uow() as uow:
+        return read_page(lambda n: uow.users.list(after=after, limit=n), limit)
 
 
 # One demo user per role; the scoped ones act on the first demo job's people.

@@ -8,6 +8,7 @@ from rescind.domain.events import Event, EventKind
 from rescind.domain.feed import FeedComment
 from rescind.services.access import job_for
 from rescind.services.context import Context
+from rescind.services.paging import MAX_PAGE, Paged, read_page
 from rescind.services.records import new_id, record
 
 
@@ -41,9 +42,15 @@ def comment_on_feed(
     return comment
 
 
-def read_feed(ctx: Context, job_id: str, *, actor: Actor) -> list[FeedComment]:
-    """The job's homeowner's profile feed, as far as the reader may see it: the staff read
-    every comment on the homeowner's jobs, an installer or sales rep only those on its own."""
+def read_feed(
+    ctx: Context, job_id: str, *, actor: Actor, after: str | None = None, limit: int = MAX_PAGE
+) -> Paged[FeedComment]:
+    """A page of the job's homeowner's profile feed, oldest first, as far as the reader may
+    see it: the staff read every comment on the homeowner's jobs, an installer or sales rep
+    only those on its own."""
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.READ_JOBS)
-        return uow.feed.for_homeowner(job.homeowner.id, actor.scope)
+        return read_page(
+            lambda n: uow.feed.for_homeowner(job.homeowner.id, actor.scope, after=after, limit=n),
+            limit,
+        )

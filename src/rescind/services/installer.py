@@ -143,6 +143,6 @@ def installer_job(ctx: Context, job_id: str, *, actor: Actor) -> InstallerJob:
         decision = policy_in_force(uow, now).decide(job)
         return InstallerJob(
             view=view,
-            verdict=installer_verdict(job, view.status, decision),
+            verdict=installer_verdict(job, view.effective, decision),
             requests=uow.requests.for_job(job.id),
         )

@@ -145,8 +145,10 @@ class RequestRepository(Protocol):
 
     def for_job(self, job_id: str) -> list[CancellationRequest]: ...
 
-    def open_requests(self, limit: int = 100) -> list[CancellationRequest]:
-        """Open requests, the earliest due first."""
+    def open_requests(
+        self, limit: int = 100, *, after: str | None = None
+    ) -> list[CancellationRequest]:
+        """Open requests, the earliest due first (those after request ``after``)."""
         ...
 
 
@@ -208,7 +210,12 @@ class CaseRepository(Protocol):
     def save(self, case: Case) -> None: ...
 
     def in_queue(
-        self, queue: Queue, *, open_only: bool = True, limit: int | None = None
+        self,
+        queue: Queue,
+        *,
+        open_only: bool = True,
+        limit: int | None = None,
+        after: str | None = None,
     ) -> list[Case]:
         """A queue's items, oldest first (the first ``limit`` of them): Back Office holds the
         cases whose queue is back_office; Deal Processing's queue is every case with an open
@@ -221,7 +228,14 @@ class CaseRepository(Protocol):
 class FeedRepository(Protocol):
     def add(self, comment: FeedComment) -> None: ...
 
-    def for_homeowner(self, homeowner_id: str, scope: JobScope) -> list[FeedComment]:
+    def for_homeowner(
+        self,
+        homeowner_id: str,
+        scope: JobScope,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[FeedComment]:
         """The homeowner's profile feed, oldest first: the comments on those of their jobs
         that ``scope`` covers (all of them, and comments on no job, for every job)."""
         ...
@@ -280,7 +294,11 @@ class AuditLog(Protocol):
         statements however many streams (the sweep writes one per finalized job)."""
         ...
 
-    def records(self, stream: str) -> list[AuditRecord]: ...
+    def records(
+        self, stream: str, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[AuditRecord]:
+        """The stream's records after ``after_seq``, in order (the first ``limit``)."""
+        ...
 
     def head(self, stream: str) -> tuple[int, str] | None: ...
 
@@ -428,7 +446,9 @@ class UserRepository(Protocol):
 
     def by_username(self, username: str) -> User | None: ...
 
-    def list(self) -> list[User]: ...
+    def list(self, *, after: str | None = None, limit: int | None = None) -> list[User]:
+        """Users by username (those after the user with id ``after``; the first ``limit``)."""
+        ...
 
     def save(self, user: User) -> None: ...
 

@@ -18,26 +18,31 @@ from rescind.domain.email import QueuedEmail
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import InstallerCompany, Job, JobStatus
 from rescind.domain.request import CancellationRequest
-from rescind.domain.workflow import effective_status
+from rescind.domain.workflow import Finalization, effective_status, finalization
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.eligibility import policy_in_force
-from rescind.services.paging import Paged, page_size, read_page
+from rescind.services.paging import MAX_PAGE, Paged, read_page
 from rescind.services.ports import JobQuery
 
 
 @dataclass(frozen=True)
 class JobView:
     job: Job
-    status: JobStatus  # effective: a window that ended reads as cancelled
+    status: JobStatus  # as stored and as the audit trail says (the sweep writes "cancelled")
     final_date: date | None  # the last business day of a pending window
+    # Past the final moment, before the sweep records it: final, but still cancel_pending.
+    finalization: Finalization | None
+    effective: JobStatus  # what the rules act on: a window that ended is final
 
 
 def view_of(job: Job, now: datetime, calendar: OperationsCalendar) -> JobView:
     return JobView(
         job=job,
-        status=effective_status(job, now),
+        status=job.status,
         final_date=calendar.day_ended_by(job.final_at) if job.final_at else None,
+        finalization=finalization(job, now),
+        effective=effective_status(job, now),
     )
 
 
@@ -118,11 +123,14 @@ def get_request(ctx: Context, request_id: str, *, actor: Actor) -> CancellationR
         return request
 
 
-def open_requests(ctx: Context, *, actor: Actor, limit: int = 100) -> list[CancellationRequest]:
-    """Support's work list: every open request, the earliest due first."""
+def open_requests(
+    ctx: Context, *, actor: Actor, limit: int = MAX_PAGE, after: str | None = None
+) -> Paged[CancellationRequest]:
+    """Support's work list: a page of open requests, the earliest due first, continuing
+    after request ``after``."""
     require(actor, Permission.READ_QUEUES)
     with ctx.uow() as uow:
-        return uow.requests.open_requests(page_size(limit))
+        return read_page(lambda n: uow.requests.open_requests(n, after=after), limit)
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,8 @@ class JobOverview:
     job: Job
     status: JobStatus
     final_date: date | None
+    finalization: Finalization | None
+    effective: JobStatus
     decision: Decision
     requests: list[CancellationRequest]
     cases: list[Case]
@@ -148,6 +158,8 @@ def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
             job=job,
             status=view.status,
             final_date=view.final_date,
+            finalization=view.finalization,
+            effective=view.effective,
             decision=policy_in_force(uow, now).decide(job),
             requests=uow.requests.for_job(job.id),
             cases=uow.cases.for_job(job.id),

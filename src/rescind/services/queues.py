@@ -15,15 +15,18 @@ from rescind.domain.eligibility import DecisionTable
 from rescind.domain.email import DeliveryStatus, QueuedEmail
 from rescind.services.access import case_for
 from rescind.services.context import Context
-from rescind.services.paging import MAX_PAGE, page_size, read_page
+from rescind.services.paging import MAX_PAGE, Paged, read_page
 
 
-def queue_items(ctx: Context, queue: Queue, *, actor: Actor, limit: int = MAX_PAGE) -> list[Case]:
-    """A queue's oldest open cases, at most ``limit`` (a person works from the top; a queue
-    of thousands read whole took longer than a page should)."""
+def queue_items(
+    ctx: Context, queue: Queue, *, actor: Actor, limit: int = MAX_PAGE, after: str | None = None
+) -> Paged[Case]:
+    """A page of a queue's open cases, oldest first, continuing after case ``after`` (a
+    person works from the top; a queue of thousands read whole took longer than a page
+    should)."""
     require(actor, Permission.READ_QUEUES)
     with ctx.uow() as uow:
-        return uow.cases.in_queue(queue, limit=page_size(limit))
+        return read_page(lambda n: uow.cases.in_queue(queue, limit=n, after=after), limit)
 
 
 def get_case(ctx: Context, case_id: str, *, actor: Actor) -> Case:

@@ -14,9 +14,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.email import DeliveryStatus
-from rescind.domain.errors import InvalidInput
+from rescind.domain.errors import not_a_cursor
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
 from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
+from rescind.entrypoints.api.paging import DEFAULT_LIMIT, MAX_ROW_NUMBER, PageLimit
 from rescind.services.calendar import (
     CalendarChange,
     HolidayPreview,
@@ -24,14 +25,10 @@ from rescind.services.calendar import (
     preview_holiday_change,
     remove_company_holiday,
 )
-from rescind.services.paging import MAX_PAGE
 from rescind.services.policy import publish_policy
 from rescind.services.queues import get_policy, list_holidays, list_outbox, list_policies
 
 router = APIRouter()
-
-# Outbox rows are numbered by a 32-bit key; a larger cursor was never handed out.
-MAX_ROW_NUMBER = 2**31 - 1
 
 # --- outbox ----------------------------------------------------------------------------------
 
@@ -45,7 +42,7 @@ def read_outbox(
     state: State,
     actor: CurrentActor,
     status: Annotated[DeliveryStatus | None, Query(description="Only these.")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    limit: PageLimit = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None,
         Query(
@@ -57,9 +54,7 @@ def read_outbox(
 ) -> Page[EmailOut]:
     after = int(cursor) if cursor is not None else None
     if after is not None and after > MAX_ROW_NUMBER:
-        raise InvalidInput(
-            "not a cursor this API gave out; start again without one", field="cursor"
-        )
+        raise not_a_cursor()
     page = list_outbox(state.ctx, actor=actor, status=status, limit=limit, after=after)
     return Page[EmailOut](
         items=[EmailOut.of(e) for e in page.items],

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rescind.domain.case import Queue
 from rescind.entrypoints.api.deps import NO_NUL, CaseIfMatch, CurrentActor, Idempotent, State, etag
-from rescind.entrypoints.api.models import CancelOut, CaseOut, Out, RequestOut
+from rescind.entrypoints.api.models import CancelOut, CaseOut, Out, Page, RequestOut
+from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
 from rescind.services.escalation import approve_escalation, deny_escalation, reassign_case
-from rescind.services.paging import MAX_PAGE
 from rescind.services.queues import get_case, queue_items
 
 router = APIRouter()
@@ -171,7 +171,7 @@ def reassign(
 @router.get(
     "/queues/{queue}",
     tags=["queues"],
-    summary="A queue's open cases, oldest first (the oldest `limit`, at most 200)",
+    summary="A queue's open cases, oldest first, paged",
     description="`back_office`: the cases sitting in the Back Office queue. `deal_processing`: "
     "every open case with an open Deal Processing assignment, wherever the case sits.",
 )
@@ -179,6 +179,8 @@ def read_queue(
     queue: Queue,
     state: State,
     actor: CurrentActor,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="The oldest this many.")] = MAX_PAGE,
-) -> list[CaseOut]:
-    return [CaseOut.of(c) for c in queue_items(state.ctx, queue, actor=actor, limit=limit)]
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
+) -> Page[CaseOut]:
+    page = queue_items(state.ctx, queue, actor=actor, limit=limit, after=cursor)
+    return page_out(page, CaseOut.of, lambda c: c.id)

@@ -40,14 +40,20 @@ from rescind.entrypoints.api.models import (
     Page,
     RequestOut,
 )
-from rescind.services.audit import job_trail
+from rescind.entrypoints.api.paging import (
+    DEFAULT_LIMIT,
+    PageCursor,
+    PageLimit,
+    number_cursor,
+    page_out,
+)
+from rescind.services.audit import job_trail_page
 from rescind.services.cancellation import restore_workflow
 from rescind.services.checkpoints import prove_job
 from rescind.services.eligibility import replay_eligibility
 from rescind.services.feed import comment_on_feed, read_feed
 from rescind.services.importing import import_jobs
 from rescind.services.installer import installer_cancel_workflow
-from rescind.services.paging import MAX_PAGE
 from rescind.services.ports import JobQuery
 from rescind.services.queries import (
     JobView,
@@ -66,7 +72,9 @@ JobId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL, exampl
 
 
 def job_out(view: JobView) -> JobOut:
-    return JobOut.of(view.job, status=view.status, final_date=view.final_date)
+    return JobOut.of(
+        view.job, status=view.status, final_date=view.final_date, finalization=view.finalization
+    )
 
 
 def job_headers(job: JobOut) -> dict[str, str]:
@@ -98,11 +106,8 @@ def list_jobs(
             examples=["ben.reyes.2@homeowner.example"],
         ),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=200, pattern=NO_NUL, description="`next_cursor` of the page before."),
-    ] = None,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
 ) -> Page[JobOut]:
     query = JobQuery(
         status=status,
@@ -114,11 +119,7 @@ def list_jobs(
         after_id=cursor,
         limit=limit,
     )
-    page = search_jobs(state.ctx, actor=actor, query=query)
-    return Page[JobOut](
-        items=[job_out(v) for v in page.items],
-        next_cursor=page.items[-1].job.id if page.more else None,
-    )
+    return page_out(search_jobs(state.ctx, actor=actor, query=query), job_out, lambda v: v.job.id)
 
 
 @router.get("/{job_id}", summary="One job, with its version as the ETag")
@@ -173,14 +174,29 @@ def list_job_cases(job_id: JobId, state: State, actor: CurrentActor) -> list[Cas
     return [CaseOut.of(c) for c in job_cases(state.ctx, job_id, actor=actor)]
 
 
-@router.get("/{job_id}/feed", summary="The homeowner's profile feed")
-def list_feed(job_id: JobId, state: State, actor: CurrentActor) -> list[FeedCommentOut]:
-    return [FeedCommentOut.of(c) for c in read_feed(state.ctx, job_id, actor=actor)]
+@router.get("/{job_id}/feed", summary="The homeowner's profile feed, oldest first, paged")
+def list_feed(
+    job_id: JobId,
+    state: State,
+    actor: CurrentActor,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
+) -> Page[FeedCommentOut]:
+    page = read_feed(state.ctx, job_id, actor=actor, after=cursor, limit=limit)
+    return page_out(page, FeedCommentOut.of, lambda c: c.id)
 
 
-@router.get("/{job_id}/audit", summary="The job's append-only audit trail, in order")
-def list_audit(job_id: JobId, state: State, actor: CurrentActor) -> list[AuditRecordOut]:
-    return [AuditRecordOut.of(r) for r in job_trail(state.ctx, job_id, actor=actor)]
+@router.get("/{job_id}/audit", summary="The job's append-only audit trail, in order, paged")
+def list_audit(
+    job_id: JobId,
+    state: State,
+    actor: CurrentActor,
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
+) -> Page[AuditRecordOut]:
+    after_seq = number_cursor(cursor)
+    page = job_trail_page(state.ctx, job_id, actor=actor, after_seq=after_seq, limit=limit)
+    return page_out(page, AuditRecordOut.of, lambda r: str(r.seq))
 
 
 @router.get(

@@ -19,6 +19,7 @@ from rescind.domain.feed import FeedComment
 from rescind.domain.job import Job, JobStatus
 from rescind.domain.request import CancellationRequest
 from rescind.domain.user import User
+from rescind.domain.workflow import Finalization
 from rescind.services.cancellation import CancelResult
 
 T = TypeVar("T")
@@ -55,11 +56,18 @@ class JobOut(Out):
     id: str = Field(examples=["JOB-000002"])
     version: int = Field(description="Send it back as If-Match (the ETag) when you change the job.")
     status: JobStatus = Field(
-        description="Effective status: a window that has ended reads cancelled."
+        description="The stored status, as the audit trail records it: a window that has "
+        "ended stays cancel_pending (with `finalization`) until the sweep records the final "
+        "cancellation."
     )
     final_at: datetime | None = Field(
         default=None,
         description="While cancel_pending: the instant the cancellation becomes final.",
+    )
+    finalization: Finalization | None = Field(
+        default=None,
+        description="`being_processed` from `final_at` until the sweep records the "
+        "cancellation: final (a restore is refused), not yet cancelled in the trail.",
     )
     final_date: date | None = Field(
         default=None, description="The last business day of the window (company time zone)."
@@ -80,12 +88,20 @@ class JobOut(Out):
     phase: str = Field(examples=["operations"])
 
     @classmethod
-    def of(cls, job: Job, *, status: JobStatus, final_date: date | None) -> JobOut:
+    def of(
+        cls,
+        job: Job,
+        *,
+        status: JobStatus,
+        final_date: date | None,
+        finalization: Finalization | None = None,
+    ) -> JobOut:
         return cls(
             id=job.id,
             version=job.version,
             status=status,
             final_at=job.final_at,
+            finalization=finalization,
             final_date=final_date,
             homeowner=HomeownerOut(
                 id=job.homeowner.id,

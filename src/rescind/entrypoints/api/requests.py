@@ -27,12 +27,12 @@ from rescind.entrypoints.api.deps import (
     State,
     etag,
 )
-from rescind.entrypoints.api.models import CancelOut, CaseOut, RequestOut
+from rescind.entrypoints.api.models import CancelOut, CaseOut, Page, RequestOut
+from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
 from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
-from rescind.services.paging import MAX_PAGE
 from rescind.services.queries import get_request, open_requests
 from rescind.services.requests import StatementInput, attach_statement, file_request
 from rescind.services.verification import (
@@ -180,8 +180,9 @@ def list_open(
             json_schema_extra={"enum": [True]},
         ),
     ] = True,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-) -> list[RequestOut]:
+    limit: PageLimit = DEFAULT_LIMIT,
+    cursor: PageCursor = None,
+) -> Page[RequestOut]:
     if not open:
         raise InvalidInput(
             "only open requests are listed here; read a job's requests at "
@@ -189,7 +190,8 @@ def list_open(
             field="query.open",
         )
     now = state.ctx.now()
-    return [RequestOut.of(r, now=now) for r in open_requests(state.ctx, actor=actor, limit=limit)]
+    page = open_requests(state.ctx, actor=actor, limit=limit, after=cursor)
+    return page_out(page, lambda r: RequestOut.of(r, now=now), lambda r: r.id)
 
 
 @router.get("/{request_id}", summary="One request, with its version as the ETag")

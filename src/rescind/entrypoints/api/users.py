@@ -21,8 +21,9 @@ from rescind.entrypoints.api.deps import (
     NewPassword,
     State,
 )
-from rescind.entrypoints.api.models import Out, UserOut
-from rescind.services.auth import create_user, deactivate_user, list_users, revoke_tokens
+from rescind.entrypoints.api.models import Out, Page, UserOut
+from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
+from rescind.services.auth import create_user, deactivate_user, revoke_tokens, users_page
 from rescind.services.user_passwords import force_password_reset, set_password
 
 router = APIRouter()
@@ -70,9 +71,12 @@ class RevokedOut(Out):
     revoked: int = Field(description="How many live tokens were revoked.")
 
 
-@router.get("/users", tags=["users"], summary="Every user (admins)")
-def read_users(state: State, actor: CurrentActor) -> list[UserOut]:
-    return [UserOut.of(u) for u in list_users(state.ctx, actor=actor)]
+@router.get("/users", tags=["users"], summary="Every user by username, paged (admins)")
+def read_users(
+    state: State, actor: CurrentActor, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
+) -> Page[UserOut]:
+    page = users_page(state.ctx, actor=actor, after=cursor, limit=limit)
+    return page_out(page, UserOut.of, lambda u: u.id)
 
 
 @router.post(

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from rescind.domain.errors import InvalidInput
+from rescind.domain.errors import not_a_cursor
 from rescind.domain.webhooks import (
     DeliveryStatus,
     WebhookEndpoint,
@@ -20,7 +20,7 @@ from rescind.domain.webhooks import (
 )
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
 from rescind.entrypoints.api.models import Out
-from rescind.services.paging import MAX_PAGE
+from rescind.entrypoints.api.paging import DEFAULT_LIMIT, MAX_ROW_NUMBER, PageLimit
 from rescind.services.webhooks import (
     add_endpoint,
     list_deliveries,
@@ -34,8 +34,6 @@ from rescind.services.webhooks import (
 router = APIRouter()
 
 EndpointId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL)]
-# Rows are numbered by a 32-bit key; a larger number was never handed out.
-MAX_ROW_NUMBER = 2**31 - 1
 
 
 class EndpointIn(BaseModel):
@@ -130,11 +128,11 @@ def read_events(
     after: Annotated[
         str | None, Query(pattern=r"^\d{1,10}$", description="`next_after` of the last page.")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+    limit: PageLimit = 100,
 ) -> EventsOut:
     cursor = int(after) if after is not None else None
     if cursor is not None and cursor > MAX_ROW_NUMBER:
-        raise InvalidInput("not a cursor this API gave out; start again without one", field="after")
+        raise not_a_cursor("after")
     page = list_events(state.ctx, actor=actor, after=cursor, limit=limit)
     return EventsOut(items=[EventOut.of(e) for e in page.items], next_after=str(page.next_after))
 
@@ -206,7 +204,7 @@ def read_deliveries(
     state: State,
     actor: CurrentActor,
     status: Annotated[DeliveryStatus | None, Query(description="Only these.")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+    limit: PageLimit = DEFAULT_LIMIT,
 ) -> list[DeliveryOut]:
     found = list_deliveries(
         state.ctx, actor=actor, endpoint_id=endpoint_id, status=status, limit=limit

@@ -52,13 +52,13 @@ def queue_page(
     context: dict[str, object] = {}
     match name:
         case "requests":
-            context["requests"] = open_requests(ctx, actor=actor, limit=200)
+            context["requests"] = open_requests(ctx, actor=actor).items
         case "pending":
             context["pending"] = pending_jobs(ctx, actor=actor)
         case "back-office":
-            context["cases"] = queue_items(ctx, Queue.BACK_OFFICE, actor=actor)
+            context["cases"] = queue_items(ctx, Queue.BACK_OFFICE, actor=actor).items
         case "deal-processing":
-            context["cases"] = queue_items(ctx, Queue.DEAL_PROCESSING, actor=actor)
+            context["cases"] = queue_items(ctx, Queue.DEAL_PROCESSING, actor=actor).items
         case "triage":
             context["triage"] = triage_queue(ctx, actor=actor)
         case "failed-emails":

@@ -61,8 +61,8 @@ def start_page(
         may_escalate=actor.may(Permission.ESCALATE),
         may_restore=actor.may(Permission.RESTORE),
         may_close=actor.may(Permission.CLOSE_REQUEST),
-        pending=view.status is JobStatus.CANCEL_PENDING,
-        cancelled=view.status is JobStatus.CANCELLED,
+        pending=view.effective is JobStatus.CANCEL_PENDING,
+        cancelled=view.effective is JobStatus.CANCELLED,
     )
 
 

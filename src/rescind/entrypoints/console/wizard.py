@@ -132,7 +132,7 @@ def wizard_page(
         reason_label(req.reason, req.reason_text)
         or f"Homeowner requested cancellation by {req.channel.value.replace('_', ' ')}"
     )
-    pending = view.status is JobStatus.CANCEL_PENDING
+    pending = view.effective is JobStatus.CANCEL_PENDING
     authority = support_authority(req)
     # Step 1 passes when the decision lets this request's authority cancel (DP's approval
     # stands in for rule 5); the button shows when nothing at all stops the cancel.

@@ -87,12 +87,15 @@ class SqlAuditLog:
         insert_rows(self._session, _EVENTS, staged)
         insert_rows(self._session, _STREAMS, moved, upsert_on="stream")
 
-    def records(self, stream: str) -> list[AuditRecord]:
+    def records(
+        self, stream: str, *, after_seq: int = 0, limit: int | None = None
+    ) -> list[AuditRecord]:
         self.write()
         statement = (
             select(AuditEventRow)
-            .where(AuditEventRow.stream == stream)
+            .where(AuditEventRow.stream == stream, AuditEventRow.seq > after_seq)
             .order_by(AuditEventRow.seq)
+            .limit(limit)
             .execution_options(populate_existing=True)
         )
         return [_to_record(row) for row in self._session.scalars(statement)]

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.keyset import after_row
 from rescind.adapters.db.repositories.scope import of_jobs_within
 from rescind.adapters.db.repositories.versioning import chunks, update_if_current
 from rescind.adapters.db.tables import CaseAssignmentRow, CaseRow, FeedCommentRow
@@ -53,9 +54,18 @@ class SqlCaseRepository:
         case.version += 1
 
     def in_queue(
-        self, queue: Queue, *, open_only: bool = True, limit: int | None = None
+        self,
+        queue: Queue,
+        *,
+        open_only: bool = True,
+        limit: int | None = None,
+        after: str | None = None,
     ) -> list[Case]:
         statement = _select()
+        if after is not None:
+            statement = statement.where(
+                after_row(self._session, CaseRow.created_at, CaseRow.id, after)
+            )
         if queue is Queue.DEAL_PROCESSING:
             # DP's work is every case assigned to it, wherever the case itself sits (an
             # escalation is reassigned to Back Office at once, keeping DP's assignment open).
@@ -112,14 +122,25 @@ class SqlFeedRepository:
             )
         )
 
-    def for_homeowner(self, homeowner_id: str, scope: JobScope) -> list[FeedComment]:
-        statement = (
-            select(FeedCommentRow)
-            .where(
-                FeedCommentRow.homeowner_id == homeowner_id,
-                of_jobs_within(FeedCommentRow.job_id, scope),
+    def for_homeowner(
+        self,
+        homeowner_id: str,
+        scope: JobScope,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[FeedComment]:
+        statement = select(FeedCommentRow).where(
+            FeedCommentRow.homeowner_id == homeowner_id,
+            of_jobs_within(FeedCommentRow.job_id, scope),
+        )
+        if after is not None:
+            statement = statement.where(
+                after_row(self._session, FeedCommentRow.created_at, FeedCommentRow.id, after)
             )
-            .order_by(FeedCommentRow.created_at, FeedCommentRow.id)
+        statement = (
+            statement.order_by(FeedCommentRow.created_at, FeedCommentRow.id)
+            .limit(limit)
             .execution_options(populate_existing=True)
         )
         return [

@@ -9,6 +9,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Select, delete, select, update
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.keyset import after_row
 from rescind.adapters.db.repositories.versioning import update_if_current
 from rescind.adapters.db.tables import (
     CancellationRequestRow,
@@ -85,12 +86,23 @@ class SqlRequestRepository:
             .order_by(CancellationRequestRow.filed_at, CancellationRequestRow.id)
         )
 
-    def open_requests(self, limit: int = 100) -> list[CancellationRequest]:
+    def open_requests(
+        self, limit: int = 100, *, after: str | None = None
+    ) -> list[CancellationRequest]:
+        statement = _joined().where(CancellationRequestRow.outcome.in_(_OPEN_OUTCOMES))
+        if after is not None:
+            statement = statement.where(
+                after_row(
+                    self._session,
+                    CancellationRequestRow.due_at,
+                    CancellationRequestRow.id,
+                    after,
+                )
+            )
         return self._load(
-            _joined()
-            .where(CancellationRequestRow.outcome.in_(_OPEN_OUTCOMES))
-            .order_by(CancellationRequestRow.due_at, CancellationRequestRow.id)
-            .limit(limit)
+            statement.order_by(CancellationRequestRow.due_at, CancellationRequestRow.id).limit(
+                limit
+            )
         )
 
     def _load(

@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.keyset import after_row
 from rescind.adapters.db.tables import (
     ApiTokenRow,
     AppUserRow,
@@ -51,10 +52,15 @@ class SqlUserRepository:
         ).one_or_none()
         return None if row is None else _to_user(row)
 
-    def list(self) -> list[User]:
+    def list(self, *, after: str | None = None, limit: int | None = None) -> list[User]:
+        statement = select(AppUserRow)
+        if after is not None:
+            statement = statement.where(
+                after_row(self._session, AppUserRow.username, AppUserRow.id, after)
+            )
         rows = self._session.scalars(
-            select(AppUserRow)
-            .order_by(AppUserRow.username)
+            statement.order_by(AppUserRow.username)
+            .limit(limit)
             .execution_options(populate_existing=True)
         )
         return [_to_user(row) for row in rows]
