@@ -70,6 +70,12 @@ class Settings(BaseSettings):
         description="`rescind mail serve` checks DKIM signatures itself and writes the result "
         "under the first of RESCIND_MAIL_AUTHSERV_IDS (for when it is the receiving server).",
     )
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="Let webhook URLs reach loopback, private, link-local, multicast and "
+        "reserved addresses (refused by default, at registration and at each delivery, "
+        "against SSRF); for local and test receivers only.",
+    )
     worker_poll_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="How often an idle worker looks for work."
     )

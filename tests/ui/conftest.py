@@ -165,6 +165,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory, smtp_inbox: tuple[int, Inbox]
         "RESCIND_SMTP_HOST": "127.0.0.1",
         "RESCIND_SMTP_PORT": str(smtp_port),
         "RESCIND_WORKER_POLL_SECONDS": "0.2",
+        # The tests' webhook receivers listen on 127.0.0.1, refused by default (SSRF guard).
+        "RESCIND_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
         "NO_COLOR": "1",
         "COLUMNS": "200",
     }

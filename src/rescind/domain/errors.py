@@ -6,6 +6,7 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
 
     RescindError
     ├── InvalidInput            bad or missing field, unknown enum value, malformed file
+    │   └── AddressRefused      a webhook URL that reaches an internal address (SSRF guard)
     ├── NotFound                no such job / request / case / policy version (or not yours)
     ├── Unauthenticated         no valid credentials
     ├── Forbidden               your role may not do this
@@ -44,6 +45,10 @@ class InvalidInput(RescindError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class AddressRefused(InvalidInput):
+    code = "webhook_address_refused"
 
 
 class NotFound(RescindError):

@@ -21,6 +21,7 @@ from typing import Protocol
 from rescind.adapters.db.outage import database_unavailable
 from rescind.adapters.mail.compose import Composer
 from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
+from rescind.adapters.webhook_address import AddressGuard
 from rescind.adapters.webhook_http import HttpPoster
 from rescind.bootstrap import Checkpointing, checkpointing
 from rescind.config import Settings
@@ -229,5 +230,5 @@ def worker_for(ctx: Context, settings: Settings, observer: RoundObserver | None 
         poll_seconds=settings.worker_poll_seconds,
         sweep_batch=100 if embedded else 500,
         observer=observer,
-        poster=HttpPoster(),
+        poster=HttpPoster(AddressGuard(allow_private=settings.webhook_allow_private_addresses)),
     )

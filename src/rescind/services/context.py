@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from rescind.domain.calendar import CoolingOffCalendar, HolidaySource, OperationsCalendar
 from rescind.domain.verification import CodeLimits
-from rescind.services.ports import Clock, UnitOfWork
+from rescind.services.ports import Clock, UnitOfWork, WebhookGuard
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Context:
     federal_observed: HolidaySource
     federal_actual: HolidaySource
     code_limits: CodeLimits = field(default_factory=CodeLimits)
+    # Checks a webhook URL's addresses when it is registered (None: no check, unit tests).
+    webhook_guard: WebhookGuard | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
