@@ -1,12 +1,19 @@
-"""The admins' webhooks page: endpoints, recent deliveries, and failures to retry."""
+"""The admins' webhooks page: endpoints (add, rotate, remove), deliveries, failures to retry.
+
+Adding and rotating answer with the page itself, the new secret on it once, rather than a
+redirect: a redirect would have to carry the secret in a cookie. The same service functions
+as ``/api/v1/webhooks`` and ``rescind webhooks`` do the work.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from rescind.domain.errors import RescindError
-from rescind.domain.webhooks import DeliveryStatus
+from rescind.domain.webhooks import DeliveryStatus, WebhookEndpoint, WebhookType
 from rescind.entrypoints.console.render import (
     Problems,
     page,
@@ -16,7 +23,14 @@ from rescind.entrypoints.console.render import (
 )
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
 from rescind.services.context import Context
-from rescind.services.webhooks import list_deliveries, list_endpoints, retry_delivery
+from rescind.services.webhooks import (
+    add_endpoint,
+    list_deliveries,
+    list_endpoints,
+    remove_endpoint,
+    retry_delivery,
+    rotate_secret,
+)
 
 router = APIRouter()
 PATH = "/webhooks"
@@ -29,6 +43,9 @@ def webhooks_page(
     *,
     status: int = 200,
     problems: Problems | None = None,
+    shown: WebhookEndpoint | None = None,
+    shown_why: str = "",
+    form: dict[str, object] | None = None,
 ) -> Response:
     actor = session.actor
     return page(
@@ -37,6 +54,10 @@ def webhooks_page(
         session,
         status=status,
         problems=problems,
+        shown=shown,
+        shown_why=shown_why,
+        form=form or {"url": "", "description": "", "event_types": []},
+        webhook_types=[t.value for t in WebhookType],
         endpoints=list_endpoints(ctx, actor=actor),
         recent=list_deliveries(ctx, actor=actor, limit=50),
         failures=list_deliveries(ctx, actor=actor, status=DeliveryStatus.FAILED, limit=200),
@@ -60,4 +81,55 @@ def retry(request: Request, ctx: Ctx, session: PostSession, delivery_id: int) ->
         request,
         "/console" + PATH,
         f"Delivery {delivery.id} of {delivery.event_id} is queued again (same webhook-id).",
+    )
+
+
+@router.post(PATH)
+def add(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    url: Annotated[str, Form(max_length=2000)] = "",
+    event_types: Annotated[list[str] | None, Form()] = None,
+    description: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    types = event_types or []
+    try:
+        endpoint = add_endpoint(ctx, url, types, actor=session.actor, description=description)
+    except RescindError as error:
+        form: dict[str, object] = {"url": url, "description": description, "event_types": types}
+        return webhooks_page(
+            request,
+            ctx,
+            session,
+            status=status_of(error),
+            problems=problems_of(error),
+            form=form,
+        )
+    return webhooks_page(request, ctx, session, shown=endpoint, shown_why="added")
+
+
+@router.post(PATH + "/{endpoint_id}/rotate")
+def rotate(request: Request, ctx: Ctx, session: PostSession, endpoint_id: str) -> Response:
+    try:
+        endpoint = rotate_secret(ctx, endpoint_id, actor=session.actor)
+    except RescindError as error:
+        return webhooks_page(
+            request, ctx, session, status=status_of(error), problems=problems_of(error)
+        )
+    return webhooks_page(request, ctx, session, shown=endpoint, shown_why="rotated")
+
+
+@router.post(PATH + "/{endpoint_id}/remove")
+def remove(request: Request, ctx: Ctx, session: PostSession, endpoint_id: str) -> Response:
+    try:
+        endpoint = remove_endpoint(ctx, endpoint_id, actor=session.actor)
+    except RescindError as error:
+        return webhooks_page(
+            request, ctx, session, status=status_of(error), problems=problems_of(error)
+        )
+    return redirect(
+        request,
+        "/console" + PATH,
+        f"Endpoint {endpoint.id} removed: nothing more is delivered to {endpoint.url}.",
     )
