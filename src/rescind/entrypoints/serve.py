@@ -39,7 +39,7 @@ from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.demo import load_demo_data
 from rescind.entrypoints.logs import configure_logging
 from rescind.entrypoints.metrics import MULTIPROCESS_DIR_ENV, WorkerMetrics, process_registry
-from rescind.entrypoints.worker import worker_for
+from rescind.entrypoints.worker import demo_mailbox_for, worker_for
 from rescind.services.auth import ensure_demo_users
 from rescind.services.ports import JobQuery
 
@@ -87,6 +87,12 @@ def prepare(
                 else "keeps email in the outbox (set RESCIND_SMTP_HOST to send)"
             )
         )
+        if app.settings.demo_mailbox_on:
+            out.print(
+                f"demo mailbox: mail is not sent; read it at {base}/console/demo/mailbox "
+                "(RESCIND_DEMO_MAILBOX=off to keep it in the outbox)",
+                markup=False,
+            )
     else:
         out.print("run `rescind worker` alongside to finalize windows and send email")
     return create_app(
@@ -100,6 +106,7 @@ def prepare(
         proofs=proof_source(app.settings),
         max_body_bytes=app.settings.max_body_bytes,
         max_upload_bytes=app.settings.max_upload_bytes,
+        demo_mailbox=demo_mailbox_for(app.settings),
     )
 
 
@@ -227,6 +234,7 @@ def process_app() -> FastAPI:
         proofs=proof_source(settings),
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        demo_mailbox=demo_mailbox_for(settings),
     )
 
 

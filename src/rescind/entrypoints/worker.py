@@ -20,6 +20,7 @@ from typing import Protocol
 
 from rescind.adapters.db.outage import database_unavailable
 from rescind.adapters.mail.compose import Composer
+from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
 from rescind.adapters.webhook_address import AddressGuard
 from rescind.adapters.webhook_http import HttpPoster
@@ -51,10 +52,17 @@ def composer_for(settings: Settings) -> Composer:
     )
 
 
+def demo_mailbox_for(settings: Settings) -> DemoMailbox | None:
+    """The embedded demo's mailbox, when ``RESCIND_DEMO_MAILBOX`` (auto: no SMTP, demo
+    SQLite) has it on."""
+    return DemoMailbox(settings.demo_mailbox_dir) if settings.demo_mailbox_on else None
+
+
 def sender_for(settings: Settings) -> Sender | None:
-    """None when no SMTP server is configured: email then waits in the outbox."""
-    if not settings.smtp_host:
-        return None
+    """None when no SMTP server is configured: email then waits in the outbox (or, in the
+    demo, goes to the demo mailbox)."""
+    if settings.demo_mailbox_on or not settings.smtp_host:
+        return demo_mailbox_for(settings)
     return SmtpSender(
         SmtpSettings(
             host=settings.smtp_host,
