@@ -83,16 +83,14 @@ def prepare(
             "the worker runs in this process: it finalizes ended windows and "
             + (
                 f"sends email through {smtp}"
-                if smtp
+                if smtp and not app.settings.demo_mailbox_on
+                else f"writes email to the demo mailbox, {base}/console/demo/mailbox (mail is "
+                "not sent; set RESCIND_SMTP_HOST to send)"
+                if app.settings.demo_mailbox_on
                 else "keeps email in the outbox (set RESCIND_SMTP_HOST to send)"
-            )
+            ),
+            markup=False,
         )
-        if app.settings.demo_mailbox_on:
-            out.print(
-                f"demo mailbox: mail is not sent; read it at {base}/console/demo/mailbox "
-                "(RESCIND_DEMO_MAILBOX=off to keep it in the outbox)",
-                markup=False,
-            )
     else:
         out.print("run `rescind worker` alongside to finalize windows and send email")
     return create_app(
@@ -151,7 +149,14 @@ def serve(app: App, out: Console, *, host: str, port: int, workers: int = 1) -> 
     # The embedded default works alone: on SQLite the worker runs in a thread of this process,
     # counted on the app's own /metrics.
     background = (
-        worker_for(app.ctx, app.settings, WorkerMetrics(registry)) if _is_sqlite(app) else None
+        worker_for(
+            app.ctx,
+            app.settings,
+            WorkerMetrics(registry),
+            demo_mailbox=demo_mailbox_for(app.settings),
+        )
+        if _is_sqlite(app)
+        else None
     )
     thread = None
     if background is not None:

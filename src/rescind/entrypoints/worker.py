@@ -59,10 +59,9 @@ def demo_mailbox_for(settings: Settings) -> DemoMailbox | None:
 
 
 def sender_for(settings: Settings) -> Sender | None:
-    """None when no SMTP server is configured: email then waits in the outbox (or, in the
-    demo, goes to the demo mailbox)."""
-    if settings.demo_mailbox_on or not settings.smtp_host:
-        return demo_mailbox_for(settings)
+    """None when no SMTP server is configured: email then waits in the outbox."""
+    if not settings.smtp_host:
+        return None
     return SmtpSender(
         SmtpSettings(
             host=settings.smtp_host,
@@ -225,14 +224,22 @@ def _delivery_counts(done: Round) -> dict[str, int]:
     }
 
 
-def worker_for(ctx: Context, settings: Settings, observer: RoundObserver | None = None) -> Worker:
+def worker_for(
+    ctx: Context,
+    settings: Settings,
+    observer: RoundObserver | None = None,
+    *,
+    demo_mailbox: DemoMailbox | None = None,
+) -> Worker:
+    """``demo_mailbox``: the embedded demo's (``rescind serve``), which takes every email
+    instead of the SMTP server; a standalone ``rescind worker`` never has one."""
     # SQLite has one writer at a time (every transaction holds it, see adapters/db/engine.py):
     # smaller sweep batches keep the API's transactions from waiting behind a long one.
     embedded = settings.effective_database_url.startswith("sqlite")
     return Worker(
         ctx,
         composer_for(settings),
-        sender_for(settings),
+        demo_mailbox or sender_for(settings),
         checkpoints=checkpointing(settings),
         checkpoint_seconds=settings.audit_checkpoint_seconds,
         poll_seconds=settings.worker_poll_seconds,
