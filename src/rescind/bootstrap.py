@@ -20,6 +20,7 @@ from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.signing import Ed25519Signer, load_signer
 from rescind.adapters.us_holidays import FederalHolidays
+from rescind.adapters.webhook_address import AddressGuard
 from rescind.config import Settings
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.domain.verification import CodeLimits
@@ -98,6 +99,7 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
             sends_per_day=settings.code_sends_per_day,
             wrong_guesses=settings.code_attempts_per_request,
         ),
+        webhook_guard=AddressGuard(allow_private=settings.webhook_allow_private_addresses),
     )
     seed_policy(ctx, load_policy_document(default_policy_path()))
     return App(settings=settings, engine=engine, ctx=ctx, probe=SqlProbe(engine))

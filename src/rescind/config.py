@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         default="",
         description="Outgoing mail server; empty keeps emails queued in the outbox (nothing sent).",
     )
+    demo_mailbox: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Write outgoing mail to the console's demo mailbox "
+        "(/console/demo/mailbox, files in data_dir/demo-mailbox) instead of sending it; "
+        "auto: only with no SMTP host and the embedded demo SQLite database.",
+    )
     smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str = ""
@@ -74,6 +80,12 @@ class Settings(BaseSettings):
         default=False,
         description="`rescind mail serve` checks DKIM signatures itself and writes the result "
         "under the first of RESCIND_MAIL_AUTHSERV_IDS (for when it is the receiving server).",
+    )
+    webhook_allow_private_addresses: bool = Field(
+        default=False,
+        description="Let webhook URLs reach loopback, private, link-local, multicast and "
+        "reserved addresses (refused by default, at registration and at each delivery, "
+        "against SSRF); for local and test receivers only.",
     )
     worker_poll_seconds: float = Field(
         default=5.0, gt=0, le=3600, description="How often an idle worker looks for work."
@@ -200,6 +212,16 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.company_timezone)
+
+    @property
+    def demo_mailbox_on(self) -> bool:
+        if self.demo_mailbox == "auto":
+            return not self.smtp_host and not self.database_url
+        return self.demo_mailbox == "on"
+
+    @property
+    def demo_mailbox_dir(self) -> Path:
+        return self.data_dir / "demo-mailbox"
 
     @property
     def effective_database_url(self) -> str:

@@ -37,6 +37,7 @@ from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
+from rescind.adapters.webhook_address import AddressGuard
 from rescind.domain.access import Actor, Role
 from rescind.domain.audit import AuditContext, AuditRecord
 from rescind.domain.email import EmailKind
@@ -259,6 +260,7 @@ def build_api(engine: Engine) -> Api:
         tz=NEW_YORK,
         federal_observed=FederalHolidays(observed=True),
         federal_actual=FederalHolidays(observed=False),
+        webhook_guard=AddressGuard(),  # as served: internal addresses refused
     )
     seed_policy(ctx, load_policy_document(default_policy_path()))
     with ctx.uow() as uow:

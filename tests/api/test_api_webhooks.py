@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Engine, text
+
 from rescind.domain.access import Role
 from rescind.domain.webhooks import DueDelivery
 from rescind.services.webhook_delivery import PostFailed, deliver_due_webhooks
@@ -117,3 +119,55 @@ def test_an_admin_lists_an_endpoints_deliveries_and_retries_a_failed_one(api: Ap
     assert not_failed.status_code == 409
     missing = admin.get(f"{API}/webhooks/whe_nope/deliveries")
     assert missing.status_code == 404
+
+
+def test_a_url_that_reaches_an_internal_address_is_refused_as_a_problem_naming_the_address(
+    api: Api,
+) -> None:
+    admin = api.client(Role.ADMIN)
+    for url, address in [
+        ("http://127.0.0.1:8080/hooks", "127.0.0.1"),
+        ("http://localhost/hooks", "127.0.0.1"),
+        ("https://10.1.2.3/hooks", "10.1.2.3"),
+        ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+        ("http://[::1]/hooks", "::1"),
+        ("http://[::ffff:192.168.0.1]/hooks", "192.168.0.1"),
+        ("http://224.0.0.1/hooks", "224.0.0.1"),
+        ("http://240.0.0.1/hooks", "240.0.0.1"),
+    ]:
+        refused = admin.post(f"{API}/webhooks", json={"url": url, "event_types": ["case.opened"]})
+
+        assert refused.status_code == 422, (url, refused.text)
+        assert refused.headers["content-type"] == PROBLEM_JSON
+        problem = refused.json()
+        assert problem["type"] == "/problems/webhook_address_refused"
+        assert "internal address" in problem["detail"]
+        assert address in problem["detail"]
+    assert admin.get(f"{API}/webhooks").json() == []
+
+
+def test_a_replayed_create_or_rotate_says_the_secret_was_shown_and_the_table_never_holds_it(
+    api: Api, api_engine: Engine
+) -> None:
+    admin = api.client(Role.ADMIN)
+    body = {"url": "https://engine.example/hooks", "event_types": ["workflow.cancelled"]}
+    made = admin.post(f"{API}/webhooks", json=body, headers={"Idempotency-Key": "hook-1"})
+    again = admin.post(f"{API}/webhooks", json=body, headers={"Idempotency-Key": "hook-1"})
+    path = f"{API}/webhooks/{made.json()['id']}/rotate"
+    rotated = admin.post(path, headers={"Idempotency-Key": "rotate-1"})
+    rotated_again = admin.post(path, headers={"Idempotency-Key": "rotate-1"})
+
+    assert made.status_code == again.status_code == 201
+    assert made.json()["secret"].startswith("whsec_")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == made.json()["id"]
+    assert again.json()["secret"] is None
+    assert "not shown again" in again.json()["secret_note"]
+    assert rotated.json()["secret"].startswith("whsec_")
+    assert rotated_again.json()["secret"] is None
+    assert len(admin.get(f"{API}/webhooks").json()) == 1
+    with api_engine.connect() as connection:
+        stored = connection.execute(text("SELECT body FROM idempotency_record")).scalars().all()
+    assert len(stored) == 2
+    for secret in (made.json()["secret"], rotated.json()["secret"]):
+        assert all(secret.encode() not in bytes(b) for b in stored)

@@ -4,7 +4,7 @@ without ending the worker."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import Engine
@@ -12,9 +12,11 @@ from sqlalchemy import Engine
 from rescind.config import Settings
 from rescind.domain.access import Role
 from rescind.domain.job import JobStatus
+from rescind.domain.webhooks import DueDelivery
 from rescind.entrypoints.metrics import WorkerMetrics
 from rescind.entrypoints.worker import Round, Worker, composer_for
-from tests.api.conftest import Api
+from rescind.services.webhook_delivery import PostFailed
+from tests.api.conftest import API, Api
 from tests.api.ops import operated, sample
 from tests.api.test_api_procedure import verified_pending_job
 
@@ -80,3 +82,47 @@ def test_a_round_that_raises_is_counted_as_a_failure_and_the_worker_goes_on(
     assert sample(metrics, "rescind_worker_round_failures_total") == 3
     assert sample(metrics, "rescind_worker_round_duration_seconds_count") == 3
     assert sample(metrics, "rescind_finalizations_total") == 0
+
+
+class FirstOnly:
+    """A receiver that accepts the first delivery and answers 503 to the others."""
+
+    def __init__(self) -> None:
+        self.posted = 0
+
+    def post(self, delivery: DueDelivery, *, now: datetime) -> int:
+        self.posted += 1
+        if self.posted > 1:
+            raise PostFailed("the receiver answered 503", status_code=503)
+        return 200
+
+
+def test_webhook_deliveries_are_counted_as_delivered_retried_and_failed(api: Api) -> None:
+    registry = CollectorRegistry()
+    admin = api.client(Role.ADMIN)
+    made = admin.post(
+        f"{API}/webhooks",
+        json={"url": "https://crm.example/hooks", "event_types": ["request.filed"]},
+    )
+    assert made.status_code == 201, made.text
+    agent = api.client(Role.AGENT)
+    for job_id in ("JOB-002", "JOB-003"):
+        filed = agent.post(
+            f"{API}/requests",
+            json={
+                "job_id": job_id,
+                "channel": "phone",
+                "requester_role": "homeowner",
+                "requester_name": "Someone Asking",
+            },
+        )
+        assert filed.status_code == 201, filed.text
+
+    worker = Worker(api.ctx, composer_for(Settings()), None, poll_seconds=0.01, poster=FirstOnly())
+    worker.observer = StopAfter(registry, worker, rounds=1)
+    worker.run_forever()
+
+    metrics = generate_latest(registry).decode()
+    assert sample(metrics, "rescind_webhook_deliveries_total", outcome="delivered") == 1
+    assert sample(metrics, "rescind_webhook_deliveries_total", outcome="retried") == 1
+    assert sample(metrics, "rescind_webhook_deliveries_total", outcome="failed") == 0

@@ -45,3 +45,13 @@ def test_webhooks_refuses_a_bad_url_an_unknown_type_and_an_unknown_id_in_one_lin
     assert "unknown event type case.boom" in bad_type.error_line
     missing = rescind("webhooks", "rotate", "whe_nope", code=3)
     assert "no webhook endpoint" in missing.error_line
+
+
+def test_webhooks_refuses_a_url_reaching_an_internal_address_in_one_line(
+    rescind: Rescind,
+) -> None:
+    refused = rescind(
+        "webhooks", "add", "http://127.0.0.1:9/hooks", "--event", "case.opened", code=2
+    )
+    assert "127.0.0.1, an internal address" in refused.error_line
+    assert rescind("webhooks", "list").out == ""

@@ -154,20 +154,20 @@ def _demo_logins(out: str) -> dict[str, tuple[str, str]]:
     return {role: (username, password) for username, password, role in found}
 
 
-@pytest.fixture(scope="session")
-def demo(tmp_path_factory: pytest.TempPathFactory, smtp_inbox: tuple[int, Inbox]) -> Iterator[Demo]:
-    data_dir = tmp_path_factory.mktemp("ui-server")
-    smtp_port, inbox = smtp_inbox
+@contextmanager
+def served_demo(data_dir: Path, inbox: Inbox, **settings: str) -> Iterator[Demo]:
+    """``rescind serve`` on a fresh SQLite data directory, with these ``RESCIND_*`` settings."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RESCIND_")}
     env |= {
         "RESCIND_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "RESCIND_DATA_DIR": str(data_dir),
-        "RESCIND_SMTP_HOST": "127.0.0.1",
-        "RESCIND_SMTP_PORT": str(smtp_port),
         "RESCIND_WORKER_POLL_SECONDS": "0.2",
+        # The tests' webhook receivers listen on 127.0.0.1, refused by default (SSRF guard).
+        "RESCIND_WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
         "NO_COLOR": "1",
         "COLUMNS": "200",
+        **settings,
     }
     out_path, err_path = data_dir / "serve.out", data_dir / "serve.err"
     with out_path.open("wb") as out, err_path.open("wb") as err:
@@ -201,6 +201,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory, smtp_inbox: tuple[int, Inbox]
             process.kill()
     errors = err_path.read_text()
     assert "Traceback" not in errors, errors
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory, smtp_inbox: tuple[int, Inbox]) -> Iterator[Demo]:
+    smtp_port, inbox = smtp_inbox
+    data_dir = tmp_path_factory.mktemp("ui-server")
+    smtp = {"RESCIND_SMTP_HOST": "127.0.0.1", "RESCIND_SMTP_PORT": str(smtp_port)}
+    with served_demo(data_dir, inbox, **smtp) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

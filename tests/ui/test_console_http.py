@@ -22,6 +22,7 @@ from rescind.adapters.mail.inbound import parse_email
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
+from rescind.adapters.webhook_address import AddressGuard
 from rescind.domain.access import Actor, Role
 from rescind.domain.job import JobStatus
 from rescind.entrypoints.api.app import create_app
@@ -63,6 +64,7 @@ def app_ctx(api_sqlite_template: Path, tmp_path: Path) -> tuple[TestClient, Cont
         tz=NEW_YORK,
         federal_observed=FederalHolidays(observed=True),
         federal_actual=FederalHolidays(observed=False),
+        webhook_guard=AddressGuard(),  # as served: internal addresses refused
     )
     seed_policy(ctx, load_policy_document(default_policy_path()))
     with ctx.uow() as uow:
@@ -254,6 +256,26 @@ def test_a_field_the_service_refuses_is_marked_next_to_that_field(
     assert answer.status_code == 422
     assert 'id="reason_text-error"' in answer.text
     assert 'aria-invalid="true"' in answer.text
+
+
+def test_a_webhook_url_reaching_an_internal_address_is_refused_next_to_the_url_field(
+    app_ctx: tuple[TestClient, Context],
+) -> None:
+    client, _ = app_ctx
+    csrf = log_in(client, Role.ADMIN)
+    answer = client.post(
+        "/console/webhooks",
+        data={
+            "url": "http://169.254.169.254/latest/meta-data",
+            "event_types": ["case.opened"],
+            "csrf_token": csrf,
+        },
+    )
+    assert answer.status_code == 422
+    assert 'id="url-error"' in answer.text
+    assert "169.254.169.254, an internal address" in answer.text
+    assert 'value="http://169.254.169.254/latest/meta-data"' in answer.text
+    assert "No endpoint yet." in answer.text
 
 
 TRUSTED = ("mx.rescind.example",)

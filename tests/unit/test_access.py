@@ -38,6 +38,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.ESCALATE,
         P.REASSIGN_CASE,
         P.COMMENT,
+        P.READ_DEMO_MAILBOX,
     },
     Role.BACK_OFFICE: READ_ALL | {P.ESCALATE, P.REASSIGN_CASE, P.COMMENT},
     Role.DEAL_PROCESSING: READ_ALL | {P.DECIDE_CASE, P.COMMENT},
@@ -52,6 +53,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.MANAGE_USERS,
         P.SWEEP,
         P.MANAGE_WEBHOOKS,
+        P.READ_DEMO_MAILBOX,
     },
     Role.SYSTEM: set(Permission),
 }

@@ -15,6 +15,7 @@ import pytest
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.us_holidays import FederalHolidays
+from rescind.adapters.webhook_address import AddressGuard
 from rescind.adapters.webhook_http import HttpPoster
 from rescind.domain.access import Actor
 from rescind.domain.request import Channel, RequesterRole
@@ -59,7 +60,7 @@ def receiver() -> Iterator[Receiver]:
 
 @pytest.fixture
 def poster() -> Iterator[HttpPoster]:
-    p = HttpPoster()
+    p = HttpPoster(AddressGuard(allow_private=True))  # the receiver is on 127.0.0.1
     yield p
     p.close()
 

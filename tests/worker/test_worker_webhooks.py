@@ -61,7 +61,9 @@ def test_a_worker_killed_mid_delivery_loses_no_webhook_and_a_repeat_has_the_same
             )
             uow.commit()
         add_due_jobs(db.uow, JOBS)
-        env = db.env(RESCIND_WORKER_POLL_SECONDS="0.2")
+        env = db.env(
+            RESCIND_WORKER_POLL_SECONDS="0.2", RESCIND_WEBHOOK_ALLOW_PRIVATE_ADDRESSES="true"
+        )
 
         first = processes.start("worker", env=env)
         wait_until(

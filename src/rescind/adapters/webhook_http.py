@@ -15,6 +15,8 @@ from math import floor
 import httpx
 from standardwebhooks.webhooks import Webhook
 
+from rescind.adapters.webhook_address import AddressGuard
+from rescind.domain.errors import AddressRefused
 from rescind.domain.webhooks import TIMEOUT_SECONDS, DueDelivery
 from rescind.services.webhook_delivery import PostFailed
 
@@ -38,10 +40,15 @@ def signed_headers(delivery: DueDelivery, body: str, now: datetime) -> dict[str,
 
 
 class HttpPoster:
-    def __init__(self, timeout: float = TIMEOUT_SECONDS) -> None:
+    def __init__(self, guard: AddressGuard, timeout: float = TIMEOUT_SECONDS) -> None:
+        self._guard = guard
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
 
     def post(self, delivery: DueDelivery, *, now: datetime) -> int:
+        try:
+            self._guard.check(delivery.url)  # again now: the name may resolve elsewhere today
+        except AddressRefused as refused:
+            raise PostFailed(refused.message[:500]) from refused
         body = body_of(delivery)
         try:
             answer = self._client.post(

@@ -60,6 +60,7 @@ class Permission(StrEnum):
     SWEEP = "sweep"
     READ_EVENTS = "read_events"
     MANAGE_WEBHOOKS = "manage_webhooks"
+    READ_DEMO_MAILBOX = "read_demo_mailbox"  # the embedded demo's outgoing mail, unsent
 
 
 P = Permission
@@ -82,6 +83,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.ESCALATE,
             P.REASSIGN_CASE,
             P.COMMENT,
+            P.READ_DEMO_MAILBOX,
         }
     ),
     # Works the Back Office queue: creates and reassigns cases.
@@ -105,6 +107,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.MANAGE_USERS,
             P.SWEEP,
             P.MANAGE_WEBHOOKS,
+            P.READ_DEMO_MAILBOX,
         }
     ),
     Role.SYSTEM: frozenset(Permission),

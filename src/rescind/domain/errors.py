@@ -11,6 +11,7 @@ depends (the API leaves it out).
 
     RescindError
     ├── InvalidInput            bad or missing field, unknown enum value, malformed file
+    │   └── AddressRefused      a webhook URL that reaches an internal address (SSRF guard)
     ├── NotFound                no such job / request / case / policy version (or not yours)
     ├── Unauthenticated         no valid credentials
     ├── Forbidden               your role may not do this
@@ -52,6 +53,10 @@ class InvalidInput(RescindError):
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
+
+
+class AddressRefused(InvalidInput):
+    code = "webhook_address_refused"
 
 
 class NotFound(RescindError):

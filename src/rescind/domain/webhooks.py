@@ -11,13 +11,14 @@ doubling, to at most 6 h, and the eighth failed attempt is the last.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from rescind.domain.errors import InvalidInput, NotAllowed
+from rescind.domain.errors import AddressRefused, InvalidInput, NotAllowed
 from rescind.domain.events import Event, EventKind, JSONValue, iso
 
 
@@ -161,6 +162,42 @@ def check_types(types: Collection[str]) -> tuple[WebhookType, ...]:
             field="event_types",
         )
     return tuple(t for t in WebhookType if t.value in set(types))
+
+
+def url_host(url: str) -> str:
+    return urlsplit(url).hostname or ""
+
+
+def internal_address(address: str) -> bool:
+    """Loopback, private, link-local, multicast, reserved or unspecified: not the internet.
+
+    An IPv4 address inside IPv6 (``::ffff:127.0.0.1``) is judged as the IPv4 one it is.
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_loopback
+        or ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def refuse_internal(url: str, addresses: Collection[str]) -> None:
+    """``AddressRefused`` when the URL's host resolves to any internal address: a webhook
+    must not let an admin's URL (or a DNS answer changed later) reach the company's network."""
+    internal = sorted(a for a in addresses if internal_address(a))
+    if internal:
+        raise AddressRefused(
+            f"{url_host(url)} resolves to {', '.join(internal)}, an internal address "
+            "(loopback, private, link-local, multicast or reserved); give a public URL "
+            "(RESCIND_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true allows them, for local tests only)",
+            field="url",
+        )
 
 
 @dataclass

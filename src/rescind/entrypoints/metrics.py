@@ -112,6 +112,13 @@ class WorkerMetrics:
             ["outcome"],
             registry=registry,
         )
+        self.webhooks = Counter(
+            "rescind_webhook_deliveries",
+            "Webhook delivery attempts made by this process, by outcome (delivered, retried: "
+            "failed and due again, failed: the last attempt failed).",
+            ["outcome"],
+            registry=registry,
+        )
         self.rounds = Histogram(
             "rescind_worker_round_duration_seconds",
             "Time one worker round (sweep, then delivery) took.",
@@ -125,6 +132,8 @@ class WorkerMetrics:
         )
         for outcome in ("sent", "retrying", "failed"):
             self.emails.labels(outcome)  # present at 0 before the first email
+        for outcome in ("delivered", "retried", "failed"):
+            self.webhooks.labels(outcome)
 
     def round_done(self, done: Round, seconds: float) -> None:
         self.finalizations.inc(done.swept.finalized)
@@ -132,6 +141,10 @@ class WorkerMetrics:
             self.emails.labels("sent").inc(len(done.delivered.sent))
             self.emails.labels("retrying").inc(len(done.delivered.retrying))
             self.emails.labels("failed").inc(len(done.delivered.failed))
+        if done.posted is not None:
+            self.webhooks.labels("delivered").inc(len(done.posted.delivered))
+            self.webhooks.labels("retried").inc(len(done.posted.retrying))
+            self.webhooks.labels("failed").inc(len(done.posted.failed))
         self.rounds.observe(seconds)
 
     def round_failed(self, seconds: float) -> None:

@@ -39,7 +39,7 @@ from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.demo import load_demo_data
 from rescind.entrypoints.logs import configure_logging
 from rescind.entrypoints.metrics import MULTIPROCESS_DIR_ENV, WorkerMetrics, process_registry
-from rescind.entrypoints.worker import worker_for
+from rescind.entrypoints.worker import demo_mailbox_for, worker_for
 from rescind.services.auth import ensure_demo_users
 from rescind.services.ports import JobQuery
 
@@ -83,9 +83,13 @@ def prepare(
             "the worker runs in this process: it finalizes ended windows and "
             + (
                 f"sends email through {smtp}"
-                if smtp
+                if smtp and not app.settings.demo_mailbox_on
+                else f"writes email to the demo mailbox, {base}/console/demo/mailbox (mail is "
+                "not sent; set RESCIND_SMTP_HOST to send)"
+                if app.settings.demo_mailbox_on
                 else "keeps email in the outbox (set RESCIND_SMTP_HOST to send)"
-            )
+            ),
+            markup=False,
         )
     else:
         out.print("run `rescind worker` alongside to finalize windows and send email")
@@ -100,6 +104,7 @@ def prepare(
         proofs=proof_source(app.settings),
         max_body_bytes=app.settings.max_body_bytes,
         max_upload_bytes=app.settings.max_upload_bytes,
+        demo_mailbox=demo_mailbox_for(app.settings),
     )
 
 
@@ -144,7 +149,14 @@ def serve(app: App, out: Console, *, host: str, port: int, workers: int = 1) -> 
     # The embedded default works alone: on SQLite the worker runs in a thread of this process,
     # counted on the app's own /metrics.
     background = (
-        worker_for(app.ctx, app.settings, WorkerMetrics(registry)) if _is_sqlite(app) else None
+        worker_for(
+            app.ctx,
+            app.settings,
+            WorkerMetrics(registry),
+            demo_mailbox=demo_mailbox_for(app.settings),
+        )
+        if _is_sqlite(app)
+        else None
     )
     thread = None
     if background is not None:
@@ -227,6 +239,7 @@ def process_app() -> FastAPI:
         proofs=proof_source(settings),
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        demo_mailbox=demo_mailbox_for(settings),
     )
 
 

@@ -20,7 +20,9 @@ from typing import Protocol
 
 from rescind.adapters.db.outage import database_unavailable
 from rescind.adapters.mail.compose import Composer
+from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
+from rescind.adapters.webhook_address import AddressGuard
 from rescind.adapters.webhook_http import HttpPoster
 from rescind.bootstrap import Checkpointing, checkpointing
 from rescind.config import Settings
@@ -48,6 +50,12 @@ def composer_for(settings: Settings) -> Composer:
         },
         settings.tz,
     )
+
+
+def demo_mailbox_for(settings: Settings) -> DemoMailbox | None:
+    """The embedded demo's mailbox, when ``RESCIND_DEMO_MAILBOX`` (auto: no SMTP, demo
+    SQLite) has it on."""
+    return DemoMailbox(settings.demo_mailbox_dir) if settings.demo_mailbox_on else None
 
 
 def sender_for(settings: Settings) -> Sender | None:
@@ -216,18 +224,26 @@ def _delivery_counts(done: Round) -> dict[str, int]:
     }
 
 
-def worker_for(ctx: Context, settings: Settings, observer: RoundObserver | None = None) -> Worker:
+def worker_for(
+    ctx: Context,
+    settings: Settings,
+    observer: RoundObserver | None = None,
+    *,
+    demo_mailbox: DemoMailbox | None = None,
+) -> Worker:
+    """``demo_mailbox``: the embedded demo's (``rescind serve``), which takes every email
+    instead of the SMTP server; a standalone ``rescind worker`` never has one."""
     # SQLite has one writer at a time (every transaction holds it, see adapters/db/engine.py):
     # smaller sweep batches keep the API's transactions from waiting behind a long one.
     embedded = settings.effective_database_url.startswith("sqlite")
     return Worker(
         ctx,
         composer_for(settings),
-        sender_for(settings),
+        demo_mailbox or sender_for(settings),
         checkpoints=checkpointing(settings),
         checkpoint_seconds=settings.audit_checkpoint_seconds,
         poll_seconds=settings.worker_poll_seconds,
         sweep_batch=100 if embedded else 500,
         observer=observer,
-        poster=HttpPoster(),
+        poster=HttpPoster(AddressGuard(allow_private=settings.webhook_allow_private_addresses)),
     )

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from rescind.domain.calendar import CoolingOffCalendar, HolidaySource, OperationsCalendar
 from rescind.domain.verification import CodeLimits
-from rescind.services.ports import Clock, UnitOfWork
+from rescind.services.ports import Clock, UnitOfWork, WebhookGuard
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class Context:
     federal_actual: HolidaySource
     code_limits: CodeLimits = field(default_factory=CodeLimits)
     public_url: str = "http://127.0.0.1:8000"  # the self-service links start with it
+    # Checks a webhook URL's addresses when it is registered (None: no check, unit tests).
+    webhook_guard: WebhookGuard | None = None
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -46,6 +46,12 @@ from rescind.domain.webhooks import (
 )
 
 
+class WebhookGuard(Protocol):
+    def check(self, url: str) -> None:
+        """``AddressRefused`` when ``url``'s host resolves to an internal address."""
+        ...
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """An aware UTC datetime."""

@@ -38,9 +38,12 @@ def add_endpoint(
     ctx: Context, url: str, event_types: Collection[str], *, actor: Actor, description: str = ""
 ) -> WebhookEndpoint:
     require(actor, Permission.MANAGE_WEBHOOKS)
+    url = check_url(url)
+    if ctx.webhook_guard is not None:
+        ctx.webhook_guard.check(url)  # and again before every delivery (DNS may change)
     endpoint = WebhookEndpoint(
         id=f"whe_{uuid.uuid4().hex[:16]}",
-        url=check_url(url),
+        url=url,
         event_types=check_types(event_types),
         secret=new_secret(),
         created_at=ctx.now(),

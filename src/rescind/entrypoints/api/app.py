@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
 from prometheus_client import CollectorRegistry
 
+from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.entrypoints.api import (
     admin,
     auth,
@@ -102,6 +103,7 @@ def create_app(
     proofs: ProofSource | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    demo_mailbox: DemoMailbox | None = None,
 ) -> FastAPI:
     """The app; ``probe`` answers ``/readyz`` and the backlog metrics, ``registry`` is shared
     with an in-process worker's metrics (a new one when not given)."""
@@ -137,7 +139,7 @@ def create_app(
         api.include_router(module.router)
     app.include_router(api)
     # The agent console and installer portal: HTML pages over the same services.
-    app.mount("/console", create_console(ctx, passwords, state.throttle))
+    app.mount("/console", create_console(ctx, passwords, state.throttle, demo_mailbox))
 
     # The homeowner's own page: public, throttled with the same limiter.
     @app.get("/cancel", include_in_schema=False)

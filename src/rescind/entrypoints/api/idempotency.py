@@ -10,6 +10,10 @@ than the lease (longer than any live request takes), a retry takes it over and r
 case itself. If the dead attempt had already committed, that rerun is refused by the
 procedure (the request is closed, the job moved on, or the If-Match version is stale) rather
 than done twice: the use cases' own guards, not this module, make a rerun harmless.
+
+An answer carrying a secret shown once (a webhook's, on create and rotate) is stored as
+``stored_as`` makes it: without the secret, saying it was already shown. The table then never
+holds a plain secret, and a replay cannot show it to whoever holds the key later.
 """
 
 from __future__ import annotations
@@ -57,22 +61,27 @@ class Idempotency:
         *,
         status_code: int = 200,
         headers: Callable[[M], dict[str, str]] | None = None,
+        stored_as: Callable[[M], BaseModel] | None = None,
     ) -> Response:
-        """Run ``action`` at most once per key; its model becomes the JSON answer."""
+        """Run ``action`` at most once per key; its model becomes the JSON answer (and
+        ``stored_as(model)`` the one a replay gets, when given)."""
         if self._key is None:
             return self._answer(action, status_code, headers)[0]
         replay = self._reserve()
         if replay is not None:
             return replay
         try:
-            response, transient = self._answer(action, status_code, headers)
+            response, transient, model = self._answer(action, status_code, headers)
         except BaseException:
             self._release()
             raise
         if transient:
             self._release()
         else:
-            self._complete(response)
+            replayed = None
+            if stored_as is not None and model is not None:
+                replayed = stored_as(model).model_dump_json().encode()
+            self._complete(response, replayed)
         return response
 
     def _answer(
@@ -80,19 +89,20 @@ class Idempotency:
         action: Callable[[], M],
         status_code: int,
         headers: Callable[[M], dict[str, str]] | None,
-    ) -> tuple[Response, bool]:
-        """The answer, and whether it is transient (worth a real retry, so not stored)."""
+    ) -> tuple[Response, bool, M | None]:
+        """The answer, whether it is transient (worth a real retry, so not stored), and the
+        model it was made of (None for a refusal)."""
         try:
             model = action()
         except RescindError as error:
-            return from_error(error), isinstance(error, Conflict | RateLimited)
+            return from_error(error), isinstance(error, Conflict | RateLimited), None
         response = Response(
             model.model_dump_json(),
             status_code=status_code,
             media_type="application/json",
             headers=headers(model) if headers else None,
         )
-        return response, False
+        return response, False, model
 
     def _reserve(self) -> Response | None:
         assert self._key is not None
@@ -131,11 +141,11 @@ class Idempotency:
             headers=stored.headers | {REPLAYED_HEADER: "true"},
         )
 
-    def _complete(self, response: Response) -> None:
+    def _complete(self, response: Response, body: bytes | None = None) -> None:
         assert self._key is not None
         stored = StoredResponse(
             status_code=response.status_code,
-            body=bytes(response.body),
+            body=bytes(response.body) if body is None else body,
             content_type=response.media_type or "application/json",
             headers={
                 k: v

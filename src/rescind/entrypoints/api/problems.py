@@ -60,6 +60,7 @@ STATUS: list[tuple[type[RescindError], int]] = [
 
 TITLES: dict[str, str] = {
     "invalid_input": "The request has a bad or missing value",
+    "webhook_address_refused": "The webhook URL reaches an internal address",
     "not_found": "No such thing (or not yours to see)",
     "unauthenticated": "Log in first",
     "forbidden": "Your role may not do this",

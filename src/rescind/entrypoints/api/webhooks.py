@@ -1,6 +1,9 @@
 """Webhooks (admins) and the event feed: endpoints, their deliveries, and ``GET /events``.
 
 Adding an endpoint or rotating its secret answers with the secret, once; nothing else shows it.
+Not even a replay with the same Idempotency-Key: the stored answer has ``secret: null`` and
+says the secret was already shown (rotate again for a new one), so the idempotency table
+never holds a plain secret.
 """
 
 from __future__ import annotations
@@ -67,15 +70,27 @@ class EndpointOut(Out):
     )
 
 
+# A sentence, not a secret.
+SECRET_ALREADY_SHOWN = "already done with this Idempotency-Key; the secret was shown only in the first answer and is not shown again (rotate the secret for a new one)"  # noqa: E501, S105
+
+
 class EndpointWithSecretOut(EndpointOut):
-    secret: str = Field(
-        description="The signing secret (`whsec_…`), shown only in this answer: keep it.",
+    secret: str | None = Field(
+        description="The signing secret (`whsec_…`), shown only in this answer: keep it. "
+        "Null in a replay (the same Idempotency-Key again): see `secret_note`.",
         examples=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+    )
+    secret_note: str | None = Field(
+        default=None, description="Why `secret` is null (a replay); absent otherwise."
     )
 
     @classmethod
     def of(cls, endpoint: WebhookEndpoint) -> EndpointWithSecretOut:
         return cls.model_validate(endpoint)
+
+    def replayed(self) -> EndpointWithSecretOut:
+        """What the idempotency table keeps: no secret."""
+        return self.model_copy(update={"secret": None, "secret_note": SECRET_ALREADY_SHOWN})
 
 
 class DeliveryOut(Out):
@@ -163,7 +178,9 @@ def create_endpoint(
         assert isinstance(model, EndpointWithSecretOut)
         return {"Location": f"/api/v1/webhooks/{model.id}"}
 
-    return idem.run(action, status_code=201, headers=location)
+    return idem.run(
+        action, status_code=201, headers=location, stored_as=EndpointWithSecretOut.replayed
+    )
 
 
 @router.post(
@@ -176,7 +193,8 @@ def rotate(
     endpoint_id: EndpointId, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     return idem.run(
-        lambda: EndpointWithSecretOut.of(rotate_secret(state.ctx, endpoint_id, actor=actor))
+        lambda: EndpointWithSecretOut.of(rotate_secret(state.ctx, endpoint_id, actor=actor)),
+        stored_as=EndpointWithSecretOut.replayed,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rescind.adapters.db.outage import RETRY_AFTER_SECONDS, database_unavailable
+from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import (
@@ -30,6 +31,7 @@ from rescind.entrypoints.console import (
     closing,
     installer,
     jobs,
+    mailbox,
     outbox,
     password,
     policy_simulate,
@@ -65,10 +67,18 @@ _UNAVAILABLE = (
 )
 
 
-def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) -> FastAPI:
+def create_console(
+    ctx: Context,
+    passwords: PasswordHasher,
+    throttle: Throttle,
+    demo_mailbox: DemoMailbox | None = None,
+) -> FastAPI:
     console = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    console.state.console = ConsoleState(ctx=ctx, passwords=passwords, throttle=throttle)
+    console.state.console = ConsoleState(
+        ctx=ctx, passwords=passwords, throttle=throttle, demo_mailbox=demo_mailbox
+    )
     console.state.templates = make_templates(ctx.tz, ctx.now)
+    console.state.templates.env.globals["demo_mailbox"] = demo_mailbox is not None
     console.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (
         auth,
@@ -82,6 +92,7 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         triage,
         installer,
         policy_simulate,
+        mailbox,
         webhooks,
         admin_users,
         admin_policies,

@@ -23,6 +23,7 @@ from urllib.parse import quote, unquote
 
 from fastapi import Depends, Form, Request, Response
 
+from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.domain.access import Actor
 from rescind.domain.errors import RescindError, Unauthenticated
 from rescind.domain.user import User
@@ -51,6 +52,7 @@ class ConsoleState:
     ctx: Context
     passwords: PasswordHasher
     throttle: Throttle  # the API's, so a password guess counts the same on either door
+    demo_mailbox: DemoMailbox | None = None  # the embedded demo's unsent mail, when on
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""The admins' webhooks page: endpoints, recent deliveries, and failures to retry."""
+"""The admins' webhooks page: endpoints (add, rotate, remove), deliveries, failures to retry.
+
+Adding and rotating answer with the page itself, the new secret on it once, rather than a
+redirect: a redirect would have to carry the secret in a cookie. The same service functions
+as ``/api/v1/webhooks`` and ``rescind webhooks`` do the work.
+"""
 
 from __future__ import annotations
 
@@ -38,11 +43,10 @@ def webhooks_page(
     *,
     status: int = 200,
     problems: Problems | None = None,
-    values: dict[str, str] | None = None,
-    chosen: list[str] | None = None,
-    revealed: WebhookEndpoint | None = None,
+    shown: WebhookEndpoint | None = None,
+    shown_why: str = "",
+    form: dict[str, object] | None = None,
 ) -> Response:
-    """``revealed``: an endpoint whose new secret this answer shows, once."""
     actor = session.actor
     return page(
         request,
@@ -50,10 +54,10 @@ def webhooks_page(
         session,
         status=status,
         problems=problems,
-        values=values or {},
-        chosen=chosen or [],
-        revealed=revealed,
-        event_types=[t.value for t in WebhookType],
+        shown=shown,
+        shown_why=shown_why,
+        form=form or {"url": "", "description": "", "event_types": []},
+        webhook_types=[t.value for t in WebhookType],
         endpoints=list_endpoints(ctx, actor=actor),
         recent=list_deliveries(ctx, actor=actor, limit=50),
         failures=list_deliveries(ctx, actor=actor, status=DeliveryStatus.FAILED, limit=200),
@@ -85,24 +89,24 @@ def add(
     request: Request,
     ctx: Ctx,
     session: PostSession,
-    url: Annotated[str, Form()] = "",
-    description: Annotated[str, Form()] = "",
+    url: Annotated[str, Form(max_length=2000)] = "",
     event_types: Annotated[list[str] | None, Form()] = None,
+    description: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    chosen = event_types or []
+    types = event_types or []
     try:
-        endpoint = add_endpoint(ctx, url, chosen, actor=session.actor, description=description)
+        endpoint = add_endpoint(ctx, url, types, actor=session.actor, description=description)
     except RescindError as error:
+        form: dict[str, object] = {"url": url, "description": description, "event_types": types}
         return webhooks_page(
             request,
             ctx,
             session,
             status=status_of(error),
             problems=problems_of(error),
-            values={"url": url, "description": description},
-            chosen=chosen,
+            form=form,
         )
-    return webhooks_page(request, ctx, session, revealed=endpoint)
+    return webhooks_page(request, ctx, session, shown=endpoint, shown_why="added")
 
 
 @router.post(PATH + "/{endpoint_id}/rotate")
@@ -113,7 +117,7 @@ def rotate(request: Request, ctx: Ctx, session: PostSession, endpoint_id: str) -
         return webhooks_page(
             request, ctx, session, status=status_of(error), problems=problems_of(error)
         )
-    return webhooks_page(request, ctx, session, revealed=endpoint)
+    return webhooks_page(request, ctx, session, shown=endpoint, shown_why="rotated")
 
 
 @router.post(PATH + "/{endpoint_id}/remove")
@@ -125,5 +129,7 @@ def remove(request: Request, ctx: Ctx, session: PostSession, endpoint_id: str) -
             request, ctx, session, status=status_of(error), problems=problems_of(error)
         )
     return redirect(
-        request, "/console" + PATH, f"Removed {endpoint.url}: nothing more is sent to it."
+        request,
+        "/console" + PATH,
+        f"Endpoint {endpoint.id} removed: nothing more is delivered to {endpoint.url}.",
     )
