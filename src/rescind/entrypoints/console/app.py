@@ -24,6 +24,7 @@ from rescind.entrypoints.console import (
     auth,
     cases,
     closing,
+    insights,
     installer,
     jobs,
     password,
@@ -78,6 +79,7 @@ def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) 
         installer,
         policy_simulate,
         webhooks,
+        insights,
     ):
         console.include_router(module.router)
     _install_error_pages(console)
