@@ -54,7 +54,7 @@ _COMMON = {
 @lru_cache(maxsize=256)
 def chart_image(table: Table) -> str:
     """The chart of ``table`` as a ``data:image/svg+xml`` URI."""
-    svg = _chart(table).render()
+    svg = _chart(table).render(is_unicode=True).encode()
     return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
