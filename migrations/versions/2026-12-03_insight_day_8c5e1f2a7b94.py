@@ -4,7 +4,7 @@ Revision ID: 8c5e1f2a7b94
 Revises: 4b8d2e6f1a3c
 Create Date: 2026-12-03 12:00:00+00:00
 
-The trail recorded before this revision is counted by ``rescind insights rebuild``.
+The trail recorded before this revision is counted by ``rescind db recount-insights``.
 """
 
 from __future__ import annotations
