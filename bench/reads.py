@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+from sqlalchemy import text
 
 from bench.dataset import load
 from bench.postgres import DEFAULT_SERVER, conninfo, create_database, database_url, drop_database
@@ -220,6 +221,8 @@ def count_insights(url: str) -> None:
     try:
         with make_session_factory(engine)() as session:
             counted = rebuild(session, Settings().tz)
+            session.commit()
+            session.execute(text("ANALYZE insight_day"))  # as autovacuum soon would
             session.commit()
     finally:
         engine.dispose()

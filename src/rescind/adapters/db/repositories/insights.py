@@ -12,6 +12,7 @@ pending windows ending before the strip's last day, in one transaction.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, cast
@@ -47,9 +48,14 @@ REBUILD_BATCH = 5_000
 
 def count_records(session: Session, staged: Sequence[Mapping[str, Any]], tz: ZoneInfo) -> None:
     """Add the staged audit rows the insights count to their days' counters."""
+    _add(session, count_keys(_counted(session, staged), tz).items())
+
+
+def _counted(session: Session, staged: Sequence[Mapping[str, Any]]) -> list[Counted]:
+    """The rows the insights count, with their jobs' and requests' facts (one query each)."""
     rows = [r for r in staged if r["kind"] in INSIGHT_KINDS and r["job_id"] is not None]
     if not rows:
-        return
+        return []
     jobs = {
         j.id: (j.installer_id, j.milestone)
         for j in keyed(
@@ -75,7 +81,7 @@ def count_records(session: Session, staged: Sequence[Mapping[str, Any]], tz: Zon
             request_ids,
         )
     }
-    counted = [
+    return [
         Counted(
             kind=r["kind"],
             data=r["data"],
@@ -88,7 +94,6 @@ def count_records(session: Session, staged: Sequence[Mapping[str, Any]], tz: Zon
         for r in rows
         if r["job_id"] in jobs
     ]
-    _add(session, count_keys(counted, tz).items())
 
 
 def _add(session: Session, counts: Iterable[tuple[tuple[date, str, str, str, str], int]]) -> None:
@@ -173,7 +178,8 @@ def read_period(
 
 def rebuild(session: Session, tz: ZoneInfo) -> int:
     """Count the whole trail again (after the migration, or to check the counters): the
-    counters are emptied and every record the insights count is counted, in batches."""
+    counters are emptied, every record the insights count is read in batches and counted in
+    memory (a few thousand keys), and the counters written once (no row updated twice)."""
     session.execute(delete(_TABLE))
     columns = [
         AuditEventRow.kind,
@@ -187,11 +193,14 @@ def rebuild(session: Session, tz: ZoneInfo) -> int:
         .where(AuditEventRow.kind.in_(sorted(INSIGHT_KINDS)), AuditEventRow.job_id.is_not(None))
         .execution_options(yield_per=REBUILD_BATCH)
     )
-    seen, batch = 0, []
+    seen, batch, counts = 0, [], Counter[tuple[date, str, str, str, str]]()
     for row in session.execute(statement):
         batch.append(dict(row._mapping))
         if len(batch) == REBUILD_BATCH:
-            count_records(session, batch, tz)
+            counts.update(count_keys(_counted(session, batch), tz))
             seen, batch = seen + len(batch), []
-    count_records(session, batch, tz)
+    counts.update(count_keys(_counted(session, batch), tz))
+    items = list(counts.items())
+    for start in range(0, len(items), REBUILD_BATCH):
+        _add(session, items[start : start + REBUILD_BATCH])
     return seen + len(batch)
