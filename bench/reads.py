@@ -5,7 +5,10 @@ What it measures: with 1 M jobs and 10 M audit events (``bench.dataset`` into it
 real ``rescind serve`` on PostgreSQL: job search by id, by name prefix, by email and by phone
 prefix (API and console), the job itself, its audit trail and the console's job page, and the
 queues — open requests, Back Office and Deal Processing in the API, and every console queue
-tab. Goal: p95 < 100 ms each. Requests go one at a time (a person clicking, not a load test),
+tab. Goal: p95 < 100 ms each. And the insights (issue 14): the console page and the API for
+this quarter and the last 4 weeks, goal p95 < 300 ms; the loaded trail is counted into
+``insight_day`` first (``rebuild``, as after the migration on a live database).
+Requests go one at a time (a person clicking, not a load test),
 interleaved across the pages so that a noisy moment on the shared machine spreads over all
 of them; every answer must be 200 (303 for a console search that finds the one job by id).
 
@@ -29,15 +32,20 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+from sqlalchemy import text
 
 from bench.dataset import load
 from bench.postgres import DEFAULT_SERVER, conninfo, create_database, database_url, drop_database
 from bench.postgres import exists as database_exists
 from bench.report import machine, ms, percentile, table
 from bench.serving import API, Client, login, servers
+from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.migrate import upgrade
+from rescind.adapters.db.repositories.insights import rebuild
+from rescind.config import Settings
 
 GOAL_P95_S = 0.100
+INSIGHTS_GOAL_P95_S = 0.300
 WARM_UP = 3
 
 
@@ -57,6 +65,7 @@ class Page:
     path: Callable[[Sample], str]
     console: bool = False
     ok: tuple[int, ...] = (200,)
+    goal: float = GOAL_P95_S
     latencies: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
@@ -130,6 +139,14 @@ def pages() -> list[Page]:
                 "requests", "pending", "back-office", "deal-processing", "triage", "failed-emails",
             )
         ),
+        *(
+            Page(name, fixed(path), console, goal=INSIGHTS_GOAL_P95_S)
+            for name, path, console in (
+                ("console insights: this quarter", "/console/insights?period=quarter", True),
+                ("console insights: last 4 weeks", "/console/insights?period=4weeks", True),
+                ("API insights: this quarter", f"{API}/insights?period=quarter", False),
+            )
+        ),
     ]  # fmt: skip
 
 
@@ -182,13 +199,35 @@ def prepare(args: argparse.Namespace) -> str:
         if row and row[0] >= args.jobs:
             print(f"reusing {args.database}: {row[0]:,} jobs", flush=True)
             upgrade(url)  # a migration added since the load (an index) applies to it too
+            count_insights(url)
             return url
     url = create_database(args.url, args.database)
     print(f"loading {args.jobs:,} jobs and {args.events:,} audit events …", flush=True)
     loaded = load(url, jobs=args.jobs, events=args.events)
     print(f"loaded in {loaded.seconds:.0f} s: " + ", ".join(
         f"{n:,} {t}" for t, n in loaded.counts.items() if n))  # fmt: skip
+    count_insights(url)
     return url
+
+
+def count_insights(url: str) -> None:
+    """The trail was loaded by COPY, past the audit log: count it into ``insight_day`` once."""
+    with psycopg.connect(conninfo(url)) as conn:
+        row = conn.execute("SELECT count(*) FROM insight_day").fetchone()
+    if row and row[0]:
+        return
+    began = time.perf_counter()
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            counted = rebuild(session, Settings().tz)
+            session.commit()
+            session.execute(text("ANALYZE insight_day"))  # as autovacuum soon would
+            session.commit()
+    finally:
+        engine.dispose()
+    print(f"counted {counted:,} audit records into insight_day in "
+          f"{time.perf_counter() - began:.0f} s", flush=True)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,11 +266,12 @@ def report(args: argparse.Namespace, measured: list[Page], count: int, seconds: 
         p95 = percentile(page.latencies, 95)
         rows.append([
             page.name, f"{len(page.latencies)}", ms(percentile(page.latencies, 50)), ms(p95),
-            ms(percentile(page.latencies, 99)), "yes" if p95 < GOAL_P95_S else "NO",
+            ms(percentile(page.latencies, 99)), f"{page.goal * 1000:.0f}",
+            "yes" if p95 < page.goal else "NO",
         ])  # fmt: skip
     table(
         f"Reads: {args.jobs:,} jobs, {args.events:,} audit events, one rescind serve, PostgreSQL",
-        ["page", "reads", "p50 ms", "p95 ms", "p99 ms", "p95 < 100 ms"],
+        ["page", "reads", "p50 ms", "p95 ms", "p99 ms", "goal p95 ms", "met?"],
         rows,
     )
     print(f"{count} sampled jobs, {seconds:.0f} s; machine: {machine()}")

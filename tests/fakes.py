@@ -42,6 +42,7 @@ from rescind.domain.errors import (
 from rescind.domain.events import Event, JSONValue
 from rescind.domain.feed import FeedComment
 from rescind.domain.inbound import InboundRecord, InboundStatus
+from rescind.domain.insight_figures import Count, Live
 from rescind.domain.job import (
     MILESTONES,
     Homeowner,
@@ -651,6 +652,18 @@ class FakeAuditLog:
         self, ctx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
     ) -> list[AuditRecord]:
         return [record for stream, events in entries for record in self.append(stream, ctx, events)]
+
+    def insight_counts(
+        self,
+        scope: JobScope,
+        first_day: date,
+        last_day: date,
+        *,
+        now: datetime,
+        strip_ends_at: datetime,
+    ) -> tuple[list[Count], Live]:
+        # The counting is SQL's (tests/integration); the service's arithmetic is the domain's.
+        return [], Live(overdue_open=0, pending_final_at=())
 
     def records(
         self, stream: str, *, after_seq: int = 0, limit: int | None = None

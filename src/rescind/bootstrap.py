@@ -85,7 +85,9 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
     sessions = make_session_factory(engine)
 
     def unit_of_work() -> UnitOfWork:
-        return SqlUnitOfWork(sessions, message_id_domain=settings.message_id_domain)
+        return SqlUnitOfWork(
+            sessions, message_id_domain=settings.message_id_domain, company_tz=settings.tz
+        )
 
     ctx = Context(
         uow=unit_of_work,

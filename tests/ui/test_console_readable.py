@@ -169,6 +169,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_kind_of_page(
         "/console/queues/failed-emails",
         "/console/password",
         "/console/jobs/JOB-999999",
+        "/console/insights?period=quarter",
     ):
         page.goto(demo.url(path))
         check(page, path, failures)
@@ -221,5 +222,7 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_kind_of_page(
     link = page.locator("table a[href^='/console/jobs/']").first
     link.click()
     check(page, "installer job", failures)
+    page.goto(demo.url("/console/insights"))
+    check(page, "installer insights", failures)
 
     assert not failures, "\n".join(f"{where}: {what}" for where, what in failures.items())

@@ -21,7 +21,14 @@ from rescind.domain.request import RequesterRole
 from tests.fakes import job_factory
 
 P = Permission
-READ_ALL = {P.READ_JOBS, P.READ_QUEUES, P.READ_AUDIT, P.READ_OUTBOX, P.READ_EVENTS}
+READ_ALL = {
+    P.READ_JOBS,
+    P.READ_QUEUES,
+    P.READ_AUDIT,
+    P.READ_OUTBOX,
+    P.READ_EVENTS,
+    P.READ_INSIGHTS,
+}
 
 EXPECTED: dict[Role, set[Permission]] = {
     Role.AGENT: READ_ALL
@@ -42,7 +49,13 @@ EXPECTED: dict[Role, set[Permission]] = {
     },
     Role.BACK_OFFICE: READ_ALL | {P.ESCALATE, P.REASSIGN_CASE, P.COMMENT},
     Role.DEAL_PROCESSING: READ_ALL | {P.DECIDE_CASE, P.COMMENT},
-    Role.INSTALLER: {P.READ_JOBS, P.READ_EVENTS, P.FILE_REQUEST, P.INSTALLER_CANCEL},
+    Role.INSTALLER: {
+        P.READ_JOBS,
+        P.READ_EVENTS,
+        P.READ_INSIGHTS,
+        P.FILE_REQUEST,
+        P.INSTALLER_CANCEL,
+    },
     Role.SALES_REP: {P.READ_JOBS, P.FILE_REQUEST},
     Role.HOMEOWNER: {P.READ_JOBS, P.FILE_REQUEST, P.ATTACH_STATEMENT, P.CONFIRM_CODE},
     Role.ADMIN: READ_ALL

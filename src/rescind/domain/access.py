@@ -61,10 +61,18 @@ class Permission(StrEnum):
     READ_EVENTS = "read_events"
     MANAGE_WEBHOOKS = "manage_webhooks"
     READ_DEMO_MAILBOX = "read_demo_mailbox"  # the embedded demo's outgoing mail, unsent
+    READ_INSIGHTS = "read_insights"  # the insights page, scoped like every read
 
 
 P = Permission
-_READ_ALL = {P.READ_JOBS, P.READ_QUEUES, P.READ_AUDIT, P.READ_OUTBOX, P.READ_EVENTS}
+_READ_ALL = {
+    P.READ_JOBS,
+    P.READ_QUEUES,
+    P.READ_AUDIT,
+    P.READ_OUTBOX,
+    P.READ_EVENTS,
+    P.READ_INSIGHTS,
+}
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     # Everything in the procedure, for any job.
@@ -91,8 +99,11 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     # Approves or denies escalated cancellations.
     Role.DEAL_PROCESSING: frozenset(_READ_ALL | {P.DECIDE_CASE, P.COMMENT}),
     # Its own company's jobs: the Cancel Workflow button, or a request for the homeowner.
-    # Its systems may poll its company's events (GET /events, narrowed by its scope).
-    Role.INSTALLER: frozenset({P.READ_JOBS, P.READ_EVENTS, P.FILE_REQUEST, P.INSTALLER_CANCEL}),
+    # Its systems may poll its company's events (GET /events, narrowed by its scope), and it
+    # sees its company's insights.
+    Role.INSTALLER: frozenset(
+        {P.READ_JOBS, P.READ_EVENTS, P.READ_INSIGHTS, P.FILE_REQUEST, P.INSTALLER_CANCEL}
+    ),
     # Own jobs: may file a request on the homeowner's behalf.
     Role.SALES_REP: frozenset({P.READ_JOBS, P.FILE_REQUEST}),
     # Own jobs: a written request, and reading back the code (self-service).

@@ -25,8 +25,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from rescind.adapters.checkpoint_archive import DirectoryArchive
 from rescind.adapters.csv_jobs import count_rows, read_jobs
+from rescind.adapters.db.engine import make_session_factory
 from rescind.adapters.db.migrate import check, upgrade
 from rescind.adapters.db.outage import database_unavailable
+from rescind.adapters.db.repositories.insights import rebuild
 from rescind.adapters.mail.receiving_server import ReceivingServer
 from rescind.adapters.read_ahead import read_ahead
 from rescind.adapters.signing import generate_key, load_verifier
@@ -135,6 +137,17 @@ def db_check() -> None:
     """Fail if the table models and the migrations disagree (the database must be at head)."""
     check(Settings().effective_database_url)
     out.print("models and migrations agree")
+
+
+@db_app.command("recount-insights")
+def db_recount_insights() -> None:
+    """Count the whole audit trail into the insights' counters again (a database upgraded
+    with a trail already in it, or to check the counters)."""
+    application = _app()
+    with make_session_factory(application.engine)() as session:
+        counted = rebuild(session, application.settings.tz)
+        session.commit()
+    out.print(f"counted {counted:,} audit records into the insights")
 
 
 @app.command()

@@ -12,6 +12,7 @@ so the requester's door shows why and the trail keeps it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -21,7 +22,7 @@ from rescind.domain.authority import Authority, cancel_refusal, support_authorit
 from rescind.domain.eligibility import Action, Decision
 from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import NotEligible
-from rescind.domain.events import Event, EventKind
+from rescind.domain.events import Event, EventKind, JSONValue
 from rescind.domain.feed import FeedComment, cancellation_comment
 from rescind.domain.job import Job
 from rescind.domain.recipients import cancellation_notice_recipients
@@ -103,7 +104,9 @@ def cancel_request(
     refusal = cancel_refusal(decision, request, authority)
     if isinstance(refusal, NotEligible):
         if decision.action is Action.STOP:
-            close_request(uow, request, actx, Outcome.NOT_ELIGIBLE, refusal.message)
+            # The rule that said stop goes on the record, as a person's refusal puts it.
+            rule = {"rule_number": decision.rule_number, "policy_version": decision.policy_version}
+            close_request(uow, request, actx, Outcome.NOT_ELIGIBLE, refusal.message, extra=rule)
         uow.commit()
         raise refusal
     # Step 2: verified, with a written statement from the homeowner (nothing is kept).
@@ -239,9 +242,13 @@ def close_request(
     actx: AuditContext,
     outcome: Outcome,
     detail: str,
+    *,
+    extra: Mapping[str, JSONValue] | None = None,
 ) -> None:
     """Close a request on record: saved with its ``request_closed`` event, for every door."""
     event = request.close(outcome, detail)
+    if extra:
+        event = Event(event.kind, dict(event.data) | dict(extra))
     uow.requests.save(request)
     record(uow, request.job_id, actx, [event])
 

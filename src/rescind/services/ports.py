@@ -23,6 +23,7 @@ from rescind.domain.email import DeliveryStatus, OutgoingEmail, QueuedEmail
 from rescind.domain.events import Event
 from rescind.domain.feed import FeedComment
 from rescind.domain.inbound import InboundRecord
+from rescind.domain.insight_figures import Count, Live
 from rescind.domain.job import (
     InstallerCompany,
     Job,
@@ -319,6 +320,19 @@ class AuditLog(Protocol):
     def scan(self) -> Iterator[AuditRecord]:
         """Every record, each stream's together in seq order, read in batches (never the
         whole trail in memory)."""
+        ...
+
+    def insight_counts(
+        self,
+        scope: JobScope,
+        first_day: date,
+        last_day: date,
+        *,
+        now: datetime,
+        strip_ends_at: datetime,
+    ) -> tuple[list[Count], Live]:
+        """The insights' pre-counted sums over a period of company-local days for one
+        reader, and what is true now (open requests past due, windows ending soon)."""
         ...
 
 

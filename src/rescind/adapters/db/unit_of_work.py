@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from types import TracebackType
 from typing import Self
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from rescind.adapters.db.conflicts import as_conflict
-from rescind.adapters.db.repositories.audit import SqlAuditLog
+from rescind.adapters.db.repositories.audit import DEFAULT_TZ, SqlAuditLog
 from rescind.adapters.db.repositories.cases import SqlCaseRepository, SqlFeedRepository
 from rescind.adapters.db.repositories.checkpoints import SqlCheckpointLog
 from rescind.adapters.db.repositories.idempotency import SqlIdempotencyStore
@@ -59,8 +60,10 @@ class SqlUnitOfWork:
         session_factory: sessionmaker[Session],
         *,
         message_id_domain: str = DEFAULT_MESSAGE_ID_DOMAIN,
+        company_tz: ZoneInfo = DEFAULT_TZ,
     ) -> None:
         self._session_factory = session_factory
+        self._company_tz = company_tz
         self._message_id_domain = message_id_domain
         self._session: Session | None = None
 
@@ -83,7 +86,7 @@ class SqlUnitOfWork:
         self.links = SqlSelfServiceLinkRepository(session)
         self.feed = SqlFeedRepository(session)
         self.outbox = SqlOutbox(session, domain=self._message_id_domain)
-        self.audit = SqlAuditLog(session)
+        self.audit = SqlAuditLog(session, tz=self._company_tz)
         self.checkpoints = SqlCheckpointLog(session)
         self.policies = SqlPolicyRepository(session)
         self.calendar = SqlCalendarRepository(session)

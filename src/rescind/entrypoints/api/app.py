@@ -20,6 +20,7 @@ from rescind.entrypoints.api import (
     cases,
     health,
     inbound,
+    insights,
     jobs,
     policy_simulate,
     problems,
@@ -135,7 +136,18 @@ def create_app(
     app.add_middleware(AccessMiddleware, metrics=HttpMetrics(counted))
     app.include_router(health.router)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, jobs, requests, cases, inbound, policy_simulate, admin, users, webhooks):
+    for module in (
+        auth,
+        jobs,
+        requests,
+        cases,
+        inbound,
+        policy_simulate,
+        insights,
+        admin,
+        users,
+        webhooks,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     # The agent console and installer portal: HTML pages over the same services.

@@ -29,6 +29,7 @@ from rescind.entrypoints.console import (
     auth,
     cases,
     closing,
+    insights,
     installer,
     jobs,
     mailbox,
@@ -99,6 +100,7 @@ def create_console(
         admin_holidays,
         admin_import,
         outbox,
+        insights,
     ):
         console.include_router(module.router)
     _install_error_pages(console)

@@ -11,26 +11,33 @@ other gets ``Conflict`` from the unit of work).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, select, union
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows, keyed
+from rescind.adapters.db.repositories.insights import count_records, read_period
 from rescind.adapters.db.tables import AuditEventRow, AuditStreamRow
+from rescind.domain.access import JobScope
 from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, seal
 from rescind.domain.checkpoint import SealedHead
 from rescind.domain.events import Event
+from rescind.domain.insight_figures import Count, Live
 
 _JOB_STREAM_PREFIX = "job:"
 SCAN_BATCH = 5_000
 _EVENTS = cast(Table, AuditEventRow.__table__)
 _STREAMS = cast(Table, AuditStreamRow.__table__)
+DEFAULT_TZ = ZoneInfo("America/New_York")  # Settings' default company time zone
 
 
 class SqlAuditLog:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, tz: ZoneInfo = DEFAULT_TZ) -> None:
         self._session = session
+        self._tz = tz  # the company's: the insights count by its calendar day
         # Each stream appended to in this transaction: its head (seq, hash) after the staged
         # records; and those records, not yet written.
         self._heads: dict[str, tuple[int, str]] = {}
@@ -70,7 +77,8 @@ class SqlAuditLog:
         return sealed
 
     def write(self) -> None:
-        """Write what is staged: the records in one INSERT, the streams' heads in one upsert.
+        """Write what is staged: the records in one INSERT, the streams' heads in one upsert,
+        and the insights' counters of those records in one more.
 
         Called by the unit of work before commit and by every read of the trail here, so
         nothing staged is lost or unseen; the heads stay known for later appends.
@@ -86,6 +94,7 @@ class SqlAuditLog:
         self._session.flush()  # the rows the trail describes go first, as they always have
         insert_rows(self._session, _EVENTS, staged)
         insert_rows(self._session, _STREAMS, moved, upsert_on="stream")
+        count_records(self._session, staged, self._tz)
 
     def records(
         self, stream: str, *, after_seq: int = 0, limit: int | None = None
@@ -126,6 +135,20 @@ class SqlAuditLog:
         )
         for row in self._session.execute(statement):
             yield AuditRecord(**row._mapping)
+
+    def insight_counts(
+        self,
+        scope: JobScope,
+        first_day: date,
+        last_day: date,
+        *,
+        now: datetime,
+        strip_ends_at: datetime,
+    ) -> tuple[list[Count], Live]:
+        self.write()
+        return read_period(
+            self._session, scope, first_day, last_day, now=now, strip_ends_at=strip_ends_at
+        )
 
     def forget(self) -> None:
         """Drop cached heads and staged rows: after commit or rollback another writer may

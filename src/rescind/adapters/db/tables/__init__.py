@@ -5,6 +5,7 @@ from rescind.adapters.db.tables.base import NAMING_CONVENTION, Base
 from rescind.adapters.db.tables.case import CaseAssignmentRow, CaseRow, FeedCommentRow
 from rescind.adapters.db.tables.idempotency import IdempotencyRecordRow
 from rescind.adapters.db.tables.inbound import InboundEmailRow
+from rescind.adapters.db.tables.insight import InsightDayRow
 from rescind.adapters.db.tables.job import JobRow, ReviewItemRow
 from rescind.adapters.db.tables.outbox import OutboxMessageRow
 from rescind.adapters.db.tables.people import HomeownerRow, InstallerCompanyRow, SalesRepRow
@@ -40,6 +41,7 @@ __all__ = [
     "HomeownerRow",
     "IdempotencyRecordRow",
     "InboundEmailRow",
+    "InsightDayRow",
     "InstallerCompanyRow",
     "JobRow",
     "OutboxMessageRow",
