@@ -183,20 +183,25 @@ def _path_pattern(template: str) -> re.Pattern[str]:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method the OpenAPI document gives a path matching this request's URL.
+    """Every method the OpenAPI document gives the path this request's URL names.
 
     Starlette's 405 names only the methods of the first route whose path matched, and each
     method of a path is a route of its own here (GET and POST /holidays), so it said
     ``Allow: GET`` where POST works too. The document is the contract (and public API,
-    unlike the router's internals); it is built once and cached by FastAPI.
+    unlike the router's internals); it is built once and cached by FastAPI. As in OpenAPI, a
+    concrete path wins over a templated one: ``/jobs/import`` is not ``/jobs/{job_id}``.
     """
     paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
     url = request.url.path
+    matching = [t for t in paths if _path_pattern(t).fullmatch(url)]
+    if not matching:
+        return []
+    fewest = min(t.count("{") for t in matching)
     methods = {
         method.upper()
-        for template, operations in paths.items()
-        if _path_pattern(template).fullmatch(url)
-        for method in operations
+        for template in matching
+        if template.count("{") == fewest
+        for method in paths[template]
         if method in HTTP_METHODS
     }
     return sorted(methods)
