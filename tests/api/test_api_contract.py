@@ -3,6 +3,7 @@ each constraint the server checks on a field is declared on that field in the sc
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -115,3 +116,22 @@ def test_if_match_declares_the_etag_shape_the_server_reads(api: Api) -> None:
     )
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "header.If-Match"
+
+
+def test_the_longest_draft_the_schema_allows_is_read_however_escaped_never_refused_as_413(
+    api: Api,
+) -> None:
+    """A 200,000-character YAML was schema-valid, but escaped as JSON it is over the 1 MiB
+    body limit: the server answered 413 to what the schema promised it reads."""
+    longest = component(api, "SimulationIn")["yaml"]["anyOf"][0]["maxLength"]
+    admin = api.client(Role.ADMIN)
+    for length, code in ((longest, "policy_invalid"), (longest + 1, "invalid_input")):
+        # Each character outside the BMP escapes to 12 bytes of JSON: the worst case.
+        body = json.dumps({"yaml": "\U0001f600" * length}, ensure_ascii=True)
+        answer = admin.post(
+            f"{API}/policies/simulate",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        assert answer.status_code == 422, (length, answer.text[:200])
+        assert answer.json()["code"] == code
