@@ -321,7 +321,6 @@ def test_users_are_managed_by_admins_only_and_bad_users_are_refused(api: Api) ->
         "display_name": "New Agent",
     }
     for changes, field in (
-        ({"username": "agent"}, "username"),  # taken
         ({"role": "installer"}, "scope_id"),  # a scoped role needs its scope
         ({"scope_id": "INST-1"}, "scope_id"),  # an agent has none
         ({"password": "short"}, "password"),
@@ -331,6 +330,11 @@ def test_users_are_managed_by_admins_only_and_bad_users_are_refused(api: Api) ->
             admin.post(f"{API}/users", json={**good, **changes}), 422, "invalid_input"
         )
         assert [e["field"] for e in problem["errors"]] == [field], changes
+    # A valid username another user has: a conflict with the data, not bad input.
+    taken = assert_problem(
+        admin.post(f"{API}/users", json={**good, "username": "agent"}), 409, "username_taken"
+    )
+    assert [e["field"] for e in taken["errors"]] == ["username"]
     me = admin.get(f"{API}/auth/me").json()
     assert_problem(admin.post(f"{API}/users/{me['id']}/deactivate"), 422, "invalid_input")
     assert_problem(admin.post(f"{API}/users/USR-nobody/revoke-tokens"), 404, "not_found")

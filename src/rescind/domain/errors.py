@@ -21,7 +21,8 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     │   ├── WrittenRequestRequired  no Cancel Workflow button outside the operations phase
     │   └── VerificationFailed  wrong / expired / locked 4-digit code
     ├── Conflict                someone else changed the same thing first; retry
-    │   └── DuplicateRequest    the same requester already has an open request for the job
+    │   ├── DuplicateRequest    the same requester already has an open request for the job
+    │   └── UsernameTaken       another user has that username (a fact of the data, not the input)
     └── PolicyError             a decision table that cannot be published
 """
 
@@ -146,6 +147,16 @@ class VerificationFailed(NotAllowed):
 
 class Conflict(RescindError):
     code = "conflict"
+
+
+class UsernameTaken(Conflict):
+    """A valid username another user already has: 409, named on the field like bad input."""
+
+    code = "username_taken"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"the username {username!r} is taken")
+        self.field = "username"
 
 
 class DuplicateRequest(Conflict):
