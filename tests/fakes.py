@@ -32,9 +32,9 @@ from rescind.domain.checkpoint import IssuedCheckpoint, SealedHead
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.email import DeliveryStatus, EmailKind, OutgoingEmail, QueuedEmail
 from rescind.domain.errors import (
+    AlreadyExists,
     Conflict,
     NotFound,
-    UsernameTaken,
     case_not_found,
     job_not_found,
     request_not_found,
@@ -670,7 +670,7 @@ class FakeUserRepository:
 
     def add(self, user: User) -> None:
         if self.by_username(user.username) is not None:
-            raise UsernameTaken(user.username)
+            raise AlreadyExists(f"the username {user.username!r} is taken", field="username")
         self._users[user.id] = _copy(user)
 
     def get(self, user_id: str) -> User:

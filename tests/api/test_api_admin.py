@@ -239,7 +239,9 @@ def test_only_admins_change_holidays_and_bad_days_are_refused(api: Api) -> None:
     assert_problem(admin.delete(f"{API}/holidays/2026-12-02"), 404, "not_found")
     day = {"day": "2026-12-24", "name": "Christmas Eve"}
     assert admin.post(f"{API}/holidays", json=day).status_code == 200
-    assert_problem(admin.post(f"{API}/holidays", json=day), 422, "invalid_input")
+    # A valid day that is a holiday already: a conflict with the calendar, not bad input.
+    again = assert_problem(admin.post(f"{API}/holidays", json=day), 409, "already_exists")
+    assert [e["field"] for e in again["errors"]] == ["day"]
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -332,7 +334,7 @@ def test_users_are_managed_by_admins_only_and_bad_users_are_refused(api: Api) ->
         assert [e["field"] for e in problem["errors"]] == [field], changes
     # A valid username another user has: a conflict with the data, not bad input.
     taken = assert_problem(
-        admin.post(f"{API}/users", json={**good, "username": "agent"}), 409, "username_taken"
+        admin.post(f"{API}/users", json={**good, "username": "agent"}), 409, "already_exists"
     )
     assert [e["field"] for e in taken["errors"]] == ["username"]
     me = admin.get(f"{API}/auth/me").json()

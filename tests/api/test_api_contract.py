@@ -23,9 +23,15 @@ def document(api: Api) -> dict[str, Any]:
     return schema
 
 
-def concrete(path: str) -> str:
-    """A URL of the path template (any value reaches the route: routing comes first)."""
-    return re.sub(r"\{[^}]+\}", "X1", path)
+def concrete(path: str, operations: dict[str, Any]) -> str:
+    """A URL of the path template: a value of each parameter's type (routing comes first)."""
+    integers = {
+        p["name"]
+        for operation in operations.values()
+        for p in operation.get("parameters", [])
+        if p["in"] == "path" and p["schema"].get("type") == "integer"
+    }
+    return re.sub(r"\{([^}]+)\}", lambda m: "1" if m.group(1) in integers else "X1", path)
 
 
 def test_a_405_lists_exactly_the_methods_the_document_gives_its_path(api: Api) -> None:
@@ -33,7 +39,7 @@ def test_a_405_lists_exactly_the_methods_the_document_gives_its_path(api: Api) -
     for path, operations in document(api)["paths"].items():
         documented = {m.upper() for m in operations if m in METHODS}
         for method in (UNUSED, "OPTIONS"):
-            answer = client.request(method, concrete(path))
+            answer = client.request(method, concrete(path, operations))
             assert answer.status_code == 405, (path, method, answer.text)
             allowed = {m.strip() for m in answer.headers["Allow"].split(",")}
             assert allowed == documented, (path, method, answer.headers["Allow"])
@@ -49,6 +55,21 @@ def test_a_concrete_path_allows_its_own_methods_not_those_of_a_template_it_also_
         answer = client.request("OPTIONS", f"{API}{path}")
         assert answer.status_code == 405
         assert answer.headers["Allow"] == allow, path
+    # GET /policies/simulate was read as GET /policies/{version} and refused "simulate": 422.
+    answer = api.client(Role.ADMIN).get(f"{API}/policies/simulate")
+    assert answer.status_code == 405, answer.text
+    assert answer.headers["Allow"] == "POST"
+
+
+def test_a_draft_is_given_once_as_the_schema_says_and_as_the_server_checks(api: Api) -> None:
+    body = document(api)["paths"][f"{API}/policies/simulate"]["post"]["requestBody"]
+    shapes = body["content"]["application/json"]["schema"]["anyOf"]
+    assert [s["$ref"].rsplit("/", 1)[1] for s in shapes] == ["DocumentDraft", "YamlDraft"]
+    admin = api.client(Role.ADMIN)
+    for bad in ({}, {"document": {"rules": []}, "yaml": "rules: []"}):
+        answer = admin.post(f"{API}/policies/simulate", json=bad)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "invalid_input"
 
 
 @pytest.mark.parametrize("path", ["/holidays", "/jobs/X1/feed", "/policies", "/requests", "/users"])
@@ -123,7 +144,7 @@ def test_the_longest_draft_the_schema_allows_is_read_however_escaped_never_refus
 ) -> None:
     """A 200,000-character YAML was schema-valid, but escaped as JSON it is over the 1 MiB
     body limit: the server answered 413 to what the schema promised it reads."""
-    longest = component(api, "SimulationIn")["yaml"]["anyOf"][0]["maxLength"]
+    longest = component(api, "YamlDraft")["yaml"]["maxLength"]
     admin = api.client(Role.ADMIN)
     for length, code in ((longest, "policy_invalid"), (longest + 1, "invalid_input")):
         # Each character outside the BMP escapes to 12 bytes of JSON: the worst case.

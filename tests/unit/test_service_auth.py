@@ -9,7 +9,7 @@ import pytest
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.domain.access import Role
 from rescind.domain.audit import SYSTEM_STREAM
-from rescind.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated, UsernameTaken
+from rescind.domain.errors import AlreadyExists, Forbidden, InvalidInput, NotFound, Unauthenticated
 from rescind.domain.events import EventKind
 from rescind.domain.user import TOKEN_LIFETIME, User, token_digest
 from rescind.services.auth import (
@@ -70,7 +70,7 @@ def test_a_taken_username_is_a_conflict_on_the_username_field(
     world: World, passwords: Argon2Passwords
 ) -> None:
     an_agent(world, passwords)
-    with pytest.raises(UsernameTaken) as raised:
+    with pytest.raises(AlreadyExists) as raised:
         an_agent(world, passwords)
     assert raised.value.field == "username"
 

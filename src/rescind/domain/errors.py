@@ -7,6 +7,7 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     RescindError
     ├── InvalidInput            bad or missing field, unknown enum value, malformed file
     ├── NotFound                no such job / request / case / policy version (or not yours)
+    │   └── UnknownReference    a field names a record that does not exist (a user's scope)
     ├── Unauthenticated         no valid credentials
     ├── Forbidden               your role may not do this
     │   └── PasswordChangeRequired  the right password, but an admin asked for a new one
@@ -22,7 +23,7 @@ translate them: the API to problem+json, the CLI to one line and an exit code.
     │   └── VerificationFailed  wrong / expired / locked 4-digit code
     ├── Conflict                someone else changed the same thing first; retry
     │   ├── DuplicateRequest    the same requester already has an open request for the job
-    │   └── UsernameTaken       another user has that username (a fact of the data, not the input)
+    │   └── AlreadyExists       the value is valid but taken (a username, a holiday's date)
     └── PolicyError             a decision table that cannot be published
 """
 
@@ -49,6 +50,15 @@ class InvalidInput(RescindError):
 
 class NotFound(RescindError):
     code = "not_found"
+
+
+class UnknownReference(NotFound):
+    """A well-formed id in a field that names no record (404, on its field): whether it
+    exists is a fact of the data, which the schema cannot say."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def job_not_found(job_id: str) -> NotFound:
@@ -149,14 +159,16 @@ class Conflict(RescindError):
     code = "conflict"
 
 
-class UsernameTaken(Conflict):
-    """A valid username another user already has: 409, named on the field like bad input."""
+class AlreadyExists(Conflict):
+    """A valid value the data already holds (another user's username, a date that is a
+    holiday already): a conflict with what is stored, not bad input, so the schema (which
+    cannot know the data) and the answer agree. Named on its field like bad input."""
 
-    code = "username_taken"
+    code = "already_exists"
 
-    def __init__(self, username: str) -> None:
-        super().__init__(f"the username {username!r} is taken")
-        self.field = "username"
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DuplicateRequest(Conflict):

@@ -17,7 +17,12 @@ from weakref import WeakKeyDictionary
 
 from rescind.domain.access import SCOPED_ROLES, Actor, Permission, Role, require
 from rescind.domain.audit import AuditContext
-from rescind.domain.errors import InvalidInput, PasswordChangeRequired, Unauthenticated
+from rescind.domain.errors import (
+    InvalidInput,
+    PasswordChangeRequired,
+    Unauthenticated,
+    UnknownReference,
+)
 from rescind.domain.events import Event, EventKind
 from rescind.domain.user import (
     TOKEN_LIFETIME,
@@ -233,7 +238,7 @@ def _new_user(
 def _add(uow: UnitOfWork, actor: Actor, at: datetime, user: User) -> None:
     if user.scope_id is not None and not uow.users.scope_exists(user.role, user.scope_id):
         noun = SCOPE_NOUNS.get(user.role, "record")
-        raise InvalidInput(
+        raise UnknownReference(
             f"no {noun} with id {user.scope_id!r} is on record: "
             f"{a(user.role.value.replace('_', ' '))} user acts for an existing {noun}; "
             "use the id its jobs show",

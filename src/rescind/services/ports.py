@@ -395,7 +395,7 @@ class WebhookRepository(Protocol):
 
 class UserRepository(Protocol):
     def add(self, user: User) -> None:
-        """Insert; ``UsernameTaken`` if another user has the username."""
+        """Insert; ``AlreadyExists`` if another user has the username."""
         ...
 
     def get(self, user_id: str) -> User: ...

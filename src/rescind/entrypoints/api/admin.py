@@ -104,7 +104,9 @@ def read_policies(state: State, actor: CurrentActor) -> list[PolicyOut]:
     return [PolicyOut.of(t) for t in list_policies(state.ctx, actor=actor)]
 
 
-@router.get("/policies/{version}", tags=["policies"], summary="One eligibility policy version")
+# ``:int``: only digits reach this route, so GET /policies/simulate is a 405 (that path is
+# POST only), not a 422 on "simulate" as a version.
+@router.get("/policies/{version:int}", tags=["policies"], summary="One eligibility policy version")
 def read_policy(
     version: Annotated[int, Path(ge=1, le=1_000_000)], state: State, actor: CurrentActor
 ) -> PolicyOut:

@@ -72,7 +72,7 @@ TITLES: dict[str, str] = {
     "conflict": "Someone else changed the same thing at the same moment; retry",
     "policy_invalid": "The decision table cannot be published",
     "duplicate_request": "This requester already has an open request for the job",
-    "username_taken": "Another user has this username",
+    "already_exists": "It exists already",
     "idempotency_key_reused": "This Idempotency-Key was used for a different request",
     "idempotency_in_progress": "The first request with this Idempotency-Key has not finished",
     "internal_error": "Something went wrong on our side",
@@ -154,7 +154,7 @@ def from_error(error: RescindError) -> JSONResponse:
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
     errors: list[FieldProblem] = []
-    field = getattr(error, "field", None)  # InvalidInput, UsernameTaken
+    field = getattr(error, "field", None)  # InvalidInput, AlreadyExists, UnknownReference
     if isinstance(field, str) and field:
         errors.append(FieldProblem(field=field, message=error.message))
     if isinstance(error, RateLimited) and error.retry_after is not None:
