@@ -156,3 +156,45 @@ def test_the_longest_draft_the_schema_allows_is_read_however_escaped_never_refus
         )
         assert answer.status_code == 422, (length, answer.text[:200])
         assert answer.json()["code"] == code
+
+
+def test_no_parameter_is_declared_nullable_since_http_cannot_send_a_null(api: Api) -> None:
+    """``If-Match`` was ``anyOf: [string, null]``: a client sent the text ``null``, got 422."""
+    for path, operations in document(api)["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                options = [schema, *schema.get("anyOf", [])]
+                assert {"type": "null"} not in options, (method, path, parameter["name"])
+                assert schema.get("type") != "null", (method, path, parameter["name"])
+
+
+def test_a_day_is_text_as_the_schema_says_not_a_number_read_as_1970(api: Api) -> None:
+    assert component(api, "HolidayIn")["day"] == {
+        "type": "string",
+        "format": "date",
+        "title": "Day",
+    }
+    admin = api.client(Role.ADMIN)
+    answer = admin.post(f"{API}/holidays", json={"day": 0, "name": "Epoch"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "body.day"
+
+
+def test_a_webhook_url_is_refused_exactly_when_the_schema_pattern_refuses_it(api: Api) -> None:
+    pattern = re.compile(component(api, "EndpointIn")["url"]["pattern"])
+    admin = api.client(Role.ADMIN)
+    for url in (
+        "https://engine.example.com/hooks/rescind",
+        "http://127.0.0.1:8080",
+        "HTTPS://Example.com?x=1",
+        "ftp://example.com/x",
+        "https://",
+        "https://user@example.com/x",
+        "example.com",
+    ):
+        answer = admin.post(
+            f"{API}/webhooks", json={"url": url, "event_types": ["workflow.cancelled"]}
+        )
+        accepted = answer.status_code == 201
+        assert accepted == bool(pattern.search(url)), (url, answer.status_code, answer.text)

@@ -19,6 +19,7 @@ from rescind.domain.access import SCOPED_ROLES, Actor, Permission, Role, require
 from rescind.domain.audit import AuditContext
 from rescind.domain.errors import (
     InvalidInput,
+    NotAllowed,
     PasswordChangeRequired,
     Unauthenticated,
     UnknownReference,
@@ -148,7 +149,7 @@ def deactivate_user(ctx: Context, *, actor: Actor, user_id: str) -> User:
     with ctx.uow() as uow:
         user = uow.users.get(user_id)
         if user.actor.id == actor.id:
-            raise InvalidInput("you cannot deactivate yourself; ask another admin", field="user_id")
+            raise NotAllowed("you cannot deactivate yourself; ask another admin")
         user.active = False
         save_and_log_out(uow, actor, ctx.now(), EventKind.USER_DEACTIVATED, user)
         uow.commit()

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import InvalidInput
-from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
+from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IsoDate, State
 from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
 from rescind.services.calendar import CalendarChange, add_company_holiday, remove_company_holiday
 from rescind.services.paging import MAX_PAGE
@@ -158,7 +158,7 @@ class HolidayIn(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"day": "2026-12-24", "name": "Christmas Eve"}]},
     )
-    day: date
+    day: IsoDate
     name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
 
 
