@@ -198,3 +198,17 @@ def test_a_webhook_url_is_refused_exactly_when_the_schema_pattern_refuses_it(api
         )
         accepted = answer.status_code == 201
         assert accepted == bool(pattern.search(url)), (url, answer.status_code, answer.text)
+
+
+def test_whether_a_role_names_a_scope_is_in_the_schema_as_the_server_checks_it(api: Api) -> None:
+    """An admin with a scope_id was schema-valid and refused; the rule is declared now."""
+    rule = document(api)["components"]["schemas"]["UserIn"]
+    scoped = set(rule["if"]["properties"]["role"]["enum"])
+    assert scoped == {"installer", "sales_rep", "homeowner"}
+    assert rule["then"]["required"] == ["scope_id"]
+    admin = api.client(Role.ADMIN)
+    for role, scope_id in (("admin", "INST-1"), ("installer", None), ("installer", "")):
+        body = {**new_user(f"x-{role}", "a long passphrase"), "role": role, "scope_id": scope_id}
+        answer = admin.post(f"{API}/users", json=body)
+        assert answer.status_code == 422, (role, scope_id, answer.text)
+        assert [e["field"] for e in answer.json()["errors"]] == ["scope_id"]

@@ -9,7 +9,14 @@ import pytest
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.domain.access import Role
 from rescind.domain.audit import SYSTEM_STREAM
-from rescind.domain.errors import AlreadyExists, Forbidden, InvalidInput, NotFound, Unauthenticated
+from rescind.domain.errors import (
+    AlreadyExists,
+    Forbidden,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Unauthenticated,
+)
 from rescind.domain.events import EventKind
 from rescind.domain.user import TOKEN_LIFETIME, User, token_digest
 from rescind.services.auth import (
@@ -227,7 +234,7 @@ def test_an_admin_cannot_deactivate_themself(world: World, passwords: Argon2Pass
         role=Role.ADMIN,
         display_name="Ada",
     )
-    with pytest.raises(InvalidInput):
+    with pytest.raises(NotAllowed):
         deactivate_user(world.ctx, actor=admin.actor, user_id=admin.id)
 
 
