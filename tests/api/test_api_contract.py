@@ -212,3 +212,21 @@ def test_whether_a_role_names_a_scope_is_in_the_schema_as_the_server_checks_it(a
         answer = admin.post(f"{API}/users", json=body)
         assert answer.status_code == 422, (role, scope_id, answer.text)
         assert [e["field"] for e in answer.json()["errors"]] == ["scope_id"]
+
+
+def test_a_blank_restore_reason_and_other_without_text_are_refused_as_the_schema_says(
+    api: Api,
+) -> None:
+    why = re.compile(component(api, "RestoreIn")["why"]["pattern"])
+    assert not why.search("   ")
+    cancel = document(api)["components"]["schemas"]["InstallerCancelIn"]
+    assert cancel["if"]["properties"]["reason"] == {"const": "other"}
+    assert cancel["then"]["required"] == ["reason_text"]
+    blank = re.compile(cancel["then"]["properties"]["reason_text"]["pattern"])
+    assert not blank.search(" \n")
+    agent = api.client(Role.AGENT)
+    version = agent.get(f"{API}/jobs/JOB-002").headers["ETag"]
+    answer = agent.post(
+        f"{API}/jobs/JOB-002/restore", json={"why": "   "}, headers={"If-Match": version}
+    )
+    assert answer.status_code == 422, answer.text
