@@ -93,7 +93,8 @@ FUZZ_SECONDS  ?= 120
 
 fuzz: fuzz-api fuzz-email  ## schemathesis (FUZZ_REQUESTS per database) and atheris on inbound email
 
-fuzz-api: $(STAMP) postgres  ## schemathesis, >= FUZZ_REQUESTS requests on SQLite and on PostgreSQL
+fuzz-api: $(STAMP) postgres  ## schemathesis, >= FUZZ_REQUESTS requests on SQLite and on PostgreSQL,
+                             ## then the stock CLI --checks all on a live server, as each role
 	RESCIND_TEST_POSTGRES_URL=$(PG_URL) $(BIN)/python -m fuzz.api --db both --requests $(FUZZ_REQUESTS)
 
 fuzz-email: $(STAMP) postgres  ## atheris on parser + filing, FUZZ_SECONDS on each database

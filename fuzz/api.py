@@ -9,7 +9,13 @@ from the schema), topped up until the count is reached. The run, its checks (no 
 content type and body as documented, problem+json on every error) and its known ids are the
 suite's (``tests/api/schemathesis_run.py``); only the scale and the databases differ here.
 
-Exits 1 if any check failed or fewer requests than asked were sent.
+Then, unless ``--cli-examples 0``, the stock ``schemathesis run --checks all`` against a live
+``rescind serve`` (SQLite with its demo data), once per role, ``--cli-examples`` cases per
+operation and phase (``tests/api/schemathesis_cli.py``): the contract as an integrator's
+unmodified tool reads it.
+
+Exits 1 if any check failed, fewer requests than asked were sent, or a CLI run failed (or saw
+only 401 on an operation: its token died).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from rescind.adapters.db.engine import make_engine
 from rescind.adapters.db.migrate import upgrade
 from rescind.domain.access import Role
 from tests.api.conftest import build_api
+from tests.api.schemathesis_cli import CliRun, run_roles
 from tests.api.schemathesis_run import Outcome, run_operations, run_stateful
 from tests.pg import postgres_schema
 
@@ -102,11 +109,15 @@ def main(argv: list[str] | None = None) -> int:
         "--requests", type=int, default=int(os.environ.get("FUZZ_REQUESTS", "6000"))
     )
     parser.add_argument("--roles", default=os.environ.get("FUZZ_ROLES", DEFAULT_ROLES))
+    parser.add_argument(
+        "--cli-examples", type=int, default=int(os.environ.get("FUZZ_CLI_EXAMPLES", "20"))
+    )
     args = parser.parse_args(argv)
     roles = [Role(name.strip()) for name in args.roles.split(",") if name.strip()]
     kinds = ("sqlite", "postgres") if args.db == "both" else (args.db,)
 
     results = {kind: fuzz(kind, args.requests, roles) for kind in kinds}
+    cli = cli_runs(roles, args.cli_examples) if args.cli_examples > 0 else []
 
     print(
         f"\n{'database':<10} {'requests':>9} {'failing':>8} {'distinct':>9} {'restarts':>9}"
@@ -126,7 +137,20 @@ def main(argv: list[str] | None = None) -> int:
         if short:
             print(f"\n{kind}: only {outcome.requests} of {args.requests} requests were sent")
         failed = failed or bool(outcome.failures) or short
+    if cli:
+        print("\nstock schemathesis CLI (--checks all, live server on SQLite):")
+    for run in cli:
+        print(f"  {run.summary()}")
+    for run in cli:
+        if not run.passed:
+            print(f"\n--- CLI as {run.role.value}: {' '.join(run.command)}\n{run.report()}")
+            failed = True
     return 1 if failed else 0
+
+
+def cli_runs(roles: Sequence[Role], examples: int) -> list[CliRun]:
+    with tempfile.TemporaryDirectory(prefix="rescind-fuzz-cli-") as folder:
+        return run_roles(Path(folder), roles, ["--max-examples", str(examples)])
 
 
 if __name__ == "__main__":

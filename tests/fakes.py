@@ -32,8 +32,8 @@ from rescind.domain.checkpoint import IssuedCheckpoint, SealedHead
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.email import DeliveryStatus, EmailKind, OutgoingEmail, QueuedEmail
 from rescind.domain.errors import (
+    AlreadyExists,
     Conflict,
-    InvalidInput,
     NotFound,
     case_not_found,
     job_not_found,
@@ -753,7 +753,7 @@ class FakeUserRepository:
 
     def add(self, user: User) -> None:
         if self.by_username(user.username) is not None:
-            raise InvalidInput(f"the username {user.username!r} is taken", field="username")
+            raise AlreadyExists(f"the username {user.username!r} is taken", field="username")
         self._users[user.id] = _copy(user)
 
     def get(self, user_id: str) -> User:

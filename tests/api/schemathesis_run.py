@@ -34,14 +34,27 @@ from schemathesis import GenerationMode, checks
 from schemathesis.python import asgi
 
 from rescind.domain.access import Actor, Role
-from rescind.domain.errors import Unauthenticated
+from rescind.domain.errors import Forbidden, Unauthenticated
 from rescind.domain.request import Channel, RequesterRole, StatementKind
 from rescind.services.auth import create_user, login
+from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
+from rescind.services.ports import PasswordHasher
 from rescind.services.requests import StatementInput, file_request
-from tests.api.conftest import API, USERS, Api, password_of
+from tests.api.conftest import API, Api, password_of
 
 LOGOUT = f"POST {API}/auth/logout"
+# Calls that may end the token they carry (or lock its user out) when they succeed.
+TOKEN_ENDING = frozenset(
+    {
+        LOGOUT,
+        f"POST {API}/auth/password",
+        *(
+            f"POST {API}/users/{{user_id}}/{action}"
+            for action in ("password", "force-reset", "revoke-tokens", "deactivate")
+        ),
+    }
+)
 PROBLEM_FIELDS = ("type", "title", "status", "detail", "code")
 
 
@@ -174,30 +187,45 @@ def _cases(operation: Any, mode: GenerationMode, ids: dict[str, list[str]]) -> A
     return st.one_of(free, *fixed)
 
 
-def _bearer(api: Api, role: Role) -> str:
-    """A new token for ``role``'s user; a replacement user if a chain deactivated that one.
+def fresh_token(
+    ctx: Context, passwords: PasswordHasher, role: Role, *, username: str, password: str
+) -> tuple[str, str]:
+    """A new token for ``username`` (and that name), or for a replacement user of ``role``.
 
-    Stateful chains reach ``GET /auth/me`` → ``POST /users/{id}/deactivate`` on the very user
-    sending them; without a replacement every later chain of that role would only see 401s.
+    Runs reach ``GET /auth/me`` → ``POST /users/{id}/deactivate`` (or a new password, or a
+    forced reset) on the very user sending them; without a replacement every later call of
+    that role would only see 401s. The replacement acts for the same scope.
     """
-    passwords = api.app.state.rescind.passwords
-    username = _usernames.get(role, role.value)
     try:
-        return f"Bearer {login(api.ctx, passwords, username, password_of(role)).token}"
-    except Unauthenticated:
-        username = f"{role.value}-{uuid.uuid4().hex[:8]}"
-        create_user(
-            api.ctx,
-            passwords,
-            actor=Actor.system("fuzz"),
-            username=username,
-            password=password_of(role),
-            role=role,
-            display_name=f"Fuzz {role.value}",
-            scope_id=USERS[role],
-        )
-        _usernames[role] = username
-        return f"Bearer {login(api.ctx, passwords, username, password_of(role)).token}"
+        return login(ctx, passwords, username, password).token, username
+    except (Unauthenticated, Forbidden):  # Forbidden: PasswordChangeRequired after force-reset
+        pass
+    with ctx.uow() as uow:
+        first = uow.users.by_username(role.value)
+    replacement = f"{role.value}-{uuid.uuid4().hex[:8]}"
+    create_user(
+        ctx,
+        passwords,
+        actor=Actor.system("fuzz"),
+        username=replacement,
+        password=password,
+        role=role,
+        display_name=f"Fuzz {role.value}",
+        scope_id=first.scope_id if first is not None else None,
+    )
+    return login(ctx, passwords, replacement, password).token, replacement
+
+
+def _bearer(api: Api, role: Role) -> str:
+    """A new token for ``role``'s user (or its replacement: ``fresh_token``)."""
+    token, _usernames[role] = fresh_token(
+        api.ctx,
+        api.app.state.rescind.passwords,
+        role,
+        username=_usernames.get(role, role.value),
+        password=password_of(role),
+    )
+    return f"Bearer {token}"
 
 
 # Per process, across apps: a name missing from another database just gets its own replacement.

@@ -303,7 +303,9 @@ def test_only_admins_change_holidays_and_bad_days_are_refused(api: Api) -> None:
     assert_problem(admin.delete(f"{API}/holidays/2026-12-02"), 404, "not_found")
     day = {"day": "2026-12-24", "name": "Christmas Eve"}
     assert admin.post(f"{API}/holidays", json=day).status_code == 200
-    assert_problem(admin.post(f"{API}/holidays", json=day), 422, "invalid_input")
+    # A valid day that is a holiday already: a conflict with the calendar, not bad input.
+    again = assert_problem(admin.post(f"{API}/holidays", json=day), 409, "already_exists")
+    assert [e["field"] for e in again["errors"]] == ["day"]
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -385,7 +387,6 @@ def test_users_are_managed_by_admins_only_and_bad_users_are_refused(api: Api) ->
         "display_name": "New Agent",
     }
     for changes, field in (
-        ({"username": "agent"}, "username"),  # taken
         ({"role": "installer"}, "scope_id"),  # a scoped role needs its scope
         ({"scope_id": "INST-1"}, "scope_id"),  # an agent has none
         ({"password": "short"}, "password"),
@@ -395,8 +396,14 @@ def test_users_are_managed_by_admins_only_and_bad_users_are_refused(api: Api) ->
             admin.post(f"{API}/users", json={**good, **changes}), 422, "invalid_input"
         )
         assert [e["field"] for e in problem["errors"]] == [field], changes
+    # A valid username another user has: a conflict with the data, not bad input.
+    taken = assert_problem(
+        admin.post(f"{API}/users", json={**good, "username": "agent"}), 409, "already_exists"
+    )
+    assert [e["field"] for e in taken["errors"]] == ["username"]
     me = admin.get(f"{API}/auth/me").json()
-    assert_problem(admin.post(f"{API}/users/{me['id']}/deactivate"), 422, "invalid_input")
+    # Refused by the data (who is asking), not by the schema: 409.
+    assert_problem(admin.post(f"{API}/users/{me['id']}/deactivate"), 409, "not_allowed")
     assert_problem(admin.post(f"{API}/users/USR-nobody/revoke-tokens"), 404, "not_found")
     assert [u["username"] for u in admin.get(f"{API}/users").json()["items"]].count(
         "new-agent"

@@ -3,6 +3,7 @@ each constraint the server checks on a field is declared on that field in the sc
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -22,20 +23,53 @@ def document(api: Api) -> dict[str, Any]:
     return schema
 
 
-def concrete(path: str) -> str:
-    """A URL of the path template (any value reaches the route: routing comes first)."""
-    return re.sub(r"\{[^}]+\}", "X1", path)
+def concrete(path: str, operations: dict[str, Any]) -> str:
+    """A URL of the path template: a value of each parameter's type (routing comes first)."""
+    integers = {
+        p["name"]
+        for operation in operations.values()
+        for p in operation.get("parameters", [])
+        if p["in"] == "path" and p["schema"].get("type") == "integer"
+    }
+    return re.sub(r"\{([^}]+)\}", lambda m: "1" if m.group(1) in integers else "X1", path)
 
 
-def test_a_405_lists_every_method_the_document_gives_its_path(api: Api) -> None:
+def test_a_405_lists_exactly_the_methods_the_document_gives_its_path(api: Api) -> None:
     client = api.anonymous()
     for path, operations in document(api)["paths"].items():
         documented = {m.upper() for m in operations if m in METHODS}
-        answer = client.request(UNUSED, concrete(path))
-        assert answer.status_code == 405, (path, answer.text)
-        allowed = {m.strip() for m in answer.headers["Allow"].split(",")}
-        assert documented <= allowed, (path, answer.headers["Allow"])
-        assert answer.json()["type"] == "/problems/http_error"
+        for method in (UNUSED, "OPTIONS"):
+            answer = client.request(method, concrete(path, operations))
+            assert answer.status_code == 405, (path, method, answer.text)
+            allowed = {m.strip() for m in answer.headers["Allow"].split(",")}
+            assert allowed == documented, (path, method, answer.headers["Allow"])
+            assert answer.json()["type"] == "/problems/http_error"
+
+
+def test_a_concrete_path_allows_its_own_methods_not_those_of_a_template_it_also_fits(
+    api: Api,
+) -> None:
+    """``/jobs/import`` fits ``/jobs/{job_id}`` too; its 405 said ``Allow: GET, POST``."""
+    client = api.anonymous()
+    for path, allow in (("/jobs/import", "POST"), ("/policies/simulate", "POST")):
+        answer = client.request("OPTIONS", f"{API}{path}")
+        assert answer.status_code == 405
+        assert answer.headers["Allow"] == allow, path
+    # GET /policies/simulate was read as GET /policies/{version} and refused "simulate": 422.
+    answer = api.client(Role.ADMIN).get(f"{API}/policies/simulate")
+    assert answer.status_code == 405, answer.text
+    assert answer.headers["Allow"] == "POST"
+
+
+def test_a_draft_is_given_once_as_the_schema_says_and_as_the_server_checks(api: Api) -> None:
+    body = document(api)["paths"][f"{API}/policies/simulate"]["post"]["requestBody"]
+    shapes = body["content"]["application/json"]["schema"]["anyOf"]
+    assert [s["$ref"].rsplit("/", 1)[1] for s in shapes] == ["DocumentDraft", "YamlDraft"]
+    admin = api.client(Role.ADMIN)
+    for bad in ({}, {"document": {"rules": []}, "yaml": "rules: []"}):
+        answer = admin.post(f"{API}/policies/simulate", json=bad)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["code"] == "invalid_input"
 
 
 @pytest.mark.parametrize("path", ["/holidays", "/jobs/X1/feed", "/policies", "/requests", "/users"])
@@ -103,3 +137,96 @@ def test_if_match_declares_the_etag_shape_the_server_reads(api: Api) -> None:
     )
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["field"] == "header.If-Match"
+
+
+def test_the_longest_draft_the_schema_allows_is_read_however_escaped_never_refused_as_413(
+    api: Api,
+) -> None:
+    """A 200,000-character YAML was schema-valid, but escaped as JSON it is over the 1 MiB
+    body limit: the server answered 413 to what the schema promised it reads."""
+    longest = component(api, "YamlDraft")["yaml"]["maxLength"]
+    admin = api.client(Role.ADMIN)
+    for length, code in ((longest, "policy_invalid"), (longest + 1, "invalid_input")):
+        # Each character outside the BMP escapes to 12 bytes of JSON: the worst case.
+        body = json.dumps({"yaml": "\U0001f600" * length}, ensure_ascii=True)
+        answer = admin.post(
+            f"{API}/policies/simulate",
+            content=body,
+            headers={"Content-Type": "application/json"},
+        )
+        assert answer.status_code == 422, (length, answer.text[:200])
+        assert answer.json()["code"] == code
+
+
+def test_no_parameter_is_declared_nullable_since_http_cannot_send_a_null(api: Api) -> None:
+    """``If-Match`` was ``anyOf: [string, null]``: a client sent the text ``null``, got 422."""
+    for path, operations in document(api)["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                options = [schema, *schema.get("anyOf", [])]
+                assert {"type": "null"} not in options, (method, path, parameter["name"])
+                assert schema.get("type") != "null", (method, path, parameter["name"])
+
+
+def test_a_day_is_text_as_the_schema_says_not_a_number_read_as_1970(api: Api) -> None:
+    assert component(api, "HolidayIn")["day"] == {
+        "type": "string",
+        "format": "date",
+        "title": "Day",
+    }
+    admin = api.client(Role.ADMIN)
+    answer = admin.post(f"{API}/holidays", json={"day": 0, "name": "Epoch"})
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["field"] == "body.day"
+
+
+def test_a_webhook_url_is_refused_exactly_when_the_schema_pattern_refuses_it(api: Api) -> None:
+    pattern = re.compile(component(api, "EndpointIn")["url"]["pattern"])
+    admin = api.client(Role.ADMIN)
+    for url in (
+        "https://engine.example.com/hooks/rescind",
+        "http://127.0.0.1:8080",
+        "HTTPS://Example.com?x=1",
+        "ftp://example.com/x",
+        "https://",
+        "https://user@example.com/x",
+        "example.com",
+    ):
+        answer = admin.post(
+            f"{API}/webhooks", json={"url": url, "event_types": ["workflow.cancelled"]}
+        )
+        accepted = answer.status_code == 201
+        assert accepted == bool(pattern.search(url)), (url, answer.status_code, answer.text)
+
+
+def test_whether_a_role_names_a_scope_is_in_the_schema_as_the_server_checks_it(api: Api) -> None:
+    """An admin with a scope_id was schema-valid and refused; the rule is declared now."""
+    rule = document(api)["components"]["schemas"]["UserIn"]
+    scoped = set(rule["if"]["properties"]["role"]["enum"])
+    assert scoped == {"installer", "sales_rep", "homeowner"}
+    assert rule["then"]["required"] == ["scope_id"]
+    admin = api.client(Role.ADMIN)
+    for role, scope_id in (("admin", "INST-1"), ("installer", None), ("installer", "")):
+        body = {**new_user(f"x-{role}", "a long passphrase"), "role": role, "scope_id": scope_id}
+        answer = admin.post(f"{API}/users", json=body)
+        assert answer.status_code == 422, (role, scope_id, answer.text)
+        assert [e["field"] for e in answer.json()["errors"]] == ["scope_id"]
+
+
+def test_a_blank_restore_reason_and_other_without_text_are_refused_as_the_schema_says(
+    api: Api,
+) -> None:
+    why = re.compile(component(api, "RestoreIn")["why"]["pattern"])
+    assert not why.search("   ")
+    cancel = document(api)["components"]["schemas"]["InstallerCancelIn"]
+    assert cancel["if"]["properties"]["reason"] == {"const": "other"}
+    assert cancel["then"]["required"] == ["reason_text"]
+    blank = re.compile(cancel["then"]["properties"]["reason_text"]["pattern"])
+    assert not blank.search(" \n")
+    agent = api.client(Role.AGENT)
+    version = agent.get(f"{API}/jobs/JOB-002").headers["ETag"]
+    answer = agent.post(
+        f"{API}/jobs/JOB-002/restore", json={"why": "   "}, headers={"If-Match": version}
+    )
+    assert answer.status_code == 422, answer.text

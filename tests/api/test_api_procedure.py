@@ -531,7 +531,7 @@ def test_the_same_idempotency_key_with_another_body_is_a_422(api: Api) -> None:
 
     answer = agent.post(f"{API}/jobs/JOB-002/feed", json={"body": "second"}, headers=key)
 
-    assert_problem(answer, 422, "idempotency_key_reused")
+    assert_problem(answer, 409, "idempotency_key_reused")
     assert [c["body"] for c in agent.get(f"{API}/jobs/JOB-002/feed").json()["items"]] == ["first"]
 
 

@@ -26,7 +26,8 @@ def test_a_scoped_user_must_name_a_company_rep_or_homeowner_on_record(api: Api) 
         ("installer", "REP-1", "installer company"),
     ):
         body = {**NEW_USER, "username": f"new-{role}", "role": role, "scope_id": missing}
-        problem = assert_problem(admin.post(f"{API}/users", json=body), 422, "invalid_input")
+        # A well-formed id naming no record: not found (the schema cannot know the data).
+        problem = assert_problem(admin.post(f"{API}/users", json=body), 404, "not_found")
         assert [e["field"] for e in problem["errors"]] == ["scope_id"]
         assert f"no {noun} with id {missing!r}" in problem["detail"]
     usernames = [u["username"] for u in admin.get(f"{API}/users").json()["items"]]

@@ -65,18 +65,38 @@ def test_users_on_postgres_create_the_first_admin_and_set_and_reset_passwords(
     )
     assert created.out.startswith("created admin ada.ops (USR-")
 
+    # A username another user has: a conflict (exit 5), one line, nothing created.
+    taken = postgres_rescind(
+        "users",
+        "create",
+        "--role",
+        "admin",
+        "ada.ops",
+        "--password-stdin",
+        stdin="a long passphrase\n",
+        code=5,
+    )
+    assert "is taken" in taken.error_line
+    # A scope naming no record: not found (exit 3).
+    unknown = postgres_rescind(
+        "users",
+        "create",
+        "--role",
+        "installer",
+        "ivy",
+        "--scope-id",
+        "INST-404",
+        "--password-stdin",
+        stdin="a long passphrase\n",
+        code=3,
+    )
+    assert "no installer company with id 'INST-404'" in unknown.error_line
     # Bad input: one line, exit 2, nothing created.
     for args, stdin, says in (
         (("--role", "wizard", "merlin"), "a long passphrase\n", "--role is one of"),
-        (("--role", "admin", "ada.ops"), "a long passphrase\n", "is taken"),
         (("--role", "agent", "al"), "short\n", "at least 10 characters"),
         (("--role", "agent", "al"), "\n", "no password"),
         (("--role", "installer", "ivy"), "a long passphrase\n", "needs --scope-id"),
-        (
-            ("--role", "installer", "ivy", "--scope-id", "INST-404"),
-            "a long passphrase\n",
-            "no installer company with id 'INST-404'",
-        ),
     ):
         refused = postgres_rescind(
             "users", "create", *args, "--password-stdin", stdin=stdin, code=2

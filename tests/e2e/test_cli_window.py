@@ -88,7 +88,7 @@ def test_christmas_eve_is_added_once_listed_and_refused_a_second_time(
     version, _ = calendar_change(demo_copy("holiday", "add", "2026-12-24", "Christmas Eve").out)
     assert version == 2
 
-    again = demo_copy("holiday", "add", "2026-12-24", "Christmas Eve", code=2)
+    again = demo_copy("holiday", "add", "2026-12-24", "Christmas Eve", code=5)
     assert "2026-12-24" in again.error_line
 
     listed = demo_copy("holiday", "list").out.splitlines()

@@ -12,7 +12,7 @@ from rescind.adapters.db.tables import OutboxMessageRow
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.email import EmailKind, OutgoingEmail
-from rescind.domain.errors import Conflict, InvalidInput, NotFound
+from rescind.domain.errors import AlreadyExists, Conflict, NotFound
 from rescind.domain.recipients import Recipients
 from tests.integration.conftest import UowFactory, a_job, utc
 
@@ -90,7 +90,7 @@ def test_company_holidays_can_be_added_and_removed_and_bump_the_calendar_version
             (date(2026, 11, 27), "Day after Thanksgiving"),
             (date(2026, 12, 24), "Christmas Eve"),
         ]
-        with pytest.raises(InvalidInput, match="already a company holiday"):
+        with pytest.raises(AlreadyExists, match="already a company holiday"):
             uow.calendar.add_holiday(date(2026, 12, 24), "Again")
         uow.calendar.remove_holiday(date(2026, 12, 24))
         with pytest.raises(NotFound, match="not a company holiday"):

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from rescind.domain.access import Role
-from rescind.domain.errors import InvalidInput, NotFound
+from rescind.domain.errors import AlreadyExists, NotFound
 from rescind.domain.user import TokenRecord, User
 from rescind.services.ports import IdempotencyEntry, StoredResponse
 from tests.integration.conftest import UowFactory, utc
@@ -104,7 +104,7 @@ def test_an_unknown_user_is_not_found(uow_factory: UowFactory) -> None:
 
 def test_a_taken_username_is_refused_on_the_username_field(uow_factory: UowFactory) -> None:
     add_user(uow_factory, a_user("USR-1", "alex"))
-    with uow_factory() as uow, pytest.raises(InvalidInput) as raised:
+    with uow_factory() as uow, pytest.raises(AlreadyExists) as raised:
         uow.users.add(a_user("USR-2", "alex"))
     assert raised.value.field == "username"
 
@@ -119,7 +119,7 @@ def test_two_creating_one_username_at_once_leave_one_user(uow_factory: UowFactor
     errors = run_together(3, create)
 
     assert len(errors) == 2
-    assert all(isinstance(e, InvalidInput) and e.field == "username" for e in errors), errors
+    assert all(isinstance(e, AlreadyExists) and e.field == "username" for e in errors), errors
     with uow_factory() as uow:
         assert len(uow.users.list()) == 1
 

@@ -9,7 +9,14 @@ import pytest
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.domain.access import Role
 from rescind.domain.audit import SYSTEM_STREAM
-from rescind.domain.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
+from rescind.domain.errors import (
+    AlreadyExists,
+    Forbidden,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Unauthenticated,
+)
 from rescind.domain.events import EventKind
 from rescind.domain.user import TOKEN_LIFETIME, User, token_digest
 from rescind.services.auth import (
@@ -66,11 +73,11 @@ def test_an_admin_creates_a_user_whose_password_is_stored_only_as_a_hash(
     assert records[-1].data["username"] == "alex"
 
 
-def test_a_taken_username_is_invalid_input_on_the_username_field(
+def test_a_taken_username_is_a_conflict_on_the_username_field(
     world: World, passwords: Argon2Passwords
 ) -> None:
     an_agent(world, passwords)
-    with pytest.raises(InvalidInput) as raised:
+    with pytest.raises(AlreadyExists) as raised:
         an_agent(world, passwords)
     assert raised.value.field == "username"
 
@@ -227,7 +234,7 @@ def test_an_admin_cannot_deactivate_themself(world: World, passwords: Argon2Pass
         role=Role.ADMIN,
         display_name="Ada",
     )
-    with pytest.raises(InvalidInput):
+    with pytest.raises(NotAllowed):
         deactivate_user(world.ctx, actor=admin.actor, user_id=admin.id)
 
 

@@ -13,6 +13,7 @@ depends (the API leaves it out).
     ├── InvalidInput            bad or missing field, unknown enum value, malformed file
     │   └── AddressRefused      a webhook URL that reaches an internal address (SSRF guard)
     ├── NotFound                no such job / request / case / policy version (or not yours)
+    │   └── UnknownReference    a field names a record that does not exist (a user's scope)
     ├── Unauthenticated         no valid credentials
     ├── Forbidden               your role may not do this
     │   └── PasswordChangeRequired  the right password, but an admin asked for a new one
@@ -29,7 +30,8 @@ depends (the API leaves it out).
     │   ├── VerificationFailed  wrong / expired / locked 4-digit code
     │   └── LinkRefused         a used, expired or tampered self-service link
     ├── Conflict                someone else changed the same thing first; retry
-    │   └── DuplicateRequest    the same requester already has an open request for the job
+    │   ├── DuplicateRequest    the same requester already has an open request for the job
+    │   └── AlreadyExists       the value is valid but taken (a username, a holiday's date)
     └── PolicyError             a decision table that cannot be published
 """
 
@@ -61,6 +63,15 @@ class AddressRefused(InvalidInput):
 
 class NotFound(RescindError):
     code = "not_found"
+
+
+class UnknownReference(NotFound):
+    """A well-formed id in a field that names no record (404, on its field): whether it
+    exists is a fact of the data, which the schema cannot say."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def job_not_found(job_id: str) -> NotFound:
@@ -184,6 +195,18 @@ class LinkRefused(NotAllowed):
 class Conflict(RescindError):
     code = "conflict"
     retryable = True
+
+
+class AlreadyExists(Conflict):
+    """A valid value the data already holds (another user's username, a date that is a
+    holiday already): a conflict with what is stored, not bad input, so the schema (which
+    cannot know the data) and the answer agree. Named on its field like bad input."""
+
+    code = "already_exists"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class DuplicateRequest(Conflict):

@@ -12,6 +12,7 @@ doubling, to at most 6 h, and the eighth failed attempt is the last.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -142,9 +143,12 @@ class DueDelivery:
 # --- endpoints --------------------------------------------------------------------------------
 
 
+# The one rule for an endpoint's URL; the API's schema declares this same pattern.
+URL_PATTERN = r"^\s*[Hh][Tt][Tt][Pp][Ss]?://[^/?#@:\s\[\]\x00]+(?::[0-9]{1,5})?(?:[/?#][^\x00]*)?$"
+
+
 def check_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if re.search(URL_PATTERN, url) is None:  # as a JSON Schema validator reads a pattern
         raise InvalidInput("give an http:// or https:// URL with a host", field="url")
     if len(url) > 2000:
         raise InvalidInput("the URL is longer than 2000 characters", field="url")

@@ -17,7 +17,13 @@ from weakref import WeakKeyDictionary
 
 from rescind.domain.access import SCOPED_ROLES, Actor, Permission, Role, require
 from rescind.domain.audit import AuditContext
-from rescind.domain.errors import InvalidInput, PasswordChangeRequired, Unauthenticated
+from rescind.domain.errors import (
+    InvalidInput,
+    NotAllowed,
+    PasswordChangeRequired,
+    Unauthenticated,
+    UnknownReference,
+)
 from rescind.domain.events import Event, EventKind
 from rescind.domain.user import (
     TOKEN_LIFETIME,
@@ -148,7 +154,7 @@ def deactivate_user(ctx: Context, *, actor: Actor, user_id: str) -> User:
     with ctx.uow() as uow:
         user = uow.users.get(user_id)
         if user.actor.id == actor.id:
-            raise InvalidInput("you cannot deactivate yourself; ask another admin", field="user_id")
+            raise NotAllowed("you cannot deactivate yourself; ask another admin")
         user.active = False
         save_and_log_out(uow, actor, ctx.now(), EventKind.USER_DEACTIVATED, user)
         uow.commit()
@@ -247,7 +253,7 @@ def _new_user(
 def _add(uow: UnitOfWork, actor: Actor, at: datetime, user: User) -> None:
     if user.scope_id is not None and not uow.users.scope_exists(user.role, user.scope_id):
         noun = SCOPE_NOUNS.get(user.role, "record")
-        raise InvalidInput(
+        raise UnknownReference(
             f"no {noun} with id {user.scope_id!r} is on record: "
             f"{a(user.role.value.replace('_', ' '))} user acts for an existing {noun}; "
             "use the id its jobs show",

@@ -459,7 +459,7 @@ class WebhookRepository(Protocol):
 
 class UserRepository(Protocol):
     def add(self, user: User) -> None:
-        """Insert; ``InvalidInput`` if the username is taken."""
+        """Insert; ``AlreadyExists`` if another user has the username."""
         ...
 
     def get(self, user_id: str) -> User: ...

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import not_a_cursor
-from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
+from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IsoDate, State
 from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, MAX_ROW_NUMBER, PageLimit
 from rescind.services.calendar import (
@@ -105,7 +105,9 @@ def read_policies(state: State, actor: CurrentActor) -> list[PolicyOut]:
     return [PolicyOut.of(t) for t in list_policies(state.ctx, actor=actor)]
 
 
-@router.get("/policies/{version}", tags=["policies"], summary="One eligibility policy version")
+# ``:int``: only digits reach this route, so GET /policies/simulate is a 405 (that path is
+# POST only), not a 422 on "simulate" as a version.
+@router.get("/policies/{version:int}", tags=["policies"], summary="One eligibility policy version")
 def read_policy(
     version: Annotated[int, Path(ge=1, le=1_000_000)], state: State, actor: CurrentActor
 ) -> PolicyOut:
@@ -157,7 +159,7 @@ class HolidayIn(BaseModel):
         extra="forbid",
         json_schema_extra={"examples": [{"day": "2026-12-24", "name": "Christmas Eve"}]},
     )
-    day: date
+    day: IsoDate
     name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
 
 

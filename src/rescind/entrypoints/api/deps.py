@@ -10,12 +10,12 @@ import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import AfterValidator, Field, JsonValue
+from pydantic import AfterValidator, BeforeValidator, Field, JsonValue
 
 from rescind.adapters.contact import email_address
 from rescind.domain.access import Actor
@@ -61,6 +61,17 @@ API_PREFIX = "/api/v1"
 
 # PostgreSQL text cannot hold NUL: text fields refuse it at the edge (422), not in storage.
 NO_NUL = r"^[^\x00]*$"
+
+
+def _date_as_text(value: object) -> object:
+    # Pydantic's lax mode reads 0 as 1970-01-01; the schema says a date is text (format date).
+    if isinstance(value, str | date):
+        return value
+    raise ValueError("give the date as text, like 2026-12-24")
+
+
+# A date in a request body, exactly as the schema declares it.
+IsoDate = Annotated[date, BeforeValidator(_date_as_text)]
 # Some text besides white space (and no NUL): names and comments the services refuse blank.
 NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 NOT_BLANK_SCHEMA: dict[str, JsonValue] = {"pattern": NOT_BLANK}

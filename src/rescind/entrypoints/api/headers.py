@@ -22,6 +22,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -81,6 +82,32 @@ class SecuredFastAPI(FastAPI):
 
     def build_middleware_stack(self) -> ASGIApp:
         return SecurityHeaders(super().build_middleware_stack())
+
+    def openapi(self) -> dict[str, Any]:
+        first = self.openapi_schema is None
+        document = super().openapi()
+        if first:  # FastAPI builds it once and caches it; adjust that one
+            parameters_never_null(document)
+        return document
+
+
+def parameters_never_null(document: dict[str, Any]) -> None:
+    """An optional header, query or path parameter is left out, never null: HTTP has no null.
+
+    ``str | None = None`` makes FastAPI declare ``anyOf: [string, null]``; a client (the
+    stock schemathesis CLI does) then sends the text ``null``, which the server rightly refuses
+    as a bad ETag. The parameter keeps only its non-null schema (bodies keep their nulls).
+    """
+    for item in document.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()) if isinstance(operation, dict) else ():
+                schema = parameter.get("schema", {})
+                options = [o for o in schema.get("anyOf", ()) if o != {"type": "null"}]
+                if "anyOf" in schema and len(options) == 1:
+                    del schema["anyOf"]
+                    schema.update(options[0])
+                if schema.get("default", "") is None:
+                    del schema["default"]
 
 
 def install_docs(app: FastAPI, docs_url: str) -> None:

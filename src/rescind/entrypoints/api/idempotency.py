@@ -2,8 +2,10 @@
 
 The key is reserved in its own short transaction before the use case runs, and the answer
 (success or a definitive refusal) is stored after. A retry while the first attempt still runs
-gets 409; one with the same key but another body gets 422. Transient failures (a conflict,
-a rate limit, a server error) release the key so a retry really retries.
+gets 409; so does one with the same key but another body (``idempotency_key_reused``): what
+the key was used for is a fact of the stored state, which no schema can declare, so it is a
+conflict with that state (as a taken username is), not invalid input. Transient failures (a
+conflict, a rate limit, a server error) release the key so a retry really retries.
 
 A server killed mid-request leaves its reservation unanswered. Once the reservation is older
 than the lease (longer than any live request takes), a retry takes it over and runs the use
@@ -121,10 +123,11 @@ class Idempotency:
             return None
         if entry.fingerprint != self._fingerprint:
             return problem_response(
-                422,
+                409,
                 "idempotency_key_reused",
                 "this Idempotency-Key was already used for a different request; use a new key "
                 "for a new request",
+                retryable=False,
             )
         if entry.response is None:
             return problem_response(
@@ -132,6 +135,7 @@ class Idempotency:
                 "idempotency_in_progress",
                 "the first request with this key is still running; retry in a moment",
                 headers={"Retry-After": "1"},
+                retryable=True,
             )
         stored = entry.response
         return Response(

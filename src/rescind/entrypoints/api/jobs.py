@@ -233,6 +233,7 @@ class RestoreIn(BaseModel):
         min_length=1,
         max_length=2000,
         pattern=NO_NUL,
+        json_schema_extra=NOT_BLANK_SCHEMA,  # the domain refuses a blank reason
         description="Why the job is restored: on the feed, in the audit trail, and in the "
         "email telling the contract signers their cancellation was withdrawn.",
     )
@@ -272,7 +273,10 @@ class InstallerCancelIn(BaseModel):
                     "requester_name": "Ines Installer",
                 },
                 {"reason": "other", "reason_text": "duplicate job", "requester_name": "Ines"},
-            ]
+            ],
+            # The domain's rule (``validate_reason``): reason 'other' needs a text saying why.
+            "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
+            "then": {"required": ["reason_text"], "properties": {"reason_text": NOT_BLANK_SCHEMA}},
         },
     )
 

@@ -80,6 +80,7 @@ TITLES: dict[str, str] = {
     "conflict": "Someone else changed the same thing at the same moment; retry",
     "policy_invalid": "The decision table cannot be published",
     "duplicate_request": "This requester already has an open request for the job",
+    "already_exists": "It exists already",
     "idempotency_key_reused": "This Idempotency-Key was used for a different request",
     "idempotency_in_progress": "The first request with this Idempotency-Key has not finished",
     "internal_error": "Something went wrong on our side",
@@ -167,8 +168,9 @@ def from_error(error: RescindError) -> JSONResponse:
     headers: dict[str, str] = {}
     extra: dict[str, Any] = {}
     errors: list[FieldProblem] = []
-    if isinstance(error, InvalidInput) and error.field:
-        errors.append(FieldProblem(field=error.field, message=error.message))
+    field = getattr(error, "field", None)  # InvalidInput, AlreadyExists, UnknownReference
+    if isinstance(field, str) and field:
+        errors.append(FieldProblem(field=field, message=error.message))
     if isinstance(error, RateLimited) and error.retry_after is not None:
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthenticated):
@@ -200,20 +202,25 @@ def _path_pattern(template: str) -> re.Pattern[str]:
 
 
 def allowed_methods(request: Request) -> list[str]:
-    """Every method the OpenAPI document gives a path matching this request's URL.
+    """Every method the OpenAPI document gives the path this request's URL names.
 
     Starlette's 405 names only the methods of the first route whose path matched, and each
     method of a path is a route of its own here (GET and POST /holidays), so it said
     ``Allow: GET`` where POST works too. The document is the contract (and public API,
-    unlike the router's internals); it is built once and cached by FastAPI.
+    unlike the router's internals); it is built once and cached by FastAPI. As in OpenAPI, a
+    concrete path wins over a templated one: ``/jobs/import`` is not ``/jobs/{job_id}``.
     """
     paths: dict[str, dict[str, Any]] = request.app.openapi().get("paths", {})
     url = request.url.path
+    matching = [t for t in paths if _path_pattern(t).fullmatch(url)]
+    if not matching:
+        return []
+    fewest = min(t.count("{") for t in matching)
     methods = {
         method.upper()
-        for template, operations in paths.items()
-        if _path_pattern(template).fullmatch(url)
-        for method in operations
+        for template in matching
+        if template.count("{") == fewest
+        for method in paths[template]
         if method in HTTP_METHODS
     }
     return sorted(methods)

@@ -22,6 +22,7 @@ from rescind.entrypoints.api.deps import (
     CurrentUser,
     EmailAddress,
     Idempotent,
+    IsoDate,
     JobIfMatch,
     RequestIfMatch,
     State,
@@ -71,7 +72,7 @@ class StatementIn(BaseModel):
 
     kind: StatementKind
     content: str = Field(default="", max_length=50_000, pattern=NO_NUL)
-    sent_date: date | None = Field(
+    sent_date: IsoDate | None = Field(
         default=None,
         ge=EARLIEST_NOTICE,
         le=LATEST_NOTICE,

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from rescind.domain.access import Role
+from rescind.domain.access import SCOPED_ROLES, Role
 from rescind.domain.user import USERNAME_PATTERN
 from rescind.entrypoints.api.deps import (
     NO_NUL,
@@ -34,11 +34,31 @@ PersonRole = Literal[
 
 UserId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL)]
 
+# The domain's rule (``User.validate``: a scoped role names its scope, the others none) said in
+# the schema too, from the same ``SCOPED_ROLES``, so a request the schema accepts is created.
+_SCOPED: list[JsonValue] = [r.value for r in sorted(SCOPED_ROLES)]
+SCOPE_RULE: dict[str, JsonValue] = {
+    "if": {
+        "properties": {"role": {"enum": _SCOPED}},
+        "required": ["role"],
+    },
+    "then": {
+        "required": ["scope_id"],
+        "properties": {"scope_id": {"type": "string", "minLength": 1}},
+    },
+    "else": {
+        "properties": {
+            "scope_id": {"anyOf": [{"type": "null"}, {"type": "string", "maxLength": 0}]}
+        }
+    },
+}
+
 
 class UserIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            **SCOPE_RULE,
             "examples": [
                 {
                     "username": "sunny-ops",
@@ -47,7 +67,7 @@ class UserIn(BaseModel):
                     "display_name": "Sunny Installs operations",
                     "scope_id": "INST-001",
                 }
-            ]
+            ],
         },
     )
     # The domain checks these (with messages that say how to fix them); the schema declares

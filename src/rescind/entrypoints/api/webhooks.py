@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from rescind.domain.errors import not_a_cursor
 from rescind.domain.webhooks import (
+    URL_PATTERN,
     DeliveryStatus,
     WebhookEndpoint,
     WebhookEvent,
@@ -52,7 +53,7 @@ class EndpointIn(BaseModel):
             ]
         },
     )
-    url: str = Field(max_length=2000, pattern=NO_NUL, description="http:// or https://")
+    url: str = Field(max_length=2000, pattern=URL_PATTERN, description="http:// or https://")
     event_types: list[WebhookType] = Field(min_length=1, max_length=len(WebhookType))
     description: str = Field(default="", max_length=200, pattern=NO_NUL)
 

@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 
 from rescind.domain.access import Permission
 from rescind.domain.audit_sentence import person_name, sentence
-from rescind.domain.errors import InvalidInput, RescindError
+from rescind.domain.errors import RescindError
 from rescind.domain.wording import a, count
 from rescind.entrypoints.api.problems import STATUS, TITLES
 from rescind.entrypoints.console.session import (
@@ -50,8 +50,9 @@ class Problems:
 def problems_of(error: RescindError, field_name: str | None = None) -> Problems:
     """``field_name`` places an error the service did not tie to a field (a wrong code)."""
     title = TITLES.get(error.code, "")
-    if isinstance(error, InvalidInput) and error.field:
-        return Problems(fields={_form_field(error.field): error.message}, title=title)
+    field = getattr(error, "field", None)  # InvalidInput, AlreadyExists, UnknownReference
+    if isinstance(field, str) and field:
+        return Problems(fields={_form_field(field): error.message}, title=title)
     if field_name and not isinstance(error, CsrfRefused):
         return Problems(fields={field_name: error.message}, title=title)
     return Problems(banner=error.message, title=title)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from rescind.adapters.db.tables import CalendarRevisionRow, CompanyHolidayRow, PolicyVersionRow
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
-from rescind.domain.errors import Conflict, InvalidInput, NotFound
+from rescind.domain.errors import AlreadyExists, Conflict, NotFound
 
 _REVISION_ID = 1
 # Before any holiday change there is no revision row: the calendar is at version 1.
@@ -80,7 +80,7 @@ class SqlCalendarRepository:
     def add_holiday(self, day: date, name: str) -> None:
         existing = self._session.get(CompanyHolidayRow, day, populate_existing=True)
         if existing is not None:
-            raise InvalidInput(
+            raise AlreadyExists(
                 f"{day.isoformat()} is already a company holiday ({existing.name}); "
                 "remove it first to rename it",
                 field="day",

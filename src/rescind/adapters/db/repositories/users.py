@@ -18,7 +18,7 @@ from rescind.adapters.db.tables import (
     SalesRepRow,
 )
 from rescind.domain.access import Role
-from rescind.domain.errors import InvalidInput, NotFound
+from rescind.domain.errors import AlreadyExists, NotFound
 from rescind.domain.user import TokenRecord, User
 
 
@@ -27,7 +27,7 @@ class SqlUserRepository:
         self._session = session
 
     def add(self, user: User) -> None:
-        taken = InvalidInput(f"the username {user.username!r} is taken", field="username")
+        taken = AlreadyExists(f"the username {user.username!r} is taken", field="username")
         if self.by_username(user.username) is not None:
             raise taken
         # A twin created concurrently hits the unique index; the savepoint keeps the
