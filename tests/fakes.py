@@ -53,6 +53,7 @@ from rescind.domain.job import (
     ProductModel,
     SalesRep,
 )
+from rescind.domain.recipients import Recipients
 from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
 from rescind.domain.search import read_search
 from rescind.domain.user import TokenRecord, User
@@ -547,6 +548,13 @@ class FakeOutbox:
             )
         else:
             self._outbox[message_id] = replace(row, next_attempt_at=retry_at, last_error=error)
+
+    def requeue(self, message_id: str, now: datetime, recipients: Recipients) -> None:
+        row = self._outbox[message_id]
+        email = replace(row.email, recipients=recipients)
+        self._outbox[message_id] = replace(
+            row, email=email, status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=now
+        )
 
     def list(
         self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None

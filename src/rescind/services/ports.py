@@ -31,6 +31,7 @@ from rescind.domain.job import (
     PartnerProgram,
     ProductModel,
 )
+from rescind.domain.recipients import Recipients
 from rescind.domain.request import CancellationRequest
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import ChallengeStatus, VerificationChallenge
@@ -232,6 +233,11 @@ class Outbox(Protocol):
         self, message_id: str, at: datetime, error: str, *, retry_at: datetime | None
     ) -> None:
         """Note the error; queue again at ``retry_at``, or mark failed for good when None."""
+        ...
+
+    def requeue(self, message_id: str, now: datetime, recipients: Recipients) -> None:
+        """A failed message is due again at ``now`` with a fresh count of attempts, to
+        ``recipients`` (the same Message-ID: it is the same message)."""
         ...
 
     def list(

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from rescind.adapters.contact import email_address
 from rescind.domain.access import Permission
 from rescind.domain.case import Queue
 from rescind.domain.email import DeliveryStatus
@@ -16,6 +17,7 @@ from rescind.entrypoints.console.render import Problems, page, problems_of, redi
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
 from rescind.services.console_queries import pending_jobs, triage_queue
 from rescind.services.escalation import approve_escalation, deny_escalation
+from rescind.services.failed_emails import fix_email_address, resend_email
 from rescind.services.queries import open_requests
 from rescind.services.queues import list_outbox, queue_items
 
@@ -78,6 +80,7 @@ def queue_page(
         queue=name,
         title=dict(TABS)[name],
         may_decide=actor.may(Permission.DECIDE_CASE),
+        may_resend=actor.may(Permission.RESEND_EMAIL),
         **context,
     )
 
@@ -147,4 +150,67 @@ def deny(
         request,
         "/console/queues/deal-processing",
         f"Case {case.id} denied; the requester is told why.",
+    )
+
+
+@router.post("/outbox/resend")
+def resend(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    message_id: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    try:
+        email = resend_email(ctx, message_id, actor=session.actor)
+    except RescindError as error:
+        return queue_page(
+            request,
+            ctx,
+            session,
+            "failed-emails",
+            status=status_of(error),
+            problems=problems_of(error),
+        )
+    to = ", ".join((*email.recipients.to, *email.recipients.cc))
+    return redirect(
+        request,
+        "/console/queues/failed-emails",
+        f"The {email.kind.value.replace('_', ' ')} email is queued again to {to}.",
+    )
+
+
+@router.post("/outbox/address")
+def fix_address(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    message_id: Annotated[str, Form(max_length=300)] = "",
+    row: Annotated[int, Form(ge=0, le=10_000)] = 0,
+    old: Annotated[str, Form(max_length=320)] = "",
+    new: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    try:
+        email = fix_email_address(
+            ctx, message_id, old, email_address(new, field="new"), actor=session.actor
+        )
+    except RescindError as error:
+        problems = problems_of(error)
+        # Each failed email has its own form: the message goes next to that one's fields.
+        for name in ("old", "new"):
+            if name in problems.fields:
+                problems.fields[f"{name}-{row}"] = problems.fields.pop(name)
+        return queue_page(
+            request,
+            ctx,
+            session,
+            "failed-emails",
+            status=status_of(error),
+            problems=problems,
+            values={f"new-{row}": new, f"old-{row}": old},
+        )
+    return redirect(
+        request,
+        "/console/queues/failed-emails",
+        f"Address fixed: the {email.kind.value.replace('_', ' ')} email is queued again to "
+        f"{', '.join((*email.recipients.to, *email.recipients.cc))}.",
     )
