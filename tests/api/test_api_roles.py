@@ -332,6 +332,16 @@ WRITES: dict[tuple[str, str], Write] = {
         True,
         lambda t, r: Call(f"{API}/cases/{t.case()}/reassign", json={"queue": "deal_processing"}),
     ),
+    ("POST", f"{API}/cases/{{case_id}}/assign"): Write(
+        Permission.REASSIGN_CASE,
+        True,
+        lambda t, r: Call(f"{API}/cases/{t.case()}/assign", json={"user_id": "agent:agent"}),
+    ),
+    ("POST", f"{API}/cases/{{case_id}}/comment"): Write(
+        Permission.COMMENT,
+        True,
+        lambda t, r: Call(f"{API}/cases/{t.case()}/comment", json={"body": "Called finance."}),
+    ),
     ("POST", f"{API}/policies"): Write(
         Permission.PUBLISH_POLICY,
         False,

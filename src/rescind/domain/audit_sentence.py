@@ -270,10 +270,6 @@ def _case_closed(data: Data, tz: ZoneInfo) -> tuple[str, str]:
     return f"closed case {_text(data, 'case_id')}", _text(data, "reason")
 
 
-def _case_commented(data: Data, tz: ZoneInfo) -> tuple[str, str]:
-    return f"commented on case {_text(data, 'case_id')}", f"“{_text(data, 'body')}”"
-
-
 def _case_approved(data: Data, tz: ZoneInfo) -> tuple[str, str]:
     return f"approved case {_text(data, 'case_id')}", _text(data, "note")
 
@@ -325,7 +321,6 @@ _WORDINGS: dict[str, Callable[[Data, ZoneInfo], tuple[str, str]]] = {
     EventKind.CASE_REASSIGNED: _case_reassigned,
     EventKind.CASE_ASSIGNED: _case_assigned,
     EventKind.CASE_CLOSED: _case_closed,
-    EventKind.CASE_COMMENTED: _case_commented,
     EventKind.CASE_APPROVED: _case_approved,
     EventKind.CASE_DENIED: _case_denied,
     EventKind.JOB_IMPORTED: _imported,

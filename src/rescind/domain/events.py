@@ -38,7 +38,6 @@ class EventKind(StrEnum):
     EMAIL_RESENT = "email_resent"  # a failed email queued again as it was
     EMAIL_READDRESSED = "email_readdressed"  # one address of a failed email fixed, queued again
     CASE_CLOSED = "case_closed"  # its request ended without a decision
-    CASE_COMMENTED = "case_commented"
     INBOUND_ATTACHED = "inbound_attached"
     INBOUND_DISMISSED = "inbound_dismissed"
     CASE_OPENED = "case_opened"

@@ -120,7 +120,7 @@ def create_app(
         api.include_router(module.router)
     app.include_router(api)
     # The agent console and installer portal: HTML pages over the same services.
-    app.mount("/console", create_console(ctx, passwords, state.throttle))
+    app.mount("/console", create_console(ctx, passwords, state.throttle, probe))
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:

@@ -50,7 +50,7 @@ from rescind.entrypoints.console.session import (
     current_session,
 )
 from rescind.services.context import Context
-from rescind.services.ports import PasswordHasher
+from rescind.services.ports import DatabaseProbe, PasswordHasher
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,16 @@ _UNAVAILABLE = (
 )
 
 
-def create_console(ctx: Context, passwords: PasswordHasher, throttle: Throttle) -> FastAPI:
+def create_console(
+    ctx: Context,
+    passwords: PasswordHasher,
+    throttle: Throttle,
+    probe: DatabaseProbe | None = None,
+) -> FastAPI:
     console = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    console.state.console = ConsoleState(ctx=ctx, passwords=passwords, throttle=throttle)
+    console.state.console = ConsoleState(
+        ctx=ctx, passwords=passwords, throttle=throttle, probe=probe
+    )
     console.state.templates = make_templates(ctx.tz, ctx.now)
     console.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (

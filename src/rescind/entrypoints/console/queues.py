@@ -14,11 +14,21 @@ from rescind.domain.case import Queue
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
-from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
-from rescind.services.console_queries import pending_jobs, triage_queue
+from rescind.entrypoints.console.session import (
+    Ctx,
+    CurrentSession,
+    PostSession,
+    Session,
+    get_state,
+)
+from rescind.services.console_queries import (
+    pending_jobs,
+    queue_counts,
+    request_queue,
+    triage_queue,
+)
 from rescind.services.escalation import approve_escalation, deny_escalation
 from rescind.services.failed_emails import fix_email_address, resend_email
-from rescind.services.queries import open_requests
 from rescind.services.queues import list_outbox, queue_items
 
 router = APIRouter()
@@ -54,7 +64,7 @@ def queue_page(
     context: dict[str, object] = {}
     match name:
         case "requests":
-            context["requests"] = open_requests(ctx, actor=actor, limit=200)
+            context["requests"] = request_queue(ctx, actor=actor)
         case "pending":
             context["pending"] = pending_jobs(ctx, actor=actor)
         case "back-office":
@@ -69,10 +79,24 @@ def queue_page(
             ).items
         case _:
             raise NotFound(f"no queue {name!r}")
+    backlog = queue_counts(get_state(request).probe, actor=actor)
+    counts = (
+        {
+            "requests": backlog.open_requests,
+            "pending": backlog.cancel_pending_jobs,
+            "back-office": backlog.back_office_queue,
+            "deal-processing": backlog.deal_processing_queue,
+            "triage": backlog.email_triage,
+            "failed-emails": backlog.outbox_failed,
+        }
+        if backlog
+        else {}
+    )
     return page(
         request,
         "queues.html",
         session,
+        counts=counts,
         status=status,
         problems=problems,
         values=values or {},
