@@ -777,6 +777,14 @@ class FakeInboundRepository:
     def seen(self, message_id: str) -> bool:
         return bool(message_id) and any(r.message_id == message_id for r in self._inbound.values())
 
+    def seen_content(self, digest: str, since: datetime) -> InboundRecord | None:
+        found = [
+            r
+            for r in self._inbound.values()
+            if digest and r.content_digest == digest and r.received_at >= since
+        ]
+        return max(found, key=lambda r: r.received_at) if found else None
+
     def triage(self, limit: int = 100) -> list[InboundRecord]:
         waiting = [r for r in self._inbound.values() if r.status is InboundStatus.TRIAGE]
         return sorted(waiting, key=lambda r: (r.received_at, r.id))[:limit]

@@ -316,6 +316,10 @@ class InboundRepository(Protocol):
         """Whether a message with this Message-ID was received before (not a duplicate)."""
         ...
 
+    def seen_content(self, digest: str, since: datetime) -> InboundRecord | None:
+        """The latest message with this content digest received at or after ``since``."""
+        ...
+
     def triage(self, limit: int = 100) -> list[InboundRecord]:
         """Messages waiting for a person, oldest first."""
         ...
