@@ -54,6 +54,7 @@ from rescind.domain.job import (
     ProductModel,
     SalesRep,
 )
+from rescind.domain.recipients import Recipients
 from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
 from rescind.domain.search import read_search
 from rescind.domain.self_service import SelfServiceLink
@@ -617,6 +618,13 @@ class FakeOutbox:
         else:
             self._outbox[message_id] = replace(row, next_attempt_at=retry_at, last_error=error)
 
+    def requeue(self, message_id: str, now: datetime, recipients: Recipients) -> None:
+        row = self._outbox[message_id]
+        email = replace(row.email, recipients=recipients)
+        self._outbox[message_id] = replace(
+            row, email=email, status=DeliveryStatus.QUEUED, attempts=0, next_attempt_at=now
+        )
+
     def list(
         self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None
     ) -> list[tuple[int, QueuedEmail]]:
@@ -855,6 +863,14 @@ class FakeInboundRepository:
 
     def seen(self, message_id: str) -> bool:
         return bool(message_id) and any(r.message_id == message_id for r in self._inbound.values())
+
+    def seen_content(self, digest: str, since: datetime) -> InboundRecord | None:
+        found = [
+            r
+            for r in self._inbound.values()
+            if digest and r.content_digest == digest and r.received_at >= since
+        ]
+        return max(found, key=lambda r: r.received_at) if found else None
 
     def triage(self, limit: int = 100) -> list[InboundRecord]:
         waiting = [r for r in self._inbound.values() if r.status is InboundStatus.TRIAGE]

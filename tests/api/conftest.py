@@ -320,12 +320,13 @@ RACE_ACTOR = Actor.system("race")
 
 
 def verified_request(api: Api, job_id: str, homeowner_email: str) -> str:
-    """A homeowner's email request from the address on file, with its written statement.
-
-    Filed as the inbound door files each email (``open_request``), so a test may hold many
-    open ones for one job: ``file_request`` would answer a second with the first.
-    """
+    """A homeowner's email request from the address on file, with its written statement,
+    verified. A job has one open request per requester (the database holds to it), so while
+    the homeowner's is open, asking again gives that one: racers share it."""
     with api.ctx.uow() as uow:
+        for open_one in uow.requests.for_job(job_id):
+            if open_one.is_open and open_one.requester_role is RequesterRole.HOMEOWNER:
+                return open_one.id
         request = open_request(
             uow,
             api.ctx,

@@ -765,8 +765,20 @@ def received(api: Api, authentication: str, message_id: str) -> Received:
 def test_a_request_filed_from_an_email_says_why_it_is_or_is_not_verified(api: Api) -> None:
     agent = api.client(Role.AGENT)
     passed = received(api, "mx.rescind.example; dmarc=pass header.from=home.example", "<p@x>")
+    # One open request per requester: the homeowner withdraws the first before writing again
+    # (a day later, so the second is not the first sent twice).
+    first = agent.get(f"{API}/requests/{passed.request_id}").json()
+    closed = agent.post(
+        f"{API}/requests/{first['id']}/close",
+        json={"reason": "withdrawn"},
+        headers={"If-Match": f'"{first["version"]}"'},
+    )
+    assert closed.status_code == 200, closed.text
+    api.clock.advance(days=1)
     unaligned = received(api, "mx.rescind.example; spf=pass smtp.mailfrom=evil.example", "<u@x>")
 
+    assert unaligned.request_id, unaligned
+    agent = api.client(Role.AGENT)  # a day on: a fresh login
     shown = [agent.get(f"{API}/requests/{r.request_id}").json() for r in (passed, unaligned)]
 
     assert [(r["verified"], r["verification_note"]) for r in shown] == [

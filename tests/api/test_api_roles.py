@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -133,6 +134,18 @@ class Target:
             "\r\n\r\nCancel my solar job please.\r\n"
         ).encode()
         return receive_email(self.api.ctx, parse_email(raw), raw).inbound_id
+
+    def failed_email(self) -> str:
+        """A failed email of the job (its verification code), URL-encoded for a path."""
+        request_id = self.request()
+        send_verification_code(self.api.ctx, request_id, actor=SYSTEM)
+        with self.api.ctx.uow() as uow:
+            email = uow.outbox.for_job(self.job_id)[-1]
+            uow.outbox.mark_attempt_failed(
+                email.message_id, self.api.clock.now(), "550 no such user", retry_at=None
+            )
+            uow.commit()
+        return quote(email.message_id, safe="")
 
     def holiday(self) -> str:
         add_company_holiday(self.api.ctx, date(2026, 12, 24), "Christmas Eve", actor=SYSTEM)
@@ -293,6 +306,19 @@ WRITES: dict[tuple[str, str], Write] = {
         False,
         lambda t, r: Call(f"{API}/inbound/{t.inbound()}/dismiss", json={"reason": "spam"}),
     ),
+    ("POST", f"{API}/outbox/{{message_id}}/resend"): Write(
+        Permission.RESEND_EMAIL,
+        False,
+        lambda t, r: Call(f"{API}/outbox/{t.failed_email()}/resend"),
+    ),
+    ("POST", f"{API}/outbox/{{message_id}}/address"): Write(
+        Permission.RESEND_EMAIL,
+        False,
+        lambda t, r: Call(
+            f"{API}/outbox/{t.failed_email()}/address",
+            json={"old": "ada.1@home.example", "new": "ada@fixed.example"},
+        ),
+    ),
     ("POST", f"{API}/cases/{{case_id}}/approve"): Write(
         Permission.DECIDE_CASE,
         True,
@@ -307,6 +333,16 @@ WRITES: dict[tuple[str, str], Write] = {
         Permission.REASSIGN_CASE,
         True,
         lambda t, r: Call(f"{API}/cases/{t.case()}/reassign", json={"queue": "deal_processing"}),
+    ),
+    ("POST", f"{API}/cases/{{case_id}}/assign"): Write(
+        Permission.REASSIGN_CASE,
+        True,
+        lambda t, r: Call(f"{API}/cases/{t.case()}/assign", json={"user_id": "agent:agent"}),
+    ),
+    ("POST", f"{API}/cases/{{case_id}}/comment"): Write(
+        Permission.COMMENT,
+        True,
+        lambda t, r: Call(f"{API}/cases/{t.case()}/comment", json={"body": "Called finance."}),
     ),
     ("POST", f"{API}/policies"): Write(
         Permission.PUBLISH_POLICY,

@@ -17,7 +17,8 @@ PROBLEM_JSON = "application/problem+json"
 def waiting(api: Api, message_id: str = "<t1@nowhere.example>") -> str:
     raw = (
         "From: Stranger <who@nowhere.example>\r\nTo: support@rescind.example\r\n"
-        f"Subject: Please cancel\r\nMessage-ID: {message_id}\r\n\r\nCancel my solar job.\r\n"
+        f"Subject: Please cancel\r\nMessage-ID: {message_id}\r\n\r\n"
+        f"Cancel my solar job. ({message_id})\r\n"
     ).encode()
     received = receive_email(api.ctx, parse_email(raw), raw)
     assert received.status.value == "triage"

@@ -6,7 +6,7 @@ import pytest
 
 from rescind.domain.access import EVERY_JOB, JobScope
 from rescind.domain.case import AssignmentStatus, CaseStatus, Queue, open_deal_processing_escalation
-from rescind.domain.errors import Conflict, NotFound
+from rescind.domain.errors import Conflict, DuplicateRequest, NotFound
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import InstallerCompany, SalesRep
 from rescind.domain.request import Outcome, RequesterRole
@@ -31,6 +31,7 @@ def test_a_request_comes_back_with_its_statement_and_every_field(uow_factory: Uo
         verified_at=None,
         reason=None,
         due_at=utc(2026, 11, 24),
+        requester_role=RequesterRole.SALES_REP,  # one open request per requester and job
     )
     with uow_factory() as uow:
         uow.requests.add(request)
@@ -180,3 +181,27 @@ def test_the_feed_a_scoped_reader_gets_holds_only_comments_on_jobs_it_may_see(
         ]
         assert feed(ours.homeowner.id, EVERY_JOB) == [on_ours, on_theirs, on_none]
         assert feed("ho-someone-else", EVERY_JOB) == []
+
+
+@pytest.mark.usefixtures("with_job")
+def test_a_second_open_request_of_one_requester_is_refused_by_the_database_as_a_duplicate(
+    uow_factory: UowFactory,
+) -> None:
+    with uow_factory() as uow:
+        uow.requests.add(a_request("req-1"))
+        uow.commit()
+    # Past the service's own check (as a racing filing is): the unique index refuses it.
+    with uow_factory() as uow:
+        uow.requests.add(a_request("req-2"))
+        with pytest.raises(DuplicateRequest):
+            uow.commit()
+    # Another requester, or the same one once the first is closed, may file.
+    with uow_factory() as uow:
+        uow.requests.add(a_request("req-3", requester_role=RequesterRole.SALES_REP))
+        first = uow.requests.get("req-1")
+        first.outcome = Outcome.WITHDRAWN
+        uow.requests.save(first)
+        uow.commit()
+    with uow_factory() as uow:
+        uow.requests.add(a_request("req-4"))
+        uow.commit()

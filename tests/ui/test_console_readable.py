@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 from playwright.sync_api import Page, expect
 
 from tests.ui.conftest import Demo, Shot, log_in
+from tests.ui.test_console_failed_emails import a_failed_code_email
 
 HEADER_SEARCH = "Find a job by id, name, email or phone"
 
@@ -121,6 +122,35 @@ def test_the_phone_flow_goes_step_by_step_and_a_wrong_code_focuses_the_code_fiel
     expect(trail).not_to_contain_text("False")
 
 
+def a_case(demo: Demo) -> str:
+    """A Direct Pay M1B job's request escalated to Deal Processing, through the API."""
+    job = demo.find(
+        product_model="direct_pay",
+        milestone="M1B",
+        partner_program="none",
+        where=lambda j: bool(j["invoice_uploaded"]),
+    )
+    with demo.api("agent") as agent:
+        filed = agent.post(
+            "/requests",
+            json={
+                "job_id": job["id"],
+                "channel": "phone",
+                "requester_role": "homeowner",
+                "requester_name": job["homeowner"]["name"],
+            },
+        )
+        assert filed.status_code == 201, filed.text
+        escalated = agent.post(
+            f"/requests/{filed.json()['id']}/escalation",
+            json={"detail": "invoice uploaded"},
+            headers={"If-Match": f'"{filed.json()["version"]}"'},
+        )
+        assert escalated.status_code in (200, 201), escalated.text
+    case_id: str = escalated.json()["id"]
+    return case_id
+
+
 def serious(page: Page) -> list[dict[str, Any]]:
     results = Axe().run(page)
     violations: list[dict[str, Any]] = results.response["violations"]
@@ -173,6 +203,18 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_kind_of_page(
     ):
         page.goto(demo.url(path))
         check(page, path, failures)
+    # A failed email with its actions, one with an error next to its address field.
+    failed = demo.find(milestone="M2", partner_program="none")
+    a_failed_code_email(demo, failed)
+    page.goto(demo.url("/console/queues/failed-emails"))
+    row = page.locator("tbody tr", has_text=failed["id"])
+    row.get_by_label("Correct address (this email only)").fill("ann@localhost")
+    row.get_by_role("button", name="Fix and resend").click()
+    expect(page.locator(".field-error").first).to_be_visible()
+    check(page, "failed emails with an error", failures)
+    # A case page, with its history.
+    page.goto(demo.url(f"/console/cases/{a_case(demo)}"))
+    check(page, "case", failures)
     # The wizard, with an error on its code field.
     page.goto(demo.url(f"/console/jobs/{job['id']}/cancel"))
     page.get_by_label("How the homeowner contacted us").select_option("phone")

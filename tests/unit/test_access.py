@@ -41,13 +41,14 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.CANCEL,
         P.CLOSE_REQUEST,
         P.TRIAGE_EMAIL,
+        P.RESEND_EMAIL,
         P.RESTORE,
         P.ESCALATE,
         P.REASSIGN_CASE,
         P.COMMENT,
         P.READ_DEMO_MAILBOX,
     },
-    Role.BACK_OFFICE: READ_ALL | {P.ESCALATE, P.REASSIGN_CASE, P.COMMENT},
+    Role.BACK_OFFICE: READ_ALL | {P.ESCALATE, P.REASSIGN_CASE, P.COMMENT, P.RESEND_EMAIL},
     Role.DEAL_PROCESSING: READ_ALL | {P.DECIDE_CASE, P.COMMENT},
     Role.INSTALLER: {
         P.READ_JOBS,
@@ -67,6 +68,7 @@ EXPECTED: dict[Role, set[Permission]] = {
         P.SWEEP,
         P.MANAGE_WEBHOOKS,
         P.READ_DEMO_MAILBOX,
+        P.RESEND_EMAIL,
     },
     Role.SYSTEM: set(Permission),
 }

@@ -219,14 +219,18 @@ def test_an_approval_stands_in_for_rule_5_only_not_for_a_stop_rule_reached_later
     assert world.store.kinds(case.job_id)[-1] == "request_closed"
 
 
-def test_a_denial_does_not_rewrite_a_request_that_was_closed_meanwhile(world: World) -> None:
+def test_a_request_closed_meanwhile_ends_its_case_so_a_late_denial_is_refused(
+    world: World,
+) -> None:
     request_id, case_id = escalated(world)
     job_id = world.store.case(case_id).job_id
     # The invoice was withdrawn (rule 4): support cancels the escalated request itself.
     world.store.tables.jobs[job_id].invoice_uploaded = False
     cancel_workflow(world.ctx, request_id, actor=actor("agent:alex"))
+    assert world.store.case(case_id).status is CaseStatus.CLOSED
 
-    deny_escalation(world.ctx, case_id, actor=actor("dp:dana"), reason="invoice stands")
+    with pytest.raises(InvalidTransition, match="already closed"):
+        deny_escalation(world.ctx, case_id, actor=actor("dp:dana"), reason="invoice stands")
 
     assert world.store.request(request_id).outcome is Outcome.CANCEL_PENDING
     assert world.store.job(job_id).status is JobStatus.CANCEL_PENDING

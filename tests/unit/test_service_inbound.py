@@ -274,13 +274,35 @@ def test_the_same_message_id_again_is_kept_as_a_duplicate_and_files_nothing_new(
     assert kept[1].raw == RAW + b"(resent)"
 
 
-def test_mail_without_a_message_id_is_never_taken_for_a_duplicate(world: World) -> None:
+def test_mail_without_a_message_id_is_a_duplicate_by_its_sender_and_text(world: World) -> None:
     job = world.add(id="JOB-000115")
 
     first = receive_email(world.ctx, an_email(job.homeowner.email, message_id=""), RAW)
+    world.clock.advance(minutes=10)
     second = receive_email(world.ctx, an_email(job.homeowner.email, message_id=""), RAW)
 
-    assert (first.status, second.status) == (InboundStatus.FILED, InboundStatus.FILED)
+    assert (first.status, second.status) == (InboundStatus.FILED, InboundStatus.DUPLICATE)
+    assert second.reason.startswith(f"the same email from {job.homeowner.email} arrived at")
+    assert second.request_id == first.request_id
+    assert len(requests_of(world, job.id)) == 1
+
+
+def test_another_email_while_the_homeowners_request_is_open_files_no_second_one(
+    world: World,
+) -> None:
+    job = world.add(id="JOB-000116")
+    first = receive_email(world.ctx, an_email(job.homeowner.email, message_id="<a@x>"), RAW)
+    world.clock.advance(hours=2)  # past the resend window: not the same email sent twice
+
+    later = receive_email(world.ctx, an_email(job.homeowner.email, message_id="<b@x>"), RAW)
+
+    assert later.status is InboundStatus.DUPLICATE
+    assert (
+        later.reason
+        == f"the homeowner already has open request {first.request_id} for job {job.id}"
+    )
+    assert later.request_id == first.request_id
+    assert len(requests_of(world, job.id)) == 1
 
 
 def test_malformed_mail_waits_in_triage_with_the_reason_and_its_bytes(world: World) -> None:

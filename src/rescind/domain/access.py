@@ -47,6 +47,7 @@ class Permission(StrEnum):
     CANCEL = "cancel"
     CLOSE_REQUEST = "close_request"  # refuse or close a request with a reason
     TRIAGE_EMAIL = "triage_email"  # attach a waiting email to a job, or dismiss it
+    RESEND_EMAIL = "resend_email"  # a failed email: fix an address or send it again
     RESTORE = "restore"
     INSTALLER_CANCEL = "installer_cancel"
     ESCALATE = "escalate"
@@ -87,6 +88,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.CANCEL,
             P.CLOSE_REQUEST,
             P.TRIAGE_EMAIL,
+            P.RESEND_EMAIL,
             P.RESTORE,
             P.ESCALATE,
             P.REASSIGN_CASE,
@@ -95,7 +97,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         }
     ),
     # Works the Back Office queue: creates and reassigns cases.
-    Role.BACK_OFFICE: frozenset(_READ_ALL | {P.ESCALATE, P.REASSIGN_CASE, P.COMMENT}),
+    Role.BACK_OFFICE: frozenset(
+        _READ_ALL | {P.ESCALATE, P.REASSIGN_CASE, P.COMMENT, P.RESEND_EMAIL}
+    ),
     # Approves or denies escalated cancellations.
     Role.DEAL_PROCESSING: frozenset(_READ_ALL | {P.DECIDE_CASE, P.COMMENT}),
     # Its own company's jobs: the Cancel Workflow button, or a request for the homeowner.
@@ -119,6 +123,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             P.SWEEP,
             P.MANAGE_WEBHOOKS,
             P.READ_DEMO_MAILBOX,
+            P.RESEND_EMAIL,
         }
     ),
     Role.SYSTEM: frozenset(Permission),

@@ -80,6 +80,9 @@ def day_ended_by(text: JSONValue, tz: ZoneInfo) -> str:
 def sentence(record: AuditRecord, *, tz: ZoneInfo, names: Mapping[str, str]) -> str:
     """The record as a sentence: who did what, how, under which policy, and its details."""
     data = record.data
+    people = _PEOPLE_KEYS.get(record.kind, ())
+    if people:  # actor ids in the data read as people's names too
+        data = {k: person_name(str(v), names) if k in people and v else v for k, v in data.items()}
     wording = _WORDINGS.get(record.kind)
     what, detail = wording(data, tz) if wording else (record.kind.replace("_", " "), "")
     channel = _CHANNELS.get(record.channel, f"via {record.channel.replace('_', ' ')}")
@@ -224,6 +227,20 @@ def _emailed(data: Data, tz: ZoneInfo) -> tuple[str, str]:
     )
 
 
+def _resent(data: Data, tz: ZoneInfo) -> tuple[str, str]:
+    to = data.get("to")
+    recipients = ", ".join(str(r) for r in to) if isinstance(to, list) else ""
+    return f"sent the failed {_words(data, 'kind')} email again", (
+        f"to {recipients}" if recipients else ""
+    )
+
+
+def _readdressed(data: Data, tz: ZoneInfo) -> tuple[str, str]:
+    return f"fixed an address of the failed {_words(data, 'kind')} email and sent it again", (
+        f"{_text(data, 'from')} → {_text(data, 'to')}"
+    )
+
+
 def _review_rejected(data: Data, tz: ZoneInfo) -> tuple[str, str]:
     items = data.get("items")
     n = len(items) if isinstance(items, list) else 0
@@ -244,6 +261,16 @@ def _case_reassigned(data: Data, tz: ZoneInfo) -> tuple[str, str]:
     return f"reassigned case {_text(data, 'case_id')} to {_words(data, 'to')}", (
         f"from {_words(data, 'from')}" if data.get("from") else ""
     )
+
+
+def _case_assigned(data: Data, tz: ZoneInfo) -> tuple[str, str]:
+    return f"assigned case {_text(data, 'case_id')} to {_text(data, 'to')}", (
+        f"from {_text(data, 'from')}" if data.get("from") else ""
+    )
+
+
+def _case_closed(data: Data, tz: ZoneInfo) -> tuple[str, str]:
+    return f"closed case {_text(data, 'case_id')}", _text(data, "reason")
 
 
 def _case_approved(data: Data, tz: ZoneInfo) -> tuple[str, str]:
@@ -289,6 +316,9 @@ def _imported(data: Data, tz: ZoneInfo) -> tuple[str, str]:
     return "imported jobs", ""
 
 
+# Data keys that hold an actor id, by kind.
+_PEOPLE_KEYS: dict[str, tuple[str, ...]] = {EventKind.CASE_ASSIGNED: ("from", "to")}
+
 _WORDINGS: dict[str, Callable[[Data, ZoneInfo], tuple[str, str]]] = {
     EventKind.ELIGIBILITY_DECIDED: _decided,
     EventKind.REQUEST_FILED: _filed,
@@ -308,8 +338,12 @@ _WORDINGS: dict[str, Callable[[Data, ZoneInfo], tuple[str, str]]] = {
     EventKind.WINDOW_RECOMPUTED: _recomputed,
     EventKind.FEED_COMMENTED: _commented,
     EventKind.EMAIL_QUEUED: _emailed,
+    EventKind.EMAIL_RESENT: _resent,
+    EventKind.EMAIL_READDRESSED: _readdressed,
     EventKind.CASE_OPENED: _case_opened,
     EventKind.CASE_REASSIGNED: _case_reassigned,
+    EventKind.CASE_ASSIGNED: _case_assigned,
+    EventKind.CASE_CLOSED: _case_closed,
     EventKind.CASE_APPROVED: _case_approved,
     EventKind.CASE_DENIED: _case_denied,
     EventKind.JOB_IMPORTED: _imported,

@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from rescind.domain.wording import count
+
 _ONE_DAY = timedelta(days=1)
 _SATURDAY, _SUNDAY = 5, 6
 
@@ -104,6 +106,48 @@ class OperationsCalendar:
             remaining -= day_end - cursor
             day = self.add_business_days(day, 1)
             cursor = self.end_of_day(day - _ONE_DAY)
+
+    def business_time_between(self, start: datetime, end: datetime) -> timedelta:
+        """The time from ``start`` to ``end`` that falls on local business days (the inverse of
+        ``add_business_hours``); zero when ``end`` is not after ``start``."""
+        if end <= start:
+            return timedelta(0)
+        total = timedelta(0)
+        day, last = self.local_date(start), self.local_date(end)
+        while day <= last:
+            if self.is_business_day(day):
+                begins, ends = self.end_of_day(day - _ONE_DAY), self.end_of_day(day)
+                overlap = min(ends, end) - max(begins, start)
+                if overlap > timedelta(0):
+                    total += overlap
+            day += _ONE_DAY
+        return total
+
+
+_HOUR = timedelta(hours=1)
+_BUSINESS_DAY = timedelta(hours=24)  # as ``add_business_hours`` counts: a whole local day
+
+
+def due_countdown(calendar: OperationsCalendar, now: datetime, due_at: datetime) -> str:
+    """How long until (or since) a due time, in business time, as a person says it:
+    "due in 6 business hours", "due in 2 business days", "overdue by 1 business day".
+
+    Whole units, rounded down: "due in 1 business day" is 24 to 48 business hours away.
+    A due time now or past is overdue; less than an hour either way says so.
+    """
+    overdue = due_at <= now
+    left = (
+        calendar.business_time_between(due_at, now)
+        if overdue
+        else calendar.business_time_between(now, due_at)
+    )
+    if left < _HOUR:
+        amount = "less than 1 business hour"
+    elif left < _BUSINESS_DAY:
+        amount = count(left // _HOUR, "business hour")
+    else:
+        amount = count(left // _BUSINESS_DAY, "business day")
+    return f"overdue by {amount}" if overdue else f"due in {amount}"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ class CaseStatus(StrEnum):
     OPEN = "open"
     APPROVED = "approved"
     DENIED = "denied"
+    CLOSED = "closed"  # its request ended without Deal Processing's decision
 
 
 class AssignmentStatus(StrEnum):
@@ -81,6 +82,14 @@ class Case:
             )
         self._decide(CaseStatus.DENIED, by, now, reason)
         return Event(EventKind.CASE_DENIED, {"case_id": self.id, "by": by, "reason": reason})
+
+    def close(self, by: str, now: datetime, reason: str) -> Event:
+        """The request it was opened for ended (withdrawn, refused, cancelled another way):
+        nothing is left to decide, so the case leaves its queues."""
+        self._decide(CaseStatus.CLOSED, by, now, reason)
+        for assignment in self.assignments:
+            assignment.status = AssignmentStatus.DONE
+        return Event(EventKind.CASE_CLOSED, {"case_id": self.id, "by": by, "reason": reason})
 
     def _decide(self, status: CaseStatus, by: str, now: datetime, reason: str) -> None:
         self._require_open()

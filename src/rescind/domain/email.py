@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from rescind.domain.events import JSONValue
+from rescind.domain.errors import InvalidInput, NotAllowed
+from rescind.domain.events import Event, EventKind, JSONValue
 from rescind.domain.job import Job, Language
 from rescind.domain.recipients import Recipients
 
@@ -102,3 +103,48 @@ def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff: 30 s after the first failed attempt, doubling, at most an hour."""
     delay: timedelta = FIRST_RETRY * (2 ** max(0, attempts - 1))
     return min(delay, LONGEST_RETRY)
+
+
+def resend_failed(email: QueuedEmail) -> tuple[Recipients, Event]:
+    """A failed email, queued again as it is: its recipients and the event saying so."""
+    _require_failed(email)
+    return email.recipients, Event(
+        EventKind.EMAIL_RESENT,
+        {"message_id": email.message_id, "kind": email.kind.value, "to": list(email.recipients.to)},
+    )
+
+
+def readdress_failed(email: QueuedEmail, old: str, new: str) -> tuple[Recipients, Event]:
+    """One address of this message replaced by a fixed one (``new`` comes in validated).
+
+    Only the message changes: the address on file stays as it is, since it is what
+    verification compares senders with, and only the job's data says whose address it is.
+    """
+    _require_failed(email)
+    if old not in (*email.recipients.to, *email.recipients.cc):
+        raise InvalidInput(
+            f"{old!r} is not an address of this email; pick one of its recipients", field="old"
+        )
+    if new.casefold() == old.casefold():
+        raise InvalidInput("the fixed address is the same as the one that failed", field="new")
+
+    def swap(addresses: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(new if a == old else a for a in addresses)
+
+    recipients = Recipients(to=swap(email.recipients.to), cc=swap(email.recipients.cc))
+    return recipients, Event(
+        EventKind.EMAIL_READDRESSED,
+        {
+            "message_id": email.message_id,
+            "kind": email.kind.value,
+            "from": old,
+            "to": new,
+        },
+    )
+
+
+def _require_failed(email: QueuedEmail) -> None:
+    if email.status is not DeliveryStatus.FAILED:
+        raise NotAllowed(
+            f"email {email.message_id} is {email.status.value}; only a failed one is sent again"
+        )

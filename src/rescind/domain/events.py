@@ -35,6 +35,9 @@ class EventKind(StrEnum):
     FEED_COMMENTED = "feed_commented"
     EMAIL_QUEUED = "email_queued"
     EMAIL_FAILED = "email_failed"
+    EMAIL_RESENT = "email_resent"  # a failed email queued again as it was
+    EMAIL_READDRESSED = "email_readdressed"  # one address of a failed email fixed, queued again
+    CASE_CLOSED = "case_closed"  # its request ended without a decision
     INBOUND_ATTACHED = "inbound_attached"
     INBOUND_DISMISSED = "inbound_dismissed"
     CASE_OPENED = "case_opened"

@@ -6,8 +6,9 @@ is the homeowner's written statement) or waits in the triage queue with the reas
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from rescind.domain.errors import Conflict, InvalidInput
@@ -27,6 +28,18 @@ class InboundEmail:
     job_references: tuple[str, ...]
 
 
+# The same sender and text again within this long is the same email sent twice (a client's
+# retry, a forward of one's own message), whatever its Message-ID says.
+RESENT_WITHIN = timedelta(minutes=30)
+
+
+def content_digest(email: InboundEmail) -> str:
+    """The sender and the text (white space collapsed, case kept), hashed: two deliveries of
+    one message compare equal though their Message-IDs and headers differ."""
+    text = " ".join(f"{email.subject}\n{email.text}".split())
+    return hashlib.sha256(f"{email.from_address.lower()}\n{text}".encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Malformed:
     reason: str
@@ -37,7 +50,7 @@ class Malformed:
 class InboundStatus(StrEnum):
     FILED = "filed"  # became a cancellation request
     TRIAGE = "triage"  # waits for a person, with the reason
-    DUPLICATE = "duplicate"  # the same Message-ID arrived before
+    DUPLICATE = "duplicate"  # the same message arrived before (Message-ID, or sender and text)
     DISMISSED = "dismissed"  # a person read it and set it aside, with the reason
 
 
@@ -54,6 +67,7 @@ class InboundRecord:
     job_id: str | None = None
     request_id: str | None = None
     authentication: SenderAuthentication | None = None  # None: unreadable, nothing to judge
+    content_digest: str = ""  # ``content_digest`` of the parsed message; "" when malformed
 
     def _require_waiting(self) -> None:
         if self.status is not InboundStatus.TRIAGE:

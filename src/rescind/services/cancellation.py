@@ -19,6 +19,7 @@ from datetime import date, datetime
 from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.authority import Authority, cancel_refusal, support_authority
+from rescind.domain.case import CaseStatus
 from rescind.domain.eligibility import Action, Decision
 from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import NotEligible
@@ -250,7 +251,21 @@ def close_request(
     if extra:
         event = Event(event.kind, dict(event.data) | dict(extra))
     uow.requests.save(request)
-    record(uow, request.job_id, actx, [event])
+    record(uow, request.job_id, actx, [event, *close_cases_of(uow, request, actx)])
+
+
+def close_cases_of(
+    uow: UnitOfWork, request: CancellationRequest, actx: AuditContext
+) -> list[Event]:
+    """A request that ends takes its still-open case with it (same transaction); the
+    events to record after the request's own."""
+    events = []
+    for case in uow.cases.for_job(request.job_id):
+        if case.request_id == request.id and case.status is CaseStatus.OPEN:
+            why = f"request {request.id} was closed: {request.outcome.value.replace('_', ' ')}"
+            events.append(case.close(actx.actor, actx.at, why))
+            uow.cases.save(case)
+    return events
 
 
 def _with_request(events: tuple[Event, ...], request_id: str, authority: Authority) -> list[Event]:

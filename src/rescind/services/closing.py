@@ -26,6 +26,7 @@ from rescind.domain.request import (
     require_staff_door,
 )
 from rescind.services.access import job_for, request_for
+from rescind.services.cancellation import close_cases_of
 from rescind.services.context import Context
 from rescind.services.eligibility import decide_and_record
 from rescind.services.ports import UnitOfWork
@@ -120,7 +121,7 @@ def _close(
 ) -> None:
     event = request.close_with_reason(reason, note, decision=decision, duplicate_of=duplicate_of)
     uow.requests.save(request)
-    record(uow, job.id, actx, [event])
+    record(uow, job.id, actx, [event, *close_cases_of(uow, request, actx)])
     queue_email(
         uow,
         OutgoingEmail(

@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from rescind.domain.access import Actor, Permission, require
+from rescind.domain.calendar import due_countdown
 from rescind.domain.email import EmailKind, QueuedEmail
 from rescind.domain.feed import cancellation_comment
 from rescind.domain.inbound import InboundRecord
 from rescind.domain.job import JobStatus
 from rescind.domain.recipients import Recipients, cancellation_notice_recipients
+from rescind.domain.request import CancellationRequest
 from rescind.domain.workflow import CANCEL_PENDING_BUSINESS_DAYS
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.paging import MAX_PAGE, page_size
+from rescind.services.ports import Backlog, DatabaseProbe
 from rescind.services.queries import JobView, view_of
 
 
@@ -97,3 +100,28 @@ def emails_for_job(
         return uow.inbound.for_job(
             job.id, job.homeowner.email, actor.scope, page_size(limit, most=EMAILS_PER_JOB)
         )
+
+
+@dataclass(frozen=True)
+class DueRequest:
+    request: CancellationRequest
+    overdue: bool
+    countdown: str  # "due in 6 business hours", "overdue by 1 business day"
+
+
+def request_queue(ctx: Context, *, actor: Actor, limit: int = MAX_PAGE) -> list[DueRequest]:
+    """Every open request, overdue ones first then the soonest due, each with its due time
+    counted down in business time on the operations calendar."""
+    require(actor, Permission.READ_QUEUES)
+    now = ctx.now()
+    with ctx.uow() as uow:
+        calendar = ctx.operations_calendar(uow)
+        requests = uow.requests.open_requests(page_size(limit))
+    due = [DueRequest(r, r.due_at <= now, due_countdown(calendar, now, r.due_at)) for r in requests]
+    return sorted(due, key=lambda d: (not d.overdue, d.request.due_at))
+
+
+def queue_counts(probe: DatabaseProbe | None, *, actor: Actor) -> Backlog | None:
+    """How much waits in each queue (one indexed count each); None without a probe."""
+    require(actor, Permission.READ_QUEUES)
+    return probe.backlog() if probe is not None else None

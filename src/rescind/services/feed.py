@@ -4,41 +4,68 @@ from __future__ import annotations
 
 from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
-from rescind.domain.events import Event, EventKind
+from rescind.domain.events import Event, EventKind, JSONValue
 from rescind.domain.feed import FeedComment
-from rescind.services.access import job_for
+from rescind.domain.job import Job
+from rescind.services.access import case_for, job_for
 from rescind.services.context import Context
 from rescind.services.paging import MAX_PAGE, Paged, read_page
+from rescind.services.ports import UnitOfWork
 from rescind.services.records import new_id, record
 
 
 def comment_on_feed(
     ctx: Context, job_id: str, body: str, *, actor: Actor, channel: str = "console"
 ) -> FeedComment:
-    now = ctx.now()
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.COMMENT)
-        comment = FeedComment(
-            id=new_id("FC"),
-            homeowner_id=job.homeowner.id,
-            job_id=job.id,
-            author=actor.id,
-            body=body.strip(),
-            created_at=now,
-        )
-        uow.feed.add(comment)
-        record(
-            uow,
-            job.id,
-            AuditContext(actor=actor.id, at=now, channel=channel),
-            [
-                Event(
-                    EventKind.FEED_COMMENTED,
-                    {"comment_id": comment.id, "automatic": False, "body": comment.body},
-                )
-            ],
-        )
+        comment = _comment(uow, ctx, job, body.strip(), actor, channel)
         uow.commit()
+    return comment
+
+
+def comment_on_case(
+    ctx: Context, case_id: str, body: str, *, actor: Actor, channel: str = "console"
+) -> FeedComment:
+    """A comment on a case goes on its job's feed, saying which case; the case's history
+    shows it."""
+    with ctx.uow() as uow:
+        case, job = case_for(uow, case_id, actor, Permission.COMMENT)
+        text = f"Case {case.id}: {body.strip()}" if body.strip() else ""
+        comment = _comment(uow, ctx, job, text, actor, channel, case_id=case.id)
+        uow.commit()
+    return comment
+
+
+def _comment(
+    uow: UnitOfWork,
+    ctx: Context,
+    job: Job,
+    body: str,
+    actor: Actor,
+    channel: str,
+    *,
+    case_id: str | None = None,
+) -> FeedComment:
+    now = ctx.now()
+    comment = FeedComment(
+        id=new_id("FC"),
+        homeowner_id=job.homeowner.id,
+        job_id=job.id,
+        author=actor.id,
+        body=body,
+        created_at=now,
+    )
+    uow.feed.add(comment)
+    data: dict[str, JSONValue] = {"comment_id": comment.id, "automatic": False, "body": body}
+    if case_id is not None:
+        data["case_id"] = case_id
+    record(
+        uow,
+        job.id,
+        AuditContext(actor=actor.id, at=now, channel=channel),
+        [Event(EventKind.FEED_COMMENTED, data)],
+    )
     return comment
 
 

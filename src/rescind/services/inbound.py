@@ -15,7 +15,14 @@ from dataclasses import dataclass
 
 from rescind.domain.access import Actor
 from rescind.domain.audit import AuditContext
-from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus, Malformed
+from rescind.domain.inbound import (
+    RESENT_WITHIN,
+    InboundEmail,
+    InboundRecord,
+    InboundStatus,
+    Malformed,
+    content_digest,
+)
 from rescind.domain.job import Job, JobStatus
 from rescind.domain.request import (
     CancellationRequest,
@@ -29,7 +36,7 @@ from rescind.domain.workflow import effective_status
 from rescind.services.context import Context
 from rescind.services.ports import JobQuery, UnitOfWork
 from rescind.services.records import new_id, record
-from rescind.services.requests import StatementInput, open_request
+from rescind.services.requests import StatementInput, open_request, open_request_of
 from rescind.services.verification import mark_verified, verified_event
 
 MAIL_ACTOR = Actor.system("mail")
@@ -56,6 +63,15 @@ def receive_email(ctx: Context, parsed: InboundEmail | Malformed, raw: bytes) ->
             result = Received(
                 inbound_id, InboundStatus.DUPLICATE, f"already received {parsed.message_id}"
             )
+        elif earlier := uow.inbound.seen_content(content_digest(parsed), now - RESENT_WITHIN):
+            result = Received(
+                inbound_id,
+                InboundStatus.DUPLICATE,
+                f"the same email from {parsed.from_address} arrived at "
+                f"{earlier.received_at.isoformat()} as {earlier.message_id or earlier.id}",
+                job_id=earlier.job_id,
+                request_id=earlier.request_id,
+            )
         else:
             result = _file(uow, ctx, inbound_id, parsed)
         uow.inbound.add(
@@ -71,6 +87,7 @@ def receive_email(ctx: Context, parsed: InboundEmail | Malformed, raw: bytes) ->
                 job_id=result.job_id,
                 request_id=result.request_id,
                 authentication=parsed.authentication if isinstance(parsed, InboundEmail) else None,
+                content_digest=content_digest(parsed) if isinstance(parsed, InboundEmail) else "",
             )
         )
         uow.commit()
@@ -81,6 +98,16 @@ def _file(uow: UnitOfWork, ctx: Context, inbound_id: str, email: InboundEmail) -
     job, why = _find_job(uow, email, ctx)
     if job is None:
         return Received(inbound_id, InboundStatus.TRIAGE, why)
+    existing = open_request_of(uow, job.id, RequesterRole.HOMEOWNER)
+    if existing is not None:
+        # One open request per requester: another email while one is worked is kept with it.
+        return Received(
+            inbound_id,
+            InboundStatus.DUPLICATE,
+            f"the homeowner already has open request {existing.id} for job {job.id}",
+            job_id=job.id,
+            request_id=existing.id,
+        )
     actx = AuditContext(actor=MAIL_ACTOR.id, at=ctx.now(), channel=Channel.EMAIL.value)
     request, verified = file_email(uow, ctx, email, job, actx)
     return Received(

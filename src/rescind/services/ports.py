@@ -32,6 +32,7 @@ from rescind.domain.job import (
     PartnerProgram,
     ProductModel,
 )
+from rescind.domain.recipients import Recipients
 from rescind.domain.request import CancellationRequest
 from rescind.domain.self_service import SelfServiceLink
 from rescind.domain.user import TokenRecord, User
@@ -281,6 +282,11 @@ class Outbox(Protocol):
         """Note the error; queue again at ``retry_at``, or mark failed for good when None."""
         ...
 
+    def requeue(self, message_id: str, now: datetime, recipients: Recipients) -> None:
+        """A failed message is due again at ``now`` with a fresh count of attempts, to
+        ``recipients`` (the same Message-ID: it is the same message)."""
+        ...
+
     def list(
         self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None
     ) -> list[tuple[int, QueuedEmail]]:
@@ -372,6 +378,10 @@ class InboundRepository(Protocol):
 
     def seen(self, message_id: str) -> bool:
         """Whether a message with this Message-ID was received before (not a duplicate)."""
+        ...
+
+    def seen_content(self, digest: str, since: datetime) -> InboundRecord | None:
+        """The latest message with this content digest received at or after ``since``."""
         ...
 
     def triage(self, limit: int = 100) -> list[InboundRecord]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from rescind.domain.access import Actor, Permission, require
+from rescind.domain.audit import AuditRecord, job_stream
 from rescind.domain.case import Case, Queue
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.email import DeliveryStatus, QueuedEmail
@@ -27,6 +28,30 @@ def queue_items(
     require(actor, Permission.READ_QUEUES)
     with ctx.uow() as uow:
         return read_page(lambda n: uow.cases.in_queue(queue, limit=n, after=after), limit)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    history: list[AuditRecord]  # the job's records about this case; [] without READ_AUDIT
+    names: dict[str, str]  # people's names by actor id, for the history and the assignee
+
+
+def case_view(ctx: Context, case_id: str, *, actor: Actor) -> CaseView:
+    """What a case page shows, read in one transaction."""
+    with ctx.uow() as uow:
+        case, _ = case_for(uow, case_id, actor, Permission.READ_JOBS)
+        history = (
+            [
+                r
+                for r in uow.audit.records(job_stream(case.job_id))
+                if r.data.get("case_id") == case.id
+            ]
+            if actor.may(Permission.READ_AUDIT)
+            else []
+        )
+        names = {user.actor.id: user.display_name for user in uow.users.list()}
+    return CaseView(case=case, history=history, names=names)
 
 
 def get_case(ctx: Context, case_id: str, *, actor: Actor) -> Case:

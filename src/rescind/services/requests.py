@@ -95,33 +95,48 @@ def file_request(
     """
     require_files_as(actor, requester_role)
     require_staff_door(channel, statement.kind if statement else None)
-    with ctx.uow() as uow:
-        job = job_for(uow, job_id, actor, Permission.FILE_REQUEST)
-        existing = open_request_of(uow, job.id, requester_role)
-        if existing is not None:
-            raise DuplicateRequest(
-                f"the {requester_role.value.replace('_', ' ')} already has open request "
-                f"{existing.id} for job {job.id} (filed {iso(existing.filed_at)}, due "
-                f"{iso(existing.due_at)}); work that one instead of filing another",
-                existing_request_id=existing.id,
+    try:
+        with ctx.uow() as uow:
+            job = job_for(uow, job_id, actor, Permission.FILE_REQUEST)
+            existing = open_request_of(uow, job.id, requester_role)
+            if existing is not None:
+                raise duplicate_of(existing, requester_role)
+            if statement is not None:
+                require_attach_statement(actor)
+            request = open_request(
+                uow,
+                ctx,
+                job,
+                AuditContext(actor=actor.id, at=ctx.now(), channel=channel.value),
+                channel=channel,
+                requester_role=requester_role,
+                requester_name=requester_name,
+                statement=statement,
+                reason=reason,
+                reason_text=reason_text,
+                homeowner_emailed=homeowner_emailed,
             )
-        if statement is not None:
-            require_attach_statement(actor)
-        request = open_request(
-            uow,
-            ctx,
-            job,
-            AuditContext(actor=actor.id, at=ctx.now(), channel=channel.value),
-            channel=channel,
-            requester_role=requester_role,
-            requester_name=requester_name,
-            statement=statement,
-            reason=reason,
-            reason_text=reason_text,
-            homeowner_emailed=homeowner_emailed,
-        )
-        uow.commit()
+            uow.commit()
+    except DuplicateRequest as raced:
+        if raced.existing_request_id:
+            raise
+        # Another filing committed between our check and our commit (the database's unique
+        # index refused ours): name the one that won, as the check would have.
+        with ctx.uow() as uow:
+            winner = open_request_of(uow, job_id, requester_role)
+        if winner is None:
+            raise
+        raise duplicate_of(winner, requester_role) from None
     return request
+
+
+def duplicate_of(existing: CancellationRequest, requester_role: RequesterRole) -> DuplicateRequest:
+    return DuplicateRequest(
+        f"the {requester_role.value.replace('_', ' ')} already has open request "
+        f"{existing.id} for job {existing.job_id} (filed {iso(existing.filed_at)}, due "
+        f"{iso(existing.due_at)}); work that one instead of filing another",
+        existing_request_id=existing.id,
+    )
 
 
 def open_request_of(

@@ -11,7 +11,11 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from rescind.domain.errors import Conflict
+from rescind.adapters.db.tables.request import OPEN_REQUEST_PER_REQUESTER
+from rescind.domain.errors import Conflict, DuplicateRequest
+
+# How SQLite names the same index's violation (it gives the columns, not the index's name).
+_SQLITE_OPEN_REQUEST = "cancellation_request.job_id, cancellation_request.requester_role"
 
 _RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})  # serialization, deadlock, lock
 _UNIQUE_SQLSTATE = "23505"
@@ -22,6 +26,14 @@ def as_conflict(exc: BaseException) -> Conflict | None:
     if isinstance(exc, StaleDataError):
         return Conflict("someone else changed this record just now; reload and try again")
     if isinstance(exc, IntegrityError) and _is_unique_violation(exc.orig):
+        if OPEN_REQUEST_PER_REQUESTER in str(exc.orig) or _SQLITE_OPEN_REQUEST in str(exc.orig):
+            # Another filing for the same requester and job won the race; the service
+            # looks up which request that is.
+            return DuplicateRequest(
+                "the requester already has an open request for this job; work that one "
+                "instead of filing another",
+                existing_request_id="",
+            )
         if "audit_event" in str(exc.orig):
             return Conflict("someone else added to this audit trail just now; reload and try again")
         return Conflict(

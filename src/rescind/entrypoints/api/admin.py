@@ -15,7 +15,14 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import not_a_cursor
-from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, IsoDate, State
+from rescind.entrypoints.api.deps import (
+    NO_NUL,
+    CurrentActor,
+    EmailAddress,
+    Idempotent,
+    IsoDate,
+    State,
+)
 from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, MAX_ROW_NUMBER, PageLimit
 from rescind.services.calendar import (
@@ -25,6 +32,7 @@ from rescind.services.calendar import (
     preview_holiday_change,
     remove_company_holiday,
 )
+from rescind.services.failed_emails import fix_email_address, resend_email
 from rescind.services.policy import publish_policy
 from rescind.services.queues import get_policy, list_holidays, list_outbox, list_policies
 
@@ -59,6 +67,66 @@ def read_outbox(
     return Page[EmailOut](
         items=[EmailOut.of(e) for e in page.items],
         next_cursor=str(page.next_after) if page.next_after is not None else None,
+    )
+
+
+MessageId = Annotated[
+    str,
+    Path(
+        min_length=3,
+        max_length=300,
+        pattern=NO_NUL,
+        description="The email's Message-ID, angle brackets included (URL-encoded).",
+        examples=["<3f2a9c@rescind.invalid>"],
+    ),
+]
+
+
+class AddressFixIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"old": "ann@homeowner.exmaple", "new": "ann@homeowner.example"}]
+        },
+    )
+    old: str = Field(
+        min_length=1, max_length=320, pattern=NO_NUL, description="The address that failed."
+    )
+    new: EmailAddress = Field(
+        min_length=1, max_length=320, description="One valid address to send to instead."
+    )
+
+
+@router.post(
+    "/outbox/{message_id}/resend",
+    tags=["outbox"],
+    summary="Send a failed email again as it is (same Message-ID, fresh attempts)",
+    response_model=EmailOut,
+)
+def resend(message_id: MessageId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
+    return idem.run(
+        lambda: EmailOut.of(resend_email(state.ctx, message_id, actor=actor, channel="api"))
+    )
+
+
+@router.post(
+    "/outbox/{message_id}/address",
+    tags=["outbox"],
+    summary="Fix one address of a failed email and send it again (the address on file "
+    "stays as it is)",
+    response_model=EmailOut,
+)
+def fix_address(
+    message_id: MessageId,
+    body: AddressFixIn,
+    state: State,
+    actor: CurrentActor,
+    idem: Idempotent,
+) -> Response:
+    return idem.run(
+        lambda: EmailOut.of(
+            fix_email_address(state.ctx, message_id, body.old, body.new, actor=actor, channel="api")
+        )
     )
 
 

@@ -151,7 +151,10 @@ def create_app(
         api.include_router(module.router)
     app.include_router(api)
     # The agent console and installer portal: HTML pages over the same services.
-    app.mount("/console", create_console(ctx, passwords, state.throttle, demo_mailbox))
+    app.mount(
+        "/console",
+        create_console(ctx, passwords, state.throttle, demo_mailbox=demo_mailbox, probe=probe),
+    )
 
     # The homeowner's own page: public, throttled with the same limiter.
     @app.get("/cancel", include_in_schema=False)

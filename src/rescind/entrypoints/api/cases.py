@@ -11,10 +11,24 @@ from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rescind.domain.case import Queue
-from rescind.entrypoints.api.deps import NO_NUL, CaseIfMatch, CurrentActor, Idempotent, State, etag
-from rescind.entrypoints.api.models import CancelOut, CaseOut, Out, Page, RequestOut
+from rescind.entrypoints.api.deps import (
+    NO_NUL,
+    NOT_BLANK_SCHEMA,
+    CaseIfMatch,
+    CurrentActor,
+    Idempotent,
+    State,
+    etag,
+)
+from rescind.entrypoints.api.models import CancelOut, CaseOut, FeedCommentOut, Out, Page, RequestOut
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
-from rescind.services.escalation import approve_escalation, deny_escalation, reassign_case
+from rescind.services.escalation import (
+    approve_escalation,
+    assign_case,
+    deny_escalation,
+    reassign_case,
+)
+from rescind.services.feed import comment_on_case
 from rescind.services.queues import get_case, queue_items
 
 router = APIRouter()
@@ -59,6 +73,31 @@ class ReassignIn(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"queue": "back_office"}]}
     )
     queue: Queue
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"user_id": "back_office:bo"}]}
+    )
+    user_id: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=NO_NUL,
+        description="The actor id of an active support user (yours to take it yourself).",
+    )
+
+
+class CaseCommentIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"body": "Called finance about the invoice."}]},
+    )
+    body: str = Field(
+        max_length=5000,
+        pattern=NO_NUL,
+        json_schema_extra=NOT_BLANK_SCHEMA,
+        description="Goes on the job's feed, naming the case.",
+    )
 
 
 class ApprovalOut(Out):
@@ -165,6 +204,46 @@ def reassign(
             reassign_case(state.ctx, case_id, body.queue, actor=actor, expected_version=expected)
         ),
         headers=_case_etag,
+    )
+
+
+@router.post(
+    "/cases/{case_id}/assign",
+    tags=["cases"],
+    summary="Give an open case to one support user",
+    response_model=CaseOut,
+)
+def assign(
+    case_id: CaseId,
+    body: AssignIn,
+    state: State,
+    actor: CurrentActor,
+    idem: Idempotent,
+    expected: CaseIfMatch,
+) -> Response:
+    return idem.run(
+        lambda: CaseOut.of(
+            assign_case(state.ctx, case_id, body.user_id, actor=actor, expected_version=expected)
+        ),
+        headers=_case_etag,
+    )
+
+
+@router.post(
+    "/cases/{case_id}/comment",
+    tags=["cases"],
+    summary="Comment on a case: the comment goes on its job's feed and the case's history",
+    response_model=FeedCommentOut,
+    status_code=201,
+)
+def comment(
+    case_id: CaseId, body: CaseCommentIn, state: State, actor: CurrentActor, idem: Idempotent
+) -> Response:
+    return idem.run(
+        lambda: FeedCommentOut.of(
+            comment_on_case(state.ctx, case_id, body.body, actor=actor, channel="api")
+        ),
+        status_code=201,
     )
 
 

@@ -293,6 +293,10 @@ class CaseOut(Out):
     decided_by: str
     decided_at: datetime | None
     decision_reason: str
+    assignee: str = Field(
+        description="The team user working the case (their actor id); empty: nobody yet.",
+        examples=["back_office:bo"],
+    )
 
     @classmethod
     def of(cls, c: Case) -> CaseOut:
@@ -315,6 +319,7 @@ class CaseOut(Out):
             decided_by=c.decided_by,
             decided_at=c.decided_at,
             decision_reason=c.decision_reason,
+            assignee=c.assignee,
         )
 
 

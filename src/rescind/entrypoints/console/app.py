@@ -58,7 +58,7 @@ from rescind.entrypoints.console.session import (
     current_session,
 )
 from rescind.services.context import Context
-from rescind.services.ports import PasswordHasher
+from rescind.services.ports import DatabaseProbe, PasswordHasher
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,11 @@ def create_console(
     passwords: PasswordHasher,
     throttle: Throttle,
     demo_mailbox: DemoMailbox | None = None,
+    probe: DatabaseProbe | None = None,
 ) -> FastAPI:
     console = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     console.state.console = ConsoleState(
-        ctx=ctx, passwords=passwords, throttle=throttle, demo_mailbox=demo_mailbox
+        ctx=ctx, passwords=passwords, throttle=throttle, demo_mailbox=demo_mailbox, probe=probe
     )
     console.state.templates = make_templates(ctx.tz, ctx.now)
     console.state.templates.env.globals["demo_mailbox"] = demo_mailbox is not None

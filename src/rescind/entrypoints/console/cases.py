@@ -1,6 +1,6 @@
 """A Back Office case page: its details and history, moved to another queue, commented.
 
-Each act is one existing service call (``reassign_case``, ``comment_on_feed``); the case's
+Each act is one service call (``reassign_case``, ``assign_case``, ``comment_on_case``); the case's
 own rules (``rescind.domain.case``) decide what may happen to it.
 """
 
@@ -16,10 +16,9 @@ from rescind.domain.case import Queue
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
-from rescind.services.audit import job_trail
 from rescind.services.escalation import assign_case, reassign_case, team_users
-from rescind.services.feed import comment_on_feed
-from rescind.services.queues import get_case
+from rescind.services.feed import comment_on_case
+from rescind.services.queues import case_view
 
 router = APIRouter()
 
@@ -35,12 +34,8 @@ def case_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     actor = session.actor
-    case = get_case(ctx, case_id, actor=actor)
-    history = (
-        [r for r in job_trail(ctx, case.job_id, actor=actor) if r.data.get("case_id") == case.id]
-        if actor.may(Permission.READ_AUDIT)
-        else []
-    )
+    view = case_view(ctx, case_id, actor=actor)
+    case = view.case
     return page(
         request,
         "case.html",
@@ -49,7 +44,8 @@ def case_page(
         problems=problems,
         values=values or {},
         case=case,
-        history=history,
+        history=view.history,
+        names=view.names,
         queues=[q for q in Queue if q is not case.queue],
         may_reassign=actor.may(Permission.REASSIGN_CASE),
         users=team_users(ctx, actor=actor) if actor.may(Permission.REASSIGN_CASE) else [],
@@ -98,13 +94,7 @@ def comment(
     body: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     try:
-        case = get_case(ctx, case_id, actor=session.actor)
-        comment_on_feed(
-            ctx,
-            case.job_id,
-            f"Case {case.id}: {body.strip()}" if body.strip() else "",
-            actor=session.actor,
-        )
+        comment_on_case(ctx, case_id, body, actor=session.actor)
     except RescindError as error:
         return case_page(
             request,

@@ -8,15 +8,27 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from rescind.adapters.contact import email_address
 from rescind.domain.access import Permission
 from rescind.domain.case import Queue
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import NotFound, RescindError
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
-from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
-from rescind.services.console_queries import pending_jobs, triage_queue
+from rescind.entrypoints.console.session import (
+    Ctx,
+    CurrentSession,
+    PostSession,
+    Session,
+    get_state,
+)
+from rescind.services.console_queries import (
+    pending_jobs,
+    queue_counts,
+    request_queue,
+    triage_queue,
+)
 from rescind.services.escalation import approve_escalation, deny_escalation
-from rescind.services.queries import open_requests
+from rescind.services.failed_emails import fix_email_address, resend_email
 from rescind.services.queues import list_outbox, queue_items
 
 router = APIRouter()
@@ -52,7 +64,7 @@ def queue_page(
     context: dict[str, object] = {}
     match name:
         case "requests":
-            context["requests"] = open_requests(ctx, actor=actor).items
+            context["requests"] = request_queue(ctx, actor=actor)
         case "pending":
             context["pending"] = pending_jobs(ctx, actor=actor)
         case "back-office":
@@ -67,10 +79,24 @@ def queue_page(
             ).items
         case _:
             raise NotFound(f"no queue {name!r}")
+    backlog = queue_counts(get_state(request).probe, actor=actor)
+    counts = (
+        {
+            "requests": backlog.open_requests,
+            "pending": backlog.cancel_pending_jobs,
+            "back-office": backlog.back_office_queue,
+            "deal-processing": backlog.deal_processing_queue,
+            "triage": backlog.email_triage,
+            "failed-emails": backlog.outbox_failed,
+        }
+        if backlog
+        else {}
+    )
     return page(
         request,
         "queues.html",
         session,
+        counts=counts,
         status=status,
         problems=problems,
         values=values or {},
@@ -78,6 +104,7 @@ def queue_page(
         queue=name,
         title=dict(TABS)[name],
         may_decide=actor.may(Permission.DECIDE_CASE),
+        may_resend=actor.may(Permission.RESEND_EMAIL),
         **context,
     )
 
@@ -147,4 +174,67 @@ def deny(
         request,
         "/console/queues/deal-processing",
         f"Case {case.id} denied; the requester is told why.",
+    )
+
+
+@router.post("/outbox/resend")
+def resend(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    message_id: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    try:
+        email = resend_email(ctx, message_id, actor=session.actor)
+    except RescindError as error:
+        return queue_page(
+            request,
+            ctx,
+            session,
+            "failed-emails",
+            status=status_of(error),
+            problems=problems_of(error),
+        )
+    to = ", ".join((*email.recipients.to, *email.recipients.cc))
+    return redirect(
+        request,
+        "/console/queues/failed-emails",
+        f"The {email.kind.value.replace('_', ' ')} email is queued again to {to}.",
+    )
+
+
+@router.post("/outbox/address")
+def fix_address(
+    request: Request,
+    ctx: Ctx,
+    session: PostSession,
+    message_id: Annotated[str, Form(max_length=300)] = "",
+    row: Annotated[int, Form(ge=0, le=10_000)] = 0,
+    old: Annotated[str, Form(max_length=320)] = "",
+    new: Annotated[str, Form(max_length=320)] = "",
+) -> Response:
+    try:
+        email = fix_email_address(
+            ctx, message_id, old, email_address(new, field="new"), actor=session.actor
+        )
+    except RescindError as error:
+        problems = problems_of(error)
+        # Each failed email has its own form: the message goes next to that one's fields.
+        for name in ("old", "new"):
+            if name in problems.fields:
+                problems.fields[f"{name}-{row}"] = problems.fields.pop(name)
+        return queue_page(
+            request,
+            ctx,
+            session,
+            "failed-emails",
+            status=status_of(error),
+            problems=problems,
+            values={f"new-{row}": new, f"old-{row}": old},
+        )
+    return redirect(
+        request,
+        "/console/queues/failed-emails",
+        f"Address fixed: the {email.kind.value.replace('_', ' ')} email is queued again to "
+        f"{', '.join((*email.recipients.to, *email.recipients.cc))}.",
     )

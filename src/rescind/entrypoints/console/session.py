@@ -31,7 +31,7 @@ from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.logs import note_user
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
-from rescind.services.ports import PasswordHasher
+from rescind.services.ports import DatabaseProbe, PasswordHasher
 
 SESSION_COOKIE = "rescind_session"
 LOGIN_CSRF_COOKIE = "rescind_login_csrf"
@@ -53,6 +53,7 @@ class ConsoleState:
     passwords: PasswordHasher
     throttle: Throttle  # the API's, so a password guess counts the same on either door
     demo_mailbox: DemoMailbox | None = None  # the embedded demo's unsent mail, when on
+    probe: DatabaseProbe | None = None  # the queue tabs' counts
 
 
 @dataclass(frozen=True)

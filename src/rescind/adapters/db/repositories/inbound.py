@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ class SqlInboundRepository:
                 request_id=record.request_id,
                 authenticated=None if auth is None else auth.verified,
                 authentication="" if auth is None else auth.reason,
+                content_digest=record.content_digest,
             )
         )
 
@@ -57,6 +59,17 @@ class SqlInboundRepository:
             select(InboundEmailRow.id).where(InboundEmailRow.message_id == message_id).limit(1)
         ).first()
         return found is not None
+
+    def seen_content(self, digest: str, since: datetime) -> InboundRecord | None:
+        if not digest:
+            return None
+        row = self._session.scalars(
+            select(InboundEmailRow)
+            .where(InboundEmailRow.content_digest == digest, InboundEmailRow.received_at >= since)
+            .order_by(InboundEmailRow.received_at.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else _records([row])[0]
 
     def triage(self, limit: int = 100) -> list[InboundRecord]:
         rows = self._session.scalars(
@@ -103,6 +116,7 @@ def _records(rows: Iterable[InboundEmailRow]) -> list[InboundRecord]:
             authentication=None
             if row.authenticated is None
             else SenderAuthentication(row.authenticated, row.authentication),
+            content_digest=row.content_digest,
         )
         for row in rows
     ]

@@ -118,6 +118,14 @@ class SqlOutbox:
         else:
             row.next_attempt_at = retry_at
 
+    def requeue(self, message_id: str, now: datetime, recipients: Recipients) -> None:
+        row = self._row(message_id)
+        row.status = DeliveryStatus.QUEUED.value
+        row.attempts = 0
+        row.next_attempt_at = now
+        row.to_addrs = list(recipients.to)
+        row.cc_addrs = list(recipients.cc)
+
     def _row(self, message_id: str) -> OutboxMessageRow:
         row = self._session.scalars(
             select(OutboxMessageRow)

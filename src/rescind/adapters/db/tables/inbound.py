@@ -12,7 +12,10 @@ from rescind.adapters.db.tables.base import Base, LongText
 
 class InboundEmailRow(Base):
     __tablename__ = "inbound_email"
-    __table_args__ = (Index(None, "status", "received_at"),)
+    __table_args__ = (
+        Index(None, "status", "received_at"),
+        Index(None, "content_digest", "received_at"),
+    )
 
     id: Mapped[str] = mapped_column(primary_key=True)
     received_at: Mapped[datetime]
@@ -29,3 +32,5 @@ class InboundEmailRow(Base):
     # The sender check (null: unreadable, nothing to judge) and why, as shown to agents.
     authenticated: Mapped[bool | None]
     authentication: Mapped[str] = mapped_column(LongText, default="", server_default="")
+    # The sender and text, hashed: the same email sent again under a new Message-ID.
+    content_digest: Mapped[str] = mapped_column(default="", server_default="")

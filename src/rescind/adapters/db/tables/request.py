@@ -12,6 +12,7 @@ from rescind.adapters.db.tables.job import JobRow
 
 # Requests still being worked: open, or escalated to Deal Processing (``CLOSED_OUTCOMES``).
 OPEN_ONLY = text("outcome IN ('escalated', 'open')")
+OPEN_REQUEST_PER_REQUESTER = "uq_cancellation_request_open_requester"
 
 
 class CancellationRequestRow(Base):
@@ -25,6 +26,16 @@ class CancellationRequestRow(Base):
             "ix_cancellation_request_open_due_at",
             "due_at",
             "id",
+            postgresql_where=OPEN_ONLY,
+            sqlite_where=OPEN_ONLY,
+        ),
+        # One open request per requester and job, however many file at once: the check in
+        # ``file_request`` says so first; this holds under a race (``DuplicateRequest``).
+        Index(
+            OPEN_REQUEST_PER_REQUESTER,
+            "job_id",
+            "requester_role",
+            unique=True,
             postgresql_where=OPEN_ONLY,
             sqlite_where=OPEN_ONLY,
         ),
