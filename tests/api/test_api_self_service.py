@@ -72,7 +72,9 @@ def test_a_beam_job_shows_the_rule_and_offers_no_cancel(api: Api) -> None:
     assert "Partner program is Beam or Concert (any milestone)" in page
     assert "Cancel my project" not in page
     # Posting anyway is the one cancel's refusal, on record: nothing is cancelled.
-    assert confirm(client).status_code == 409
+    refused = confirm(client)
+    assert refused.status_code == 409
+    assert "Your project cannot be cancelled online" in refused.text
     with api.ctx.uow() as uow:
         assert uow.jobs.get("JOB-003").status.value == "active"
         (request,) = uow.requests.for_job("JOB-003")
@@ -256,6 +258,19 @@ def test_a_homeowner_who_chooses_spanish_reads_the_page_and_the_emails_in_spanis
     assert ("self_service_language_chosen", "self_service") in trail(api, "JOB-002")
 
 
+def test_a_refusal_reads_in_the_homeowners_language_not_in_the_services_english(
+    api: Api,
+) -> None:
+    client = api.anonymous()
+    client.post("/cancel/language", data={"language": "es"}, follow_redirects=False)
+    signed_in(api, "JOB-003", client)
+    refused = confirm(client)
+    assert refused.status_code == 409
+    assert "No pudimos hacerlo. Su proyecto no se puede cancelar en línea" in refused.text
+    assert "Your project cannot be cancelled online" not in refused.text
+    assert "rule 1" not in refused.text.lower()  # the staff-facing message stays off the page
+
+
 def test_after_the_sweep_a_new_link_shows_the_final_confirmation(api: Api) -> None:
     client = signed_in(api, "JOB-002")
     assert confirm(client).status_code == 303
@@ -282,6 +297,7 @@ def test_withdrawing_after_the_window_has_ended_is_refused_and_nothing_changes(a
     csrf = csrf_of(later)
     refused = fresh.post("/cancel/job/withdraw", data={"csrf": csrf})
     assert refused.status_code == 409
+    assert "We could not do that." in refused.text
     with api.ctx.uow() as uow:
         assert uow.jobs.get("JOB-002").status.value == "cancel_pending"
 

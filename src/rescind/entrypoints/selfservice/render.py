@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from rescind.adapters.i18n import translations
 from rescind.domain.job import Language
+from rescind.entrypoints.selfservice.policy_words import refusal_text
 from rescind.services.context import Context
 
 HERE = Path(__file__).parent
@@ -65,6 +66,7 @@ class Pages:
             "languages": LANGUAGE_NAMES,
             "long_date": long_date,
             "moment": moment,
+            "refusal_text": refusal_text,
             **data,
         }
         return self._templates.TemplateResponse(request, name, context, status_code=status)
