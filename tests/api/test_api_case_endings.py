@@ -51,7 +51,7 @@ def test_closing_an_escalated_request_closes_its_case_too_on_record(api: Api) ->
     assert ended["status"] == "closed"
     assert all(a["status"] == "done" for a in ended["assignments"])
     for queue in ("back_office", "deal_processing"):
-        listed = agent.get(f"{API}/queues/{queue}").json()
+        listed = agent.get(f"{API}/queues/{queue}").json()["items"]
         assert case["id"] not in [c["id"] for c in listed]
     trail = trail_of(agent, "JOB-004")
     kinds = [r["kind"] for r in trail]
@@ -110,7 +110,7 @@ def test_a_comment_on_a_case_goes_on_the_feed_naming_the_case(api: Api) -> None:
 
     assert answer.status_code == 201, answer.text
     assert answer.json()["body"] == f"Case {case['id']}: Called finance about the invoice."
-    feed = agent.get(f"{API}/jobs/JOB-004/feed").json()
+    feed = agent.get(f"{API}/jobs/JOB-004/feed").json()["items"]
     assert answer.json()["body"] in [c["body"] for c in feed]
     [commented] = [
         r

@@ -36,12 +36,15 @@ from tests.api.conftest import (
 
 
 def add_requests(api: Api, total: int) -> None:
+    # A job each: a requester has at most one open request per job (a unique index holds it).
+    template = next(job for job in seed_jobs() if job.id == "JOB-002")
     with api.uow() as uow:
         for n in range(total):
+            uow.jobs.add(replace(template, id=f"JOB-P{n:04d}"))
             uow.requests.add(
                 CancellationRequest(
                     id=f"REQ-P{n:04d}",
-                    job_id="JOB-002",
+                    job_id=f"JOB-P{n:04d}",
                     channel=Channel.PHONE,
                     requester_role=RequesterRole.HOMEOWNER,
                     requester_name="The Homeowner",
