@@ -289,7 +289,7 @@ STATE_CHANGE = re.compile(
     r"/(?:jobs/[^/]+/(?:restore|cancel)"
     r"|requests/[^/]+/(?:statement|verification/code/confirm|verification/address-on-file"
     r"|cancel|escalation|close)"
-    r"|cases/[^/]+/(?:approve|deny|reassign))$"
+    r"|cases/[^/]+/(?:approve|deny|reassign|assign))$"
 )
 _REQUEST_CANCEL = re.compile(r"^(?P<api>.*)/requests/(?P<id>[^/]+)/cancel$")
 _CHANGED = re.compile(r"^(?P<what>.*/(?:jobs|requests|cases)/[^/]+)/[a-z/-]+$")

@@ -31,6 +31,7 @@ STATE_CHANGES = [
     ("cases/CASE-1/approve", {}),
     ("cases/CASE-1/deny", {"reason": "invoice stands"}),
     ("cases/CASE-1/reassign", {"queue": "back_office"}),
+    ("cases/CASE-1/assign", {"user_id": "agent:agent"}),
 ]
 
 

@@ -110,7 +110,9 @@ def test_an_admin_creates_an_installer_for_its_company_and_hands_over_a_one_time
     finally:
         context.close()
     with demo.api("admin") as admin:
-        [made] = [u for u in admin.get("/users").json() if u["username"] == "cedar-ops"]
+        [made] = [
+            u for u in admin.get("/users?limit=200").json()["items"] if u["username"] == "cedar-ops"
+        ]
     assert (made["role"], made["scope_id"]) == ("installer", company)
 
 
