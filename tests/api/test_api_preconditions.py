@@ -108,30 +108,33 @@ def test_50_parallel_blind_writes_that_lose_the_race_are_told_to_retry_after_a_s
     api: Api,
 ) -> None:
     agent = api.client(Role.AGENT)
-    job = "JOB-002"
-    requests = [verified_request(api, job, "ben.2@home.example") for _ in range(50)]
+    # One open request per requester: the 50 racers share the homeowner's one request.
+    request_id = verified_request(api, "JOB-002", "ben.2@home.example")
 
-    def cancel(request_id: str) -> Any:
-        def call(client: TestClient) -> Any:
-            # Written blind on purpose: each read the job before the others committed.
-            return client.post(
-                f"{API}/requests/{request_id}/cancel", json={}, headers={"If-Match": "*"}
-            )
+    def cancel(client: TestClient) -> Any:
+        # Written blind on purpose: each read the job before the others committed.
+        return client.post(
+            f"{API}/requests/{request_id}/cancel", json={}, headers={"If-Match": "*"}
+        )
 
-        return call
-
-    answers = fire_at_once([cancel(r) for r in requests], str(agent.headers["Authorization"]), api)
+    answers = fire_at_once([cancel] * 50, str(agent.headers["Authorization"]), api)
 
     codes = Counter(
         "ok" if a.status_code == 200 else f"{a.status_code} {a.json()['code']}" for a in answers
     )
     print(f"\noutcomes of 50 blind cancels: {dict(codes)}")
-    assert set(codes) <= {"ok", "409 conflict"}, codes
+    # A loser of the race is told to retry; one that came after the winner committed is told
+    # the request is done, which no retry changes.
+    assert codes["ok"] == 1, codes
+    assert set(codes) <= {"ok", "409 conflict", "409 not_allowed"}, codes
     assert codes["409 conflict"] >= 1, "no write lost the race"
     for answer in answers:
         if answer.status_code == 409:
-            assert answer.json()["retryable"] is True
-            assert answer.headers["Retry-After"] == "1"
-    # Retried as told, after the winner committed, each loser is answered.
-    retried = agent.post(f"{API}/requests/{requests[0]}/cancel", json={}, headers={"If-Match": "*"})
-    assert retried.status_code == 200, retried.text
+            retryable = answer.json()["code"] == "conflict"
+            assert answer.json()["retryable"] is retryable
+            assert ("Retry-After" in answer.headers) is retryable
+            if retryable:
+                assert answer.headers["Retry-After"] == "1"
+    # Retried as told, after the winner committed, a loser gets the standing answer.
+    retried = agent.post(f"{API}/requests/{request_id}/cancel", json={}, headers={"If-Match": "*"})
+    assert retried.status_code != 409 or retried.json()["code"] != "conflict", retried.text
