@@ -18,7 +18,7 @@ from rescind.adapters.policy_file import default_policy_path, load_policy_docume
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.access import EVERY_JOB
 from rescind.domain.job import Homeowner, JobStatus
-from rescind.domain.request import CancellationRequest
+from rescind.domain.request import CancellationRequest, CloseReason
 from rescind.entrypoints.mail import start_receiver
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
@@ -46,7 +46,9 @@ def a_message(message_id: str, *, above: Sequence[str] = (), below: Sequence[str
         "Date: Mon, 23 Nov 2026 10:00:00 -0500",
         "Content-Type: text/plain; charset=utf-8",
         "",
-        "Please cancel my solar contract.",
+        # Each message says it its own way: the same text from the same sender within half
+        # an hour is kept as a duplicate of the first.
+        f"Please cancel my solar contract (my message {message_id}).",
         "",
     ]
     return "\r\n".join(lines).encode()
@@ -144,25 +146,32 @@ def mail_import(db: WorkerDatabase, folder: Path, extra: dict[str, str] | None =
     return lines
 
 
+def withdraw_open_requests(db: WorkerDatabase) -> None:
+    with db.uow() as uow:
+        for request in uow.requests.for_job(BY_SENDER):
+            if request.is_open:
+                request.close_with_reason(CloseReason.WITHDRAWN, "between two test messages")
+                uow.requests.save(request)
+        uow.commit()
+
+
 def test_mail_import_verifies_only_a_trusted_aligned_pass_and_says_why_for_each_message(
     worker_database: WorkerDatabase, tmp_path: Path
 ) -> None:
     db = worker_database
     add_homeowners_jobs(db)
-    folder = tmp_path / "saved"
-    folder.mkdir()
-    for name, (raw, _, _) in CASES.items():
-        (folder / name).write_bytes(raw)
+    trusted = {"RESCIND_MAIL_AUTHSERV_IDS": f"{TRUSTED}, mx2.rescind.example"}
 
-    lines = mail_import(
-        db, folder, {"RESCIND_MAIL_AUTHSERV_IDS": f"{TRUSTED}, mx2.rescind.example"}
-    )
-
-    assert len(lines) == len(CASES) + 1, lines
-    for line, (name, (_, verified, why)) in zip(lines, CASES.items(), strict=False):
+    for name, (raw, verified, why) in CASES.items():
+        # One message a run, its request withdrawn after: a homeowner has one open request
+        # per job, and a second email while it is open is kept as a duplicate of it.
+        saved = tmp_path / name
+        saved.write_bytes(raw)
+        line, _summary = mail_import(db, saved, trusted)
         assert line.startswith(f"{name}: filed job {BY_SENDER} request REQ-"), line
         assert (" (verified: " in line) is verified, line
         assert why in line, line
+        withdraw_open_requests(db)
     assert db.count("SELECT count(*) FROM cancellation_request WHERE verified") == 2
     # The reason is kept with the message and with the request it became.
     assert (
