@@ -1,0 +1,136 @@
+"""What the API lets a role do, done from the console, over plain HTTP on SQLite and
+PostgreSQL (``tests/api``'s app): a sales rep files a request, a proof is downloaded."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import replace
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from rescind.adapters.checkpoint_archive import DirectoryArchive
+from rescind.adapters.signing import Ed25519Signer
+from rescind.domain.access import Actor, Role
+from rescind.entrypoints.api.deps import ProofSource
+from rescind.services.checkpoints import issue_checkpoint
+from tests.api.conftest import API, Api, password_of
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+REPS_JOB = "JOB-002"  # REP-1's, active, no request yet
+
+
+def console_as(api: Api, role: Role, landing: str = "/console/jobs") -> tuple[TestClient, str]:
+    """A console session of ``role``'s user, through the login form; with its CSRF token."""
+    client = api.anonymous()
+    form = client.get("/console/login")
+    token = CSRF.search(form.text)
+    assert token, form.text
+    answer = client.post(
+        "/console/login",
+        data={
+            "username": role.value,
+            "password": password_of(role),
+            "csrf_token": token.group(1),
+        },
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    home = client.get(landing)
+    assert home.status_code == 200, home.text
+    found = CSRF.search(home.text)
+    assert found, home.text
+    return client, found.group(1)
+
+
+def test_a_sales_rep_files_a_request_for_the_homeowner_from_the_job_page(api: Api) -> None:
+    client, csrf = console_as(api, Role.SALES_REP, f"/console/jobs/{REPS_JOB}")
+    assert "File a cancellation request for the homeowner" in client.get(
+        f"/console/jobs/{REPS_JOB}"
+    ).text
+
+    filed = client.post(
+        f"/console/jobs/{REPS_JOB}/sales-rep-request",
+        data={"csrf_token": csrf, "channel": "phone"},
+    )
+
+    assert filed.status_code == 200, filed.text
+    assert "filed for the homeowner; support will resolve it by" in filed.text
+    [request] = [
+        r
+        for r in api.client(Role.AGENT).get(f"{API}/jobs/{REPS_JOB}/requests").json()
+        if r["outcome"] == "open"
+    ]
+    assert (request["requester_role"], request["channel"]) == ("sales_rep", "phone")
+    assert f"Your request {request['id']}" in filed.text
+
+
+def test_a_sales_rep_asking_twice_is_told_of_the_open_request_and_nothing_new_is_filed(
+    api: Api,
+) -> None:
+    client, csrf = console_as(api, Role.SALES_REP, f"/console/jobs/{REPS_JOB}")
+    first = client.post(
+        f"/console/jobs/{REPS_JOB}/sales-rep-request",
+        data={"csrf_token": csrf, "channel": "email"},
+    )
+    assert first.status_code == 200, first.text
+
+    again = client.post(
+        f"/console/jobs/{REPS_JOB}/sales-rep-request",
+        data={"csrf_token": csrf, "channel": "email"},
+    )
+
+    assert "Nothing new was filed: your request" in again.text
+    requests = api.client(Role.AGENT).get(f"{API}/jobs/{REPS_JOB}/requests").json()
+    assert len(requests) == 1
+
+
+def test_a_sales_rep_picking_no_channel_is_told_next_to_the_field(api: Api) -> None:
+    client, csrf = console_as(api, Role.SALES_REP, f"/console/jobs/{REPS_JOB}")
+    refused = client.post(
+        f"/console/jobs/{REPS_JOB}/sales-rep-request",
+        data={"csrf_token": csrf, "channel": "self_service"},
+    )
+    assert refused.status_code == 422, refused.text
+    assert 'id="channel-error"' in refused.text
+    assert api.client(Role.AGENT).get(f"{API}/jobs/{REPS_JOB}/requests").json() == []
+
+
+def test_the_downloaded_proof_is_the_api_s_bundle_for_roles_that_read_the_trail(
+    api: Api, tmp_path: Path
+) -> None:
+    signer = Ed25519Signer(Ed25519PrivateKey.generate())
+    archive = DirectoryArchive(tmp_path / "checkpoints")
+    api.app.state.rescind = replace(
+        api.app.state.rescind, proofs=ProofSource(archive, signer.verifier())
+    )
+    rep, csrf = console_as(api, Role.SALES_REP, f"/console/jobs/{REPS_JOB}")
+    rep.post(
+        f"/console/jobs/{REPS_JOB}/sales-rep-request", data={"csrf_token": csrf, "channel": "chat"}
+    )
+    issue_checkpoint(api.ctx, signer, archive, actor=Actor.system("tests"))
+    agent, _ = console_as(api, Role.AGENT, f"/console/jobs/{REPS_JOB}")
+    assert f'href="/console/jobs/{REPS_JOB}/audit/proof"' in agent.get(
+        f"/console/jobs/{REPS_JOB}"
+    ).text
+
+    downloaded = agent.get(f"/console/jobs/{REPS_JOB}/audit/proof")
+
+    assert downloaded.status_code == 200, downloaded.text
+    assert "attachment" in downloaded.headers["content-disposition"]
+    from_api = api.client(Role.AGENT).get(f"{API}/jobs/{REPS_JOB}/audit/proof").json()
+    assert downloaded.json() == from_api
+    assert "/audit/proof" not in rep.get(f"/console/jobs/{REPS_JOB}").text
+    assert rep.get(f"/console/jobs/{REPS_JOB}/audit/proof").status_code == 403
+
+
+def test_without_checkpoints_the_proof_link_says_there_is_nothing_to_prove(api: Api) -> None:
+    agent, _ = console_as(api, Role.AGENT)
+    answer = agent.get(f"/console/jobs/{REPS_JOB}/audit/proof")
+    assert answer.status_code == 404
+    assert "issues no audit checkpoints" in answer.text
