@@ -50,9 +50,10 @@ def console_as(api: Api, role: Role, landing: str = "/console/jobs") -> tuple[Te
 
 def test_a_sales_rep_files_a_request_for_the_homeowner_from_the_job_page(api: Api) -> None:
     client, csrf = console_as(api, Role.SALES_REP, f"/console/jobs/{REPS_JOB}")
-    assert "File a cancellation request for the homeowner" in client.get(
-        f"/console/jobs/{REPS_JOB}"
-    ).text
+    assert (
+        "File a cancellation request for the homeowner"
+        in client.get(f"/console/jobs/{REPS_JOB}").text
+    )
 
     filed = client.post(
         f"/console/jobs/{REPS_JOB}/sales-rep-request",
@@ -115,9 +116,10 @@ def test_the_downloaded_proof_is_the_api_s_bundle_for_roles_that_read_the_trail(
     )
     issue_checkpoint(api.ctx, signer, archive, actor=Actor.system("tests"))
     agent, _ = console_as(api, Role.AGENT, f"/console/jobs/{REPS_JOB}")
-    assert f'href="/console/jobs/{REPS_JOB}/audit/proof"' in agent.get(
-        f"/console/jobs/{REPS_JOB}"
-    ).text
+    assert (
+        f'href="/console/jobs/{REPS_JOB}/audit/proof"'
+        in agent.get(f"/console/jobs/{REPS_JOB}").text
+    )
 
     downloaded = agent.get(f"/console/jobs/{REPS_JOB}/audit/proof")
 
