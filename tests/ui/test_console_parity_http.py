@@ -8,13 +8,18 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from rescind.adapters.checkpoint_archive import DirectoryArchive
 from rescind.adapters.signing import Ed25519Signer
 from rescind.domain.access import Actor, Role
+from rescind.domain.request import Channel, CloseReason, RequesterRole
 from rescind.entrypoints.api.deps import ProofSource
+from rescind.entrypoints.console import requests_list
 from rescind.services.checkpoints import issue_checkpoint
+from rescind.services.closing import close_with_reason
+from rescind.services.requests import file_request
 from tests.api.conftest import API, Api, password_of
 
 with warnings.catch_warnings():
@@ -136,3 +141,58 @@ def test_without_checkpoints_the_proof_link_says_there_is_nothing_to_prove(api: 
     answer = agent.get(f"/console/jobs/{REPS_JOB}/audit/proof")
     assert answer.status_code == 404
     assert "issues no audit checkpoints" in answer.text
+
+
+def _filed(api: Api, job_id: str) -> str:
+    return file_request(
+        api.ctx,
+        job_id=job_id,
+        channel=Channel.PHONE,
+        requester_role=RequesterRole.HOMEOWNER,
+        requester_name="The Homeowner",
+        actor=Actor.system("tests"),
+    ).id
+
+
+def test_the_requests_list_shows_closed_requests_too_filtered_by_status(api: Api) -> None:
+    kept, ended = _filed(api, "JOB-001"), _filed(api, "JOB-003")
+    close_with_reason(api.ctx, ended, CloseReason.WITHDRAWN, actor=Actor.system("tests"))
+    agent, _ = console_as(api, Role.AGENT)
+
+    closed = agent.get("/console/requests?status=closed")
+    opened = agent.get("/console/requests", params={"status": "open"})
+    every = agent.get("/console/requests")
+
+    assert closed.status_code == opened.status_code == every.status_code == 200
+    assert f">{ended}<" in closed.text
+    assert f">{kept}<" not in closed.text
+    assert f">{kept}<" in opened.text
+    assert f">{ended}<" not in opened.text
+    assert f">{kept}<" in every.text
+    assert f">{ended}<" in every.text
+    assert "Withdrawn" in closed.text or "withdrawn" in closed.text
+
+
+def test_the_requests_list_pages_on_with_the_cursor_keeping_the_filter(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(requests_list, "LIST_LIMIT", 1)
+    first, second = _filed(api, "JOB-001"), _filed(api, "JOB-003")
+    agent, _ = console_as(api, Role.AGENT)
+
+    one = agent.get("/console/requests?status=open")
+    link = re.search(r'href="([^"]+)" rel="next"', one.text)
+    assert link, one.text
+    two = agent.get(link.group(1).replace("&amp;", "&"))
+
+    # Filed at the same instant (a fixed clock), so in id order: one on each page.
+    shown = [[r for r in (first, second) if f">{r}<" in p.text] for p in (one, two)]
+    assert len(shown[0]) == len(shown[1]) == 1
+    assert shown[0] != shown[1]
+    assert "status=open" in link.group(1)
+    assert "First page" in two.text
+
+
+def test_a_scoped_role_may_not_read_the_requests_list(api: Api) -> None:
+    rep, _ = console_as(api, Role.SALES_REP)
+    assert rep.get("/console/requests").status_code == 403
