@@ -391,9 +391,7 @@ class FakeRequestRepository:
     def listed(
         self, *, open_only: bool | None = None, limit: int = 100, after: str | None = None
     ) -> list[CancellationRequest]:
-        found = [
-            r for r in self._requests.values() if open_only is None or r.is_open is open_only
-        ]
+        found = [r for r in self._requests.values() if open_only is None or r.is_open is open_only]
         found.sort(key=lambda r: (r.filed_at, r.id))
         if after is not None:
             anchor = self._requests[after]
