@@ -196,3 +196,33 @@ def test_the_requests_list_pages_on_with_the_cursor_keeping_the_filter(
 def test_a_scoped_role_may_not_read_the_requests_list(api: Api) -> None:
     rep, _ = console_as(api, Role.SALES_REP)
     assert rep.get("/console/requests").status_code == 403
+
+
+def test_an_endpoint_s_deliveries_page_lists_its_deliveries_only(api: Api) -> None:
+    admin_api = api.client(Role.ADMIN)
+    filed_hook = admin_api.post(
+        f"{API}/webhooks",
+        json={"url": "https://crm.example/hooks", "event_types": ["request.filed"]},
+    ).json()
+    case_hook = admin_api.post(
+        f"{API}/webhooks",
+        json={"url": "https://cases.example/hooks", "event_types": ["case.opened"]},
+    ).json()
+    _filed(api, "JOB-002")
+    admin, _ = console_as(api, Role.ADMIN, "/console/webhooks")
+    assert (
+        f'href="/console/webhooks/{filed_hook["id"]}/deliveries"'
+        in admin.get("/console/webhooks").text
+    )
+
+    filed = admin.get(f"/console/webhooks/{filed_hook['id']}/deliveries")
+    cased = admin.get(f"/console/webhooks/{case_hook['id']}/deliveries")
+
+    [delivery] = admin_api.get(f"{API}/webhooks/{filed_hook['id']}/deliveries").json()
+    assert filed.status_code == cased.status_code == 200
+    assert f"<td>{delivery['id']}</td>" in filed.text
+    assert "request.filed" in filed.text
+    assert "Nothing delivered to this endpoint yet." in cased.text
+    assert admin.get("/console/webhooks/whe_nope/deliveries").status_code == 404
+    agent, _ = console_as(api, Role.AGENT)
+    assert agent.get(f"/console/webhooks/{filed_hook['id']}/deliveries").status_code == 403
