@@ -388,6 +388,16 @@ class FakeRequestRepository:
             found = [r for r in found if (r.due_at, r.id) > (anchor.due_at, anchor.id)]
         return [_copy(r) for r in found[:limit]]
 
+    def listed(
+        self, *, open_only: bool | None = None, limit: int = 100, after: str | None = None
+    ) -> list[CancellationRequest]:
+        found = [r for r in self._requests.values() if open_only is None or r.is_open is open_only]
+        found.sort(key=lambda r: (r.filed_at, r.id))
+        if after is not None:
+            anchor = self._requests[after]
+            found = [r for r in found if (r.filed_at, r.id) > (anchor.filed_at, anchor.id)]
+        return [_copy(r) for r in found[:limit]]
+
 
 class FakeSelfServiceLinkRepository:
     def __init__(self, tables: Tables) -> None:

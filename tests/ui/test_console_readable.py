@@ -200,6 +200,8 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_kind_of_page(
         "/console/password",
         "/console/jobs/JOB-999999",
         "/console/insights?period=quarter",
+        "/console/requests",
+        "/console/requests?status=closed",
     ):
         page.goto(demo.url(path))
         check(page, path, failures)
@@ -243,6 +245,12 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_kind_of_page(
     ):
         page.goto(demo.url(path))
         check(page, path, failures)
+    with demo.api("admin") as client:  # removed at once: nothing more is delivered to it
+        hook = {"url": "http://127.0.0.1:9/axe", "event_types": ["case.opened"]}
+        endpoint = client.post("/webhooks", json=hook).json()["id"]
+        client.delete(f"/webhooks/{endpoint}")
+    page.goto(demo.url(f"/console/webhooks/{endpoint}/deliveries"))
+    check(page, "an endpoint's deliveries", failures)
     page.goto(demo.url("/console/admin/users"))
     page.locator("#users a").first.click()
     check(page, "a user's page", failures)
@@ -256,6 +264,11 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_kind_of_page(
     page.goto(demo.url("/console/admin/policies/new"))
     page.get_by_role("button", name="Review the draft").click()
     check(page, "the draft policy's review", failures)
+
+    page.context.clear_cookies()
+    log_in(page, demo, "sales_rep")
+    page.goto(demo.url(f"/console/jobs/{demo.find('sales_rep')['id']}"))
+    check(page, "sales rep job (file a request)", failures)
 
     page.context.clear_cookies()
     log_in(page, demo, "installer")

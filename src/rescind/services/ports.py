@@ -159,6 +159,12 @@ class RequestRepository(Protocol):
         """Open requests, the earliest due first (those after request ``after``)."""
         ...
 
+    def listed(
+        self, *, open_only: bool | None = None, limit: int = 100, after: str | None = None
+    ) -> list[CancellationRequest]:
+        """All requests (only open ones, or only closed ones), the earliest filed first."""
+        ...
+
 
 class ChallengeRepository(Protocol):
     def add(self, challenge: VerificationChallenge) -> None: ...

@@ -133,6 +133,23 @@ def open_requests(
         return read_page(lambda n: uow.requests.open_requests(n, after=after), limit)
 
 
+def request_list(
+    ctx: Context,
+    *,
+    actor: Actor,
+    open_only: bool | None = None,
+    limit: int = MAX_PAGE,
+    after: str | None = None,
+) -> Paged[CancellationRequest]:
+    """Every request, open or closed (or only one of the two), the earliest filed first,
+    continuing after request ``after``: the console's requests list."""
+    require(actor, Permission.READ_QUEUES)
+    with ctx.uow() as uow:
+        return read_page(
+            lambda n: uow.requests.listed(open_only=open_only, limit=n, after=after), limit
+        )
+
+
 @dataclass(frozen=True)
 class JobOverview:
     job: Job

@@ -7,7 +7,7 @@ fakes or on a temporary database without touching settings.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -153,7 +153,14 @@ def create_app(
     # The agent console and installer portal: HTML pages over the same services.
     app.mount(
         "/console",
-        create_console(ctx, passwords, state.throttle, demo_mailbox=demo_mailbox, probe=probe),
+        create_console(
+            ctx,
+            passwords,
+            state.throttle,
+            demo_mailbox=demo_mailbox,
+            probe=probe,
+            proofs=lambda: cast(ApiState, app.state.rescind).proofs,
+        ),
     )
 
     # The homeowner's own page: public, throttled with the same limiter.

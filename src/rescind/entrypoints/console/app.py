@@ -9,6 +9,7 @@ traceback and never problem+json.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -20,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rescind.adapters.db.outage import RETRY_AFTER_SECONDS, database_unavailable
 from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.domain.errors import NotFound, RescindError
+from rescind.entrypoints.api.deps import ProofSource
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import (
     admin_holidays,
@@ -37,6 +39,8 @@ from rescind.entrypoints.console import (
     password,
     policy_simulate,
     queues,
+    requests_list,
+    sales_rep,
     start,
     triage,
     webhooks,
@@ -74,10 +78,16 @@ def create_console(
     throttle: Throttle,
     demo_mailbox: DemoMailbox | None = None,
     probe: DatabaseProbe | None = None,
+    proofs: Callable[[], ProofSource | None] = lambda: None,
 ) -> FastAPI:
     console = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     console.state.console = ConsoleState(
-        ctx=ctx, passwords=passwords, throttle=throttle, demo_mailbox=demo_mailbox, probe=probe
+        ctx=ctx,
+        passwords=passwords,
+        throttle=throttle,
+        demo_mailbox=demo_mailbox,
+        probe=probe,
+        proofs=proofs,
     )
     console.state.templates = make_templates(ctx.tz, ctx.now)
     console.state.templates.env.globals["demo_mailbox"] = demo_mailbox is not None
@@ -90,9 +100,11 @@ def create_console(
         wizard,
         closing,
         queues,
+        requests_list,
         cases,
         triage,
         installer,
+        sales_rep,
         policy_simulate,
         mailbox,
         webhooks,

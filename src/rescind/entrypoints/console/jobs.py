@@ -7,17 +7,19 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from rescind.domain.access import Permission, Role
-from rescind.domain.errors import RescindError
+from rescind.domain.errors import NotFound, RescindError
 from rescind.domain.job import JobStatus, Milestone, PartnerProgram
 from rescind.domain.request import RequesterRole
 from rescind.domain.search import read_search
 from rescind.entrypoints.console import installer
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
-from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
+from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session, State
+from rescind.entrypoints.console.start import AGENT_CHANNELS
 from rescind.services.cancellation import restore_workflow
+from rescind.services.checkpoints import prove_job
 from rescind.services.feed import comment_on_feed
 from rescind.services.ports import JobQuery
 from rescind.services.queries import job_emails, job_list, job_overview
@@ -116,6 +118,8 @@ def job_page(
     overview = job_overview(ctx, job_id, actor=actor)
     emails = job_emails(ctx, job_id, actor=actor) if actor.may(Permission.READ_OUTBOX) else None
     open_requests = [r for r in overview.requests if r.is_open]
+    # A sales rep files for the homeowner here (staff start from step 1 of the cancellation).
+    as_rep = session.user.role is Role.SALES_REP and actor.may(Permission.FILE_REQUEST)
     return page(
         request,
         "job.html",
@@ -134,12 +138,34 @@ def job_page(
         may_audit=actor.may(Permission.READ_AUDIT),
         restores=restores_of(ctx, job_id, actor=actor),
         homeowner_role=RequesterRole.HOMEOWNER,
+        may_file_as_rep=as_rep,
+        rep_request=next(
+            (r for r in open_requests if r.requester_role is RequesterRole.SALES_REP), None
+        ),
+        rep_channels=[(c.value, c.value.replace("_", " ").capitalize()) for c in AGENT_CHANNELS],
+        may_prove=actor.may(Permission.READ_AUDIT),
     )
 
 
 @router.get("/jobs/{job_id}")
 def read_job(request: Request, ctx: Ctx, session: CurrentSession, job_id: str) -> Response:
     return job_page(request, ctx, session, job_id)
+
+
+@router.get("/jobs/{job_id}/audit/proof")
+def download_proof(state: State, session: CurrentSession, job_id: str) -> Response:
+    """The API's ``GET /jobs/{id}/audit/proof`` bundle, as a file to keep or hand over."""
+    proofs = state.proofs()
+    if proofs is None:
+        raise NotFound(
+            "this server issues no audit checkpoints (RESCIND_AUDIT_SIGNING_KEY is not set), "
+            "so there is nothing to prove a trail against"
+        )
+    proof = prove_job(state.ctx, job_id, proofs.archive, proofs.trusted, actor=session.actor)
+    return JSONResponse(
+        proof.bundle(),
+        headers={"Content-Disposition": f'attachment; filename="{job_id}-audit-proof.json"'},
+    )
 
 
 @router.post("/jobs/{job_id}/feed")

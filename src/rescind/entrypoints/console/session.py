@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -27,6 +28,7 @@ from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.domain.access import Actor
 from rescind.domain.errors import RescindError, Unauthenticated
 from rescind.domain.user import User
+from rescind.entrypoints.api.deps import ProofSource
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.logs import note_user
 from rescind.services.auth import authenticate
@@ -54,6 +56,8 @@ class ConsoleState:
     throttle: Throttle  # the API's, so a password guess counts the same on either door
     demo_mailbox: DemoMailbox | None = None  # the embedded demo's unsent mail, when on
     probe: DatabaseProbe | None = None  # the queue tabs' counts
+    # The API's checkpoints (read when asked, so both doors prove against the same ones).
+    proofs: Callable[[], ProofSource | None] = lambda: None
 
 
 @dataclass(frozen=True)

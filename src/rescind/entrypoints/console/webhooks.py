@@ -69,6 +69,24 @@ def read_webhooks(request: Request, ctx: Ctx, session: CurrentSession) -> Respon
     return webhooks_page(request, ctx, session)
 
 
+@router.get(PATH + "/{endpoint_id}/deliveries")
+def read_endpoint_deliveries(
+    request: Request, ctx: Ctx, session: CurrentSession, endpoint_id: str
+) -> Response:
+    """One endpoint's deliveries, newest first (the API's ``GET /webhooks/{id}/deliveries``)."""
+    deliveries = list_deliveries(ctx, actor=session.actor, endpoint_id=endpoint_id, limit=200)
+    endpoints = list_endpoints(ctx, actor=session.actor)
+    endpoint = next((e for e in endpoints if e.id == endpoint_id), None)
+    return page(
+        request,
+        "webhook_deliveries.html",
+        session,
+        endpoint=endpoint,
+        endpoint_id=endpoint_id,
+        deliveries=deliveries,
+    )
+
+
 @router.post(PATH + "/deliveries/{delivery_id}/retry")
 def retry(request: Request, ctx: Ctx, session: PostSession, delivery_id: int) -> Response:
     try:

@@ -105,6 +105,29 @@ class SqlRequestRepository:
             )
         )
 
+    def listed(
+        self, *, open_only: bool | None = None, limit: int = 100, after: str | None = None
+    ) -> list[CancellationRequest]:
+        statement = _joined()
+        if open_only is True:
+            statement = statement.where(CancellationRequestRow.outcome.in_(_OPEN_OUTCOMES))
+        elif open_only is False:
+            statement = statement.where(CancellationRequestRow.outcome.not_in(_OPEN_OUTCOMES))
+        if after is not None:
+            statement = statement.where(
+                after_row(
+                    self._session,
+                    CancellationRequestRow.filed_at,
+                    CancellationRequestRow.id,
+                    after,
+                )
+            )
+        return self._load(
+            statement.order_by(CancellationRequestRow.filed_at, CancellationRequestRow.id).limit(
+                limit
+            )
+        )
+
     def _load(
         self, statement: Select[CancellationRequestRow, WrittenStatementRow | None]
     ) -> list[CancellationRequest]:
