@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import Query
+from pydantic import BeforeValidator
 
 from rescind.domain.errors import not_a_cursor
 from rescind.entrypoints.api.deps import NO_NUL
@@ -26,6 +27,8 @@ PageLimit = Annotated[
 PageCursor = Annotated[
     str | None,
     Query(max_length=200, pattern=NO_NUL, description="`next_cursor` of the page before."),
+    # `?cursor=` (empty) is the first page, as no cursor is: the schema allows it.
+    BeforeValidator(lambda given: given or None),
 ]
 DEFAULT_LIMIT = 50
 
