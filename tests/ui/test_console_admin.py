@@ -40,6 +40,7 @@ def make_pending(demo: Demo) -> dict[str, Any]:
         verified = api.post(
             f"/requests/{request['id']}/verification/address-on-file",
             json={"sender": job["homeowner"]["email"], "authenticated": True},
+            headers={"If-Match": api.get(f"/requests/{request['id']}").headers["ETag"]},
         )
         assert verified.status_code == 200, verified.text
         etag = api.get(f"/jobs/{job['id']}").headers["ETag"]

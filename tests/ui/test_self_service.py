@@ -94,7 +94,9 @@ def test_a_beam_homeowner_is_told_why_the_job_cannot_be_cancelled(page: Page, de
 def test_a_direct_pay_m1b_homeowner_with_the_invoice_uploaded_goes_to_deal_processing(
     page: Page, demo: Demo
 ) -> None:
-    job = demo.find(milestone="M1B", where=lambda j: bool(j["invoice_uploaded"]))
+    job = demo.find(
+        milestone="M1B", partner_program="none", where=lambda j: bool(j["invoice_uploaded"])
+    )
     signed_in(page, demo, job)
     expect(
         page.get_by_role("heading", name="Deal Processing decides on this project")
@@ -109,7 +111,7 @@ def test_a_direct_pay_m1b_homeowner_with_the_invoice_uploaded_goes_to_deal_proce
 
 
 def test_an_expired_link_says_so_and_a_new_one_works(page: Page, demo: Demo) -> None:
-    job = demo.find(milestone="M1A")
+    job = demo.find(milestone="M1A", partner_program="none")
     email = job["homeowner"]["email"]
     ask_for_link(page, demo, job["id"])
     link = link_from_email(demo, email)
@@ -134,7 +136,9 @@ def test_an_expired_link_says_so_and_a_new_one_works(page: Page, demo: Demo) -> 
 
 
 def test_a_link_used_once_says_so_when_opened_again(page: Page, demo: Demo) -> None:
-    job = demo.find(milestone="M2", where=lambda j: not j["system_photos_uploaded"])
+    job = demo.find(
+        milestone="M2", partner_program="none", where=lambda j: not j["system_photos_uploaded"]
+    )
     email = job["homeowner"]["email"]
     ask_for_link(page, demo, job["id"])
     link = link_from_email(demo, email)
@@ -159,7 +163,7 @@ def test_the_homeowner_withdraws_inside_the_window(page: Page, demo: Demo) -> No
 def test_a_homeowner_cancels_in_spanish_and_reads_both_emails_in_spanish(
     page: Page, demo: Demo, shot: Shot
 ) -> None:
-    job = demo.find(milestone="M1A")
+    job = demo.find(milestone="M1A", partner_program="none")
     email = job["homeowner"]["email"]
     page.goto(demo.url("/cancel"))
     page.get_by_role("button", name="Español").click()

@@ -235,7 +235,7 @@ def _refused(
     field_name: str | None = None,
 ) -> Response:
     problems = problems_of(error)
-    if field_name and problems.fields:
-        # The service names the user ("user_id"); on this page that is the button's field.
+    if field_name:
+        # A refusal of this button's action (a field named or not) is said next to the button.
         problems = Problems(fields={field_name: error.message}, title=problems.title)
     return user_page(request, ctx, session, user_id, status=status_of(error), problems=problems)
