@@ -61,7 +61,9 @@ def test_the_email_fuzzer_stops_after_the_runs_asked_across_a_restart_and_says_h
 def test_the_api_fuzzer_sends_at_least_the_requests_asked_and_finds_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code = api.main(["--db", "sqlite", "--requests", "60", "--roles", "agent"])
+    code = api.main(
+        ["--db", "sqlite", "--requests", "60", "--roles", "agent", "--cli-examples", "0"]
+    )
 
     table = capsys.readouterr().out
     assert code == 0, table
