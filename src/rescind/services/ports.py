@@ -38,11 +38,9 @@ from rescind.domain.self_service import SelfServiceLink
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import ChallengeStatus, VerificationChallenge
 from rescind.domain.webhooks import (
-    DeliveryStatus as WebhookDeliveryStatus,
-)
-from rescind.domain.webhooks import (
     DueDelivery,
     WebhookDelivery,
+    WebhookDeliveryStatus,
     WebhookEndpoint,
     WebhookEvent,
 )

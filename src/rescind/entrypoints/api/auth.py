@@ -47,7 +47,9 @@ async def issue_token(body: LoginIn, state: State, request: Request) -> TokenOut
         lambda: login(state.ctx, state.passwords, body.username, body.password),
     )
     return TokenOut(
-        access_token=issued.token, expires_at=issued.expires_at, user=UserOut.of(issued.user)
+        access_token=issued.token,
+        expires_at=issued.expires_at,
+        user=UserOut.model_validate(issued.user),
     )
 
 
@@ -95,4 +97,4 @@ def revoke_token(
 
 @router.get("/me", summary="The logged-in user")
 def me(user: CurrentUser) -> UserOut:
-    return UserOut.of(user)
+    return UserOut.model_validate(user)

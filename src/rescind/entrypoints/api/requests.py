@@ -161,7 +161,7 @@ def file_new_request(
             reason_text=body.reason_text,
             homeowner_emailed=body.homeowner_emailed,
         )
-        return RequestOut.of(request, now=state.ctx.now())
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(
         action,
@@ -192,14 +192,18 @@ def list_open(
         )
     now = state.ctx.now()
     page = open_requests(state.ctx, actor=actor, limit=limit, after=cursor)
-    return page_out(page, lambda r: RequestOut.of(r, now=now), lambda r: r.id)
+    return page_out(
+        page, lambda r: RequestOut.model_validate(r, context={"now": now}), lambda r: r.id
+    )
 
 
 @router.get("/{request_id}", summary="One request, with its version as the ETag")
 def read_request(
     request_id: RequestId, state: State, actor: CurrentActor, response: Response
 ) -> RequestOut:
-    request = RequestOut.of(get_request(state.ctx, request_id, actor=actor), now=state.ctx.now())
+    request = RequestOut.model_validate(
+        get_request(state.ctx, request_id, actor=actor), context={"now": state.ctx.now()}
+    )
     response.headers["ETag"] = etag(request.version)
     return request
 
@@ -221,7 +225,7 @@ def attach_written_statement(
         request = attach_statement(
             state.ctx, request_id, body.as_input(), actor=actor, expected_version=version
         )
-        return RequestOut.of(request, now=state.ctx.now())
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(action, headers=request_headers)
 
@@ -285,7 +289,7 @@ def confirm_code(
         request = confirm_verification_code(
             state.ctx, request_id, body.code, actor=user.actor, expected_version=version
         )
-        return RequestOut.of(request, now=state.ctx.now())
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(action, headers=request_headers)
 
@@ -330,7 +334,7 @@ def address_on_file(
             actor=actor,
             expected_version=version,
         )
-        return RequestOut.of(request, now=state.ctx.now())
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(action, headers=request_headers)
 
@@ -368,7 +372,7 @@ def cancel_by_request(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: CancelOut.of(
+        lambda: CancelOut.model_validate(
             cancel_workflow(
                 state.ctx,
                 request_id,
@@ -406,7 +410,7 @@ def escalate(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: CaseOut.of(
+        lambda: CaseOut.model_validate(
             escalate_to_deal_processing(
                 state.ctx, request_id, actor=actor, detail=body.detail, expected_version=version
             )
@@ -471,6 +475,6 @@ def close(
             channel="api",
             expected_version=version,
         )
-        return RequestOut.of(request, now=state.ctx.now())
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(action, headers=request_headers)
