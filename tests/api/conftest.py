@@ -54,14 +54,20 @@ from rescind.domain.job import (
     ReviewStatus,
     SalesRep,
 )
-from rescind.domain.request import Channel, RequesterRole, StatementKind
+from rescind.domain.request import (
+    Channel,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
 from rescind.entrypoints.api.app import create_app
 from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.services.auth import create_user
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.ports import UnitOfWork
-from rescind.services.requests import StatementInput, open_request
+from rescind.services.requests import open_request
 from rescind.services.verification import verify_by_address_on_file
 from tests.fakes import FixedClock
 from tests.pg import postgres_schema
@@ -332,11 +338,16 @@ def verified_request(api: Api, job_id: str, homeowner_email: str) -> str:
             api.ctx,
             uow.jobs.get(job_id),
             AuditContext(actor=RACE_ACTOR.id, at=api.ctx.now(), channel=Channel.EMAIL.value),
-            channel=Channel.EMAIL,
-            requester_role=RequesterRole.HOMEOWNER,
-            requester_name="The Homeowner",
-            statement=StatementInput(
-                kind=StatementKind.EMAIL, content="Cancel, please.", from_address=homeowner_email
+            RequestDraft(
+                job_id=uow.jobs.get(job_id).id,
+                channel=Channel.EMAIL,
+                requester_role=RequesterRole.HOMEOWNER,
+                requester_name="The Homeowner",
+                statement=WrittenStatement(
+                    kind=StatementKind.EMAIL,
+                    content="Cancel, please.",
+                    from_address=homeowner_email,
+                ),
             ),
         )
         uow.commit()

@@ -18,7 +18,7 @@ from rescind.adapters.us_holidays import FederalHolidays
 from rescind.adapters.webhook_address import AddressGuard
 from rescind.adapters.webhook_http import HttpPoster
 from rescind.domain.access import Actor
-from rescind.domain.request import Channel, RequesterRole
+from rescind.domain.request import Channel, RequestDraft, RequesterRole
 from rescind.domain.webhooks import WebhookDeliveryStatus, WebhookType
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
@@ -73,10 +73,12 @@ def two_events(ctx: Context) -> None:
         uow.commit()
     file_request(
         ctx,
-        job_id="JOB-000002",
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Homeowner 2",
+        RequestDraft(
+            job_id="JOB-000002",
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Homeowner 2",
+        ),
         actor=ADMIN,
     )
     sweep(ctx)

@@ -7,7 +7,7 @@ cooling-off flag the agent must see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -140,16 +140,26 @@ class WrittenStatement:
     """The homeowner's own words, kept as evidence: an email, a chat transcript or a notice.
 
     Mail and telegram notices keep both dates: the FTC rule counts the sent (postmark) date.
+    A statement handed in has no ``received_at`` yet: the service stamps it (``received``) with
+    its clock, and only then is it checked, so a caller's permissions are checked first.
     """
 
     kind: StatementKind
-    content: str
-    received_at: datetime
+    content: str = ""
+    received_at: datetime | None = None
     sent_date: date | None = None
     source_ref: str = ""
     from_address: str = ""
 
     def __post_init__(self) -> None:
+        if self.received_at is not None:
+            self._check(self.received_at)
+
+    def received(self, now: datetime) -> WrittenStatement:
+        """The statement as kept: received now, unless it says when (an email from triage)."""
+        return replace(self, received_at=self.received_at or now)
+
+    def _check(self, received_at: datetime) -> None:
         if not self.content.strip() and not self.source_ref.strip():
             raise InvalidInput(
                 "a written statement needs its text or a reference to the kept file/message",
@@ -162,11 +172,53 @@ class WrittenStatement:
                     field="sent_date",
                 )
             # received_at is UTC; a local postmark may be one calendar day ahead of it.
-            if self.sent_date > self.received_at.date() + timedelta(days=1):
+            if self.sent_date > received_at.date() + timedelta(days=1):
                 raise InvalidInput(
                     "the sent (postmark) date cannot be after the date it was received",
                     field="sent_date",
                 )
+
+
+@dataclass(frozen=True)
+class RequestDraft:
+    """A request as its requester files it; the service adds who filed it, when, and when it
+    is due. A field added here reaches the stored request by the same name."""
+
+    job_id: str
+    channel: Channel
+    requester_role: RequesterRole
+    requester_name: str
+    statement: WrittenStatement | None = None
+    reason: CancelReason | None = None
+    reason_text: str = ""
+    homeowner_emailed: bool = False
+
+    def filed(
+        self,
+        *,
+        request_id: str,
+        filed_by: str,
+        filed_at: datetime,
+        due_at: datetime,
+        verification_note: str = "",
+    ) -> CancellationRequest:
+        """The request this draft files: its fields carried over by name, the statement
+        received as filed."""
+        kept = {f.name for f in fields(CancellationRequest)}
+        carried = {f.name: getattr(self, f.name) for f in fields(self) if f.name in kept}
+        return CancellationRequest(
+            **carried
+            | {
+                "id": request_id,
+                "requester_name": self.requester_name.strip(),
+                "reason_text": self.reason_text.strip(),
+                "statement": self.statement.received(filed_at) if self.statement else None,
+                "filed_by": filed_by,
+                "filed_at": filed_at,
+                "due_at": due_at,
+                "verification_note": verification_note,
+            }
+        )
 
 
 @dataclass

@@ -22,6 +22,7 @@ from rescind.domain.request import (
     CancellationRequest,
     Channel,
     CloseReason,
+    RequestDraft,
     RequesterRole,
     require_staff_door,
 )
@@ -86,9 +87,12 @@ def refuse_not_eligible(
             ctx,
             job,
             actx,
-            channel=channel,
-            requester_role=requester_role,
-            requester_name=requester_name,
+            RequestDraft(
+                job_id=job.id,
+                channel=channel,
+                requester_role=requester_role,
+                requester_name=requester_name,
+            ),
         )
         # An eligible job is refused here, before anything is committed.
         _close(uow, request, job, actx, CloseReason.NOT_ELIGIBLE, note, decision=decision)

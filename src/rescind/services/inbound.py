@@ -27,16 +27,18 @@ from rescind.domain.job import Job, JobStatus
 from rescind.domain.request import (
     CancellationRequest,
     Channel,
+    RequestDraft,
     RequesterRole,
     StatementKind,
     VerificationMethod,
+    WrittenStatement,
 )
 from rescind.domain.verification import sent_from_address_on_file
 from rescind.domain.workflow import effective_status
 from rescind.services.context import Context
 from rescind.services.ports import JobQuery, UnitOfWork
 from rescind.services.records import new_id, record
-from rescind.services.requests import StatementInput, open_request, open_request_of
+from rescind.services.requests import open_request, open_request_of
 from rescind.services.verification import mark_verified, verified_event
 
 MAIL_ACTOR = Actor.system("mail")
@@ -166,14 +168,17 @@ def file_email(
         ctx,
         job,
         actx,
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name=email.from_name or email.from_address,
-        statement=StatementInput(
-            kind=StatementKind.EMAIL,
-            content=f"Subject: {email.subject}\n\n{email.text}",
-            source_ref=email.message_id,
-            from_address=email.from_address,
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.EMAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name=email.from_name or email.from_address,
+            statement=WrittenStatement(
+                kind=StatementKind.EMAIL,
+                content=f"Subject: {email.subject}\n\n{email.text}",
+                source_ref=email.message_id,
+                from_address=email.from_address,
+            ),
         ),
         verification_note=_verification_note(email, job, verified),
     )

@@ -27,6 +27,7 @@ from rescind.domain.request import (
     CancelReason,
     Channel,
     Outcome,
+    RequestDraft,
     RequesterRole,
     reason_label,
     validate_reason,
@@ -86,11 +87,14 @@ def installer_cancel_workflow(
             ctx,
             job,
             actx,
-            channel=Channel.INSTALLER_PORTAL,
-            requester_role=RequesterRole.INSTALLER,
-            requester_name=requester_name,
-            reason=reason,
-            reason_text=reason_text,
+            RequestDraft(
+                job_id=job.id,
+                channel=Channel.INSTALLER_PORTAL,
+                requester_role=RequesterRole.INSTALLER,
+                requester_name=requester_name,
+                reason=reason,
+                reason_text=reason_text,
+            ),
         )
         request.reason, request.reason_text = reason, reason_text.strip()
         if not has_cancel_button(job):

@@ -32,9 +32,11 @@ from rescind.domain.request import (
     CancellationRequest,
     Channel,
     Outcome,
+    RequestDraft,
     RequesterRole,
     StatementKind,
     VerificationMethod,
+    WrittenStatement,
 )
 from rescind.domain.search import email_key
 from rescind.domain.self_service import (
@@ -52,7 +54,6 @@ from rescind.services.escalation import open_escalation
 from rescind.services.ports import UnitOfWork
 from rescind.services.records import new_id, queue_email, record
 from rescind.services.requests import (
-    StatementInput,
     open_request,
     open_request_of,
     statement_data,
@@ -281,7 +282,7 @@ def confirm_cancellation(
         link, job = _session(uow, session, now)
         actor = homeowner_actor(job)
         actx = _actx(job, now)
-        given = StatementInput(
+        given = WrittenStatement(
             kind=StatementKind.ONLINE_FORM,
             content=statement,
             source_ref=file_name,
@@ -294,15 +295,18 @@ def confirm_cancellation(
                 ctx,
                 job,
                 actx,
-                channel=Channel.SELF_SERVICE,
-                requester_role=RequesterRole.HOMEOWNER,
-                requester_name=job.homeowner.name,
-                statement=given,
+                RequestDraft(
+                    job_id=job.id,
+                    channel=Channel.SELF_SERVICE,
+                    requester_role=RequesterRole.HOMEOWNER,
+                    requester_name=job.homeowner.name,
+                    statement=given,
+                ),
             )
         elif request.outcome is Outcome.ESCALATED:
             return  # already with Deal Processing: the page says so
         else:
-            written = given.build(now)
+            written = given.received(now)
             request.statement = written
             uow.requests.save(request)
             data = statement_data(written) | {"request_id": request.id}

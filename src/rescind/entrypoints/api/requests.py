@@ -14,7 +14,15 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from rescind.domain.errors import InvalidInput
-from rescind.domain.request import CancelReason, Channel, CloseReason, RequesterRole, StatementKind
+from rescind.domain.request import (
+    CancelReason,
+    Channel,
+    CloseReason,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
 from rescind.entrypoints.api.deps import (
     API_PREFIX,
     NO_NUL,
@@ -35,7 +43,7 @@ from rescind.services.cancellation import cancel_workflow
 from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.queries import get_request, open_requests
-from rescind.services.requests import StatementInput, attach_statement, file_request
+from rescind.services.requests import attach_statement, file_request
 from rescind.services.verification import (
     confirm_verification_code,
     send_verification_code,
@@ -83,14 +91,9 @@ class StatementIn(BaseModel):
     )
     from_address: EmailAddress = Field(default="", max_length=320, pattern=NO_NUL)
 
-    def as_input(self) -> StatementInput:
-        return StatementInput(
-            kind=self.kind,
-            content=self.content,
-            sent_date=self.sent_date,
-            source_ref=self.source_ref,
-            from_address=self.from_address,
-        )
+    def written(self) -> WrittenStatement:
+        """As handed in: the service stamps when it was received, and checks it then."""
+        return WrittenStatement(**self.model_dump())
 
 
 class FileRequestIn(BaseModel):
@@ -130,6 +133,11 @@ class FileRequestIn(BaseModel):
         "a resolution within 24–48 hours.",
     )
 
+    def draft(self) -> RequestDraft:
+        """The request as filed: every field but the statement carried over by name."""
+        statement = self.statement.written() if self.statement else None
+        return RequestDraft(**self.model_dump(exclude={"statement"}), statement=statement)
+
 
 def request_headers(request: RequestOut) -> dict[str, str]:
     return {"ETag": etag(request.version)}
@@ -149,18 +157,7 @@ def file_new_request(
     body: FileRequestIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     def action() -> RequestOut:
-        request = file_request(
-            state.ctx,
-            job_id=body.job_id,
-            channel=body.channel,
-            requester_role=body.requester_role,
-            requester_name=body.requester_name,
-            actor=actor,
-            statement=body.statement.as_input() if body.statement else None,
-            reason=body.reason,
-            reason_text=body.reason_text,
-            homeowner_emailed=body.homeowner_emailed,
-        )
+        request = file_request(state.ctx, body.draft(), actor=actor)
         return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(
@@ -223,7 +220,7 @@ def attach_written_statement(
 ) -> Response:
     def action() -> RequestOut:
         request = attach_statement(
-            state.ctx, request_id, body.as_input(), actor=actor, expected_version=version
+            state.ctx, request_id, body.written(), actor=actor, expected_version=version
         )
         return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 

@@ -30,6 +30,7 @@ from rescind.domain.request import (
     Channel,
     CloseReason,
     StatementKind,
+    WrittenStatement,
     reason_label,
 )
 from rescind.domain.sender_authentication import SenderAuthentication
@@ -41,7 +42,7 @@ from rescind.services.console_queries import cancel_preview, codes_sent, emails_
 from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.queries import current_decision, get_job, get_request, job_requests
-from rescind.services.requests import StatementInput, attach_statement
+from rescind.services.requests import attach_statement
 from rescind.services.restores import restores_of
 from rescind.services.verification import (
     confirm_verification_code,
@@ -74,12 +75,12 @@ class ReceivedEmail:
     def filed(self) -> bool:
         return self.status is InboundStatus.FILED
 
-    def statement(self) -> StatementInput:
+    def statement(self) -> WrittenStatement:
         if self.parsed is None:
             raise InvalidInput(
                 "this email has no readable text to use as the statement", field="inbound_id"
             )
-        return StatementInput(
+        return WrittenStatement(
             kind=StatementKind.EMAIL,
             content=f"Subject: {self.parsed.subject}\n\n{self.parsed.text}"[:MAX_STATEMENT],
             source_ref=self.message_id or self.parsed.message_id,
@@ -321,7 +322,7 @@ async def statement(
         attach_statement(
             ctx,
             request_id,
-            StatementInput(
+            WrittenStatement(
                 kind=statement_kind,
                 content=text.replace("\x00", ""),
                 sent_date=_sent_date(sent_date),
