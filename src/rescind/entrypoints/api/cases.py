@@ -20,8 +20,9 @@ from rescind.entrypoints.api.deps import (
     State,
     etag,
 )
-from rescind.entrypoints.api.models import CancelOut, CaseOut, FeedCommentOut, Out, Page, RequestOut
+from rescind.entrypoints.api.models import CancelOut, CaseOut, FeedCommentOut, Out, Page
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
+from rescind.entrypoints.api.requests import RequestOut
 from rescind.services.escalation import (
     approve_escalation,
     assign_case,

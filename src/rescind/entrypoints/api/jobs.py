@@ -38,7 +38,6 @@ from rescind.entrypoints.api.models import (
     FeedCommentOut,
     JobOut,
     Page,
-    RequestOut,
 )
 from rescind.entrypoints.api.paging import (
     DEFAULT_LIMIT,
@@ -47,6 +46,7 @@ from rescind.entrypoints.api.paging import (
     number_cursor,
     page_out,
 )
+from rescind.entrypoints.api.requests import RequestOut
 from rescind.services.audit import job_trail_page
 from rescind.services.cancellation import restore_workflow
 from rescind.services.checkpoints import prove_job

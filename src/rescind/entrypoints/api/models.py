@@ -21,7 +21,6 @@ from pydantic import (
     Field,
     JsonValue,
     ValidationInfo,
-    field_validator,
 )
 
 from rescind.domain.access import Role
@@ -39,12 +38,7 @@ from rescind.domain.job import (
     ReviewStatus,
 )
 from rescind.domain.request import (
-    CancelReason,
-    Channel,
-    Outcome,
     RequesterRole,
-    StatementKind,
-    VerificationMethod,
 )
 from rescind.domain.workflow import Finalization
 
@@ -149,60 +143,6 @@ class DecisionOut(Out):
     guidance: str = Field(description="What the agent should do or tell the customer.")
     steps_before_cancel: list[str] = Field(examples=[["reject_all_review_items", "submit_review"]])
     facts: dict[str, str | bool]
-
-
-class StatementOut(Out):
-    kind: StatementKind = Field(examples=["email"])
-    content: str
-    received_at: datetime
-    sent_date: date | None = Field(default=None, description="Postmark date of a mailed notice.")
-    source_ref: str
-    from_address: str
-
-
-class RequestOut(Out):
-    id: str = Field(examples=["REQ-9303bce6a895"])
-    version: int
-    job_id: str
-    channel: Channel = Field(examples=["phone"])
-    requester_role: RequesterRole = Field(examples=["homeowner"])
-    requester_name: str
-    filed_by: str
-    filed_at: datetime
-    due_at: datetime = Field(description="48 business hours after filing (the 24–48 h promise).")
-    # Read as the request's openness, then made "open and past due as of now" below.
-    overdue: bool = Field(validation_alias="is_open")
-    within_cooling_off: bool = Field(
-        description="Filed (or sent, for a notice) inside the FTC 3-day cooling-off window."
-    )
-    statement: StatementOut | None
-    verified: bool
-    verification_method: VerificationMethod | None = Field(default=None, examples=["code"])
-    verified_at: datetime | None
-    verification_note: str = Field(
-        default="",
-        description="For a request filed from an email: why the email did or did not verify it "
-        "(which trusted server's DMARC/DKIM/SPF result, or what was missing or ignored).",
-        examples=["DMARC pass for home.example by mx.example.com"],
-    )
-    reason: CancelReason | None
-    reason_text: str
-    outcome: Outcome = Field(examples=["open"])
-    outcome_detail: str
-    approved_by_case_id: str | None = Field(
-        default=None, description="The Deal Processing case that approved this request."
-    )
-    approval_note: str | None = Field(
-        default=None,
-        description="What Deal Processing's approval still waits for (null: no approval).",
-        examples=["approved by Deal Processing — verify the homeowner to cancel"],
-    )
-
-    @field_validator("overdue")
-    @classmethod
-    def _overdue_as_of_now(cls, is_open: bool, info: ValidationInfo) -> bool:
-        due_at: datetime = info.data["due_at"]
-        return is_open and now_of(info) > due_at
 
 
 class CancelOut(Out):

@@ -11,16 +11,18 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from rescind.domain.errors import InvalidInput
 from rescind.domain.request import (
     CancelReason,
     Channel,
     CloseReason,
+    Outcome,
     RequestDraft,
     RequesterRole,
     StatementKind,
+    VerificationMethod,
     WrittenStatement,
 )
 from rescind.entrypoints.api.deps import (
@@ -36,7 +38,7 @@ from rescind.entrypoints.api.deps import (
     State,
     etag,
 )
-from rescind.entrypoints.api.models import CancelOut, CaseOut, Page, RequestOut
+from rescind.entrypoints.api.models import CancelOut, CaseOut, Out, Page, now_of
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
 from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
@@ -137,6 +139,60 @@ class FileRequestIn(BaseModel):
         """The request as filed: every field but the statement carried over by name."""
         statement = self.statement.written() if self.statement else None
         return RequestDraft(**self.model_dump(exclude={"statement"}), statement=statement)
+
+
+class StatementOut(Out):
+    kind: StatementKind = Field(examples=["email"])
+    content: str
+    received_at: datetime
+    sent_date: date | None = Field(default=None, description="Postmark date of a mailed notice.")
+    source_ref: str
+    from_address: str
+
+
+class RequestOut(Out):
+    id: str = Field(examples=["REQ-9303bce6a895"])
+    version: int
+    job_id: str
+    channel: Channel = Field(examples=["phone"])
+    requester_role: RequesterRole = Field(examples=["homeowner"])
+    requester_name: str
+    filed_by: str
+    filed_at: datetime
+    due_at: datetime = Field(description="48 business hours after filing (the 24–48 h promise).")
+    # Read as the request's openness, then made "open and past due as of now" below.
+    overdue: bool = Field(validation_alias="is_open")
+    within_cooling_off: bool = Field(
+        description="Filed (or sent, for a notice) inside the FTC 3-day cooling-off window."
+    )
+    statement: StatementOut | None
+    verified: bool
+    verification_method: VerificationMethod | None = Field(default=None, examples=["code"])
+    verified_at: datetime | None
+    verification_note: str = Field(
+        default="",
+        description="For a request filed from an email: why the email did or did not verify it "
+        "(which trusted server's DMARC/DKIM/SPF result, or what was missing or ignored).",
+        examples=["DMARC pass for home.example by mx.example.com"],
+    )
+    reason: CancelReason | None
+    reason_text: str
+    outcome: Outcome = Field(examples=["open"])
+    outcome_detail: str
+    approved_by_case_id: str | None = Field(
+        default=None, description="The Deal Processing case that approved this request."
+    )
+    approval_note: str | None = Field(
+        default=None,
+        description="What Deal Processing's approval still waits for (null: no approval).",
+        examples=["approved by Deal Processing — verify the homeowner to cancel"],
+    )
+
+    @field_validator("overdue")
+    @classmethod
+    def _overdue_as_of_now(cls, is_open: bool, info: ValidationInfo) -> bool:
+        due_at: datetime = info.data["due_at"]
+        return is_open and now_of(info) > due_at
 
 
 def request_headers(request: RequestOut) -> dict[str, str]:
