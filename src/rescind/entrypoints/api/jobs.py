@@ -37,6 +37,7 @@ from rescind.entrypoints.api.models import (
     EmailOut,
     FeedCommentOut,
     JobOut,
+    Out,
     Page,
 )
 from rescind.entrypoints.api.paging import (
@@ -361,12 +362,12 @@ def comment(
 # --- importing ---------------------------------------------------------------------------------
 
 
-class RowErrorOut(BaseModel):
+class RowErrorOut(Out):
     line: int = Field(examples=[3])
     message: str = Field(examples=["milestone 'M9' is not one of: M1, M1A, M1B, M2, M3"])
 
 
-class ImportOut(BaseModel):
+class ImportOut(Out):
     imported: int
     errors: list[RowErrorOut]
 
@@ -414,10 +415,6 @@ def import_csv(
 
     def action() -> ImportOut:
         rows = read_jobs_text(text, source="the uploaded CSV")
-        report = import_jobs(state.ctx, rows, actor=actor)
-        return ImportOut(
-            imported=report.imported,
-            errors=[RowErrorOut(line=e.line, message=e.message) for e in report.errors],
-        )
+        return ImportOut.model_validate(import_jobs(state.ctx, rows, actor=actor))
 
     return idem.run(action)

@@ -283,7 +283,7 @@ def attach_written_statement(
     return idem.run(action, headers=request_headers)
 
 
-class CodeSentOut(BaseModel):
+class CodeSentOut(Out):
     request_id: str
     challenge_id: str
     expires_at: datetime
@@ -303,12 +303,7 @@ def send_code(
 ) -> Response:
     def action() -> CodeSentOut:
         sent = send_verification_code(state.ctx, request_id, actor=actor)
-        return CodeSentOut(
-            request_id=sent.request_id,
-            challenge_id=sent.challenge_id,
-            expires_at=sent.expires_at,
-            sent_to=sent.sent_to,
-        )
+        return CodeSentOut.model_validate(sent)
 
     return idem.run(action)
 
