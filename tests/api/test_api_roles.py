@@ -575,6 +575,29 @@ def test_an_installer_or_a_sales_rep_cannot_attach_a_statement_when_filing(
     assert filed.json()["statement"] is None
 
 
+@pytest.mark.parametrize(
+    "statement",
+    [{"kind": "mail_notice", "content": "I cancel."}, {"kind": "email", "content": " "}],
+    ids=["notice_without_postmark", "blank_email"],
+)
+def test_an_installer_filing_a_statement_the_domain_refuses_is_told_it_cannot_attach_one(
+    api: Api, statement: dict[str, str]
+) -> None:
+    # The statement is checked when the service receives it, after who may attach one.
+    filing = {
+        "job_id": "JOB-002",
+        "channel": "installer_portal",
+        "requester_role": "installer",
+        "requester_name": "Ines Installer",
+        "statement": statement,
+    }
+
+    refused = api.client(Role.INSTALLER).post(f"{API}/requests", json=filing)
+
+    assert refused.status_code == 403, refused.text
+    assert "cannot attach the homeowner's written statement" in refused.json()["detail"]
+
+
 def test_the_homeowner_and_an_agent_may_attach_a_statement_when_filing(api: Api) -> None:
     statement = {"kind": "email", "content": "Please cancel."}
     for role, job_id in ((Role.HOMEOWNER, "JOB-001"), (Role.AGENT, "JOB-002")):
