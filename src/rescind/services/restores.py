@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rescind.domain.access import Actor, Permission
-from rescind.domain.audit import job_stream
+from rescind.domain.audit import AuditRecord, job_stream
 from rescind.domain.events import EventKind
 from rescind.services.access import job_for
 from rescind.services.context import Context
@@ -30,6 +30,11 @@ def restores_of(ctx: Context, job_id: str, *, actor: Actor) -> list[Restore]:
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.READ_JOBS)
         records = uow.audit.records(job_stream(job.id))
+    return restores_in(records)
+
+
+def restores_in(records: list[AuditRecord]) -> list[Restore]:
+    """The restores recorded in a job's trail (``records``, oldest first)."""
     return [
         Restore(
             at=r.occurred_at,
