@@ -110,7 +110,12 @@ def team_users(ctx: Context, *, actor: Actor) -> list[User]:
     """The active support users a case can be assigned to."""
     require(actor, Permission.REASSIGN_CASE)
     with ctx.uow() as uow:
-        return [u for u in uow.users.list() if u.active and u.role in TEAM_ROLES]
+        return team_of(uow.users.list())
+
+
+def team_of(users: list[User]) -> list[User]:
+    """Of ``users``, the active support users a case can be assigned to."""
+    return [u for u in users if u.active and u.role in TEAM_ROLES]
 
 
 def assign_case(
