@@ -10,6 +10,7 @@ import pytest
 
 from rescind.domain.access import Role
 from rescind.domain.request import Channel, RequesterRole, StatementKind
+from rescind.services.cancellation import cancel_workflow
 from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.queries import get_job
@@ -127,3 +128,17 @@ def test_a_role_without_the_escalate_permission_is_told_so_on_a_deal_processing_
     shown = page_of(client, request_id)
     assert ESCALATE_FORM.format(id=request_id) not in shown
     assert "may not escalate." in shown
+
+
+@pytest.mark.parametrize(("role", "offered"), [(Role.AGENT, True), (Role.BACK_OFFICE, False)])
+def test_the_job_page_offers_the_restore_only_to_whom_the_service_lets_restore(
+    app_ctx: tuple[TestClient, Context], role: Role, offered: bool
+) -> None:
+    client, ctx = app_ctx
+    cancel_workflow(ctx, a_ready_request(ctx), actor=AGENT)
+    log_in(client, role)
+    shown = client.get("/console/jobs/JOB-002")
+    assert shown.status_code == 200, shown.text
+    assert ('action="/console/jobs/JOB-002/restore"' in shown.text) is offered
+    refusal = "Not offered: a back office may not restore."
+    assert (refusal in html.unescape(shown.text)) is not offered

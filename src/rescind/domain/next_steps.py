@@ -80,6 +80,19 @@ def request_steps(
             not_for_deal_processing(decision, job.id),
             already_escalated(request.id, cases),
         ),
-        restore=_first(may(Permission.RESTORE), restore_refusal(job, now)),
+        restore=job_steps(actor, job, now).restore,
         close=_first(may(Permission.CLOSE_REQUEST), is_open),
+    )
+
+
+@dataclass(frozen=True)
+class JobSteps:
+    """What the job page offers on the job itself: None (allowed) or the service's refusal."""
+
+    restore: RescindError | None
+
+
+def job_steps(actor: Actor, job: Job, now: datetime) -> JobSteps:
+    return JobSteps(
+        restore=_first(permission_refusal(actor, Permission.RESTORE), restore_refusal(job, now))
     )

@@ -17,6 +17,7 @@ from rescind.domain.eligibility import Decision
 from rescind.domain.email import QueuedEmail
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import InstallerCompany, Job, JobStatus
+from rescind.domain.next_steps import JobSteps, job_steps
 from rescind.domain.request import CancellationRequest
 from rescind.domain.workflow import Finalization, effective_status, finalization
 from rescind.services.access import job_for, request_for
@@ -167,6 +168,7 @@ class JobOverview:
     names: dict[str, str]
     restores: list[Restore] = field(default_factory=list)
     emails: list[QueuedEmail] | None = None  # the job's outbox; None without READ_OUTBOX
+    steps: JobSteps | None = None  # what the reader may do on the job (``job_steps``)
 
 
 def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
@@ -191,4 +193,5 @@ def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
             names={user.actor.id: user.display_name for user in uow.users.list()},
             restores=restores_in(records),
             emails=uow.outbox.for_job(job.id) if actor.may(Permission.READ_OUTBOX) else None,
+            steps=job_steps(actor, job, now),
         )

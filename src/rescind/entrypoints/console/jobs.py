@@ -130,7 +130,7 @@ def job_page(
         emails=overview.emails,
         open_requests=open_requests,
         may_cancel=actor.may(Permission.CANCEL),
-        may_restore=actor.may(Permission.RESTORE),
+        steps=overview.steps,
         may_close=actor.may(Permission.CLOSE_REQUEST),
         may_comment=actor.may(Permission.COMMENT),
         may_audit=actor.may(Permission.READ_AUDIT),
