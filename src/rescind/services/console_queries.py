@@ -3,7 +3,8 @@
 Like ``queries`` and ``queues``, each read checks the reader's permission first; nothing here
 writes. The previews say what a cancel *would* do now (final date, feed comment, who gets the
 notice) using the same domain functions the cancel itself uses, so the screen and the deed
-cannot disagree.
+cannot disagree. A page's overview (``request_overview``) reads all it shows in one
+transaction, loading the job once.
 """
 
 from __future__ import annotations
@@ -45,14 +46,6 @@ class CancelPreview:
         return cancellation_comment(reason, self.final_date.isoformat())
 
 
-def cancel_preview(ctx: Context, job_id: str, *, actor: Actor) -> CancelPreview:
-    now = ctx.now()
-    with ctx.uow() as uow:
-        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
-        calendar = ctx.operations_calendar(uow)
-    return preview_of(job, now, calendar)
-
-
 def preview_of(job: Job, now: datetime, calendar: OperationsCalendar) -> CancelPreview:
     final_at = calendar.window_end(now, CANCEL_PENDING_BUSINESS_DAYS)
     return CancelPreview(
@@ -62,15 +55,9 @@ def preview_of(job: Job, now: datetime, calendar: OperationsCalendar) -> CancelP
     )
 
 
-def codes_sent(ctx: Context, request_id: str, *, actor: Actor) -> list[QueuedEmail]:
-    """The verification-code emails sent for a request (by time: its job's, since it was
-    filed), oldest first; their code is never part of what a screen shows."""
-    with ctx.uow() as uow:
-        request, job = request_for(uow, request_id, actor, Permission.READ_OUTBOX)
-        return codes_in(request, uow.outbox.for_job(job.id))
-
-
 def codes_in(request: CancellationRequest, emails: list[QueuedEmail]) -> list[QueuedEmail]:
+    """The verification-code emails sent for a request (by time: its job's ``emails``, since
+    it was filed), oldest first; their code is never part of what a screen shows."""
     return [
         e
         for e in emails

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rescind.domain.access import Actor, Permission, Role, require
+from rescind.domain.access import Actor, Permission, Role
 from rescind.domain.audit import AuditContext
 from rescind.domain.authority import Authority, evidence_refusal
 from rescind.domain.case import (
@@ -104,13 +104,6 @@ def reassign_case(
 
 
 TEAM_ROLES = frozenset({Role.AGENT, Role.BACK_OFFICE, Role.DEAL_PROCESSING})
-
-
-def team_users(ctx: Context, *, actor: Actor) -> list[User]:
-    """The active support users a case can be assigned to."""
-    require(actor, Permission.REASSIGN_CASE)
-    with ctx.uow() as uow:
-        return team_of(uow.users.list())
 
 
 def team_of(users: list[User]) -> list[User]:
