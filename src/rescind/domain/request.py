@@ -250,11 +250,16 @@ class CancellationRequest:
     def is_open(self) -> bool:
         return self.outcome not in CLOSED_OUTCOMES
 
+    def open_refusal(self) -> NotAllowed | None:
+        """Why nothing more can be done on this request (it is closed), or None."""
+        if self.is_open:
+            return None
+        return NotAllowed(f"request {self.id} is closed ({self.outcome.value}); file a new request")
+
     def require_open(self) -> None:
-        if not self.is_open:
-            raise NotAllowed(
-                f"request {self.id} is closed ({self.outcome.value}); file a new request"
-            )
+        refusal = self.open_refusal()
+        if refusal is not None:
+            raise refusal
 
     @property
     def approval_note(self) -> str | None:
@@ -360,6 +365,17 @@ def _not_refusable(decision: Decision | None) -> str:
     return (
         f"the job is eligible now (rule {decision.rule_number}, policy "
         f"v{decision.policy_version}); it cannot be refused as not eligible"
+    )
+
+
+def homeowner_only_refusal(request: CancellationRequest) -> NotAllowed | None:
+    """Only the homeowner's own request can be verified (by a code or the address on file)."""
+    if request.requester_role is RequesterRole.HOMEOWNER:
+        return None
+    return NotAllowed(
+        f"only the homeowner can be verified; this request came from the "
+        f"{request.requester_role.value.replace('_', ' ')}. The homeowner must email support "
+        "from the address on file, or call and confirm a code"
     )
 
 

@@ -11,13 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rescind.domain.access import Actor, Permission, Role, require
+from rescind.domain.access import Actor, Permission, Role
 from rescind.domain.audit import AuditContext
 from rescind.domain.authority import Authority, evidence_refusal
-from rescind.domain.case import Case, Queue, open_deal_processing_escalation
-from rescind.domain.eligibility import Action
+from rescind.domain.case import (
+    Case,
+    Queue,
+    already_escalated,
+    not_for_deal_processing,
+    open_deal_processing_escalation,
+)
 from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
-from rescind.domain.errors import InvalidInput, NotAllowed
+from rescind.domain.errors import InvalidInput
 from rescind.domain.events import Event
 from rescind.domain.job import Job
 from rescind.domain.recipients import Recipients
@@ -48,11 +53,9 @@ def escalate_to_deal_processing(
         decision, actx = decide_and_record(
             uow, job, actor=actor, channel=request.channel.value, at=now
         )
-        if decision.action is not Action.ESCALATE_TO_DEAL_PROCESSING:
-            raise NotAllowed(
-                f"job {job.id} is not a Deal Processing case (rule {decision.rule_number}: "
-                f"{decision.rule_text}); {decision.guidance or 'follow the normal procedure'}"
-            )
+        refusal = not_for_deal_processing(decision, job.id)
+        if refusal is not None:
+            raise refusal
         case = open_escalation(uow, request, job, actx, detail=detail)
         uow.commit()
     return case
@@ -68,9 +71,9 @@ def open_escalation(
 ) -> Case:
     """The case for a request whose decision (just recorded with ``actx``) says escalate,
     inside the caller's transaction: support's Escalate and the homeowner's own page."""
-    for existing in uow.cases.for_job(job.id):
-        if existing.request_id == request.id:
-            raise NotAllowed(f"request {request.id} is already escalated as case {existing.id}")
+    refusal = already_escalated(request.id, uow.cases.for_job(job.id))
+    if refusal is not None:
+        raise refusal
     case, events = open_deal_processing_escalation(
         case_id=new_id("CASE"),
         job_id=job.id,
@@ -103,11 +106,9 @@ def reassign_case(
 TEAM_ROLES = frozenset({Role.AGENT, Role.BACK_OFFICE, Role.DEAL_PROCESSING})
 
 
-def team_users(ctx: Context, *, actor: Actor) -> list[User]:
-    """The active support users a case can be assigned to."""
-    require(actor, Permission.REASSIGN_CASE)
-    with ctx.uow() as uow:
-        return [u for u in uow.users.list() if u.active and u.role in TEAM_ROLES]
+def team_of(users: list[User]) -> list[User]:
+    """Of ``users``, the active support users a case can be assigned to."""
+    return [u for u in users if u.active and u.role in TEAM_ROLES]
 
 
 def assign_case(

@@ -8,11 +8,15 @@ from datetime import datetime
 from rescind.domain.access import Actor, Permission
 from rescind.domain.audit import AuditContext
 from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
-from rescind.domain.errors import NotAllowed, NotVerified, VerificationFailed
+from rescind.domain.errors import NotVerified, VerificationFailed
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.job import Job
 from rescind.domain.recipients import homeowner_only
-from rescind.domain.request import CancellationRequest, RequesterRole, VerificationMethod
+from rescind.domain.request import (
+    CancellationRequest,
+    VerificationMethod,
+    homeowner_only_refusal,
+)
 from rescind.domain.verification import (
     EMAIL_SUPPORT_INSTEAD,
     MAX_ATTEMPTS,
@@ -44,12 +48,9 @@ def _homeowner_request(
 ) -> tuple[CancellationRequest, Job]:
     request, job = request_for(uow, request_id, actor, permission)
     request.require_open()
-    if request.requester_role is not RequesterRole.HOMEOWNER:
-        raise NotAllowed(
-            f"only the homeowner can be verified; this request came from the "
-            f"{request.requester_role.value.replace('_', ' ')}. The homeowner must email support "
-            "from the address on file, or call and confirm a code"
-        )
+    refusal = homeowner_only_refusal(request)
+    if refusal is not None:
+        raise refusal
     return request, job
 
 

@@ -22,8 +22,7 @@ from rescind.services.cancellation import restore_workflow
 from rescind.services.checkpoints import prove_job
 from rescind.services.feed import comment_on_feed
 from rescind.services.ports import JobQuery
-from rescind.services.queries import job_emails, job_list, job_overview
-from rescind.services.restores import restores_of
+from rescind.services.queries import job_list, job_overview
 
 router = APIRouter()
 SEARCH_LIMIT = 50
@@ -116,7 +115,6 @@ def job_page(
         return installer.job_page(request, ctx, session, job_id, status=status, problems=problems)
     actor = session.actor
     overview = job_overview(ctx, job_id, actor=actor)
-    emails = job_emails(ctx, job_id, actor=actor) if actor.may(Permission.READ_OUTBOX) else None
     open_requests = [r for r in overview.requests if r.is_open]
     # A sales rep files for the homeowner here (staff start from step 1 of the cancellation).
     as_rep = session.user.role is Role.SALES_REP and actor.may(Permission.FILE_REQUEST)
@@ -129,14 +127,14 @@ def job_page(
         values=values or {},
         o=overview,
         job=overview.job,
-        emails=emails,
+        emails=overview.emails,
         open_requests=open_requests,
         may_cancel=actor.may(Permission.CANCEL),
-        may_restore=actor.may(Permission.RESTORE),
+        steps=overview.steps,
         may_close=actor.may(Permission.CLOSE_REQUEST),
         may_comment=actor.may(Permission.COMMENT),
         may_audit=actor.may(Permission.READ_AUDIT),
-        restores=restores_of(ctx, job_id, actor=actor),
+        restores=overview.restores,
         homeowner_role=RequesterRole.HOMEOWNER,
         may_file_as_rep=as_rep,
         rep_request=next(
