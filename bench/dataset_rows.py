@@ -21,7 +21,7 @@ from rescind.domain.calendar import OperationsCalendar
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.events import Event, EventKind, JSONValue
 from rescind.domain.search import homeowner_keys
-from rescind.entrypoints.demo_jobs import FIRST, INSTALLERS, LAST, REPS
+from rescind.entrypoints.cli.demo_jobs import FIRST, INSTALLERS, LAST, REPS
 
 Row = tuple[Any, ...]
 

@@ -56,7 +56,7 @@ from rescind.domain.job import (
 )
 from rescind.domain.request import Channel, RequesterRole, StatementKind
 from rescind.entrypoints.api.app import create_app
-from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.auth import create_user
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy

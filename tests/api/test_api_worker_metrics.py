@@ -13,8 +13,8 @@ from rescind.config import Settings
 from rescind.domain.access import Role
 from rescind.domain.job import JobStatus
 from rescind.domain.webhooks import DueDelivery
-from rescind.entrypoints.metrics import WorkerMetrics
-from rescind.entrypoints.worker import Round, Worker, composer_for
+from rescind.entrypoints.processes.metrics import WorkerMetrics
+from rescind.entrypoints.processes.worker import Round, Worker, composer_for
 from rescind.services.webhook_delivery import PostFailed
 from tests.api.conftest import API, Api
 from tests.api.ops import operated, sample

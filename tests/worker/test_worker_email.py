@@ -20,7 +20,7 @@ from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.email import DeliveryStatus, EmailKind, Mailbox, QueuedEmail
 from rescind.domain.job import Job, Milestone, PartnerProgram, Phase, ProductModel
 from rescind.domain.request import Channel, RequesterRole, StatementKind
-from rescind.entrypoints.worker import Worker
+from rescind.entrypoints.processes.worker import Worker
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.context import Context
 from rescind.services.delivery import deliver_due

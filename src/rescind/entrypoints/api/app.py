@@ -28,7 +28,6 @@ from rescind.entrypoints.api import (
     users,
     webhooks,
 )
-from rescind.entrypoints.api.access import AccessMiddleware
 from rescind.entrypoints.api.body_limit import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_UPLOAD_BYTES,
@@ -40,10 +39,11 @@ from rescind.entrypoints.api.headers import SecuredFastAPI, install_docs
 from rescind.entrypoints.api.health import Operations
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
 from rescind.entrypoints.api.problems import TITLES, Problem
-from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console.app import create_console
-from rescind.entrypoints.metrics import HttpMetrics, scrape_registries
+from rescind.entrypoints.processes.metrics import HttpMetrics, scrape_registries
 from rescind.entrypoints.selfservice.app import create_self_service
+from rescind.entrypoints.web.access_log import AccessMiddleware
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.context import Context
 from rescind.services.ports import DatabaseProbe, PasswordHasher
 

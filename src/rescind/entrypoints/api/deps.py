@@ -22,8 +22,8 @@ from rescind.domain.access import Actor
 from rescind.domain.errors import InvalidInput, PreconditionRequired, Unauthenticated
 from rescind.domain.user import MIN_PASSWORD_LENGTH, User
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE, Idempotency
-from rescind.entrypoints.api.ratelimit import LoginThrottle, Throttle
-from rescind.entrypoints.logs import note_user
+from rescind.entrypoints.processes.logs import note_user
+from rescind.entrypoints.web.ratelimit import LoginThrottle, Throttle
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
 from rescind.services.ports import CheckpointArchive, PasswordHasher, SignatureVerifier

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from rescind.domain.errors import NotFound
 from rescind.domain.insight_figures import Insights, parse_period
 from rescind.entrypoints.api.deps import CurrentActor, State
-from rescind.entrypoints.insight_charts import csv_text
+from rescind.entrypoints.web.insight_charts import csv_text
 from rescind.services.insights import insights
 
 router = APIRouter()

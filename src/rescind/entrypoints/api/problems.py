@@ -35,7 +35,7 @@ from rescind.domain.errors import (
     Unauthenticated,
     VerificationFailed,
 )
-from rescind.entrypoints.logs import current_request_id
+from rescind.entrypoints.processes.logs import current_request_id
 
 log = logging.getLogger(__name__)
 # A lost race is over once the winner commits: a second is plenty before trying again.

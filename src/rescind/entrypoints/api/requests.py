@@ -30,7 +30,7 @@ from rescind.entrypoints.api.deps import (
 )
 from rescind.entrypoints.api.models import CancelOut, CaseOut, Page, RequestOut
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
-from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
+from rescind.entrypoints.web.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing

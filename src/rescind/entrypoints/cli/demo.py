@@ -13,7 +13,7 @@ from rescind.domain.access import Actor, Role
 from rescind.domain.errors import RescindError
 from rescind.domain.job import Milestone, PartnerProgram
 from rescind.domain.request import Channel, RequesterRole, StatementKind
-from rescind.entrypoints.demo_jobs import demo_jobs, ids_where, job_id
+from rescind.entrypoints.cli.demo_jobs import demo_jobs, ids_where, job_id
 from rescind.services.audit import verify_trail
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.context import Context

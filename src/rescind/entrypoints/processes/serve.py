@@ -35,11 +35,15 @@ from rescind.config import Settings
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.entrypoints.api.app import API_PREFIX, create_app
 from rescind.entrypoints.api.deps import ProofSource
-from rescind.entrypoints.api.ratelimit import Throttle
-from rescind.entrypoints.demo import load_demo_data
-from rescind.entrypoints.logs import configure_logging
-from rescind.entrypoints.metrics import MULTIPROCESS_DIR_ENV, WorkerMetrics, process_registry
-from rescind.entrypoints.worker import demo_mailbox_for, worker_for
+from rescind.entrypoints.cli.demo import load_demo_data
+from rescind.entrypoints.processes.logs import configure_logging
+from rescind.entrypoints.processes.metrics import (
+    MULTIPROCESS_DIR_ENV,
+    WorkerMetrics,
+    process_registry,
+)
+from rescind.entrypoints.processes.worker import demo_mailbox_for, worker_for
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.auth import ensure_demo_users
 from rescind.services.ports import JobQuery
 
@@ -171,7 +175,7 @@ def serve(app: App, out: Console, *, host: str, port: int, workers: int = 1) -> 
                 api,
                 host=host,
                 port=port,
-                # Our logging (entrypoints/logs.py) and our access line, not uvicorn's.
+                # Our logging (entrypoints/processes/logs.py) and our access line, not uvicorn's.
                 log_config=None,
                 access_log=False,
                 proxy_headers=True,
@@ -204,7 +208,7 @@ def _serve_processes(app: App, out: Console, *, host: str, port: int, workers: i
     os.environ[MULTIPROCESS_DIR_ENV] = metrics_dir  # inherited by the processes uvicorn spawns
     try:
         uvicorn.run(
-            "rescind.entrypoints.serve:process_app",
+            "rescind.entrypoints.processes.serve:process_app",
             factory=True,
             workers=workers,
             # A process that takes longer to start (or answer its supervisor's ping) is killed

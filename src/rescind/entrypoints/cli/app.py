@@ -43,22 +43,22 @@ from rescind.domain.errors import (
     RescindError,
 )
 from rescind.domain.wording import count
-from rescind.entrypoints import demo as demo_data
-from rescind.entrypoints.cli_policy_simulate import policy_simulate
-from rescind.entrypoints.cli_requests import requests_app
-from rescind.entrypoints.cli_users import users_app
-from rescind.entrypoints.cli_webhooks import webhooks_app
-from rescind.entrypoints.logs import configure_logging
-from rescind.entrypoints.mail import import_messages, start_receiver
-from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics, process_registry
-from rescind.entrypoints.render import (
+from rescind.entrypoints.cli import demo as demo_data
+from rescind.entrypoints.cli.policy_simulate import policy_simulate
+from rescind.entrypoints.cli.render import (
     print_decision,
     print_overview,
     print_policy,
     print_trail_check,
 )
-from rescind.entrypoints.serve import serve as serve_api
-from rescind.entrypoints.worker import worker_for
+from rescind.entrypoints.cli.requests import requests_app
+from rescind.entrypoints.cli.users import users_app
+from rescind.entrypoints.cli.webhooks import webhooks_app
+from rescind.entrypoints.processes.logs import configure_logging
+from rescind.entrypoints.processes.mail import import_messages, start_receiver
+from rescind.entrypoints.processes.metrics import BacklogCollector, WorkerMetrics, process_registry
+from rescind.entrypoints.processes.serve import serve as serve_api
+from rescind.entrypoints.processes.worker import worker_for
 from rescind.services.audit import verify_trail
 from rescind.services.calendar import add_company_holiday, remove_company_holiday
 from rescind.services.cancellation import restore_workflow
