@@ -55,7 +55,7 @@ from rescind.domain.job import (
     SalesRep,
 )
 from rescind.domain.request import Channel, RequesterRole, StatementKind
-from rescind.entrypoints.api.app import create_app
+from rescind.entrypoints.site import create_app
 from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.auth import create_user
 from rescind.services.context import Context

@@ -33,7 +33,7 @@ from rescind.adapters.passwords import Argon2Passwords
 from rescind.bootstrap import App, bootstrap, checkpointing
 from rescind.config import Settings
 from rescind.domain.errors import InvalidInput, RescindError
-from rescind.entrypoints.api.app import API_PREFIX, create_app
+from rescind.entrypoints.api.app import API_PREFIX
 from rescind.entrypoints.cli.demo import load_demo_data
 from rescind.entrypoints.processes.logs import configure_logging
 from rescind.entrypoints.processes.metrics import (
@@ -42,6 +42,7 @@ from rescind.entrypoints.processes.metrics import (
     process_registry,
 )
 from rescind.entrypoints.processes.worker import demo_mailbox_for, worker_for
+from rescind.entrypoints.site import create_app
 from rescind.entrypoints.web.proofs import ProofSource
 from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.auth import ensure_demo_users
