@@ -32,7 +32,7 @@ from rescind.adapters.db.repositories.insights import rebuild
 from rescind.adapters.mail.receiving_server import ReceivingServer
 from rescind.adapters.read_ahead import read_ahead
 from rescind.adapters.signing import generate_key, load_verifier
-from rescind.bootstrap import App, Checkpointing, bootstrap, checkpointing
+from rescind.bootstrap import App, Checkpointing, checkpointing
 from rescind.config import Settings
 from rescind.domain.access import Actor
 from rescind.domain.errors import (
@@ -44,6 +44,7 @@ from rescind.domain.errors import (
 )
 from rescind.domain.wording import count
 from rescind.entrypoints.cli import demo as demo_data
+from rescind.entrypoints.cli import wiring
 from rescind.entrypoints.cli.policy_simulate import policy_simulate
 from rescind.entrypoints.cli.render import (
     print_decision,
@@ -109,7 +110,31 @@ EXIT_CODES: list[tuple[type[RescindError], int]] = [
 
 
 def _app() -> App:
-    return bootstrap()
+    return wiring.application()
+
+
+# The groups whose commands decide for themselves whether they use the database.
+DECIDED_BY_GROUP = frozenset({"db", "audit"})
+NO_DATABASE = {"db": frozenset({"upgrade", "check"}), "audit": frozenset({"keygen"})}
+
+
+@app.callback()
+def _prepare_database(context: typer.Context) -> None:
+    # Once per run, before any command that uses the database; see ``wiring``.
+    if context.invoked_subcommand not in DECIDED_BY_GROUP:
+        wiring.prepare()
+
+
+@db_app.callback()
+def _prepare_database_for_db(context: typer.Context) -> None:
+    if context.invoked_subcommand not in NO_DATABASE["db"]:
+        wiring.prepare()
+
+
+@audit_app.callback()
+def _prepare_database_for_audit(context: typer.Context) -> None:
+    if context.invoked_subcommand not in NO_DATABASE["audit"]:
+        wiring.prepare()
 
 
 def _parse_moment(text: str) -> datetime:
@@ -127,7 +152,7 @@ def _parse_moment(text: str) -> datetime:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest version."""
-    url = Settings().effective_database_url
+    url = wiring.settings().effective_database_url
     upgrade(url)
     out.print("database schema is up to date")
 
@@ -135,7 +160,7 @@ def db_upgrade() -> None:
 @db_app.command("check")
 def db_check() -> None:
     """Fail if the table models and the migrations disagree (the database must be at head)."""
-    check(Settings().effective_database_url)
+    check(wiring.settings().effective_database_url)
     out.print("models and migrations agree")
 
 

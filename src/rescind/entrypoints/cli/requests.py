@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from rescind.bootstrap import bootstrap
 from rescind.domain.access import Actor
 from rescind.domain.errors import InvalidInput
 from rescind.domain.request import CloseReason
+from rescind.entrypoints.cli.wiring import application
 from rescind.services.closing import close_with_reason
 
 CLI_ACTOR = Actor.system("cli")
@@ -42,7 +42,7 @@ def close(
 ) -> None:
     """Refuse or close an open request with a reason; the requester is emailed why."""
     closed = close_with_reason(
-        bootstrap().ctx,
+        application().ctx,
         request_id,
         _reason(reason),
         actor=CLI_ACTOR,

@@ -29,8 +29,14 @@ from prometheus_client import CollectorRegistry
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from rescind.adapters.passwords import Argon2Passwords
-from rescind.bootstrap import App, bootstrap, checkpointing
+from rescind.bootstrap import (
+    App,
+    bootstrap,
+    checkpointing,
+    demo_mailbox_for,
+    password_hasher,
+    read_settings,
+)
 from rescind.config import Settings
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.entrypoints.api.app import API_PREFIX
@@ -41,7 +47,7 @@ from rescind.entrypoints.processes.metrics import (
     WorkerMetrics,
     process_registry,
 )
-from rescind.entrypoints.processes.worker import demo_mailbox_for, worker_for
+from rescind.entrypoints.processes.worker import worker_for
 from rescind.entrypoints.site import create_app
 from rescind.entrypoints.web.proofs import ProofSource
 from rescind.entrypoints.web.ratelimit import Throttle
@@ -61,13 +67,8 @@ def prepare(
     registry: CollectorRegistry | None = None,
 ) -> FastAPI:
     """Demo data and logins where they belong, then the ASGI app; prints what to open."""
-    passwords = Argon2Passwords()
-    try:
-        throttle = Throttle(app.settings.rate_limit_storage)
-    except ConfigurationError as e:
-        raise InvalidInput(
-            f"bad setting RESCIND_RATE_LIMIT_STORAGE: {e}", field="rate_limit_storage"
-        ) from None
+    passwords = password_hasher()
+    throttle = throttle_for(app.settings)
     if _is_sqlite(app) and not _has_jobs(app):
         load_demo_data(app, out)
     created = ensure_demo_users(app.ctx, passwords) if _is_sqlite(app) else []
@@ -111,6 +112,16 @@ def prepare(
         max_upload_bytes=app.settings.max_upload_bytes,
         demo_mailbox=demo_mailbox_for(app.settings),
     )
+
+
+def throttle_for(settings: Settings) -> Throttle:
+    """The web doors' shared limiter, on the storage settings name (memory, or Redis)."""
+    try:
+        return Throttle(settings.rate_limit_storage)
+    except ConfigurationError as e:
+        raise InvalidInput(
+            f"bad setting RESCIND_RATE_LIMIT_STORAGE: {e}", field="rate_limit_storage"
+        ) from None
 
 
 def proof_source(settings: Settings) -> ProofSource | None:
@@ -231,13 +242,13 @@ def _serve_processes(app: App, out: Console, *, host: str, port: int, workers: i
 def process_app() -> FastAPI:
     """The app of one ``--workers`` process: a fresh interpreter, so settings, logging and
     the database are set up here again."""
-    settings = Settings()
+    settings = read_settings()
     configure_logging(settings.log_format, settings.log_level)
     app = bootstrap(settings)
     return create_app(
         app.ctx,
-        Argon2Passwords(),
-        Throttle(settings.rate_limit_storage),
+        password_hasher(),
+        throttle_for(settings),
         probe=app.probe,
         metrics_token=settings.metrics_token,
         idempotency_lease=timedelta(seconds=settings.idempotency_lease_seconds),
