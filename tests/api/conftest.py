@@ -39,7 +39,7 @@ from rescind.adapters.policy_file import default_policy_path, load_policy_docume
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.adapters.webhook_address import AddressGuard
 from rescind.domain.access import Actor, Role
-from rescind.domain.audit import AuditContext, AuditRecord
+from rescind.domain.audit import AuditChannel, AuditContext, AuditRecord
 from rescind.domain.email import EmailKind
 from rescind.domain.job import (
     Homeowner,
@@ -331,7 +331,7 @@ def verified_request(api: Api, job_id: str, homeowner_email: str) -> str:
             uow,
             api.ctx,
             uow.jobs.get(job_id),
-            AuditContext(actor=RACE_ACTOR.id, at=api.ctx.now(), channel=Channel.EMAIL.value),
+            AuditContext(actor=RACE_ACTOR.id, at=api.ctx.now(), channel=AuditChannel.EMAIL),
             channel=Channel.EMAIL,
             requester_role=RequesterRole.HOMEOWNER,
             requester_name="The Homeowner",

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from rescind.domain.audit import (
     GENESIS_HASH,
+    AuditChannel,
     AuditContext,
     AuditRecord,
     job_stream,
@@ -23,7 +24,9 @@ def chain(n: int) -> list[AuditRecord]:
     records: list[AuditRecord] = []
     prev = GENESIS_HASH
     for seq in range(1, n + 1):
-        ctx = AuditContext(actor="agent:alex", at=AT + timedelta(seconds=seq), channel="phone")
+        ctx = AuditContext(
+            actor="agent:alex", at=AT + timedelta(seconds=seq), channel=AuditChannel.PHONE
+        )
         record = seal(STREAM, seq, prev, ctx, Event(EventKind.FEED_COMMENTED, {"n": seq}))
         records.append(record)
         prev = record.hash

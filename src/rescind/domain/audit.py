@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from rescind.domain.events import Event, JSONValue
 
@@ -23,13 +24,35 @@ def job_stream(job_id: str) -> str:
     return f"job:{job_id}"
 
 
+class AuditChannel(StrEnum):
+    """Through which door a change came. The values are stored in every audit record and
+    hashed into it: never rename one (a renamed value breaks every existing hash)."""
+
+    # The channels a cancellation request arrives through (``request.Channel``).
+    PHONE = "phone"
+    CHAT = "chat"
+    EMAIL = "email"
+    INSTALLER_PORTAL = "installer_portal"
+    MAIL = "mail"
+    TELEGRAM = "telegram"
+    SELF_SERVICE = "self_service"
+    # The doors staff and machines use.
+    CONSOLE = "console"
+    API = "api"
+    CLI = "cli"
+    ADMIN = "admin"
+    IMPORT = "import"
+    DEAL_PROCESSING = "deal_processing"
+    SYSTEM = "system"
+
+
 @dataclass(frozen=True)
 class AuditContext:
     """Who did it, when, through which channel, under which policy version."""
 
     actor: str
     at: datetime
-    channel: str = "system"
+    channel: AuditChannel = AuditChannel.SYSTEM
     policy_version: int | None = None
 
 

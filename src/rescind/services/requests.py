@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from rescind.domain.access import Actor, Permission, require_files_as
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.calendar import CoolingOffCalendar, OperationsCalendar
 from rescind.domain.email import EmailKind, OutgoingEmail
 from rescind.domain.errors import DuplicateRequest, Forbidden, InvalidInput
@@ -107,7 +107,7 @@ def file_request(
                 uow,
                 ctx,
                 job,
-                AuditContext(actor=actor.id, at=ctx.now(), channel=channel.value),
+                AuditContext(actor=actor.id, at=ctx.now(), channel=AuditChannel(channel.value)),
                 channel=channel,
                 requester_role=requester_role,
                 requester_name=requester_name,
@@ -257,7 +257,7 @@ def attach_statement(
             job, written, request.filed_at, ctx.operations_calendar(uow), ctx.cooling_off_calendar()
         )
         uow.requests.save(request)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         data = statement_data(written) | {"request_id": request.id}
         record(uow, job.id, actx, [Event(EventKind.STATEMENT_ATTACHED, data)])
         uow.commit()

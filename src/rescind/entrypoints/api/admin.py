@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.domain.audit import AuditChannel
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import not_a_cursor
 from rescind.entrypoints.api.deps import (
@@ -105,7 +106,9 @@ class AddressFixIn(BaseModel):
 )
 def resend(message_id: MessageId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: EmailOut.of(resend_email(state.ctx, message_id, actor=actor, channel="api"))
+        lambda: EmailOut.of(
+            resend_email(state.ctx, message_id, actor=actor, channel=AuditChannel.API)
+        )
     )
 
 
@@ -125,7 +128,9 @@ def fix_address(
 ) -> Response:
     return idem.run(
         lambda: EmailOut.of(
-            fix_email_address(state.ctx, message_id, body.old, body.new, actor=actor, channel="api")
+            fix_email_address(
+                state.ctx, message_id, body.old, body.new, actor=actor, channel=AuditChannel.API
+            )
         )
     )
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import InvalidInput
 from rescind.domain.request import CancelReason, Channel, CloseReason, RequesterRole, StatementKind
 from rescind.entrypoints.api.deps import (
@@ -468,7 +469,7 @@ def close(
             actor=actor,
             note=body.note,
             duplicate_of=body.duplicate_of,
-            channel="api",
+            channel=AuditChannel.API,
             expected_version=version,
         )
         return RequestOut.of(request, now=state.ctx.now())

@@ -35,6 +35,7 @@ from rescind.adapters.signing import generate_key, load_verifier
 from rescind.bootstrap import App, Checkpointing, checkpointing
 from rescind.config import Settings
 from rescind.domain.access import Actor
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import (
     Conflict,
     InvalidInput,
@@ -275,7 +276,9 @@ def eligibility(
     """Decide whether support may cancel a job (recorded), or replay a past decision."""
     application = _app()
     if at is None:
-        decision = check_eligibility(application.ctx, job_id, actor=CLI_ACTOR, channel="cli")
+        decision = check_eligibility(
+            application.ctx, job_id, actor=CLI_ACTOR, channel=AuditChannel.CLI
+        )
         print_decision(out, decision)
         return
     replay = replay_eligibility(application.ctx, job_id, _parse_moment(at), actor=CLI_ACTOR)
@@ -294,7 +297,7 @@ def restore(
     why: Annotated[str, typer.Option(help="Why the job is restored (the signers are told).")],
 ) -> None:
     """Restore a cancel-pending job to active (only inside its 14-business-day window)."""
-    job = restore_workflow(_app().ctx, job_id, actor=CLI_ACTOR, channel="cli", why=why)
+    job = restore_workflow(_app().ctx, job_id, actor=CLI_ACTOR, channel=AuditChannel.CLI, why=why)
     out.print(f"job {job.id} is {job.status.value} again")
 
 

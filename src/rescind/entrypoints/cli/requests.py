@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 
 from rescind.domain.access import Actor
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import InvalidInput
 from rescind.domain.request import CloseReason
 from rescind.entrypoints.cli.wiring import application
@@ -48,6 +49,6 @@ def close(
         actor=CLI_ACTOR,
         note=note,
         duplicate_of=duplicate_of,
-        channel="cli",
+        channel=AuditChannel.CLI,
     )
     out.print(f"request {closed.id} is closed: {closed.outcome_detail}", markup=False)
