@@ -52,13 +52,13 @@ def _rechain(session: Session, stream: str) -> None:
     ).all()
     prev = GENESIS_HASH
     for row in rows:
-        ctx = AuditContext(
+        actx = AuditContext(
             actor=row.actor,
             at=row.occurred_at,
             channel=AuditChannel(row.channel),
             policy_version=row.policy_version,
         )
-        record = seal(stream, row.seq, prev, ctx, Event(EventKind(row.kind), row.data))
+        record = seal(stream, row.seq, prev, actx, Event(EventKind(row.kind), row.data))
         row.prev_hash, row.hash = prev, record.hash
         prev = record.hash
     session.flush()

@@ -26,10 +26,10 @@ def record(
     channel: str = "console",
     policy_version: int | None = None,
 ) -> AuditRecord:
-    ctx = AuditContext(
+    actx = AuditContext(
         actor=actor, at=AT, channel=AuditChannel(channel), policy_version=policy_version
     )
-    return seal("job:JOB-1", 1, GENESIS_HASH, ctx, Event(kind, data))
+    return seal("job:JOB-1", 1, GENESIS_HASH, actx, Event(kind, data))
 
 
 def said(r: AuditRecord) -> str:

@@ -100,16 +100,16 @@ def _digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def seal(stream: str, seq: int, prev_hash: str, ctx: AuditContext, event: Event) -> AuditRecord:
+def seal(stream: str, seq: int, prev_hash: str, actx: AuditContext, event: Event) -> AuditRecord:
     """The next link of a stream; ``seq`` starts at 1 after ``GENESIS_HASH``."""
     data = dict(event.data)
     digest = _digest(
         stream,
         seq,
-        ctx.at,
-        ctx.actor,
-        ctx.channel,
-        ctx.policy_version,
+        actx.at,
+        actx.actor,
+        actx.channel,
+        actx.policy_version,
         event.kind.value,
         data,
         prev_hash,
@@ -117,10 +117,10 @@ def seal(stream: str, seq: int, prev_hash: str, ctx: AuditContext, event: Event)
     return AuditRecord(
         stream=stream,
         seq=seq,
-        occurred_at=ctx.at,
-        actor=ctx.actor,
-        channel=ctx.channel,
-        policy_version=ctx.policy_version,
+        occurred_at=actx.at,
+        actor=actx.actor,
+        channel=actx.channel,
+        policy_version=actx.policy_version,
         kind=event.kind.value,
         data=data,
         prev_hash=prev_hash,

@@ -301,13 +301,13 @@ class Outbox(Protocol):
 
 
 class AuditLog(Protocol):
-    def append(self, stream: str, ctx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
+    def append(self, stream: str, actx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
         """Seal and add events at the end of a stream (after any appended earlier in this
         unit of work). Two transactions appending to one stream cannot both commit."""
         ...
 
     def append_many(
-        self, ctx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
+        self, actx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
     ) -> list[AuditRecord]:
         """``append`` of each (stream, events) entry, all with one context, in a few
         statements however many streams (the sweep writes one per finalized job)."""
