@@ -27,3 +27,8 @@ def test_a_command_that_reads_the_database_first_migrates_it_and_seeds_the_polic
         (head,) = db.execute("SELECT count(*) FROM alembic_version").fetchone()
         (policies,) = db.execute("SELECT count(*) FROM policy_version").fetchone()
     assert (head, policies) == (1, 1)
+
+
+def test_help_for_a_database_command_creates_no_database(rescind: Rescind) -> None:
+    assert "Usage" in rescind("jobs", "import", "--help").out
+    assert not rescind.sqlite_path.exists()

@@ -75,6 +75,7 @@ CLI_ACTOR = Actor.system("cli")
 worker_log = logging.getLogger("rescind.worker")
 
 app = typer.Typer(
+    cls=wiring.CommandLine,
     help="rescind: the job-cancellation procedure, end to end.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -114,27 +115,10 @@ def _app() -> App:
     return wiring.application()
 
 
-# The groups whose commands decide for themselves whether they use the database.
-DECIDED_BY_GROUP = frozenset({"db", "audit"})
-NO_DATABASE = {"db": frozenset({"upgrade", "check"}), "audit": frozenset({"keygen"})}
-
-
 @app.callback()
 def _prepare_database(context: typer.Context) -> None:
     # Once per run, before any command that uses the database; see ``wiring``.
-    if context.invoked_subcommand not in DECIDED_BY_GROUP:
-        wiring.prepare()
-
-
-@db_app.callback()
-def _prepare_database_for_db(context: typer.Context) -> None:
-    if context.invoked_subcommand not in NO_DATABASE["db"]:
-        wiring.prepare()
-
-
-@audit_app.callback()
-def _prepare_database_for_audit(context: typer.Context) -> None:
-    if context.invoked_subcommand not in NO_DATABASE["audit"]:
+    if wiring.needs_database(context):
         wiring.prepare()
 
 
