@@ -659,12 +659,12 @@ class FakeAuditLog:
         self._records = tables.audit
         self._heads = tables.heads
 
-    def append(self, stream: str, ctx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
+    def append(self, stream: str, actx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
         seq, prev = self._heads.get(stream, (0, GENESIS_HASH))
         sealed: list[AuditRecord] = []
         for event in events:
             seq += 1
-            record = seal(stream, seq, prev, ctx, event)
+            record = seal(stream, seq, prev, actx, event)
             sealed.append(record)
             prev = record.hash
         if sealed:
@@ -674,9 +674,11 @@ class FakeAuditLog:
         return sealed
 
     def append_many(
-        self, ctx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
+        self, actx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
     ) -> list[AuditRecord]:
-        return [record for stream, events in entries for record in self.append(stream, ctx, events)]
+        return [
+            record for stream, events in entries for record in self.append(stream, actx, events)
+        ]
 
     def insight_counts(
         self,

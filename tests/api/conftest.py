@@ -39,7 +39,7 @@ from rescind.adapters.policy_file import default_policy_path, load_policy_docume
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.adapters.webhook_address import AddressGuard
 from rescind.domain.access import Actor, Role
-from rescind.domain.audit import AuditContext, AuditRecord
+from rescind.domain.audit import AuditChannel, AuditContext, AuditRecord
 from rescind.domain.email import EmailKind
 from rescind.domain.job import (
     Homeowner,
@@ -61,8 +61,8 @@ from rescind.domain.request import (
     StatementKind,
     WrittenStatement,
 )
-from rescind.entrypoints.api.app import create_app
-from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.site import create_app
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.auth import create_user
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
@@ -337,7 +337,7 @@ def verified_request(api: Api, job_id: str, homeowner_email: str) -> str:
             uow,
             api.ctx,
             uow.jobs.get(job_id),
-            AuditContext(actor=RACE_ACTOR.id, at=api.ctx.now(), channel=Channel.EMAIL.value),
+            AuditContext(actor=RACE_ACTOR.id, at=api.ctx.now(), channel=AuditChannel.EMAIL),
             RequestDraft(
                 job_id=uow.jobs.get(job_id).id,
                 channel=Channel.EMAIL,

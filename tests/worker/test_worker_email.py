@@ -26,7 +26,7 @@ from rescind.domain.request import (
     StatementKind,
     WrittenStatement,
 )
-from rescind.entrypoints.worker import Worker
+from rescind.entrypoints.processes.worker import Worker
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.context import Context
 from rescind.services.delivery import deliver_due

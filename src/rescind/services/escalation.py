@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rescind.domain.access import Actor, Permission, Role
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.authority import Authority, evidence_refusal
 from rescind.domain.case import (
     Case,
@@ -51,7 +51,7 @@ def escalate_to_deal_processing(
         request.require_open()
         expect_version(f"request {request.id}", request.version, expected_version)
         decision, actx = decide_and_record(
-            uow, job, actor=actor, channel=request.channel.value, at=now
+            uow, job, actor=actor, channel=AuditChannel(request.channel.value), at=now
         )
         refusal = not_for_deal_processing(decision, job.id)
         if refusal is not None:
@@ -145,7 +145,12 @@ def _change_case(
         expect_version(f"case {case.id}", case.version, expected_version)
         event = change(uow, case)
         uow.cases.save(case)
-        record(uow, case.job_id, AuditContext(actor=actor.id, at=now, channel="console"), [event])
+        record(
+            uow,
+            case.job_id,
+            AuditContext(actor=actor.id, at=now, channel=AuditChannel.CONSOLE),
+            [event],
+        )
         uow.commit()
     return case
 
@@ -178,7 +183,7 @@ def approve_escalation(
     with ctx.uow() as uow:
         case, job = case_for(uow, case_id, actor, Permission.DECIDE_CASE)
         expect_version(f"case {case.id}", case.version, expected_version)
-        actx = AuditContext(actor=actor.id, at=now, channel="deal_processing")
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel.DEAL_PROCESSING)
         events = [case.approve(actor.id, now, note)]
         uow.cases.save(case)
         request = uow.requests.get(case.request_id) if case.request_id else None
@@ -200,7 +205,7 @@ def approve_escalation(
                 job,
                 authority=Authority.DEAL_PROCESSING_APPROVAL,
                 actor=actor,
-                channel="deal_processing",
+                channel=AuditChannel.DEAL_PROCESSING,
                 reason="Deal Processing approved the cancellation" + (f": {note}" if note else ""),
                 at=now,
             )
@@ -224,7 +229,7 @@ def deny_escalation(
         expect_version(f"case {case.id}", case.version, expected_version)
         event = case.deny(actor.id, now, reason)
         uow.cases.save(case)
-        actx = AuditContext(actor=actor.id, at=now, channel="deal_processing")
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel.DEAL_PROCESSING)
         record(uow, job.id, actx, [event])
         request = uow.requests.get(case.request_id) if case.request_id else None
         if request is not None and request.is_open:

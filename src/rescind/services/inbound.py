@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rescind.domain.access import Actor
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.inbound import (
     RESENT_WITHIN,
     InboundEmail,
@@ -110,7 +110,7 @@ def _file(uow: UnitOfWork, ctx: Context, inbound_id: str, email: InboundEmail) -
             job_id=job.id,
             request_id=existing.id,
         )
-    actx = AuditContext(actor=MAIL_ACTOR.id, at=ctx.now(), channel=Channel.EMAIL.value)
+    actx = AuditContext(actor=MAIL_ACTOR.id, at=ctx.now(), channel=AuditChannel.EMAIL)
     request, verified = file_email(uow, ctx, email, job, actx)
     return Received(
         inbound_id,

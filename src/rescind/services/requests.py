@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from rescind.domain.access import Actor, Permission, require_files_as
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.calendar import CoolingOffCalendar, OperationsCalendar
 from rescind.domain.email import EmailKind, OutgoingEmail
 from rescind.domain.errors import DuplicateRequest, Forbidden, InvalidInput
@@ -67,7 +67,9 @@ def file_request(ctx: Context, draft: RequestDraft, *, actor: Actor) -> Cancella
                 raise duplicate_of(existing, requester_role)
             if draft.statement is not None:
                 require_attach_statement(actor)
-            actx = AuditContext(actor=actor.id, at=ctx.now(), channel=draft.channel.value)
+            actx = AuditContext(
+                actor=actor.id, at=ctx.now(), channel=AuditChannel(draft.channel.value)
+            )
             request = open_request(uow, ctx, job, actx, draft)
             uow.commit()
     except DuplicateRequest as raced:
@@ -197,7 +199,7 @@ def attach_statement(
             job, written, request.filed_at, ctx.operations_calendar(uow), ctx.cooling_off_calendar()
         )
         uow.requests.save(request)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         data = statement_data(written) | {"request_id": request.id}
         record(uow, job.id, actx, [Event(EventKind.STATEMENT_ATTACHED, data)])
         uow.commit()

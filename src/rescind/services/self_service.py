@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from rescind.domain.access import Actor, Role
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.authority import Authority
 from rescind.domain.eligibility import Action, Decision
 from rescind.domain.email import EmailKind, OutgoingEmail
@@ -60,7 +60,7 @@ from rescind.services.requests import (
 )
 from rescind.services.verification import mark_verified, verified_event
 
-CHANNEL = Channel.SELF_SERVICE.value
+CHANNEL = AuditChannel.SELF_SERVICE
 SOMEONE = Actor(id="self_service:someone", role=Role.SYSTEM)  # before the mailbox is proven
 LINK_PATH = "/cancel/link"
 WITHDRAW_WHY = "withdrawn by the homeowner on the self-service page"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rescind.domain.access import Actor, Permission
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import NotVerified, VerificationFailed
 from rescind.domain.events import Event, EventKind, iso
@@ -70,7 +70,7 @@ def send_verification_code(ctx: Context, request_id: str, *, actor: Actor) -> Co
                 uow.challenges.save(old)
         challenge, code = issue_challenge(new_id("VC"), request.id, now)
         uow.challenges.add(challenge)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         message_id = queue_email(
             uow,
             OutgoingEmail(
@@ -145,7 +145,7 @@ def confirm_verification_code(
     with ctx.uow() as uow:
         request, _ = _homeowner_request(uow, request_id, actor, Permission.CONFIRM_CODE)
         uow.challenges.hold_request(request.id)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         result = claim.challenge.result_of(claim.attempt, matched=matched)
         if result is ConfirmResult.VERIFIED:
             if uow.challenges.settle(claim.challenge.id, ChallengeStatus.VERIFIED):
@@ -181,7 +181,7 @@ def _claim_attempt(
         uow.challenges.hold_request(request.id)
         challenges = uow.challenges.for_request(request.id)
         used = sum(c.attempts for c in challenges)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         if ctx.code_limits.guesses_left(used) == 0:
             record(uow, request.job_id, actx, [_rejected(request.id, "request_limit", 0)])
             uow.commit()
@@ -285,7 +285,7 @@ def verify_by_address_on_file(
             )
         mark_verified(request, VerificationMethod.ADDRESS_ON_FILE, now)
         uow.requests.save(request)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         record(uow, job.id, actx, [verified_event(request, sender.strip().lower())])
         uow.commit()
     return request

@@ -13,7 +13,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from rescind.domain.access import Actor, Permission, require
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.errors import NotAllowed
 from rescind.domain.events import Event, EventKind
 from rescind.domain.webhooks import (
@@ -143,4 +143,4 @@ def list_events(
 
 
 def _actx(ctx: Context, actor: Actor) -> AuditContext:
-    return AuditContext(actor=actor.id, at=ctx.now(), channel="admin")
+    return AuditContext(actor=actor.id, at=ctx.now(), channel=AuditChannel.ADMIN)

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.domain.audit import AuditChannel
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import not_a_cursor
 from rescind.entrypoints.api.deps import (
@@ -111,7 +112,7 @@ class AddressFixIn(BaseModel):
 def resend(message_id: MessageId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
         lambda: EmailOut.model_validate(
-            resend_email(state.ctx, message_id, actor=actor, channel="api")
+            resend_email(state.ctx, message_id, actor=actor, channel=AuditChannel.API)
         )
     )
 
@@ -132,7 +133,9 @@ def fix_address(
 ) -> Response:
     return idem.run(
         lambda: EmailOut.model_validate(
-            fix_email_address(state.ctx, message_id, body.old, body.new, actor=actor, channel="api")
+            fix_email_address(
+                state.ctx, message_id, body.old, body.new, actor=actor, channel=AuditChannel.API
+            )
         )
     )
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from rescind.entrypoints.api.deps import NO_NUL, CurrentUser, NewPassword, State, client_key
 from rescind.entrypoints.api.models import UserOut
-from rescind.entrypoints.api.ratelimit import password_attempt
+from rescind.entrypoints.web.ratelimit import password_attempt
 from rescind.services.auth import login, logout
 from rescind.services.user_passwords import change_own_password
 

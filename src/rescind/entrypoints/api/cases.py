@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from rescind.domain.audit import AuditChannel
 from rescind.domain.case import Queue
 from rescind.entrypoints.api.deps import (
     NO_NUL,
@@ -246,7 +247,7 @@ def comment(
 ) -> Response:
     return idem.run(
         lambda: FeedCommentOut.model_validate(
-            comment_on_case(state.ctx, case_id, body.body, actor=actor, channel="api")
+            comment_on_case(state.ctx, case_id, body.body, actor=actor, channel=AuditChannel.API)
         ),
         status_code=201,
     )

@@ -13,7 +13,7 @@ from rescind.domain.errors import NotFound
 from rescind.domain.insight_figures import Period, parse_period
 from rescind.entrypoints.api.deps import CurrentActor, State
 from rescind.entrypoints.api.models import Out
-from rescind.entrypoints.insight_charts import csv_text
+from rescind.entrypoints.web.insight_charts import csv_text
 from rescind.services.insights import insights
 
 router = APIRouter()

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from rescind.adapters.csv_jobs import COLUMNS, read_jobs_text
 from rescind.domain.access import Permission, require
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.job import JobStatus, Milestone, PartnerProgram, ProductModel
 from rescind.domain.request import CancelReason
@@ -67,7 +68,7 @@ from rescind.services.queries import (
 )
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-CHANNEL = "api"
+CHANNEL = AuditChannel.API
 
 JobId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL, examples=["JOB-000002"])]
 

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import InvalidInput
 from rescind.domain.request import (
     CancelReason,
@@ -40,7 +41,7 @@ from rescind.entrypoints.api.deps import (
 )
 from rescind.entrypoints.api.models import CancelOut, CaseOut, Out, Page, now_of
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
-from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
+from rescind.entrypoints.web.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
@@ -520,7 +521,7 @@ def close(
             actor=actor,
             note=body.note,
             duplicate_of=body.duplicate_of,
-            channel="api",
+            channel=AuditChannel.API,
             expected_version=version,
         )
         return RequestOut.model_validate(request, context={"now": state.ctx.now()})

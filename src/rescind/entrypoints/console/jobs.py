@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from rescind.domain.access import Permission, Role
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import NotFound, RescindError
 from rescind.domain.job import JobStatus, Milestone, PartnerProgram
 from rescind.domain.request import RequesterRole
@@ -175,7 +176,7 @@ def comment(
     body: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     try:
-        comment_on_feed(ctx, job_id, body, actor=session.actor, channel="console")
+        comment_on_feed(ctx, job_id, body, actor=session.actor, channel=AuditChannel.CONSOLE)
     except RescindError as error:
         return job_page(
             request,
@@ -200,7 +201,12 @@ def restore(
 ) -> Response:
     try:
         restore_workflow(
-            ctx, job_id, actor=session.actor, channel="console", why=why, expected_version=version
+            ctx,
+            job_id,
+            actor=session.actor,
+            channel=AuditChannel.CONSOLE,
+            why=why,
+            expected_version=version,
         )
     except RescindError as error:
         return job_page(

@@ -34,9 +34,9 @@ from rescind.domain.request import (
     reason_label,
 )
 from rescind.domain.sender_authentication import SenderAuthentication
-from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session, State
+from rescind.entrypoints.web.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.console_queries import emails_for_job, request_overview
 from rescind.services.context import Context

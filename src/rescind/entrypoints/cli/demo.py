@@ -19,7 +19,7 @@ from rescind.domain.request import (
     StatementKind,
     WrittenStatement,
 )
-from rescind.entrypoints.demo_jobs import demo_jobs, ids_where, job_id
+from rescind.entrypoints.cli.demo_jobs import demo_jobs, ids_where, job_id
 from rescind.services.audit import verify_trail
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.context import Context
