@@ -1,0 +1,59 @@
+"""Which table holds which domain object: one ``Fields`` declaration per table.
+
+Repositories read, insert and update through these, never by naming columns one by one, so a
+field added to a dataclass and its table needs no repository edit (``fields.py`` refuses a
+declaration that leaves either unpaired).
+"""
+
+from __future__ import annotations
+
+from rescind.adapters.db.fields import Fields
+from rescind.adapters.db.tables import (
+    CancellationRequestRow,
+    CaseAssignmentRow,
+    CaseRow,
+    FeedCommentRow,
+    HomeownerRow,
+    InstallerCompanyRow,
+    JobRow,
+    ReviewItemRow,
+    SalesRepRow,
+    VerificationChallengeRow,
+    WrittenStatementRow,
+)
+from rescind.domain.case import Case, CaseAssignment
+from rescind.domain.feed import FeedComment
+from rescind.domain.job import Homeowner, InstallerCompany, Job, ReviewItem, SalesRep
+from rescind.domain.request import CancellationRequest, WrittenStatement
+from rescind.domain.verification import VerificationChallenge
+
+# The job's people are joined in and its review items read apart; the rest are its columns.
+JOB = Fields(
+    JobRow,
+    Job,
+    paths={
+        "homeowner_id": "homeowner.id",
+        "installer_id": "installer.id",
+        "sales_rep_id": "sales_rep.id",
+        "review_status": "review.status",
+    },
+    supplied=("homeowner", "installer", "sales_rep", "review"),
+)
+REVIEW_ITEM = Fields(ReviewItemRow, ReviewItem, given=("job_id", "position"))
+# The search keys are derived from name, email and phone whenever a homeowner is written.
+HOMEOWNER = Fields(
+    HomeownerRow,
+    Homeowner,
+    given=("email_key", "name_key", "surname_key", "phone_key"),
+)
+INSTALLER = Fields(InstallerCompanyRow, InstallerCompany)
+SALES_REP = Fields(SalesRepRow, SalesRep)
+
+REQUEST = Fields(CancellationRequestRow, CancellationRequest, supplied=("statement",))
+STATEMENT = Fields(WrittenStatementRow, WrittenStatement, given=("request_id",))
+CHALLENGE = Fields(VerificationChallengeRow, VerificationChallenge)
+
+CASE = Fields(CaseRow, Case, supplied=("assignments",))
+# Assignment ids are the database's own (their order is the list's order).
+ASSIGNMENT = Fields(CaseAssignmentRow, CaseAssignment, given=("id", "case_id"))
+FEED_COMMENT = Fields(FeedCommentRow, FeedComment)
