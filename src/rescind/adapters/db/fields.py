@@ -23,7 +23,8 @@ from enum import Enum
 from operator import attrgetter
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Column, Label, Table
+from sqlalchemy import Label, Table
+from sqlalchemy.orm import InstrumentedAttribute
 
 T = TypeVar("T")
 Convert = Callable[[Any], Any]
@@ -99,7 +100,11 @@ class Fields(Generic[T]):
         if problems:
             raise UnpairedFields("; ".join(problems))
         self._plan = plan
-        self.selected: tuple[Column[Any], ...] = tuple(self.table.columns)
+        # The mapped attributes, not the bare columns: a statement naming them is an ORM
+        # statement, so the session flushes rows staged earlier before it runs.
+        self.selected: tuple[InstrumentedAttribute[Any], ...] = tuple(
+            getattr(row_class, c) for c in columns
+        )
         position = {c: i for i, c in enumerate(columns)}
         # Only top-level fields load from a column; dotted paths are built by the repository.
         self._reads = [
