@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from rescind.adapters.db.fields import Fields
 from rescind.adapters.db.tables import (
+    ApiTokenRow,
+    AppUserRow,
     CancellationRequestRow,
     CaseAssignmentRow,
     CaseRow,
@@ -18,6 +20,7 @@ from rescind.adapters.db.tables import (
     JobRow,
     ReviewItemRow,
     SalesRepRow,
+    SelfServiceLinkRow,
     VerificationChallengeRow,
     WrittenStatementRow,
 )
@@ -25,6 +28,8 @@ from rescind.domain.case import Case, CaseAssignment
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import Homeowner, InstallerCompany, Job, ReviewItem, SalesRep
 from rescind.domain.request import CancellationRequest, WrittenStatement
+from rescind.domain.self_service import SelfServiceLink
+from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import VerificationChallenge
 
 # The job's people are joined in and its review items read apart; the rest are its columns.
@@ -57,3 +62,7 @@ CASE = Fields(CaseRow, Case, supplied=("assignments",))
 # Assignment ids are the database's own (their order is the list's order).
 ASSIGNMENT = Fields(CaseAssignmentRow, CaseAssignment, given=("id", "case_id"))
 FEED_COMMENT = Fields(FeedCommentRow, FeedComment)
+
+USER = Fields(AppUserRow, User)
+TOKEN = Fields(ApiTokenRow, TokenRecord, key="digest")
+SELF_SERVICE_LINK = Fields(SelfServiceLinkRow, SelfServiceLink)
