@@ -11,11 +11,13 @@ from rescind.adapters.db.fields import Fields
 from rescind.adapters.db.tables import (
     ApiTokenRow,
     AppUserRow,
+    AuditCheckpointRow,
     CancellationRequestRow,
     CaseAssignmentRow,
     CaseRow,
     FeedCommentRow,
     HomeownerRow,
+    InboundEmailRow,
     InstallerCompanyRow,
     JobRow,
     ReviewItemRow,
@@ -25,7 +27,9 @@ from rescind.adapters.db.tables import (
     WrittenStatementRow,
 )
 from rescind.domain.case import Case, CaseAssignment
+from rescind.domain.checkpoint import IssuedCheckpoint, TreeHead
 from rescind.domain.feed import FeedComment
+from rescind.domain.inbound import InboundRecord
 from rescind.domain.job import Homeowner, InstallerCompany, Job, ReviewItem, SalesRep
 from rescind.domain.request import CancellationRequest, WrittenStatement
 from rescind.domain.self_service import SelfServiceLink
@@ -66,3 +70,21 @@ FEED_COMMENT = Fields(FeedCommentRow, FeedComment)
 USER = Fields(AppUserRow, User)
 TOKEN = Fields(ApiTokenRow, TokenRecord, key="digest")
 SELF_SERVICE_LINK = Fields(SelfServiceLinkRow, SelfServiceLink)
+
+# The sender check is two columns (verdict and why), both absent when nothing was judged.
+INBOUND = Fields(
+    InboundEmailRow,
+    InboundRecord,
+    given=("authenticated", "authentication"),
+    supplied=("authentication",),
+)
+
+# A checkpoint row is its signed head and where the document is kept.
+CHECKPOINT = Fields(
+    AuditCheckpointRow,
+    IssuedCheckpoint,
+    paths={c: f"head.{c}" for c in ("created_at", "tree_size", "root", "key_id")},
+    given=("id",),
+    supplied=("head",),
+)
+TREE_HEAD = Fields(AuditCheckpointRow, TreeHead, given=("id", "signature", "name"))
