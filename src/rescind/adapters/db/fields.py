@@ -196,6 +196,8 @@ def _inferred(hint: Any) -> Stored | None:
         args = [a for a in typing.get_args(bare) if a is not Ellipsis]
         item = _inferred(args[0]) if args else None
         return _collection(cast(type[Any], origin), *_ways(item))
+    if origin is Mapping:
+        return Stored(dump=dict, load=dict)  # a JSON object, whatever mapping the field holds
     if origin in (dict, list) or bare is Any:
         return None  # a JSON column
     if isinstance(bare, type) and (issubclass(bare, _PLAIN) or bare.__module__ == "datetime"):

@@ -20,6 +20,7 @@ from rescind.adapters.db.tables import (
     InboundEmailRow,
     InstallerCompanyRow,
     JobRow,
+    OutboxMessageRow,
     ReviewItemRow,
     SalesRepRow,
     SelfServiceLinkRow,
@@ -28,6 +29,7 @@ from rescind.adapters.db.tables import (
 )
 from rescind.domain.case import Case, CaseAssignment
 from rescind.domain.checkpoint import IssuedCheckpoint, TreeHead
+from rescind.domain.email import OutgoingEmail, QueuedEmail
 from rescind.domain.feed import FeedComment
 from rescind.domain.inbound import InboundRecord
 from rescind.domain.job import Homeowner, InstallerCompany, Job, ReviewItem, SalesRep
@@ -88,3 +90,29 @@ CHECKPOINT = Fields(
     supplied=("head",),
 )
 TREE_HEAD = Fields(AuditCheckpointRow, TreeHead, given=("id", "signature", "name"))
+
+# An email is written as the outgoing message it was queued as, and read as the queued one.
+_RECIPIENTS = {"to_addrs": "recipients.to", "cc_addrs": "recipients.cc"}
+OUTGOING = Fields(
+    OutboxMessageRow,
+    OutgoingEmail,
+    paths=_RECIPIENTS,
+    given=(
+        "id",
+        "message_id",
+        "sender",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "queued_at",
+        "sent_at",
+        "last_error",
+    ),
+)
+QUEUED = Fields(
+    OutboxMessageRow,
+    QueuedEmail,
+    paths=_RECIPIENTS,
+    given=("id", "next_attempt_at", "secret_keys"),
+    supplied=("recipients",),
+)
