@@ -15,6 +15,7 @@ from rescind.adapters.db.tables import (
     CancellationRequestRow,
     CaseAssignmentRow,
     CaseRow,
+    EventRow,
     FeedCommentRow,
     HomeownerRow,
     InboundEmailRow,
@@ -25,6 +26,8 @@ from rescind.adapters.db.tables import (
     SalesRepRow,
     SelfServiceLinkRow,
     VerificationChallengeRow,
+    WebhookDeliveryRow,
+    WebhookEndpointRow,
     WrittenStatementRow,
 )
 from rescind.domain.case import Case, CaseAssignment
@@ -37,6 +40,7 @@ from rescind.domain.request import CancellationRequest, WrittenStatement
 from rescind.domain.self_service import SelfServiceLink
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import VerificationChallenge
+from rescind.domain.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 # The job's people are joined in and its review items read apart; the rest are its columns.
 JOB = Fields(
@@ -115,4 +119,15 @@ QUEUED = Fields(
     paths=_RECIPIENTS,
     given=("id", "next_attempt_at", "secret_keys"),
     supplied=("recipients",),
+)
+
+# An event's own id is its public one; the row's integer id is the feed's cursor.
+EVENT = Fields(EventRow, WebhookEvent, paths={"public_id": "id"}, given=("id",))
+ENDPOINT = Fields(WebhookEndpointRow, WebhookEndpoint)
+# A delivery is shown with its event's public id and type, and its endpoint's url (joined).
+DELIVERY = Fields(
+    WebhookDeliveryRow,
+    WebhookDelivery,
+    given=("event_id",),
+    supplied=("event_id", "event_type", "url"),
 )
