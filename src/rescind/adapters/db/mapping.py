@@ -12,6 +12,7 @@ from rescind.adapters.db.tables import (
     ApiTokenRow,
     AppUserRow,
     AuditCheckpointRow,
+    AuditEventRow,
     CancellationRequestRow,
     CaseAssignmentRow,
     CaseRow,
@@ -30,6 +31,7 @@ from rescind.adapters.db.tables import (
     WebhookEndpointRow,
     WrittenStatementRow,
 )
+from rescind.domain.audit import AuditRecord
 from rescind.domain.case import Case, CaseAssignment
 from rescind.domain.checkpoint import IssuedCheckpoint, TreeHead
 from rescind.domain.email import OutgoingEmail, QueuedEmail
@@ -131,3 +133,6 @@ DELIVERY = Fields(
     given=("event_id",),
     supplied=("event_id", "event_type", "url"),
 )
+
+# A record's job is its stream's (``job:<id>``), kept apart for the job page's index.
+AUDIT_EVENT = Fields(AuditEventRow, AuditRecord, given=("id", "job_id"))
