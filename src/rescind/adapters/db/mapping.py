@@ -19,6 +19,7 @@ from rescind.adapters.db.tables import (
     EventRow,
     FeedCommentRow,
     HomeownerRow,
+    IdempotencyRecordRow,
     InboundEmailRow,
     InstallerCompanyRow,
     JobRow,
@@ -43,6 +44,7 @@ from rescind.domain.self_service import SelfServiceLink
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import VerificationChallenge
 from rescind.domain.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from rescind.services.ports import IdempotencyEntry, StoredResponse
 
 # The job's people are joined in and its review items read apart; the rest are its columns.
 JOB = Fields(
@@ -136,3 +138,17 @@ DELIVERY = Fields(
 
 # A record's job is its stream's (``job:<id>``), kept apart for the job page's index.
 AUDIT_EVENT = Fields(AuditEventRow, AuditRecord, given=("id", "job_id"))
+
+# An idempotency record is the key's reservation, and once answered the stored response.
+_RESERVATION = ("user_id", "key", "fingerprint", "reserved_at")
+RESPONSE = Fields(IdempotencyRecordRow, StoredResponse, given=_RESERVATION)
+ENTRY = Fields(
+    IdempotencyRecordRow,
+    IdempotencyEntry,
+    given=(
+        "user_id",
+        "key",
+        *(c.name for c in RESPONSE.table.columns if c.name not in _RESERVATION),
+    ),
+    supplied=("response",),
+)
