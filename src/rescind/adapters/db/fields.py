@@ -20,6 +20,7 @@ import types
 import typing
 from collections.abc import Callable, Collection, Mapping, Sequence
 from enum import Enum
+from functools import partial
 from operator import attrgetter
 from typing import Any, Generic, TypeVar, cast
 
@@ -68,8 +69,8 @@ class Fields(Generic[T]):
             for c in [*given, *paths]
             if c not in columns
         ]
-        # (column, dotted path, dump, load) for every column that comes from the object.
-        plan: list[tuple[str, tuple[str, ...], Convert | None, Convert | None]] = []
+        # (column, field path, path read, dump, load) for each column taken from the object.
+        plan: list[tuple[str, tuple[str, ...], str, Convert | None, Convert | None]] = []
         covered: set[str] = set(supplied)
         for column in columns:
             if column in given:
@@ -89,7 +90,7 @@ class Fields(Generic[T]):
                     f"column {column!r}: say how a {hint} is stored (stored={{...: Stored(...)}})"
                 )
                 continue
-            plan.append((column, path, *_ways(way)))
+            plan.append((column, path, *_ways(".".join(path), way, _nullable(hint))))
             covered.add(path[0])
         problems += [
             f"field {cls.__name__}.{name} pairs with no column of {self.table.name} "
@@ -108,13 +109,11 @@ class Fields(Generic[T]):
         position = {c: i for i, c in enumerate(columns)}
         # Only top-level fields load from a column; dotted paths are built by the repository.
         self._reads = [
-            (path[0], position[column], load) for column, path, _, load in plan if len(path) == 1
+            (path[0], position[column], load) for column, path, _, _, load in plan if len(path) == 1
         ]
-        # attrgetter walks a dotted path in C: the write path is the sweep's and the import's.
-        self._writes = [
-            (column, attrgetter(".".join(path)), dump) for column, path, dump, _ in plan
-        ]
-        self._updates = [w for w in self._writes if w[0] not in (key, "version")]
+        writes = [(column, get, dump) for column, _, get, dump, _ in plan]
+        self._writes = _Writes(writes)
+        self._updates = _Writes([w for w in writes if w[0] not in (key, "version")])
 
     def labelled(self, prefix: str) -> list[Label[Any]]:
         """The columns as ``prefix + name``, for a join where two tables share names."""
@@ -123,18 +122,18 @@ class Fields(Generic[T]):
     def load(self, row: Sequence[Any], start: int = 0, **supplied: Any) -> T:
         """The object from ``row``, whose columns from ``start`` on are ``selected``."""
         fields = {
-            name: row[start + i] if load is None else _or_none(load, row[start + i])
+            name: row[start + i] if load is None else load(row[start + i])
             for name, i, load in self._reads
         }
         return self.cls(**fields, **supplied)
 
     def row(self, obj: T, **given: Any) -> dict[str, Any]:
         """Every column of ``obj`` (for an INSERT), with the ``given`` ones added."""
-        return _dumped(self._writes, obj, given)
+        return self._writes.dumped(obj, given)
 
     def values(self, obj: T, **given: Any) -> dict[str, Any]:
         """Every column an UPDATE may set: all but the key and the version."""
-        return _dumped(self._updates, obj, given)
+        return self._updates.dumped(obj, given)
 
     @staticmethod
     def changed(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
@@ -142,16 +141,29 @@ class Fields(Generic[T]):
         return {c: v for c, v in after.items() if c not in before or before[c] != v}
 
 
-def _dumped(
-    writes: list[tuple[str, attrgetter[Any], Convert | None]], obj: object, given: dict[str, Any]
-) -> dict[str, Any]:
-    found = {
-        column: get(obj) if dump is None else _or_none(dump, get(obj))
-        for column, get, dump in writes
-    }
-    if given:
-        found.update(given)
-    return found
+class _Writes:
+    """Columns from an object, as fast as Python allows: one ``attrgetter`` fetches every
+    value stored as it is (a tuple, in C), and only the converted ones take a call each."""
+
+    def __init__(self, writes: list[tuple[str, str, Convert | None]]) -> None:
+        plain = [(column, path) for column, path, dump in writes if dump is None]
+        self._columns = [column for column, _ in plain]
+        self._get: Convert = attrgetter(*(p for _, p in plain)) if plain else lambda _: ()
+        if len(plain) == 1:
+            self._get = _one(self._get)
+        self._converted = [(c, attrgetter(p), dump) for c, p, dump in writes if dump is not None]
+
+    def dumped(self, obj: object, given: dict[str, Any]) -> dict[str, Any]:
+        found = dict(zip(self._columns, self._get(obj), strict=True))
+        for column, get, dump in self._converted:
+            found[column] = dump(get(obj))
+        if given:
+            found.update(given)
+        return found
+
+
+def _one(get: Convert) -> Convert:
+    return lambda obj: (get(obj),)
 
 
 def _or_none(convert: Convert, value: Any) -> Any:
@@ -195,7 +207,9 @@ def _inferred(hint: Any) -> Stored | None:
     if origin in (tuple, frozenset):
         args = [a for a in typing.get_args(bare) if a is not Ellipsis]
         item = _inferred(args[0]) if args else None
-        return _collection(cast(type[Any], origin), *_ways(item))
+        return _collection(
+            cast(type[Any], origin), *((None, None) if item is None else (item.dump, item.load))
+        )
     if origin is Mapping:
         return Stored(dump=dict, load=dict)  # a JSON object, whatever mapping the field holds
     if origin in (dict, list) or bare is Any:
@@ -220,5 +234,24 @@ def _collection(kind: type[Any], dump: Convert | None, load: Convert | None) -> 
     return Stored(dump=dumped, load=loaded)
 
 
-def _ways(stored: Stored | None) -> tuple[Convert | None, Convert | None]:
-    return (None, None) if stored is None else (stored.dump, stored.load)
+def _ways(
+    path: str, stored: Stored | None, nullable: bool
+) -> tuple[str, Convert | None, Convert | None]:
+    """The path read, dump and load of one column. The write path is the sweep's and the
+    import's, so it stays in C where it can: attrgetter walks a dotted path, and a required
+    enum's value is one more step of it."""
+    if stored is None:
+        return path, None, None
+    if stored.dump is _enum_value and not nullable:
+        # ``_value_`` (enum's documented sunder name) is a plain attribute; ``value`` is a
+        # property, a Python call per column.
+        return f"{path}._value_", None, stored.load
+    if nullable:
+        return path, partial(_or_none, stored.dump), partial(_or_none, stored.load)
+    return path, stored.dump, stored.load
+
+
+def _nullable(hint: Any) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in (
+        typing.get_args(hint)
+    )
