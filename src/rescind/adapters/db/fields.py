@@ -44,6 +44,8 @@ class Stored:
 
 
 class Fields(Generic[T]):
+    """How the rows of one table are objects of one dataclass, and back."""
+
     def __init__(
         self,
         row_class: type[Any],
@@ -100,7 +102,6 @@ class Fields(Generic[T]):
         ]
         if problems:
             raise UnpairedFields("; ".join(problems))
-        self._plan = plan
         # The mapped attributes, not the bare columns: a statement naming them is an ORM
         # statement, so the session flushes rows staged earlier before it runs.
         self.selected: tuple[InstrumentedAttribute[Any], ...] = tuple(
