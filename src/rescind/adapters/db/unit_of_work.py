@@ -17,16 +17,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rescind.adapters.db.conflicts import as_conflict
 from rescind.adapters.db.repositories.audit import DEFAULT_TZ, SqlAuditLog
-from rescind.adapters.db.repositories.cases import SqlCaseRepository, SqlFeedRepository
+from rescind.adapters.db.repositories.calendar import SqlCalendarRepository
+from rescind.adapters.db.repositories.cases import SqlCaseRepository
 from rescind.adapters.db.repositories.checkpoints import SqlCheckpointLog
+from rescind.adapters.db.repositories.feed import SqlFeedRepository
 from rescind.adapters.db.repositories.idempotency import SqlIdempotencyStore
 from rescind.adapters.db.repositories.inbound import SqlInboundRepository
 from rescind.adapters.db.repositories.jobs import SqlJobRepository
 from rescind.adapters.db.repositories.outbox import DEFAULT_MESSAGE_ID_DOMAIN, SqlOutbox
-from rescind.adapters.db.repositories.policies import (
-    SqlCalendarRepository,
-    SqlPolicyRepository,
-)
+from rescind.adapters.db.repositories.policies import SqlPolicyRepository
 from rescind.adapters.db.repositories.requests import (
     SqlChallengeRepository,
     SqlRequestRepository,
@@ -129,3 +128,5 @@ class SqlUnitOfWork:
         self.session.rollback()
         self.audit.forget()
         self.jobs.forget()
+        self.requests.forget()
+        self.cases.forget()

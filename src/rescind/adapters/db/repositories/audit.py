@@ -19,6 +19,7 @@ from sqlalchemy import Table, select, union
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows, keyed
+from rescind.adapters.db.mapping import AUDIT_EVENT
 from rescind.adapters.db.repositories.insights import count_records, read_period
 from rescind.adapters.db.tables import AuditEventRow, AuditStreamRow
 from rescind.domain.access import JobScope
@@ -101,13 +102,12 @@ class SqlAuditLog:
     ) -> list[AuditRecord]:
         self.write()
         statement = (
-            select(AuditEventRow)
+            select(*AUDIT_EVENT.selected)
             .where(AuditEventRow.stream == stream, AuditEventRow.seq > after_seq)
             .order_by(AuditEventRow.seq)
             .limit(limit)
-            .execution_options(populate_existing=True)
         )
-        return [_to_record(row) for row in self._session.scalars(statement)]
+        return [AUDIT_EVENT.load(row) for row in self._session.execute(statement)]
 
     def head(self, stream: str) -> tuple[int, str] | None:
         self.write()
@@ -127,14 +127,13 @@ class SqlAuditLog:
         """Rows, not ORM objects, fetched ``SCAN_BATCH`` at a time (a server-side cursor on
         PostgreSQL): ten million records pass through in constant memory."""
         self.write()
-        columns = [c for c in _EVENTS.c if c.name not in ("id", "job_id")]
         statement = (
-            select(*columns)
+            select(*AUDIT_EVENT.selected)
             .order_by(AuditEventRow.stream, AuditEventRow.seq)
             .execution_options(yield_per=SCAN_BATCH)
         )
         for row in self._session.execute(statement):
-            yield AuditRecord(**row._mapping)
+            yield AUDIT_EVENT.load(row)
 
     def insight_counts(
         self,
@@ -171,31 +170,4 @@ def audit_event_values(record: AuditRecord) -> dict[str, object]:
         if record.stream.startswith(_JOB_STREAM_PREFIX)
         else None
     )
-    return {
-        "stream": record.stream,
-        "seq": record.seq,
-        "job_id": job_id,
-        "occurred_at": record.occurred_at,
-        "actor": record.actor,
-        "channel": record.channel,
-        "policy_version": record.policy_version,
-        "kind": record.kind,
-        "data": dict(record.data),
-        "prev_hash": record.prev_hash,
-        "hash": record.hash,
-    }
-
-
-def _to_record(row: AuditEventRow) -> AuditRecord:
-    return AuditRecord(
-        stream=row.stream,
-        seq=row.seq,
-        occurred_at=row.occurred_at,
-        actor=row.actor,
-        channel=row.channel,
-        policy_version=row.policy_version,
-        kind=row.kind,
-        data=row.data,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
+    return AUDIT_EVENT.row(record, job_id=job_id)

@@ -1,31 +1,30 @@
-"""Cases with their assignments (the Deal Processing escalation), and homeowner feed comments."""
+"""Cases with their assignments: the Deal Processing escalation."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, delete, select, update
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.mapping import ASSIGNMENT, CASE
 from rescind.adapters.db.repositories.keyset import after_row
-from rescind.adapters.db.repositories.scope import of_jobs_within
-from rescind.adapters.db.repositories.versioning import chunks, update_if_current
-from rescind.adapters.db.tables import CaseAssignmentRow, CaseRow, FeedCommentRow
-from rescind.domain.access import JobScope
+from rescind.adapters.db.repositories.versioning import Seen, chunks, save_changed
+from rescind.adapters.db.tables import CaseAssignmentRow, CaseRow
 from rescind.domain.case import AssignmentStatus, Case, CaseAssignment, CaseStatus, Queue
 from rescind.domain.errors import case_not_found
-from rescind.domain.feed import FeedComment
-from rescind.domain.request import RequesterRole
 
 
 class SqlCaseRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._seen = Seen()
 
     def add(self, case: Case) -> None:
-        self._session.add(CaseRow(id=case.id, version=case.version, **_values(case)))
+        self._session.add(CaseRow(**CASE.row(case)))
         self._session.add_all(_assignment_row(case.id, a) for a in case.assignments)
+        self._seen.remember(case.id, CASE.values(case))
 
     def get(self, case_id: str) -> Case:
         found = self._load(_select().where(CaseRow.id == case_id))
@@ -34,24 +33,26 @@ class SqlCaseRepository:
         return found[0]
 
     def save(self, case: Case) -> None:
-        update_if_current(
-            self._session,
-            CaseRow,
-            noun="case",
-            row_id=case.id,
-            version=case.version,
-            values=_values(case),
-        )
+        save_changed(self._session, CASE, case, self._seen, noun="case")
         # Assignments are an ordered list in the domain; pair them with rows in id order.
         rows = self._assignments_of([case.id]).get(case.id, [])
         for row, assignment in zip(rows, case.assignments, strict=False):
-            row.team = assignment.team.value
-            row.assigned_at = assignment.assigned_at
-            row.status = assignment.status.value
+            changed = ASSIGNMENT.changed(row._asdict(), ASSIGNMENT.values(assignment))
+            if changed:
+                self._session.execute(
+                    update(CaseAssignmentRow)
+                    .where(CaseAssignmentRow.id == row.id)
+                    .values(**changed)
+                    .execution_options(synchronize_session=False)
+                )
         self._session.add_all(_assignment_row(case.id, a) for a in case.assignments[len(rows) :])
-        for row in rows[len(case.assignments) :]:
-            self._session.delete(row)
-        case.version += 1
+        gone = [row.id for row in rows[len(case.assignments) :]]
+        if gone:
+            self._session.execute(
+                delete(CaseAssignmentRow)
+                .where(CaseAssignmentRow.id.in_(gone))
+                .execution_options(synchronize_session=False)
+            )
 
     def in_queue(
         self,
@@ -86,130 +87,37 @@ class SqlCaseRepository:
             _select().where(CaseRow.job_id == job_id).order_by(CaseRow.created_at, CaseRow.id)
         )
 
-    def _load(self, statement: Select[CaseRow]) -> list[Case]:
-        rows = list(self._session.scalars(statement))
-        assignments = self._assignments_of([row.id for row in rows])
-        return [_to_case(row, assignments.get(row.id, [])) for row in rows]
+    def forget(self) -> None:
+        """Drop what we remember of rows (after a rollback it may be untrue)."""
+        self._seen.forget()
 
-    def _assignments_of(self, case_ids: list[str]) -> dict[str, list[CaseAssignmentRow]]:
-        found: dict[str, list[CaseAssignmentRow]] = defaultdict(list)
+    def _load(self, statement: Select[Any]) -> list[Case]:
+        rows = self._session.execute(statement).all()
+        assignments = self._assignments_of([row.id for row in rows])
+        cases = [
+            CASE.load(row, assignments=[ASSIGNMENT.load(a) for a in assignments.get(row.id, [])])
+            for row in rows
+        ]
+        for case in cases:
+            self._seen.remember(case.id, CASE.values(case))
+        return cases
+
+    def _assignments_of(self, case_ids: list[str]) -> dict[str, list[Row[Any]]]:
+        found: dict[str, list[Row[Any]]] = defaultdict(list)
         for ids in chunks(case_ids):
             statement = (
-                select(CaseAssignmentRow)
+                select(*ASSIGNMENT.selected)
                 .where(CaseAssignmentRow.case_id.in_(ids))
                 .order_by(CaseAssignmentRow.id)
-                .execution_options(populate_existing=True)
             )
-            for row in self._session.scalars(statement):
+            for row in self._session.execute(statement):
                 found[row.case_id].append(row)
         return found
 
 
-class SqlFeedRepository:
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def add(self, comment: FeedComment) -> None:
-        self._session.add(
-            FeedCommentRow(
-                id=comment.id,
-                homeowner_id=comment.homeowner_id,
-                job_id=comment.job_id,
-                author=comment.author,
-                body=comment.body,
-                created_at=comment.created_at,
-                automatic=comment.automatic,
-            )
-        )
-
-    def for_homeowner(
-        self,
-        homeowner_id: str,
-        scope: JobScope,
-        *,
-        after: str | None = None,
-        limit: int | None = None,
-    ) -> list[FeedComment]:
-        statement = select(FeedCommentRow).where(
-            FeedCommentRow.homeowner_id == homeowner_id,
-            of_jobs_within(FeedCommentRow.job_id, scope),
-        )
-        if after is not None:
-            statement = statement.where(
-                after_row(self._session, FeedCommentRow.created_at, FeedCommentRow.id, after)
-            )
-        statement = (
-            statement.order_by(FeedCommentRow.created_at, FeedCommentRow.id)
-            .limit(limit)
-            .execution_options(populate_existing=True)
-        )
-        return [
-            FeedComment(
-                id=row.id,
-                homeowner_id=row.homeowner_id,
-                job_id=row.job_id,
-                author=row.author,
-                body=row.body,
-                created_at=row.created_at,
-                automatic=row.automatic,
-            )
-            for row in self._session.scalars(statement)
-        ]
-
-
-def _select() -> Select[CaseRow]:
-    return select(CaseRow).execution_options(populate_existing=True)
-
-
-def _values(case: Case) -> dict[str, Any]:
-    """Every column of a case except its id and version."""
-    return {
-        "job_id": case.job_id,
-        "request_id": case.request_id,
-        "requested_by": case.requested_by.value,
-        "subject": case.subject,
-        "description": case.description,
-        "queue": case.queue.value,
-        "created_at": case.created_at,
-        "created_by": case.created_by,
-        "status": case.status.value,
-        "decided_by": case.decided_by,
-        "decided_at": case.decided_at,
-        "decision_reason": case.decision_reason,
-        "assignee": case.assignee,
-    }
+def _select() -> Select[Any]:
+    return select(*CASE.selected)
 
 
 def _assignment_row(case_id: str, assignment: CaseAssignment) -> CaseAssignmentRow:
-    return CaseAssignmentRow(
-        case_id=case_id,
-        team=assignment.team.value,
-        assigned_at=assignment.assigned_at,
-        status=assignment.status.value,
-    )
-
-
-def _to_case(row: CaseRow, assignments: list[CaseAssignmentRow]) -> Case:
-    return Case(
-        id=row.id,
-        job_id=row.job_id,
-        request_id=row.request_id,
-        requested_by=RequesterRole(row.requested_by),
-        subject=row.subject,
-        description=row.description,
-        queue=Queue(row.queue),
-        created_at=row.created_at,
-        created_by=row.created_by,
-        status=CaseStatus(row.status),
-        assignments=[
-            CaseAssignment(
-                team=Queue(a.team), assigned_at=a.assigned_at, status=AssignmentStatus(a.status)
-            )
-            for a in assignments
-        ],
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        decision_reason=row.decision_reason,
-        assignee=row.assignee,
-        version=row.version,
-    )
+    return CaseAssignmentRow(**ASSIGNMENT.row(assignment, case_id=case_id))

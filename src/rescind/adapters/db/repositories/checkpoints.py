@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.mapping import CHECKPOINT, TREE_HEAD
 from rescind.adapters.db.tables import AuditCheckpointRow
-from rescind.domain.checkpoint import IssuedCheckpoint, TreeHead
+from rescind.domain.checkpoint import IssuedCheckpoint
 
 
 class SqlCheckpointLog:
@@ -14,26 +15,11 @@ class SqlCheckpointLog:
         self._session = session
 
     def add(self, issued: IssuedCheckpoint) -> None:
-        head = issued.head
-        self._session.add(
-            AuditCheckpointRow(
-                created_at=head.created_at,
-                tree_size=head.tree_size,
-                root=head.root,
-                key_id=head.key_id,
-                signature=issued.signature,
-                name=issued.name,
-            )
-        )
+        self._session.add(AuditCheckpointRow(**CHECKPOINT.row(issued)))
 
     def latest(self) -> IssuedCheckpoint | None:
-        statement = select(AuditCheckpointRow).order_by(
+        statement = select(*CHECKPOINT.selected).order_by(
             AuditCheckpointRow.created_at.desc(), AuditCheckpointRow.id.desc()
         )
-        row = self._session.scalars(statement.limit(1)).first()
-        if row is None:
-            return None
-        head = TreeHead(
-            created_at=row.created_at, tree_size=row.tree_size, root=row.root, key_id=row.key_id
-        )
-        return IssuedCheckpoint(head=head, signature=row.signature, name=row.name)
+        row = self._session.execute(statement.limit(1)).first()
+        return None if row is None else CHECKPOINT.load(row, head=TREE_HEAD.load(row))

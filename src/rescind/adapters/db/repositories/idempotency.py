@@ -14,6 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.mapping import ENTRY, RESPONSE
 from rescind.adapters.db.tables import IdempotencyRecordRow
 from rescind.services.ports import IdempotencyEntry, StoredResponse
 
@@ -59,12 +60,7 @@ class SqlIdempotencyStore:
         self._session.execute(
             update(IdempotencyRecordRow)
             .where(IdempotencyRecordRow.user_id == user_id, IdempotencyRecordRow.key == key)
-            .values(
-                status_code=response.status_code,
-                body=response.body,
-                content_type=response.content_type,
-                headers=dict(response.headers),
-            )
+            .values(**RESPONSE.values(response))
             .execution_options(synchronize_session=False)
         )
 
@@ -91,23 +87,12 @@ class SqlIdempotencyStore:
         )
 
     def _get(self, user_id: str, key: str) -> IdempotencyEntry | None:
-        row = self._session.scalars(
-            select(IdempotencyRecordRow)
-            .where(IdempotencyRecordRow.user_id == user_id, IdempotencyRecordRow.key == key)
-            .execution_options(populate_existing=True)
+        row = self._session.execute(
+            select(*RESPONSE.selected).where(
+                IdempotencyRecordRow.user_id == user_id, IdempotencyRecordRow.key == key
+            )
         ).one_or_none()
         if row is None:
             return None
-        response = (
-            None
-            if row.status_code is None
-            else StoredResponse(
-                status_code=row.status_code,
-                body=row.body or b"",
-                content_type=row.content_type,
-                headers=dict(row.headers),
-            )
-        )
-        return IdempotencyEntry(
-            fingerprint=row.fingerprint, response=response, reserved_at=row.reserved_at
-        )
+        response = None if row.status_code is None else RESPONSE.load(row)
+        return ENTRY.load(row, response=response)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import CursorResult, Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.mapping import INBOUND
 from rescind.adapters.db.repositories.scope import of_jobs_within
+from rescind.adapters.db.repositories.versioning import Seen
 from rescind.adapters.db.tables import InboundEmailRow
 from rescind.domain.access import JobScope
 from rescind.domain.inbound import InboundRecord, InboundStatus
@@ -18,39 +21,35 @@ from rescind.domain.sender_authentication import SenderAuthentication
 class SqlInboundRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        # What each email held when read here: a save then sends only what changed (the
+        # raw message, the largest column, never does).
+        self._seen = Seen()
 
     def add(self, record: InboundRecord) -> None:
-        auth = record.authentication
-        self._session.add(
-            InboundEmailRow(
-                id=record.id,
-                received_at=record.received_at,
-                message_id=record.message_id,
-                from_address=record.from_address,
-                subject=record.subject,
-                raw=record.raw,
-                status=record.status.value,
-                reason=record.reason,
-                job_id=record.job_id,
-                request_id=record.request_id,
-                authenticated=None if auth is None else auth.verified,
-                authentication="" if auth is None else auth.reason,
-                content_digest=record.content_digest,
-            )
-        )
+        self._session.add(InboundEmailRow(**_row(record)))
+        self._seen.remember(record.id, INBOUND.values(record, **_authentication(record)))
 
     def get(self, inbound_id: str) -> InboundRecord | None:
-        row = self._session.get(InboundEmailRow, inbound_id)
-        return None if row is None else _records([row])[0]
+        rows = self._session.execute(_select().where(InboundEmailRow.id == inbound_id))
+        found = self._records(rows)
+        return found[0] if found else None
 
     def save(self, record: InboundRecord) -> None:
-        row = self._session.get(InboundEmailRow, record.id)
-        if row is None:
+        now = INBOUND.values(record, **_authentication(record))
+        before = self._seen.get(record.id)
+        changed = now if before is None else INBOUND.changed(before, now)
+        result = cast(
+            CursorResult[Any],
+            self._session.execute(
+                update(InboundEmailRow)
+                .where(InboundEmailRow.id == record.id)
+                .values(**changed)
+                .execution_options(synchronize_session=False)
+            ),
+        )
+        if changed and result.rowcount == 0:
             raise LookupError(record.id)
-        row.status = record.status.value
-        row.reason = record.reason
-        row.job_id = record.job_id
-        row.request_id = record.request_id
+        self._seen.remember(record.id, now)
 
     def seen(self, message_id: str) -> bool:
         if not message_id:
@@ -63,22 +62,23 @@ class SqlInboundRepository:
     def seen_content(self, digest: str, since: datetime) -> InboundRecord | None:
         if not digest:
             return None
-        row = self._session.scalars(
-            select(InboundEmailRow)
+        rows = self._session.execute(
+            _select()
             .where(InboundEmailRow.content_digest == digest, InboundEmailRow.received_at >= since)
             .order_by(InboundEmailRow.received_at.desc())
             .limit(1)
-        ).first()
-        return None if row is None else _records([row])[0]
+        )
+        found = self._records(rows)
+        return found[0] if found else None
 
     def triage(self, limit: int = 100) -> list[InboundRecord]:
-        rows = self._session.scalars(
-            select(InboundEmailRow)
+        rows = self._session.execute(
+            _select()
             .where(InboundEmailRow.status == InboundStatus.TRIAGE.value)
             .order_by(InboundEmailRow.received_at, InboundEmailRow.id)
             .limit(limit)
         )
-        return _records(rows)
+        return self._records(rows)
 
     def for_job(
         self, job_id: str, address: str, scope: JobScope, limit: int = 20
@@ -87,8 +87,8 @@ class SqlInboundRepository:
         about = InboundEmailRow.job_id == job_id
         if sender:
             about = or_(about, func.lower(InboundEmailRow.from_address) == sender)
-        rows = self._session.scalars(
-            select(InboundEmailRow)
+        rows = self._session.execute(
+            _select()
             .where(
                 about,
                 of_jobs_within(InboundEmailRow.job_id, scope),
@@ -97,26 +97,35 @@ class SqlInboundRepository:
             .order_by(InboundEmailRow.received_at.desc(), InboundEmailRow.id.desc())
             .limit(limit)
         )
-        return _records(rows)
+        return self._records(rows)
+
+    def _records(self, rows: Iterable[Row[Any]]) -> list[InboundRecord]:
+        found = []
+        for row in rows:
+            authenticated = row.authenticated
+            record = INBOUND.load(
+                row,
+                authentication=None
+                if authenticated is None
+                else SenderAuthentication(authenticated, row.authentication),
+            )
+            self._seen.remember(record.id, INBOUND.values(record, **_authentication(record)))
+            found.append(record)
+        return found
 
 
-def _records(rows: Iterable[InboundEmailRow]) -> list[InboundRecord]:
-    return [
-        InboundRecord(
-            id=row.id,
-            received_at=row.received_at,
-            message_id=row.message_id,
-            from_address=row.from_address,
-            subject=row.subject,
-            raw=row.raw,
-            status=InboundStatus(row.status),
-            reason=row.reason,
-            job_id=row.job_id,
-            request_id=row.request_id,
-            authentication=None
-            if row.authenticated is None
-            else SenderAuthentication(row.authenticated, row.authentication),
-            content_digest=row.content_digest,
-        )
-        for row in rows
-    ]
+def _select() -> Any:
+    return select(*INBOUND.selected)
+
+
+def _authentication(record: InboundRecord) -> dict[str, Any]:
+    """The sender check's two columns (null and "" when there was nothing to judge)."""
+    auth = record.authentication
+    return {
+        "authenticated": None if auth is None else auth.verified,
+        "authentication": "" if auth is None else auth.reason,
+    }
+
+
+def _row(record: InboundRecord) -> dict[str, Any]:
+    return INBOUND.row(record, **_authentication(record))

@@ -16,6 +16,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows, keyed, update_rows
+from rescind.adapters.db.mapping import HOMEOWNER, INSTALLER, REVIEW_ITEM, SALES_REP
 from rescind.adapters.db.tables import (
     HomeownerRow,
     InstallerCompanyRow,
@@ -24,7 +25,7 @@ from rescind.adapters.db.tables import (
     SalesRepRow,
 )
 from rescind.domain.errors import Conflict
-from rescind.domain.job import Homeowner, InstallerCompany, Job, SalesRep
+from rescind.domain.job import Homeowner, Job
 from rescind.domain.search import homeowner_keys
 
 
@@ -41,9 +42,9 @@ def insert_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, An
     if not jobs:
         return
     session.flush()  # rows staged one by one earlier in this unit of work go first
-    homeowners = {job.homeowner.id: _homeowner(job.homeowner) for job in jobs}
-    installers = {job.installer.id: _person(job.installer) for job in jobs}
-    reps = {job.sales_rep.id: _person(job.sales_rep) for job in jobs}
+    homeowners = {job.homeowner.id: homeowner_row(job.homeowner) for job in jobs}
+    installers = {job.installer.id: INSTALLER.row(job.installer) for job in jobs}
+    reps = {job.sales_rep.id: SALES_REP.row(job.sales_rep) for job in jobs}
     for row_class, people in (
         (HomeownerRow, homeowners),
         (InstallerCompanyRow, installers),
@@ -65,13 +66,7 @@ def insert_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, An
         ],
     )
     items = [
-        {
-            "job_id": job.id,
-            "id": item.id,
-            "description": item.description,
-            "status": item.status.value,
-            "position": position,
-        }
+        REVIEW_ITEM.row(item, job_id=job.id, position=position)
         for job in jobs
         for position, item in enumerate(job.review.items)
     ]
@@ -100,10 +95,7 @@ def update_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, An
         )
 
 
-def _homeowner(person: Homeowner) -> dict[str, str]:
+def homeowner_row(person: Homeowner) -> dict[str, str]:
+    """A homeowner's columns, with the search keys derived from them."""
     keys = homeowner_keys(name=person.name, email=person.email, phone=person.phone)
-    return {**_person(person), "phone": person.phone, **keys}
-
-
-def _person(person: Homeowner | InstallerCompany | SalesRep) -> dict[str, str]:
-    return {"id": person.id, "name": person.name, "email": person.email}
+    return HOMEOWNER.row(person, **keys)

@@ -16,11 +16,17 @@ from sqlalchemy import Row, delete, select, update
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import keyed
+from rescind.adapters.db.mapping import INSTALLER, JOB, REVIEW_ITEM, SALES_REP
 from rescind.adapters.db.repositories import job_facts
-from rescind.adapters.db.repositories.job_batches import existing_ids, insert_jobs, update_jobs
+from rescind.adapters.db.repositories.job_batches import (
+    existing_ids,
+    homeowner_row,
+    insert_jobs,
+    update_jobs,
+)
 from rescind.adapters.db.repositories.job_rows import ItemRow, joined, to_job, values
 from rescind.adapters.db.repositories.job_search import conditions
-from rescind.adapters.db.repositories.versioning import update_if_current
+from rescind.adapters.db.repositories.versioning import Seen, save_changed, update_if_current
 from rescind.adapters.db.tables import (
     HomeownerRow,
     InstallerCompanyRow,
@@ -29,27 +35,20 @@ from rescind.adapters.db.tables import (
     SalesRepRow,
 )
 from rescind.domain.errors import job_not_found
-from rescind.domain.job import (
-    Homeowner,
-    InstallerCompany,
-    Job,
-    JobStatus,
-    SalesRep,
-)
-from rescind.domain.search import homeowner_keys
+from rescind.domain.job import InstallerCompany, Job, JobStatus
 from rescind.services.ports import FactGroup, JobQuery
 
 Person = HomeownerRow | InstallerCompanyRow | SalesRepRow
-# What we last read or wrote of a job's review items: (id, description, status) in order.
-ItemSnapshot = tuple[tuple[str, str, str], ...]
+# What we last read or wrote of a job's review items: their rows, in order.
+ItemSnapshot = tuple[dict[str, Any], ...]
 
 
 class SqlJobRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
         self._items_seen: dict[str, ItemSnapshot] = {}
-        # The column values each job had when read here, so a batch writes only what changed.
-        self._values_seen: dict[str, dict[str, Any]] = {}
+        # The column values each job had when read here, so a save writes only what changed.
+        self._seen = Seen()
         self._people: dict[tuple[type[Person], str], Person] = {}
 
     def get(self, job_id: str) -> Job:
@@ -64,23 +63,14 @@ class SqlJobRepository:
         return jobs[0] if jobs else None
 
     def add(self, job: Job) -> None:
-        homeowner = job.homeowner
-        keys = homeowner_keys(name=homeowner.name, email=homeowner.email, phone=homeowner.phone)
-        self._upsert(HomeownerRow(**_person(homeowner), phone=homeowner.phone, **keys))
-        self._upsert(InstallerCompanyRow(**_person(job.installer)))
-        self._upsert(SalesRepRow(**_person(job.sales_rep)))
-        self._session.add(JobRow(id=job.id, version=job.version, **values(job)))
-        self._session.add_all(
-            ReviewItemRow(
-                job_id=job.id,
-                id=item.id,
-                description=item.description,
-                status=item.status.value,
-                position=position,
-            )
-            for position, item in enumerate(job.review.items)
-        )
-        self._items_seen[job.id] = _snapshot(job)
+        self._upsert(HomeownerRow(**homeowner_row(job.homeowner)))
+        self._upsert(InstallerCompanyRow(**INSTALLER.row(job.installer)))
+        self._upsert(SalesRepRow(**SALES_REP.row(job.sales_rep)))
+        self._session.add(JobRow(**JOB.row(job)))
+        items = _snapshot(job)
+        self._session.add_all(ReviewItemRow(**item) for item in items)
+        self._items_seen[job.id] = items
+        self._seen.remember(job.id, values(job))
 
     def existing(self, job_ids: Collection[str]) -> set[str]:
         return existing_ids(self._session, job_ids)
@@ -89,6 +79,7 @@ class SqlJobRepository:
         insert_jobs(self._session, jobs, [values(job) for job in jobs])
         for job in jobs:
             self._items_seen[job.id] = _snapshot(job)
+            self._seen.remember(job.id, values(job))
 
     def save_many(self, jobs: Sequence[Job]) -> None:
         """Only the columns some job of the batch changed travel (the sweep changes two): the
@@ -96,26 +87,17 @@ class SqlJobRepository:
         now = [values(job) for job in jobs]
         changed: set[str] = set()
         for job, current in zip(jobs, now, strict=True):
-            before = self._values_seen.get(job.id)
-            changed.update(k for k, v in current.items() if before is None or before[k] != v)
+            before = self._seen.get(job.id)
+            changed.update(current if before is None else JOB.changed(before, current))
         update_jobs(self._session, jobs, [{k: v[k] for k in v if k in changed} for v in now])
         for job, current in zip(jobs, now, strict=True):
-            self._values_seen[job.id] = current
+            self._seen.remember(job.id, current)
             self._write_items(job)
             job.version += 1
 
     def save(self, job: Job) -> None:
-        update_if_current(
-            self._session,
-            JobRow,
-            noun="job",
-            row_id=job.id,
-            version=job.version,
-            values=values(job),
-        )
-        self._values_seen.pop(job.id, None)  # a later save_many writes every column
+        save_changed(self._session, JOB, job, self._seen, noun="job")
         self._write_items(job)
-        job.version += 1
 
     def hold(self, job: Job) -> None:
         update_if_current(
@@ -174,7 +156,7 @@ class SqlJobRepository:
     def forget(self) -> None:
         """Drop what we remember of rows (after a rollback it may be untrue)."""
         self._items_seen.clear()
-        self._values_seen.clear()
+        self._seen.forget()
         self._people.clear()
 
     def _upsert(self, person: Person) -> None:
@@ -201,18 +183,12 @@ class SqlJobRepository:
         jobs = [to_job(row, items.get(row.id, [])) for row in rows]
         for job in jobs:
             self._items_seen[job.id] = _snapshot(job)
-            self._values_seen[job.id] = values(job)
+            self._seen.remember(job.id, values(job))
         return jobs
 
     def _items_of(self, job_ids: list[str]) -> dict[str, list[ItemRow]]:
         found: dict[str, list[ItemRow]] = defaultdict(list)
-        statement = select(
-            ReviewItemRow.job_id,
-            ReviewItemRow.id,
-            ReviewItemRow.description,
-            ReviewItemRow.status,
-            ReviewItemRow.position,
-        )
+        statement = select(*REVIEW_ITEM.selected)
         for item in sorted(
             keyed(self._session, statement, ReviewItemRow.job_id, job_ids),
             key=lambda item: (item.job_id, item.position),
@@ -225,29 +201,21 @@ class SqlJobRepository:
         now = _snapshot(job)
         before = self._items_seen.get(job.id)
         if before is None:
-            before = _snapshot_of_rows(self._items_of([job.id]).get(job.id, []))
+            before = tuple(r._asdict() for r in self._items_of([job.id]).get(job.id, []))
         if now == before:
             return
-        old = {item[0]: (position, *item) for position, item in enumerate(before)}
-        for position, (item_id, description, status) in enumerate(now):
-            if item_id not in old:
-                self._session.add(
-                    ReviewItemRow(
-                        job_id=job.id,
-                        id=item_id,
-                        description=description,
-                        status=status,
-                        position=position,
-                    )
-                )
-            elif old[item_id] != (position, item_id, description, status):
+        old = {item["id"]: item for item in before}
+        for item in now:
+            if item["id"] not in old:
+                self._session.add(ReviewItemRow(**item))
+            elif changed := REVIEW_ITEM.changed(old[item["id"]], item):
                 self._session.execute(
                     update(ReviewItemRow)
-                    .where(ReviewItemRow.job_id == job.id, ReviewItemRow.id == item_id)
-                    .values(description=description, status=status, position=position)
+                    .where(ReviewItemRow.job_id == job.id, ReviewItemRow.id == item["id"])
+                    .values(**changed)
                     .execution_options(synchronize_session=False)
                 )
-        gone = set(old) - {item_id for item_id, _, _ in now}
+        gone = set(old) - {item["id"] for item in now}
         if gone:
             self._session.execute(
                 delete(ReviewItemRow).where(
@@ -257,13 +225,8 @@ class SqlJobRepository:
         self._items_seen[job.id] = now
 
 
-def _person(person: Homeowner | InstallerCompany | SalesRep) -> dict[str, str]:
-    return {"id": person.id, "name": person.name, "email": person.email}
-
-
 def _snapshot(job: Job) -> ItemSnapshot:
-    return tuple((i.id, i.description, i.status.value) for i in job.review.items)
-
-
-def _snapshot_of_rows(rows: Sequence[ItemRow]) -> ItemSnapshot:
-    return tuple((r.id, r.description, r.status) for r in rows)
+    return tuple(
+        REVIEW_ITEM.row(item, job_id=job.id, position=position)
+        for position, item in enumerate(job.review.items)
+    )

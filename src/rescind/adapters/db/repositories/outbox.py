@@ -7,18 +7,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Row, Select, Table, select, update
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows
+from rescind.adapters.db.mapping import OUTGOING, QUEUED
 from rescind.adapters.db.tables import OutboxMessageRow
-from rescind.domain.email import (
-    DeliveryStatus,
-    EmailKind,
-    Mailbox,
-    OutgoingEmail,
-    QueuedEmail,
-)
+from rescind.domain.email import DeliveryStatus, OutgoingEmail, QueuedEmail
 from rescind.domain.errors import NotFound
 from rescind.domain.recipients import Recipients
 
@@ -50,18 +45,16 @@ class SqlOutbox:
         return f"<{uuid.uuid4().hex}@{self._domain}>"
 
     def get(self, message_id: str) -> QueuedEmail:
-        row = self._session.scalars(
-            select(OutboxMessageRow).where(OutboxMessageRow.message_id == message_id)
+        row = self._session.execute(
+            _select().where(OutboxMessageRow.message_id == message_id)
         ).one_or_none()
         if row is None:
             raise NotFound(f"no queued email with Message-ID {message_id!r}")
         return _queued(row)
 
     def for_job(self, job_id: str) -> list[QueuedEmail]:
-        rows = self._session.scalars(
-            select(OutboxMessageRow)
-            .where(OutboxMessageRow.job_id == job_id)
-            .order_by(OutboxMessageRow.id)
+        rows = self._session.execute(
+            _select().where(OutboxMessageRow.job_id == job_id).order_by(OutboxMessageRow.id)
         )
         return [_queued(row) for row in rows]
 
@@ -87,11 +80,8 @@ class SqlOutbox:
             .values(next_attempt_at=now + lease, attempts=OutboxMessageRow.attempts + 1)
             .execution_options(synchronize_session=False)
         )
-        rows = self._session.scalars(
-            select(OutboxMessageRow)
-            .where(OutboxMessageRow.id.in_(ids))
-            .order_by(OutboxMessageRow.id)
-            .execution_options(populate_existing=True)
+        rows = self._session.execute(
+            _select().where(OutboxMessageRow.id.in_(ids)).order_by(OutboxMessageRow.id)
         )
         return [_queued(row) for row in rows]
 
@@ -139,45 +129,32 @@ class SqlOutbox:
     def list(
         self, *, status: DeliveryStatus | None = None, limit: int = 50, after: int | None = None
     ) -> list[tuple[int, QueuedEmail]]:
-        statement = select(OutboxMessageRow).order_by(OutboxMessageRow.id).limit(limit)
+        statement = _select().order_by(OutboxMessageRow.id).limit(limit)
         if status is not None:
             statement = statement.where(OutboxMessageRow.status == status.value)
         if after is not None:
             statement = statement.where(OutboxMessageRow.id > after)
-        rows = self._session.scalars(statement.execution_options(populate_existing=True))
-        return [(row.id, _queued(row)) for row in rows]
+        return [(row.id, _queued(row)) for row in self._session.execute(statement)]
+
+
+def _select() -> Select[Any]:
+    return select(*QUEUED.selected)
 
 
 def _values(message_id: str, email: OutgoingEmail, queued_at: datetime) -> dict[str, Any]:
-    return {
-        "message_id": message_id,
-        "kind": email.kind.value,
-        "job_id": email.job_id,
-        "sender": email.sender.value,
-        "to_addrs": list(email.recipients.to),
-        "cc_addrs": list(email.recipients.cc),
-        "context": dict(email.context),
-        "secret_keys": list(email.secret_keys),
-        "status": "queued",
-        "attempts": 0,
-        "next_attempt_at": queued_at,
-        "queued_at": queued_at,
-        "sent_at": None,
-        "last_error": "",
-    }
-
-
-def _queued(row: OutboxMessageRow) -> QueuedEmail:
-    return QueuedEmail(
-        message_id=row.message_id,
-        kind=EmailKind(row.kind),
-        sender=Mailbox(row.sender),
-        recipients=Recipients(to=tuple(row.to_addrs), cc=tuple(row.cc_addrs)),
-        job_id=row.job_id,
-        context=dict(row.context),
-        status=DeliveryStatus(row.status),
-        attempts=row.attempts,
-        queued_at=row.queued_at,
-        sent_at=row.sent_at,
-        last_error=row.last_error,
+    """A new message's row: queued, due at once, never tried."""
+    return OUTGOING.row(
+        email,
+        message_id=message_id,
+        sender=email.sender.value,
+        status=DeliveryStatus.QUEUED.value,
+        attempts=0,
+        next_attempt_at=queued_at,
+        queued_at=queued_at,
+        sent_at=None,
+        last_error="",
     )
+
+
+def _queued(row: Row[Any]) -> QueuedEmail:
+    return QUEUED.load(row, recipients=Recipients(to=tuple(row.to_addrs), cc=tuple(row.cc_addrs)))

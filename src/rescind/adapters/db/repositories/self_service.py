@@ -8,6 +8,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.mapping import SELF_SERVICE_LINK
 from rescind.adapters.db.tables import HomeownerRow, JobRow, SelfServiceLinkRow
 from rescind.domain.self_service import SelfServiceLink
 
@@ -20,7 +21,7 @@ class SqlSelfServiceLinkRepository:
         self._session = session
 
     def add(self, link: SelfServiceLink) -> None:
-        self._session.add(SelfServiceLinkRow(**_values(link)))
+        self._session.add(SelfServiceLinkRow(**SELF_SERVICE_LINK.row(link)))
 
     def by_token(self, digest: str) -> SelfServiceLink | None:
         return self._one(SelfServiceLinkRow.token_digest == digest)
@@ -70,36 +71,6 @@ class SqlSelfServiceLinkRepository:
         return list(self._session.scalars(statement))
 
     def _one(self, condition: Any) -> SelfServiceLink | None:
-        statement = (
-            select(SelfServiceLinkRow).where(condition).execution_options(populate_existing=True)
-        )
-        row = self._session.scalars(statement).one_or_none()
-        return None if row is None else _to_link(row)
-
-
-def _values(link: SelfServiceLink) -> dict[str, Any]:
-    return {
-        "id": link.id,
-        "job_id": link.job_id,
-        "address": link.address,
-        "token_digest": link.token_digest,
-        "issued_at": link.issued_at,
-        "expires_at": link.expires_at,
-        "used_at": link.used_at,
-        "session_digest": link.session_digest,
-        "session_expires_at": link.session_expires_at,
-    }
-
-
-def _to_link(row: SelfServiceLinkRow) -> SelfServiceLink:
-    return SelfServiceLink(
-        id=row.id,
-        job_id=row.job_id,
-        address=row.address,
-        token_digest=row.token_digest,
-        issued_at=row.issued_at,
-        expires_at=row.expires_at,
-        used_at=row.used_at,
-        session_digest=row.session_digest,
-        session_expires_at=row.session_expires_at,
-    )
+        statement = select(*SELF_SERVICE_LINK.selected).where(condition)
+        row = self._session.execute(statement).one_or_none()
+        return None if row is None else SELF_SERVICE_LINK.load(row)

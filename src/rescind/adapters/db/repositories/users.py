@@ -9,6 +9,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.mapping import TOKEN, USER
 from rescind.adapters.db.repositories.keyset import after_row
 from rescind.adapters.db.tables import (
     ApiTokenRow,
@@ -34,36 +35,32 @@ class SqlUserRepository:
         # transaction usable and the caller hears the same "taken".
         try:
             with self._session.begin_nested():
-                self._session.add(AppUserRow(id=user.id, **_values(user)))
+                self._session.add(AppUserRow(**USER.row(user)))
         except IntegrityError as exc:
             raise taken from exc
 
     def get(self, user_id: str) -> User:
-        row = self._session.get(AppUserRow, user_id, populate_existing=True)
+        row = self._session.execute(
+            select(*USER.selected).where(AppUserRow.id == user_id)
+        ).one_or_none()
         if row is None:
             raise NotFound(f"no user with id {user_id!r}; users list shows them")
-        return _to_user(row)
+        return USER.load(row)
 
     def by_username(self, username: str) -> User | None:
-        row = self._session.scalars(
-            select(AppUserRow)
-            .where(AppUserRow.username == username)
-            .execution_options(populate_existing=True)
+        row = self._session.execute(
+            select(*USER.selected).where(AppUserRow.username == username)
         ).one_or_none()
-        return None if row is None else _to_user(row)
+        return None if row is None else USER.load(row)
 
     def list(self, *, after: str | None = None, limit: int | None = None) -> list[User]:
-        statement = select(AppUserRow)
+        statement = select(*USER.selected)
         if after is not None:
             statement = statement.where(
                 after_row(self._session, AppUserRow.username, AppUserRow.id, after)
             )
-        rows = self._session.scalars(
-            statement.order_by(AppUserRow.username)
-            .limit(limit)
-            .execution_options(populate_existing=True)
-        )
-        return [_to_user(row) for row in rows]
+        rows = self._session.execute(statement.order_by(AppUserRow.username).limit(limit))
+        return [USER.load(row) for row in rows]
 
     def save(self, user: User) -> None:
         result = cast(
@@ -71,7 +68,7 @@ class SqlUserRepository:
             self._session.execute(
                 update(AppUserRow)
                 .where(AppUserRow.id == user.id)
-                .values(**_values(user))
+                .values(**USER.values(user))
                 .execution_options(synchronize_session=False)
             ),
         )
@@ -95,32 +92,24 @@ class SqlTokenRepository:
         self._session = session
 
     def add(self, token: TokenRecord) -> None:
-        self._session.add(
-            ApiTokenRow(
-                digest=token.digest,
-                user_id=token.user_id,
-                issued_at=token.issued_at,
-                expires_at=token.expires_at,
-                revoked_at=token.revoked_at,
-            )
-        )
+        self._session.add(ApiTokenRow(**TOKEN.row(token)))
 
     def get(self, digest: str) -> TokenRecord | None:
-        row = self._session.get(ApiTokenRow, digest, populate_existing=True)
-        return None if row is None else _to_token(row)
+        row = self._session.execute(
+            select(*TOKEN.selected).where(ApiTokenRow.digest == digest)
+        ).one_or_none()
+        return None if row is None else TOKEN.load(row)
 
     def holder(self, digest: str) -> tuple[TokenRecord, User] | None:
         statement = (
-            select(ApiTokenRow, AppUserRow)
+            select(*TOKEN.selected, *USER.labelled("user__"))
             .join(AppUserRow, AppUserRow.id == ApiTokenRow.user_id)
             .where(ApiTokenRow.digest == digest)
-            .execution_options(populate_existing=True)
         )
         found = self._session.execute(statement).one_or_none()
         if found is None:
             return None
-        token, user = found
-        return _to_token(token), _to_user(user)
+        return TOKEN.load(found), USER.load(found, len(TOKEN.selected))
 
     def revoke(self, digest: str, at: datetime) -> None:
         self._session.execute(
@@ -145,40 +134,3 @@ class SqlTokenRepository:
             ),
         )
         return result.rowcount
-
-
-def _values(user: User) -> dict[str, Any]:
-    return {
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role.value,
-        "scope_id": user.scope_id,
-        "password_hash": user.password_hash,
-        "active": user.active,
-        "must_change_password": user.must_change_password,
-        "created_at": user.created_at,
-    }
-
-
-def _to_token(row: ApiTokenRow) -> TokenRecord:
-    return TokenRecord(
-        digest=row.digest,
-        user_id=row.user_id,
-        issued_at=row.issued_at,
-        expires_at=row.expires_at,
-        revoked_at=row.revoked_at,
-    )
-
-
-def _to_user(row: AppUserRow) -> User:
-    return User(
-        id=row.id,
-        username=row.username,
-        display_name=row.display_name,
-        role=Role(row.role),
-        password_hash=row.password_hash,
-        created_at=row.created_at,
-        scope_id=row.scope_id,
-        active=row.active,
-        must_change_password=row.must_change_password,
-    )

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import CursorResult, Table, update
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.tables import CancellationRequestRow, CaseRow, JobRow
 from rescind.domain.errors import Conflict, NotFound
+
+if TYPE_CHECKING:
+    from rescind.adapters.db.fields import Fields
 
 # The rows that carry an optimistic ``version``.
 Versioned = type[JobRow] | type[CancellationRequestRow] | type[CaseRow]
@@ -46,6 +49,55 @@ def update_if_current(
     if session.get(row_class, row_id) is None:
         raise NotFound(f"no {noun} with id {row_id!r}; it may have been removed")
     raise Conflict(f"{noun} {row_id} was changed by someone else just now; reload and try again")
+
+
+class VersionedObject(Protocol):
+    id: str
+    version: int
+
+
+class Seen:
+    """The column values of each row as this unit of work last read or wrote them.
+
+    A save then sends only the columns that changed (the version check guarantees the rest
+    are still as read). After a rollback what was seen may be untrue: ``forget`` it.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[str, dict[str, Any]] = {}
+
+    def remember(self, row_id: str, values: dict[str, Any]) -> None:
+        self._values[row_id] = values
+
+    def get(self, row_id: str) -> dict[str, Any] | None:
+        return self._values.get(row_id)
+
+    def forget(self) -> None:
+        self._values.clear()
+
+
+def save_changed(
+    session: Session,
+    fields: Fields[Any],
+    obj: VersionedObject,
+    seen: Seen,
+    *,
+    noun: str,
+) -> None:
+    """Write ``obj`` back at the version it was read (``Conflict`` if it moved on), sending
+    only the columns that changed since ``seen``; the object's version goes up by one."""
+    now = fields.values(obj)
+    before = seen.get(obj.id)
+    update_if_current(
+        session,
+        fields.row_class,
+        noun=noun,
+        row_id=obj.id,
+        version=obj.version,
+        values=now if before is None else fields.changed(before, now),
+    )
+    seen.remember(obj.id, now)
+    obj.version += 1
 
 
 def chunks(ids: list[str], size: int = 500) -> list[list[str]]:

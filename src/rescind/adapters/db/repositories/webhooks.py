@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, literal, select, update
+from sqlalchemy import Row, Table, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows
+from rescind.adapters.db.mapping import DELIVERY, ENDPOINT, EVENT
 from rescind.adapters.db.repositories.scope import of_jobs_within
 from rescind.adapters.db.repositories.versioning import chunks
 from rescind.adapters.db.tables import EventRow, WebhookDeliveryRow, WebhookEndpointRow
@@ -37,16 +38,7 @@ class SqlWebhookRepository:
         insert_rows(
             self._session,
             cast(Table, EventRow.__table__),
-            [
-                {
-                    "public_id": e.id,
-                    "type": e.type.value,
-                    "occurred_at": e.occurred_at,
-                    "job_id": e.job_id,
-                    "data": dict(e.data),
-                }
-                for e in events
-            ],
+            [EVENT.row(e) for e in events],
         )
         at = events[0].occurred_at
         public_ids = [e.id for e in events]
@@ -84,39 +76,41 @@ class SqlWebhookRepository:
         self, after: int | None, limit: int, scope: JobScope
     ) -> list[tuple[int, WebhookEvent]]:
         statement = (
-            select(EventRow)
+            select(*EVENT.selected)
             .where(of_jobs_within(EventRow.job_id, scope))
             .order_by(EventRow.id)
             .limit(limit)
         )
         if after is not None:
             statement = statement.where(EventRow.id > after)
-        return [(row.id, _event(row)) for row in self._session.scalars(statement)]
+        return [(row.id, EVENT.load(row)) for row in self._session.execute(statement)]
 
     # --- endpoints ------------------------------------------------------------------------
 
     def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
-        self._session.add(WebhookEndpointRow(**_endpoint_values(endpoint), version=1))
+        self._session.add(WebhookEndpointRow(**{**ENDPOINT.row(endpoint), "version": 1}))
         self._session.flush()
 
     def endpoint(self, endpoint_id: str) -> WebhookEndpoint:
-        row = self._session.get(WebhookEndpointRow, endpoint_id, populate_existing=True)
+        row = self._session.execute(
+            select(*ENDPOINT.selected).where(WebhookEndpointRow.id == endpoint_id)
+        ).one_or_none()
         if row is None:
             raise NotFound(f"no webhook endpoint with id {endpoint_id!r}; check the id")
-        return _endpoint(row)
+        return ENDPOINT.load(row)
 
     def endpoints(self, *, active_only: bool = True) -> list[WebhookEndpoint]:
-        statement = select(WebhookEndpointRow).order_by(WebhookEndpointRow.created_at)
+        statement = select(*ENDPOINT.selected).order_by(WebhookEndpointRow.created_at)
         if active_only:
             statement = statement.where(WebhookEndpointRow.active.is_(True))
-        return [_endpoint(row) for row in self._session.scalars(statement)]
+        return [ENDPOINT.load(row) for row in self._session.execute(statement)]
 
     def save_endpoint(self, endpoint: WebhookEndpoint) -> None:
         table = cast(Table, WebhookEndpointRow.__table__)
         result = self._session.execute(
             update(table)
             .where(table.c.id == endpoint.id, table.c.version == endpoint.version)
-            .values(**_endpoint_values(endpoint), version=table.c.version + 1)
+            .values(**ENDPOINT.values(endpoint), version=table.c.version + 1)
         )
         if cast(Any, result).rowcount != 1:
             raise Conflict(
@@ -159,23 +153,27 @@ class SqlWebhookRepository:
         )
         taken = [row[0] for row in claimed]
         rows = self._session.execute(
-            select(WebhookDeliveryRow, EventRow, WebhookEndpointRow)
+            select(WebhookDeliveryRow.id, WebhookDeliveryRow.attempts, *EVENT.selected)
+            .add_columns(*ENDPOINT.labelled("endpoint__"))
             .join(EventRow, EventRow.id == WebhookDeliveryRow.event_id)
             .join(WebhookEndpointRow, WebhookEndpointRow.id == WebhookDeliveryRow.endpoint_id)
             .where(WebhookDeliveryRow.id.in_(taken))
             .order_by(WebhookDeliveryRow.id)
-            .execution_options(populate_existing=True)
         ).all()
-        return [
-            DueDelivery(
-                delivery_id=d.id,
-                attempts=d.attempts,
-                event=_event(e),
-                url=p.url,
-                secrets=_endpoint(p).secrets_at(now),
+        endpoint_at = 2 + len(EVENT.selected)
+        found = []
+        for row in rows:
+            endpoint = ENDPOINT.load(row, endpoint_at)
+            found.append(
+                DueDelivery(
+                    delivery_id=row[0],
+                    attempts=row[1],
+                    event=EVENT.load(row, 2),
+                    url=endpoint.url,
+                    secrets=endpoint.secrets_at(now),
+                )
             )
-            for d, e, p in rows
-        ]
+        return found
 
     def mark_delivered(self, delivery_id: int, at: datetime, status_code: int) -> None:
         row = self._delivery_row(delivery_id)
@@ -211,7 +209,7 @@ class SqlWebhookRepository:
         rows = self._session.execute(found).all()
         if not rows:
             raise NotFound(f"no webhook delivery with id {delivery_id}; check the id")
-        return _delivery(*rows[0])
+        return _delivery(rows[0])
 
     def deliveries(
         self,
@@ -225,7 +223,7 @@ class SqlWebhookRepository:
             statement = statement.where(WebhookDeliveryRow.endpoint_id == endpoint_id)
         if status is not None:
             statement = statement.where(WebhookDeliveryRow.status == status.value)
-        return [_delivery(*row) for row in self._session.execute(statement).all()]
+        return [_delivery(row) for row in self._session.execute(statement).all()]
 
     def requeue(self, delivery_id: int, now: datetime) -> None:
         row = self._delivery_row(delivery_id)
@@ -235,10 +233,9 @@ class SqlWebhookRepository:
 
     def _listing(self) -> Any:
         return (
-            select(WebhookDeliveryRow, EventRow.public_id, EventRow.type, WebhookEndpointRow.url)
+            select(*DELIVERY.selected, EventRow.public_id, EventRow.type, WebhookEndpointRow.url)
             .join(EventRow, EventRow.id == WebhookDeliveryRow.event_id)
             .join(WebhookEndpointRow, WebhookEndpointRow.id == WebhookDeliveryRow.endpoint_id)
-            .execution_options(populate_existing=True)
         )
 
     def _delivery_row(self, delivery_id: int) -> WebhookDeliveryRow:
@@ -248,57 +245,10 @@ class SqlWebhookRepository:
         return row
 
 
-def _event(row: EventRow) -> WebhookEvent:
-    return WebhookEvent(
-        id=row.public_id,
-        type=WebhookType(row.type),
-        occurred_at=row.occurred_at,
-        job_id=row.job_id,
-        data=dict(row.data),
-    )
+# Where the event's public id, its type and the endpoint's url stand in a ``_listing()`` row.
+_LISTED_AT = len(DELIVERY.selected)
 
 
-def _endpoint_values(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    return {
-        "id": endpoint.id,
-        "url": endpoint.url,
-        "event_types": [t.value for t in endpoint.event_types],
-        "secret": endpoint.secret,
-        "previous_secret": endpoint.previous_secret,
-        "previous_secret_until": endpoint.previous_secret_until,
-        "active": endpoint.active,
-        "description": endpoint.description,
-        "created_at": endpoint.created_at,
-    }
-
-
-def _endpoint(row: WebhookEndpointRow) -> WebhookEndpoint:
-    return WebhookEndpoint(
-        id=row.id,
-        url=row.url,
-        event_types=tuple(WebhookType(t) for t in row.event_types),
-        secret=row.secret,
-        created_at=row.created_at,
-        previous_secret=row.previous_secret,
-        previous_secret_until=row.previous_secret_until,
-        active=row.active,
-        description=row.description,
-        version=row.version,
-    )
-
-
-def _delivery(row: WebhookDeliveryRow, public_id: str, type_: str, url: str) -> WebhookDelivery:
-    return WebhookDelivery(
-        id=row.id,
-        event_id=public_id,
-        event_type=WebhookType(type_),
-        endpoint_id=row.endpoint_id,
-        url=url,
-        status=WebhookDeliveryStatus(row.status),
-        attempts=row.attempts,
-        next_attempt_at=row.next_attempt_at,
-        last_status_code=row.last_status_code,
-        last_error=row.last_error,
-        delivered_at=row.delivered_at,
-        created_at=row.created_at,
-    )
+def _delivery(row: Row[Any]) -> WebhookDelivery:
+    public_id, type_, url = row[_LISTED_AT : _LISTED_AT + 3]
+    return DELIVERY.load(row, event_id=public_id, event_type=WebhookType(type_), url=url)
