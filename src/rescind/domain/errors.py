@@ -87,9 +87,12 @@ def request_not_found(request_id: str) -> NotFound:
     )
 
 
-def not_a_cursor(field: str = "cursor") -> InvalidInput:
-    """A paging cursor this API never handed out (garbage, or a number past any row)."""
-    return InvalidInput("not a cursor this API gave out; start again without one", field=field)
+def not_a_cursor(field: str = "cursor") -> UnknownReference:
+    """A paging cursor this API never handed out (naming no row, or a number past any row):
+    whether a row exists is a fact of the data, so it is a 404 on the field, not a 422."""
+    return UnknownReference(
+        "not a cursor this API gave out (it names no row); start again without one", field=field
+    )
 
 
 def case_not_found(case_id: str) -> NotFound:

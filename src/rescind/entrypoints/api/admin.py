@@ -92,9 +92,7 @@ class AddressFixIn(BaseModel):
     old: str = Field(
         min_length=1, max_length=320, pattern=NO_NUL, description="The address that failed."
     )
-    new: EmailAddress = Field(
-        min_length=1, max_length=320, description="One valid address to send to instead."
-    )
+    new: EmailAddress = Field(description="One valid address to send to instead.")
 
 
 @router.post(

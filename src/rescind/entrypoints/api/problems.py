@@ -33,7 +33,6 @@ from rescind.domain.errors import (
     RateLimited,
     RescindError,
     Unauthenticated,
-    VerificationFailed,
 )
 from rescind.entrypoints.logs import current_request_id
 
@@ -47,7 +46,6 @@ PROBLEM_JSON = "application/problem+json"
 STATUS: list[tuple[type[RescindError], int]] = [
     (InvalidInput, 422),
     (PolicyError, 422),
-    (VerificationFailed, 422),
     (Unauthenticated, 401),
     (Forbidden, 403),
     (NotFound, 404),

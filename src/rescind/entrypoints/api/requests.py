@@ -24,6 +24,7 @@ from rescind.entrypoints.api.deps import (
     Idempotent,
     IsoDate,
     JobIfMatch,
+    OptionalEmailAddress,
     RequestIfMatch,
     State,
     etag,
@@ -81,7 +82,7 @@ class StatementIn(BaseModel):
     source_ref: str = Field(
         default="", max_length=500, pattern=NO_NUL, description="Where the original is kept."
     )
-    from_address: EmailAddress = Field(default="", max_length=320, pattern=NO_NUL)
+    from_address: OptionalEmailAddress = ""
 
     def as_input(self) -> StatementInput:
         return StatementInput(
@@ -265,7 +266,7 @@ class ConfirmCodeIn(BaseModel):
 @router.post(
     "/{request_id}/verification/code/confirm",
     summary="Confirm the code the homeowner read back",
-    description="A wrong code answers 422 with `attempts_left`; a code locks after 5 attempts "
+    description="A wrong code answers 409 with `attempts_left`; a code locks after 5 attempts "
     "and a request after 10 across its codes (429 `verification_limit_reached`); guesses are "
     "also rate limited per request and per user (429).",
     response_model=RequestOut,
@@ -298,9 +299,7 @@ class AddressOnFileIn(BaseModel):
         },
     )
 
-    sender: EmailAddress = Field(
-        min_length=1, max_length=320, pattern=NO_NUL, description="From address."
-    )
+    sender: EmailAddress = Field(description="From address.")
     authenticated: bool | None = Field(
         default=None,
         description="What the receiving server's Authentication-Results said: false when "
