@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from rescind.adapters.csv_jobs import COLUMNS
 from rescind.domain.access import Role
 from rescind.domain.user import MIN_PASSWORD_LENGTH
 from tests.api.conftest import API, Api
@@ -230,3 +231,59 @@ def test_a_blank_restore_reason_and_other_without_text_are_refused_as_the_schema
         f"{API}/jobs/JOB-002/restore", json={"why": "   "}, headers={"If-Match": version}
     )
     assert answer.status_code == 422, answer.text
+
+
+def test_a_csv_the_body_pattern_allows_is_read_row_by_row_never_refused_whole(api: Api) -> None:
+    admin = api.client(Role.ADMIN)
+    body = document(api)["paths"][f"{API}/jobs/import"]["post"]["requestBody"]
+    pattern = body["content"]["text/csv"]["schema"]["pattern"]
+    header = ",".join(COLUMNS)
+    # The header, then rows that are no jobs: each is reported, the file is not a 422.
+    csv = f"{header}\r\nnot,a,job\n\n,,,\u2028x\n"
+    assert re.fullmatch(pattern, csv)
+
+    answer = admin.post(
+        f"{API}/jobs/import", content=csv.encode(), headers={"Content-Type": "text/csv"}
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["imported"] == 0
+    assert answer.json()["errors"]
+    # A file without the header breaks the pattern, and the server refuses it whole.
+    assert not re.fullmatch(pattern, "")
+    empty = admin.post(f"{API}/jobs/import", content=b"", headers={"Content-Type": "text/csv"})
+    assert empty.status_code == 422, empty.text
+
+
+@pytest.mark.parametrize(
+    ("sent_date", "taken"),
+    [
+        ("2000-01-01", True),
+        ("2024-02-29", True),
+        ("2026-11-20", True),
+        ("1999-12-31", False),
+        ("2023-02-29", False),
+        ("2101-01-01", False),
+        ("2100-02-29", False),
+    ],
+)
+def test_a_postmark_date_is_taken_exactly_when_the_schema_pattern_allows_it(
+    api: Api, sent_date: str, taken: bool
+) -> None:
+    schemas = document(api)["components"]["schemas"]
+    statement = next(v for k, v in schemas.items() if k.startswith("StatementIn"))
+    declared = next(s for s in statement["properties"]["sent_date"]["anyOf"] if "pattern" in s)
+    assert (re.fullmatch(declared["pattern"], sent_date) is not None) == taken
+    agent = api.client(Role.AGENT)
+    filed = agent.post(
+        f"{API}/requests",
+        json={
+            "job_id": "JOB-002",
+            "channel": "mail",
+            "requester_role": "homeowner",
+            "requester_name": "Ben Reyes",
+            "statement": {"kind": "mail_notice", "content": "Notice", "sent_date": sent_date},
+        },
+    )
+
+    assert filed.status_code == (201 if taken else 422), filed.text

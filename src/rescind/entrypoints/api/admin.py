@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import not_a_cursor
 from rescind.entrypoints.api.deps import (
     NO_NUL,
+    NOT_BLANK,
     CurrentActor,
     EmailAddress,
     Idempotent,
@@ -279,6 +280,12 @@ class HolidayPreviewOut(Out):
         )
 
 
+def _no_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not hold a NUL character")
+    return value
+
+
 @router.get(
     "/holidays/preview",
     tags=["holidays"],
@@ -290,8 +297,17 @@ def preview_holiday(
     day: Annotated[date, Query(examples=["2026-12-24"])],
     change: Annotated[Literal["add", "remove"], Query()] = "add",
     name: Annotated[
-        str, Query(max_length=100, pattern=NO_NUL, description="Needed to add one.")
-    ] = "",
+        str | None,
+        Query(
+            max_length=100,
+            # Declared as the service checks it: a given name is neither blank nor holds a
+            # NUL (the blank one's 422 names the field `name`, as the change's does).
+            json_schema_extra={"minLength": 1, "pattern": NOT_BLANK},
+            description="The holiday's name, as the addition will need it; a preview may "
+            "leave it out. A day that is a holiday already is a 409 `already_exists`.",
+        ),
+        AfterValidator(_no_nul),
+    ] = None,
 ) -> HolidayPreviewOut:
     return HolidayPreviewOut.of(
         preview_holiday_change(state.ctx, day, name=name, remove=change == "remove", actor=actor)

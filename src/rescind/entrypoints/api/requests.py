@@ -7,11 +7,12 @@ closing take it back as ``If-Match`` (required); cancelling through a request ch
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from rescind.domain.errors import InvalidInput
 from rescind.domain.request import CancelReason, Channel, CloseReason, RequesterRole, StatementKind
@@ -51,6 +52,31 @@ RequestId = Annotated[
 # Postmark dates outside this range are typing mistakes, not notices.
 EARLIEST_NOTICE = date(2000, 1, 1)
 LATEST_NOTICE = date(2100, 12, 31)
+# The same range as a pattern of ISO dates: JSON Schema has no bounds on a `format: date`, so
+# the schema says it this way (and the server checks it, before ``ge``/``le`` do again).
+_DAY_OF_MONTH = (
+    r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    r"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+)
+NOTICE_DATE_PATTERN = (
+    rf"^(?:(?:20[0-9]{{2}}|2100)-{_DAY_OF_MONTH}|20(?:[02468][048]|[13579][26])-02-29)$"
+)
+_NOTICE_DATE = re.compile(NOTICE_DATE_PATTERN)
+
+
+def _notice_date_as_text(value: object) -> object:
+    if isinstance(value, str) and not _NOTICE_DATE.fullmatch(value):
+        raise ValueError(
+            f"give the postmark date as YYYY-MM-DD between {EARLIEST_NOTICE} and {LATEST_NOTICE}"
+        )
+    return value
+
+
+NoticeDate = Annotated[
+    IsoDate,
+    BeforeValidator(_notice_date_as_text),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": NOTICE_DATE_PATTERN}),
+]
 
 
 class StatementIn(BaseModel):
@@ -73,7 +99,7 @@ class StatementIn(BaseModel):
 
     kind: StatementKind
     content: str = Field(default="", max_length=50_000, pattern=NO_NUL)
-    sent_date: IsoDate | None = Field(
+    sent_date: NoticeDate | None = Field(
         default=None,
         ge=EARLIEST_NOTICE,
         le=LATEST_NOTICE,
