@@ -7,9 +7,11 @@ import json
 import re
 from typing import Any
 
+import jsonschema_rs
 import pytest
 
 from rescind.adapters.csv_jobs import COLUMNS
+from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.access import Role
 from rescind.domain.user import MIN_PASSWORD_LENGTH
 from tests.api.conftest import API, Api
@@ -287,3 +289,19 @@ def test_a_postmark_date_is_taken_exactly_when_the_schema_pattern_allows_it(
     )
 
     assert filed.status_code == (201 if taken else 422), filed.text
+
+
+def test_the_policy_document_schema_takes_the_seed_table_and_declares_its_rules(api: Api) -> None:
+    schemas = document(api)["components"]["schemas"]
+    seed = load_policy_document(default_policy_path())
+    for model in ("PolicyIn", "DocumentDraft"):
+        declared = schemas[model]["properties"]["document"]
+        assert jsonschema_rs.is_valid(declared, seed)
+        rule = declared["properties"]["rules"]["items"]["anyOf"][1]
+        assert rule["properties"]["action"]["enum"] == ["stop", "escalate_to_deal_processing"]
+    admin = api.client(Role.ADMIN)
+    # A rule outside the declared shape is refused, as the schema says.
+    wrong = {**seed, "rules": [{**seed["rules"][0], "action": "cancel"}]}
+    assert not jsonschema_rs.is_valid(schemas["PolicyIn"]["properties"]["document"], wrong)
+    refused = admin.post(f"{API}/policies", json={"document": wrong})
+    assert refused.status_code == 422, refused.text

@@ -10,7 +10,15 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.email import DeliveryStatus
@@ -26,6 +34,7 @@ from rescind.entrypoints.api.deps import (
 )
 from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, MAX_ROW_NUMBER, PageLimit
+from rescind.entrypoints.api.policy_schema import policy_document_schema
 from rescind.services.calendar import (
     CalendarChange,
     HolidayPreview,
@@ -140,11 +149,17 @@ _POLICY_EXAMPLE: dict[str, Any] = {
 
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_POLICY_EXAMPLE]})
-    document: dict[str, Any] = Field(
-        description="The decision table: `name`, `description` and `rules` (as GET /policies "
-        "shows them). It must decide every possible job, and every rule must be reachable.",
-        max_length=10,
-    )
+    document: Annotated[
+        dict[str, Any],
+        WithJsonSchema(
+            policy_document_schema(
+                "The decision table: `name`, `description` and `rules` (as GET /policies shows "
+                "them). Beyond this shape (422 `policy_invalid` otherwise) the rule numbers "
+                "increase from top to bottom, every possible job is decided by a rule and every "
+                "rule decides some job."
+            )
+        ),
+    ]
     effective_at: AwareDatetime | None = Field(
         default=None, description="Now or later, with a time zone; null: now."
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from rescind.adapters.policy_file import parse_policy_text
 from rescind.entrypoints.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, State
+from rescind.entrypoints.api.policy_schema import policy_document_schema
 from rescind.services.policy_simulation import Simulation, simulate_policy
 
 router = APIRouter()
@@ -31,7 +32,12 @@ class _Draft(BaseModel):
 class DocumentDraft(_Draft):
     document: Annotated[
         dict[str, Any],
-        Field(description="The draft as JSON (as GET /policies shows a document).", max_length=10),
+        WithJsonSchema(
+            policy_document_schema(
+                "The draft as JSON (as GET /policies shows a document); its rules as "
+                "POST /policies says."
+            )
+        ),
     ]
 
 
