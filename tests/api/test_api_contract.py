@@ -293,7 +293,7 @@ def test_a_postmark_date_is_taken_exactly_when_the_schema_pattern_allows_it(
 
 def test_the_policy_document_schema_takes_the_seed_table_and_declares_its_rules(api: Api) -> None:
     schemas = document(api)["components"]["schemas"]
-    seed = load_policy_document(default_policy_path())
+    seed: dict[str, Any] = load_policy_document(default_policy_path())
     for model in ("PolicyIn", "DocumentDraft"):
         declared = schemas[model]["properties"]["document"]
         assert jsonschema_rs.is_valid(declared, seed)
