@@ -30,11 +30,12 @@ from rescind.entrypoints.api.deps import (
     EmailAddress,
     Idempotent,
     IsoDate,
+    IsoDay,
     State,
 )
 from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, MAX_ROW_NUMBER, PageLimit
-from rescind.entrypoints.api.policy_schema import policy_document_schema
+from rescind.entrypoints.api.policy_schema import has_nul, policy_document_schema
 from rescind.services.calendar import (
     CalendarChange,
     HolidayPreview,
@@ -167,19 +168,9 @@ class PolicyIn(BaseModel):
     @field_validator("document")
     @classmethod
     def _no_nul(cls, document: dict[str, Any]) -> dict[str, Any]:
-        if _has_nul(document):
+        if has_nul(document):
             raise ValueError("text in the document cannot contain NUL characters")
         return document
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
 
 
 @router.get("/policies", tags=["policies"], summary="Every published eligibility policy version")
@@ -295,7 +286,7 @@ class HolidayPreviewOut(Out):
         )
 
 
-def _no_nul(value: str | None) -> str | None:
+def _without_nul(value: str | None) -> str | None:
     if value is not None and "\x00" in value:
         raise ValueError("must not hold a NUL character")
     return value
@@ -309,7 +300,7 @@ def _no_nul(value: str | None) -> str | None:
 def preview_holiday(
     state: State,
     actor: CurrentActor,
-    day: Annotated[date, Query(examples=["2026-12-24"])],
+    day: Annotated[IsoDay, Query(examples=["2026-12-24"])],
     change: Annotated[Literal["add", "remove"], Query()] = "add",
     name: Annotated[
         str | None,
@@ -321,7 +312,7 @@ def preview_holiday(
             description="The holiday's name, as the addition will need it; a preview may "
             "leave it out. A day that is a holiday already is a 409 `already_exists`.",
         ),
-        AfterValidator(_no_nul),
+        AfterValidator(_without_nul),
     ] = None,
 ) -> HolidayPreviewOut:
     return HolidayPreviewOut.of(
@@ -350,7 +341,7 @@ def add_holiday(body: HolidayIn, state: State, actor: CurrentActor, idem: Idempo
     response_model=CalendarChangeOut,
 )
 def remove_holiday(
-    day: Annotated[date, Path(examples=["2026-12-24"])],
+    day: Annotated[IsoDay, Path(examples=["2026-12-24"])],
     state: State,
     actor: CurrentActor,
     idem: Idempotent,

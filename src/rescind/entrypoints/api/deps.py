@@ -72,6 +72,20 @@ def _date_as_text(value: object) -> object:
 
 # A date in a request body, exactly as the schema declares it.
 IsoDate = Annotated[date, BeforeValidator(_date_as_text)]
+
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _day_as_iso_text(value: object) -> object:
+    # A query or path value is always text, and pydantic would read `0` as 1970-01-01; the
+    # schema's `format: date` is YYYY-MM-DD only.
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("give the date as YYYY-MM-DD, like 2026-12-24")
+    return value
+
+
+# A date in a query or a path, as the schema declares it (`format: date`).
+IsoDay = Annotated[date, BeforeValidator(_day_as_iso_text)]
 # Some text besides white space (and no NUL): names and comments the services refuse blank.
 NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 NOT_BLANK_SCHEMA: dict[str, JsonValue] = {"pattern": NOT_BLANK}

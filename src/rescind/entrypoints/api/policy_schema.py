@@ -14,6 +14,17 @@ from rescind.domain.eligibility import FACT_VALUES, Action
 from rescind.entrypoints.api.deps import NO_NUL, NOT_BLANK
 
 
+def has_nul(value: object) -> bool:
+    """Whether any text in a parsed document holds a NUL (the schema's patterns refuse it)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 def _fact(values: tuple[object, ...]) -> dict[str, Any]:
     one = {"enum": list(values)}
     return {"anyOf": [one, {"type": "array", "minItems": 1, "items": one}]}

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from rescind.adapters.policy_file import parse_policy_text
 from rescind.entrypoints.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, State
-from rescind.entrypoints.api.policy_schema import policy_document_schema
+from rescind.entrypoints.api.policy_schema import has_nul, policy_document_schema
 from rescind.services.policy_simulation import Simulation, simulate_policy
 
 router = APIRouter()
@@ -39,6 +39,13 @@ class DocumentDraft(_Draft):
             )
         ),
     ]
+
+    @field_validator("document")
+    @classmethod
+    def _no_nul(cls, document: dict[str, Any]) -> dict[str, Any]:
+        if has_nul(document):
+            raise ValueError("text in the document cannot contain NUL characters")
+        return document
 
 
 class YamlDraft(_Draft):
