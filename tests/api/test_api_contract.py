@@ -73,6 +73,13 @@ def test_a_draft_is_given_once_as_the_schema_says_and_as_the_server_checks(api: 
         answer = admin.post(f"{API}/policies/simulate", json=bad)
         assert answer.status_code == 422, answer.text
         assert answer.json()["code"] == "invalid_input"
+    # Text with a NUL breaks the document's declared patterns, in a draft as in a publication.
+    seed: dict[str, Any] = load_policy_document(default_policy_path())
+    nul = admin.post(
+        f"{API}/policies/simulate", json={"document": {**seed, "description": "a\x00b"}}
+    )
+    assert nul.status_code == 422, nul.text
+    assert nul.json()["code"] == "invalid_input"
 
 
 @pytest.mark.parametrize("path", ["/holidays", "/jobs/X1/feed", "/policies", "/requests", "/users"])
@@ -182,6 +189,12 @@ def test_a_day_is_text_as_the_schema_says_not_a_number_read_as_1970(api: Api) ->
     answer = admin.post(f"{API}/holidays", json={"day": 0, "name": "Epoch"})
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"][0]["field"] == "body.day"
+    # In a query or a path the day is text anyway: `0` is no YYYY-MM-DD either.
+    preview = admin.get(f"{API}/holidays/preview", params={"day": "0"})
+    assert preview.status_code == 422, preview.text
+    assert preview.json()["errors"][0]["field"] == "query.day"
+    removed = admin.delete(f"{API}/holidays/20261224")
+    assert removed.status_code == 422, removed.text
 
 
 def test_a_webhook_url_is_refused_exactly_when_the_schema_pattern_refuses_it(api: Api) -> None:
