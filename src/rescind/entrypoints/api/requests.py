@@ -12,13 +12,14 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema
 
 from rescind.domain.errors import InvalidInput
 from rescind.domain.request import CancelReason, Channel, CloseReason, RequesterRole, StatementKind
 from rescind.entrypoints.api.deps import (
     API_PREFIX,
     NO_NUL,
+    NOT_BLANK,
     CurrentActor,
     CurrentUser,
     EmailAddress,
@@ -79,12 +80,39 @@ NoticeDate = Annotated[
 ]
 
 
+# What the statement's own check requires of its fields together, as the schema says it: its
+# text or a reference to the kept original (not blank), and a postmark date on a mailed or
+# telegram notice.
+_NOTICES: list[JsonValue] = [StatementKind.MAIL_NOTICE.value, StatementKind.TELEGRAM_NOTICE.value]
+_TEXT_GIVEN: dict[str, JsonValue] = {"type": "string", "pattern": NOT_BLANK}
+_STATEMENT_RULES: dict[str, JsonValue] = {
+    "allOf": [
+        {
+            "anyOf": [
+                {"required": ["content"], "properties": {"content": _TEXT_GIVEN}},
+                {"required": ["source_ref"], "properties": {"source_ref": _TEXT_GIVEN}},
+            ]
+        },
+        {
+            "anyOf": [
+                {"properties": {"kind": {"not": {"enum": _NOTICES}}}},
+                {
+                    "required": ["sent_date"],
+                    "properties": {"kind": {"enum": _NOTICES}, "sent_date": {"type": "string"}},
+                },
+            ]
+        },
+    ]
+}
+
+
 class StatementIn(BaseModel):
     """The homeowner's own words: an email, a chat transcript, or a mailed/telegram notice."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            **_STATEMENT_RULES,
             "examples": [
                 {"kind": "chat_transcript", "content": "Please cancel my solar contract."},
                 {
@@ -93,7 +121,7 @@ class StatementIn(BaseModel):
                     "sent_date": "2026-11-20",
                     "source_ref": "scan-0042.pdf",
                 },
-            ]
+            ],
         },
     )
 
