@@ -318,3 +318,37 @@ def test_the_policy_document_schema_takes_the_seed_table_and_declares_its_rules(
     assert not jsonschema_rs.is_valid(schemas["PolicyIn"]["properties"]["document"], wrong)
     refused = admin.post(f"{API}/policies", json={"document": wrong})
     assert refused.status_code == 422, refused.text
+
+
+def test_an_undeclared_method_on_a_concrete_path_is_a_405_though_a_template_fits(
+    api: Api,
+) -> None:
+    admin = api.client(Role.ADMIN)
+
+    # DELETE /holidays/{day} fits the URL, but /holidays/preview is a path of its own.
+    answer = admin.delete(f"{API}/holidays/preview")
+
+    assert answer.status_code == 405, answer.text
+    assert answer.headers["Allow"] == "GET"
+
+
+def test_a_statement_declares_its_text_or_reference_and_a_notices_postmark(api: Api) -> None:
+    schemas = document(api)["components"]["schemas"]
+    name = next(k for k in schemas if k.startswith("StatementIn"))
+    statement = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": schemas}}
+    agent = api.client(Role.AGENT)
+    filing = {
+        "job_id": "JOB-002",
+        "channel": "mail",
+        "requester_role": "homeowner",
+        "requester_name": "Ben Reyes",
+    }
+    for given, taken in (
+        ({"kind": "email"}, False),
+        ({"kind": "email", "content": " \n"}, False),
+        ({"kind": "mail_notice", "content": "Notice"}, False),
+        ({"kind": "email", "source_ref": "msg-1"}, True),
+    ):
+        assert jsonschema_rs.is_valid(statement, given) == taken, given
+        answer = agent.post(f"{API}/requests", json={**filing, "statement": given})
+        assert answer.status_code == (201 if taken else 422), (given, answer.text)
