@@ -11,7 +11,8 @@ depends (the API leaves it out).
 
     RescindError
     ├── InvalidInput            bad or missing field, unknown enum value, malformed file
-    │   └── AddressRefused      a webhook URL that reaches an internal address (SSRF guard)
+    │   ├── AddressRefused      a webhook URL that reaches an internal address (SSRF guard)
+    │   └── PostmarkAfterReceipt  a notice postmarked after its receipt (409: the receipt's date)
     ├── NotFound                no such job / request / case / policy version (or not yours)
     │   └── UnknownReference    a field names a record that does not exist (a user's scope)
     ├── Unauthenticated         no valid credentials
@@ -59,6 +60,14 @@ class InvalidInput(RescindError):
 
 class AddressRefused(InvalidInput):
     code = "webhook_address_refused"
+
+
+class PostmarkAfterReceipt(InvalidInput):
+    """A notice's postmark after the day its request was received: a date the schema allows
+    that only the receipt on record rules out, so the API answers it as a conflict (409)."""
+
+    code = "postmark_after_receipt"
+    retryable = False
 
 
 class NotFound(RescindError):
