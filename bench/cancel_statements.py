@@ -30,7 +30,7 @@ from rescind.adapters.passwords import Argon2Passwords
 from rescind.bootstrap import bootstrap
 from rescind.config import Settings
 from rescind.domain.access import Role
-from rescind.entrypoints.api.app import create_app
+from rescind.entrypoints.site import create_app
 from rescind.services.auth import demo_password, ensure_demo_users
 
 _VERB = re.compile(r"^\s*(\w+)(?:\s+INTO|\s+FROM)?\s+\"?(\w+)?", re.IGNORECASE)

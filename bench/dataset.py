@@ -35,7 +35,7 @@ from rescind.adapters.policy_file import default_policy_path, load_policy_docume
 from rescind.bootstrap import bootstrap
 from rescind.config import Settings
 from rescind.domain.eligibility import DecisionTable
-from rescind.entrypoints.demo_jobs import INSTALLERS, REPS
+from rescind.entrypoints.cli.demo_jobs import INSTALLERS, REPS
 from rescind.services.policy import SEED_EFFECTIVE_AT
 
 CHUNK = 20_000

@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from bench.dataset_columns import TABLE_ORDER
-from rescind.domain.audit import GENESIS_HASH, AuditContext, job_stream, seal
+from rescind.domain.audit import GENESIS_HASH, AuditChannel, AuditContext, job_stream, seal
 from rescind.domain.calendar import OperationsCalendar
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.events import Event, EventKind, JSONValue
 from rescind.domain.search import homeowner_keys
-from rescind.entrypoints.demo_jobs import FIRST, INSTALLERS, LAST, REPS
+from rescind.entrypoints.cli.demo_jobs import FIRST, INSTALLERS, LAST, REPS
 
 Row = tuple[Any, ...]
 
@@ -542,7 +542,9 @@ class Trail:
         # A trail is in time order; the microseconds make each moment distinct, as in life.
         at = max(at, self.last_at + timedelta(microseconds=1))
         self.last_at = at
-        self.events.append((AuditContext(actor, at, channel, policy), Event(kind, data)))
+        self.events.append(
+            (AuditContext(actor, at, AuditChannel(channel), policy), Event(kind, data))
+        )
 
     def write(self, rows: Rows) -> None:
         stream, prev = job_stream(self.job_id), GENESIS_HASH

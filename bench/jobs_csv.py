@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rescind.adapters.csv_jobs import COLUMNS
 from rescind.domain.job import MILESTONES, PartnerProgram, Phase, ProductModel, ReviewStatus
-from rescind.entrypoints.demo_jobs import FIRST, LAST, demo_phone
+from rescind.entrypoints.cli.demo_jobs import FIRST, LAST, demo_phone
 
 INSTALLERS = 300
 SALES_REPS = 2000

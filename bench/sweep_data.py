@@ -26,7 +26,7 @@ from rescind.bootstrap import App
 from rescind.domain.audit import GENESIS_HASH, AuditContext, job_stream, seal
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.workflow import CANCEL_PENDING_BUSINESS_DAYS
-from rescind.entrypoints.demo_jobs import FIRST, LAST
+from rescind.entrypoints.cli.demo_jobs import FIRST, LAST
 
 # Regular jobs have M1, M2, M3; Direct Pay jobs M1A, M1B, M2, M3 (a job's model fixes them).
 MODEL_MILESTONES = [

@@ -10,9 +10,9 @@ from typing import Any
 from rescind.domain.access import JobScope
 from rescind.domain.errors import Conflict, NotFound
 from rescind.domain.webhooks import (
-    DeliveryStatus,
     DueDelivery,
     WebhookDelivery,
+    WebhookDeliveryStatus,
     WebhookEndpoint,
     WebhookEvent,
 )
@@ -24,7 +24,7 @@ class DeliveryRow:
     event_number: int
     endpoint_id: str
     created_at: datetime
-    status: DeliveryStatus = DeliveryStatus.PENDING
+    status: WebhookDeliveryStatus = WebhookDeliveryStatus.PENDING
     attempts: int = 0
     next_attempt_at: datetime | None = None
     last_status_code: int | None = None
@@ -96,7 +96,7 @@ class FakeWebhookRepository:
             (
                 r
                 for r in self._deliveries.values()
-                if r.status is DeliveryStatus.PENDING
+                if r.status is WebhookDeliveryStatus.PENDING
                 and (r.next_attempt_at or r.created_at) <= now
                 and self._endpoints[r.endpoint_id].active
             ),
@@ -120,11 +120,11 @@ class FakeWebhookRepository:
 
     def mark_delivered(self, delivery_id: int, at: datetime, status_code: int) -> None:
         row = self._deliveries[delivery_id]
-        if row.status is DeliveryStatus.DELIVERED:
+        if row.status is WebhookDeliveryStatus.DELIVERED:
             return
         self._deliveries[delivery_id] = replace(
             row,
-            status=DeliveryStatus.DELIVERED,
+            status=WebhookDeliveryStatus.DELIVERED,
             delivered_at=at,
             last_status_code=status_code,
             last_error="",
@@ -140,11 +140,13 @@ class FakeWebhookRepository:
         retry_at: datetime | None,
     ) -> None:
         row = self._deliveries[delivery_id]
-        if row.status is DeliveryStatus.DELIVERED:
+        if row.status is WebhookDeliveryStatus.DELIVERED:
             return
         self._deliveries[delivery_id] = replace(
             row,
-            status=DeliveryStatus.FAILED if retry_at is None else DeliveryStatus.PENDING,
+            status=WebhookDeliveryStatus.FAILED
+            if retry_at is None
+            else WebhookDeliveryStatus.PENDING,
             next_attempt_at=at if retry_at is None else retry_at,
             last_error=error,
             last_status_code=status_code,
@@ -160,7 +162,7 @@ class FakeWebhookRepository:
         self,
         *,
         endpoint_id: str | None = None,
-        status: DeliveryStatus | None = None,
+        status: WebhookDeliveryStatus | None = None,
         limit: int = 50,
     ) -> list[WebhookDelivery]:
         rows = sorted(self._deliveries.values(), key=lambda r: -r.id)
@@ -174,7 +176,7 @@ class FakeWebhookRepository:
     def requeue(self, delivery_id: int, now: datetime) -> None:
         row = self._deliveries[delivery_id]
         self._deliveries[delivery_id] = replace(
-            row, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now
+            row, status=WebhookDeliveryStatus.PENDING, attempts=0, next_attempt_at=now
         )
 
     def _delivery(self, row: DeliveryRow) -> WebhookDelivery:

@@ -55,7 +55,14 @@ from rescind.domain.job import (
     SalesRep,
 )
 from rescind.domain.recipients import Recipients
-from rescind.domain.request import CancellationRequest, Channel, RequesterRole, StatementKind
+from rescind.domain.request import (
+    CancellationRequest,
+    Channel,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
 from rescind.domain.search import read_search
 from rescind.domain.self_service import SelfServiceLink
 from rescind.domain.user import TokenRecord, User
@@ -85,7 +92,7 @@ from rescind.services.ports import (
     UserRepository,
     WebhookRepository,
 )
-from rescind.services.requests import StatementInput, file_request
+from rescind.services.requests import file_request
 from rescind.services.verification import verify_by_address_on_file
 from tests.fake_webhooks import DeliveryRow, FakeWebhookRepository
 
@@ -652,12 +659,12 @@ class FakeAuditLog:
         self._records = tables.audit
         self._heads = tables.heads
 
-    def append(self, stream: str, ctx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
+    def append(self, stream: str, actx: AuditContext, events: Sequence[Event]) -> list[AuditRecord]:
         seq, prev = self._heads.get(stream, (0, GENESIS_HASH))
         sealed: list[AuditRecord] = []
         for event in events:
             seq += 1
-            record = seal(stream, seq, prev, ctx, event)
+            record = seal(stream, seq, prev, actx, event)
             sealed.append(record)
             prev = record.hash
         if sealed:
@@ -667,9 +674,11 @@ class FakeAuditLog:
         return sealed
 
     def append_many(
-        self, ctx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
+        self, actx: AuditContext, entries: Sequence[tuple[str, Sequence[Event]]]
     ) -> list[AuditRecord]:
-        return [record for stream, events in entries for record in self.append(stream, ctx, events)]
+        return [
+            record for stream, events in entries for record in self.append(stream, actx, events)
+        ]
 
     def insight_counts(
         self,
@@ -1094,16 +1103,18 @@ def file_verified_request(world: World, job_id: str, *, channel: Channel = Chann
     job = world.store.job(job_id)
     request = file_request(
         world.ctx,
-        job_id=job_id,
-        channel=channel,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name=job.homeowner.name,
-        actor=actor("agent:alex"),
-        statement=StatementInput(
-            kind=StatementKind.EMAIL,
-            content="Please cancel my solar contract.",
-            from_address=job.homeowner.email,
+        RequestDraft(
+            job_id=job_id,
+            channel=channel,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name=job.homeowner.name,
+            statement=WrittenStatement(
+                kind=StatementKind.EMAIL,
+                content="Please cancel my solar contract.",
+                from_address=job.homeowner.email,
+            ),
         ),
+        actor=actor("agent:alex"),
     )
     verify_by_address_on_file(
         world.ctx,

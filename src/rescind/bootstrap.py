@@ -1,6 +1,7 @@
 """The composition root: settings in, a ready ``Context`` out.
 
-Entrypoints (CLI, later the API and the worker) call ``bootstrap`` and hand the context to
+Entrypoints (the CLI, the server, the worker) call ``read_settings`` and ``bootstrap`` (or
+``prepare_database`` once and ``connect``), take the adapters built here, and hand the context to
 services; nothing else in rescind builds engines or reads settings.
 """
 
@@ -17,16 +18,23 @@ from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.migrate import is_current, upgrade
 from rescind.adapters.db.probe import SqlProbe
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
+from rescind.adapters.mail.compose import Composer
+from rescind.adapters.mail.demo_mailbox import DemoMailbox
+from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
+from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.adapters.signing import Ed25519Signer, load_signer
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.adapters.webhook_address import AddressGuard
+from rescind.adapters.webhook_http import HttpPoster
 from rescind.config import Settings
+from rescind.domain.email import Mailbox
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.domain.verification import CodeLimits
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
-from rescind.services.ports import Clock, UnitOfWork
+from rescind.services.ports import Clock, PasswordHasher, UnitOfWork
+from rescind.services.sending import Sender
 
 
 class SchemaOutOfDate(RescindError):
@@ -67,21 +75,37 @@ class App:
     probe: SqlProbe
 
 
-def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> App:
-    """Connect, bring the embedded database up to date, and seed policy version 1.
+def read_settings() -> Settings:
+    """The settings from the environment (and ``.env``); the one place rescind reads them."""
+    return Settings()
+
+
+def prepare_database(settings: Settings) -> None:
+    """Bring the embedded database up to date, and seed policy version 1.
 
     SQLite is migrated automatically so a checkout just runs; a server database is migrated
     only by ``rescind db upgrade``, deliberately, and refused here when behind.
     """
-    settings = settings or Settings()
-    url = settings.effective_database_url
-    if make_url(url).get_backend_name() == "sqlite":
-        upgrade(url)
-    elif not is_current(url):
-        raise SchemaOutOfDate(
-            "the database schema is not up to date; run `rescind db upgrade` first"
-        )
-    engine = make_engine(url)
+    _migrate_embedded(settings)
+    app = connect(settings)
+    try:
+        _seed(app)
+    finally:
+        app.engine.dispose()
+
+
+def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -> App:
+    """``prepare_database`` and ``connect`` in one: a ready app on an up-to-date database."""
+    settings = settings or read_settings()
+    _migrate_embedded(settings)
+    app = connect(settings, clock=clock)
+    _seed(app)
+    return app
+
+
+def connect(settings: Settings, *, clock: Clock | None = None) -> App:
+    """The engine and the service context, on a database ``prepare_database`` made ready."""
+    engine = make_engine(settings.effective_database_url)
     sessions = make_session_factory(engine)
 
     def unit_of_work() -> UnitOfWork:
@@ -103,5 +127,62 @@ def bootstrap(settings: Settings | None = None, *, clock: Clock | None = None) -
         ),
         webhook_guard=AddressGuard(allow_private=settings.webhook_allow_private_addresses),
     )
-    seed_policy(ctx, load_policy_document(default_policy_path()))
     return App(settings=settings, engine=engine, ctx=ctx, probe=SqlProbe(engine))
+
+
+def _migrate_embedded(settings: Settings) -> None:
+    url = settings.effective_database_url
+    if make_url(url).get_backend_name() == "sqlite":
+        upgrade(url)
+    elif not is_current(url):
+        raise SchemaOutOfDate(
+            "the database schema is not up to date; run `rescind db upgrade` first"
+        )
+
+
+def _seed(app: App) -> None:
+    seed_policy(app.ctx, load_policy_document(default_policy_path()))
+
+
+# --- the adapters the processes need, built from settings here and nowhere else ---------------
+
+
+def password_hasher() -> PasswordHasher:
+    return Argon2Passwords()
+
+
+def composer_for(settings: Settings) -> Composer:
+    return Composer(
+        {
+            Mailbox.HO_OUTBOUND: settings.ho_outbound_address,
+            Mailbox.SUPPORT: settings.support_address,
+            Mailbox.NOTIFICATIONS: settings.notifications_address,
+        },
+        settings.tz,
+    )
+
+
+def demo_mailbox_for(settings: Settings) -> DemoMailbox | None:
+    """The embedded demo's mailbox, when ``RESCIND_DEMO_MAILBOX`` (auto: no SMTP, demo
+    SQLite) has it on."""
+    return DemoMailbox(settings.demo_mailbox_dir) if settings.demo_mailbox_on else None
+
+
+def sender_for(settings: Settings) -> Sender | None:
+    """None when no SMTP server is configured: email then waits in the outbox."""
+    if not settings.smtp_host:
+        return None
+    return SmtpSender(
+        SmtpSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+        )
+    )
+
+
+def poster_for(settings: Settings) -> HttpPoster:
+    """The webhooks' HTTP client, refusing internal addresses unless settings allow them."""
+    return HttpPoster(AddressGuard(allow_private=settings.webhook_allow_private_addresses))

@@ -39,7 +39,7 @@ from rescind.adapters.policy_file import default_policy_path, load_policy_docume
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.adapters.webhook_address import AddressGuard
 from rescind.domain.access import Actor, Role
-from rescind.domain.audit import AuditContext, AuditRecord
+from rescind.domain.audit import AuditChannel, AuditContext, AuditRecord
 from rescind.domain.email import EmailKind
 from rescind.domain.job import (
     Homeowner,
@@ -54,14 +54,20 @@ from rescind.domain.job import (
     ReviewStatus,
     SalesRep,
 )
-from rescind.domain.request import Channel, RequesterRole, StatementKind
-from rescind.entrypoints.api.app import create_app
-from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.domain.request import (
+    Channel,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
+from rescind.entrypoints.site import create_app
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.auth import create_user
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.ports import UnitOfWork
-from rescind.services.requests import StatementInput, open_request
+from rescind.services.requests import open_request
 from rescind.services.verification import verify_by_address_on_file
 from tests.fakes import FixedClock
 from tests.pg import postgres_schema
@@ -331,12 +337,17 @@ def verified_request(api: Api, job_id: str, homeowner_email: str) -> str:
             uow,
             api.ctx,
             uow.jobs.get(job_id),
-            AuditContext(actor=RACE_ACTOR.id, at=api.ctx.now(), channel=Channel.EMAIL.value),
-            channel=Channel.EMAIL,
-            requester_role=RequesterRole.HOMEOWNER,
-            requester_name="The Homeowner",
-            statement=StatementInput(
-                kind=StatementKind.EMAIL, content="Cancel, please.", from_address=homeowner_email
+            AuditContext(actor=RACE_ACTOR.id, at=api.ctx.now(), channel=AuditChannel.EMAIL),
+            RequestDraft(
+                job_id=uow.jobs.get(job_id).id,
+                channel=Channel.EMAIL,
+                requester_role=RequesterRole.HOMEOWNER,
+                requester_name="The Homeowner",
+                statement=WrittenStatement(
+                    kind=StatementKind.EMAIL,
+                    content="Cancel, please.",
+                    from_address=homeowner_email,
+                ),
             ),
         )
         uow.commit()

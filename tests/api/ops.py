@@ -16,8 +16,8 @@ from sqlalchemy import Engine
 
 from rescind.adapters.db.probe import SqlProbe
 from rescind.adapters.passwords import Argon2Passwords
-from rescind.entrypoints.api.app import create_app
-from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.site import create_app
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.ports import DatabaseProbe
 from tests.api.conftest import Api
 

@@ -35,12 +35,18 @@ from schemathesis.python import asgi
 
 from rescind.domain.access import Actor, Role
 from rescind.domain.errors import Forbidden, Unauthenticated
-from rescind.domain.request import Channel, RequesterRole, StatementKind
+from rescind.domain.request import (
+    Channel,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
 from rescind.services.auth import create_user, login
 from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.ports import PasswordHasher
-from rescind.services.requests import StatementInput, file_request
+from rescind.services.requests import file_request
 from tests.api.conftest import API, Api, password_of
 
 LOGOUT = f"POST {API}/auth/logout"
@@ -136,14 +142,16 @@ def known_ids(api: Api) -> dict[str, list[str]]:
     requests = [
         file_request(
             api.ctx,
-            job_id=job_id,
-            channel=Channel.PHONE,
-            requester_role=role,
-            requester_name="The Homeowner",
+            RequestDraft(
+                job_id=job_id,
+                channel=Channel.PHONE,
+                requester_role=role,
+                requester_name="The Homeowner",
+                statement=WrittenStatement(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it.")
+                if role is RequesterRole.HOMEOWNER
+                else None,
+            ),
             actor=system,
-            statement=StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it.")
-            if role is RequesterRole.HOMEOWNER
-            else None,
         ).id
         for job_id, role in (
             ("JOB-002", RequesterRole.HOMEOWNER),

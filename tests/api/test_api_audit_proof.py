@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rescind.adapters.checkpoint_archive import DirectoryArchive
 from rescind.adapters.signing import Ed25519Signer
 from rescind.domain.access import Actor, Role
-from rescind.domain.request import Channel, RequesterRole
+from rescind.domain.request import Channel, RequestDraft, RequesterRole
 from rescind.entrypoints.api.deps import ProofSource
 from rescind.services.checkpoints import issue_checkpoint
 from rescind.services.requests import file_request
@@ -39,10 +39,12 @@ def proving(api: Api, signer: Ed25519Signer, tmp_path: Path) -> DirectoryArchive
     api.app.state.rescind = replace(state, proofs=ProofSource(archive, signer.verifier()))
     file_request(
         api.ctx,
-        job_id=JOB,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="The Homeowner",
+        RequestDraft(
+            job_id=JOB,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="The Homeowner",
+        ),
         actor=Actor.system("tests"),
     )
     return archive

@@ -22,8 +22,8 @@ from fastapi.testclient import TestClient
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.domain.access import Role
 from rescind.domain.audit import job_stream
-from rescind.entrypoints.api.app import create_app
-from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.site import create_app
+from rescind.entrypoints.web.ratelimit import Throttle
 from tests.api.conftest import API, Api, if_match
 from tests.api.test_api_procedure import assert_problem, file_phone_request
 from tests.ui.test_console_http import log_in

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from rescind.domain.access import Actor, Role
 from rescind.domain.email import DeliveryStatus, EmailKind
-from rescind.domain.request import Channel, RequesterRole
+from rescind.domain.request import Channel, RequestDraft, RequesterRole
 from rescind.services.requests import file_request
 from rescind.services.verification import send_verification_code
 from tests.api.conftest import API, Api
@@ -21,10 +21,12 @@ def failed_email(api: Api, job_id: str = "JOB-002") -> tuple[str, str]:
     """A verification code the mail server refused for good: (Message-ID, its To address)."""
     filed = file_request(
         api.ctx,
-        job_id=job_id,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="The Homeowner",
+        RequestDraft(
+            job_id=job_id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="The Homeowner",
+        ),
         actor=SYSTEM,
     )
     send_verification_code(api.ctx, filed.id, actor=SYSTEM)

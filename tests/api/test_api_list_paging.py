@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from rescind.domain.access import Role
-from rescind.domain.audit import AuditContext, job_stream
+from rescind.domain.audit import AuditChannel, AuditContext, job_stream
 from rescind.domain.case import Case, Queue
 from rescind.domain.events import Event, EventKind
 from rescind.domain.feed import FeedComment
@@ -93,7 +93,7 @@ def add_comments(api: Api, total: int, job_id: str = "JOB-002", prefix: str = "F
 
 def add_audit(api: Api, total: int) -> None:
     with api.uow() as uow:
-        actx = AuditContext(actor="agent:test", at=MONDAY, channel="api")
+        actx = AuditContext(actor="agent:test", at=MONDAY, channel=AuditChannel.API)
         events = [Event(EventKind.FEED_COMMENTED, {"n": n}) for n in range(total)]
         uow.audit.append(job_stream("JOB-002"), actx, events)
         uow.commit()

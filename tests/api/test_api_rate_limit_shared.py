@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from rescind.domain.errors import RateLimited
-from rescind.entrypoints.api.ratelimit import (
+from rescind.entrypoints.web.ratelimit import (
     LOGIN_FAILURES_PER_USERNAME_AND_CLIENT,
     LoginThrottle,
     Throttle,

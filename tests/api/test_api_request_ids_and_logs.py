@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from rescind.domain.access import Role
-from rescind.entrypoints.logs import configure_logging
+from rescind.entrypoints.processes.logs import configure_logging
 from tests.api.conftest import API, Api
 from tests.api.ops import operated
 

@@ -27,13 +27,20 @@ from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.access import GRANTS, SCOPED_ROLES, Actor, Permission, Role
 from rescind.domain.job import Job, Milestone, Phase, ProductModel
-from rescind.domain.request import Channel, CloseReason, RequesterRole, StatementKind
+from rescind.domain.request import (
+    Channel,
+    CloseReason,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
 from rescind.services.auth import create_user
 from rescind.services.calendar import add_company_holiday
 from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.inbound import receive_email
-from rescind.services.requests import StatementInput, file_request
+from rescind.services.requests import file_request
 from rescind.services.verification import send_verification_code
 from rescind.services.webhooks import add_endpoint, list_deliveries
 from tests.api.conftest import (
@@ -110,12 +117,16 @@ class Target:
             close_with_reason(self.api.ctx, request_id, CloseReason.WITHDRAWN, actor=SYSTEM)
         filed = file_request(
             self.api.ctx,
-            job_id=self.job_id,
-            channel=channel,
-            requester_role=RequesterRole.HOMEOWNER,
-            requester_name="The Homeowner",
+            RequestDraft(
+                job_id=self.job_id,
+                channel=channel,
+                requester_role=RequesterRole.HOMEOWNER,
+                requester_name="The Homeowner",
+                statement=WrittenStatement(
+                    kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it."
+                ),
+            ),
             actor=SYSTEM,
-            statement=StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it."),
         )
         return filed.id
 
@@ -562,6 +573,29 @@ def test_an_installer_or_a_sales_rep_cannot_attach_a_statement_when_filing(
     filed = client.post(f"{API}/requests", json=filing | {"homeowner_emailed": True})
     assert filed.status_code == 201, filed.text
     assert filed.json()["statement"] is None
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [{"kind": "mail_notice", "content": "I cancel."}, {"kind": "email", "content": " "}],
+    ids=["notice_without_postmark", "blank_email"],
+)
+def test_an_installer_filing_a_statement_the_domain_refuses_is_told_it_cannot_attach_one(
+    api: Api, statement: dict[str, str]
+) -> None:
+    # The statement is checked when the service receives it, after who may attach one.
+    filing = {
+        "job_id": "JOB-002",
+        "channel": "installer_portal",
+        "requester_role": "installer",
+        "requester_name": "Ines Installer",
+        "statement": statement,
+    }
+
+    refused = api.client(Role.INSTALLER).post(f"{API}/requests", json=filing)
+
+    assert refused.status_code == 403, refused.text
+    assert "cannot attach the homeowner's written statement" in refused.json()["detail"]
 
 
 def test_the_homeowner_and_an_agent_may_attach_a_statement_when_filing(api: Api) -> None:

@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from prometheus_client import CollectorRegistry, generate_latest
 from sqlalchemy import Engine
 
+from rescind.bootstrap import composer_for
 from rescind.config import Settings
 from rescind.domain.access import Role
 from rescind.domain.job import JobStatus
 from rescind.domain.webhooks import DueDelivery
-from rescind.entrypoints.metrics import WorkerMetrics
-from rescind.entrypoints.worker import Round, Worker, composer_for
+from rescind.entrypoints.processes.metrics import WorkerMetrics
+from rescind.entrypoints.processes.worker import Round, Worker
 from rescind.services.webhook_delivery import PostFailed
 from tests.api.conftest import API, Api
 from tests.api.ops import operated, sample

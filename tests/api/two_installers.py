@@ -23,7 +23,7 @@ from rescind.adapters.mail.inbound import parse_email
 from rescind.domain.access import Actor
 from rescind.domain.inbound import InboundStatus
 from rescind.domain.job import Job, Milestone, Phase, ProductModel
-from rescind.domain.request import Channel, RequesterRole
+from rescind.domain.request import Channel, RequestDraft, RequesterRole
 from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.feed import comment_on_feed
@@ -111,12 +111,12 @@ def _items(ctx: Context, job_id: str) -> Items:
     case = escalate_to_deal_processing(ctx, received.request_id, actor=SYSTEM)
     phoned = file_request(
         ctx,
-        job_id=job_id,
-        channel=Channel.PHONE,
-        # The homeowner's emailed request is open (escalated): one open request each, so
-        # the phone call is the sales rep's.
-        requester_role=RequesterRole.SALES_REP,
-        requester_name=f"Sam about {job_id}",
+        RequestDraft(
+            job_id=job_id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.SALES_REP,
+            requester_name=f"Sam about {job_id}",
+        ),
         actor=SYSTEM,
     )
     comment = f"Called Ada about {job_id}: her roof is being replaced"
@@ -144,10 +144,12 @@ def two_installers(ctx: Context) -> World:
     assert triage.status is InboundStatus.TRIAGE, triage
     eligible = file_request(
         ctx,
-        job_id=ELIGIBLE,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Ada Lovelace",
+        RequestDraft(
+            job_id=ELIGIBLE,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Ada Lovelace",
+        ),
         actor=SYSTEM,
     )
     return World(

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from rescind.adapters.db.engine import make_engine
 from rescind.adapters.db.tables import AuditEventRow, AuditStreamRow
-from rescind.domain.audit import GENESIS_HASH, AuditContext, seal
+from rescind.domain.audit import GENESIS_HASH, AuditChannel, AuditContext, seal
 from rescind.domain.events import Event, EventKind
 
 
@@ -52,13 +52,13 @@ def _rechain(session: Session, stream: str) -> None:
     ).all()
     prev = GENESIS_HASH
     for row in rows:
-        ctx = AuditContext(
+        actx = AuditContext(
             actor=row.actor,
             at=row.occurred_at,
-            channel=row.channel,
+            channel=AuditChannel(row.channel),
             policy_version=row.policy_version,
         )
-        record = seal(stream, row.seq, prev, ctx, Event(EventKind(row.kind), row.data))
+        record = seal(stream, row.seq, prev, actx, Event(EventKind(row.kind), row.data))
         row.prev_hash, row.hash = prev, record.hash
         prev = record.hash
     session.flush()

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from rescind.adapters.csv_jobs import COLUMNS, write_jobs
-from rescind.entrypoints.demo_jobs import demo_jobs
+from rescind.entrypoints.cli.demo_jobs import demo_jobs
 from tests.e2e.conftest import DemoFacts, Rescind
 
 GOOD_JOBS = 4

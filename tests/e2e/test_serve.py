@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rescind.entrypoints.serve import NO_USERS_YET
+from rescind.entrypoints.processes.serve import NO_USERS_YET
 from tests.e2e.conftest import TIMEOUT_SECONDS, Rescind, rescind_command
 
 API = "/api/v1"

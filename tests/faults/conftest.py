@@ -34,12 +34,18 @@ from rescind.adapters.policy_file import default_policy_path, load_policy_docume
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.access import Actor, Role
 from rescind.domain.job import Homeowner, JobStatus, Milestone, PartnerProgram, Phase, ProductModel
-from rescind.domain.request import Channel, RequesterRole, StatementKind
+from rescind.domain.request import (
+    Channel,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
 from rescind.services.audit import verify_trail
 from rescind.services.auth import create_user
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
-from rescind.services.requests import StatementInput, file_request
+from rescind.services.requests import file_request
 from rescind.services.verification import verify_by_address_on_file
 from tests.api.conftest import (  # noqa: F401 - fixtures, re-exported for pytest
     STATE_CHANGE,
@@ -119,14 +125,16 @@ def add_verified_request(ctx: Context, n: int) -> str:
     """Homeowner ``n``'s email request from the address on file, verified, with its statement."""
     request = file_request(
         ctx,
-        job_id=active_job_id(n),
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name=f"Owner {n}",
-        actor=SYSTEM,
-        statement=StatementInput(
-            kind=StatementKind.EMAIL, content="Cancel, please.", from_address=homeowner_email(n)
+        RequestDraft(
+            job_id=active_job_id(n),
+            channel=Channel.EMAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name=f"Owner {n}",
+            statement=WrittenStatement(
+                kind=StatementKind.EMAIL, content="Cancel, please.", from_address=homeowner_email(n)
+            ),
         ),
+        actor=SYSTEM,
     )
     verify_by_address_on_file(
         ctx, request.id, sender=homeowner_email(n), authenticated=True, actor=SYSTEM

@@ -19,8 +19,8 @@ from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.us_holidays import FederalHolidays
-from rescind.entrypoints.api.app import create_app
 from rescind.entrypoints.console.session import SESSION_COOKIE
+from rescind.entrypoints.site import create_app
 from rescind.services.context import Context
 from tests.e2e.conftest import Rescind
 from tests.faults.conftest import API

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import Engine, text
 
-from rescind.domain.audit import AuditContext, job_stream, verify_stream
+from rescind.domain.audit import AuditChannel, AuditContext, job_stream, verify_stream
 from rescind.domain.errors import Conflict
 from rescind.domain.events import Event, EventKind
 from tests.integration.conftest import UowFactory, utc
@@ -20,7 +20,7 @@ def ctx(minute: int = 0) -> AuditContext:
     return AuditContext(
         actor="agent:alex",
         at=utc(2026, 11, 23, 14, minute, 654321),
-        channel="phone",
+        channel=AuditChannel.PHONE,
         policy_version=1,
     )
 

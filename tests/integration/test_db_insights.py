@@ -18,7 +18,7 @@ from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.errors import NotEligible
 from rescind.domain.insight_figures import Insights, Period
 from rescind.domain.job import InstallerCompany, PartnerProgram
-from rescind.domain.request import Channel, CloseReason, RequesterRole
+from rescind.domain.request import Channel, CloseReason, RequestDraft, RequesterRole
 from rescind.services.cancellation import cancel_workflow, restore_workflow
 from rescind.services.closing import close_with_reason
 from rescind.services.context import Context
@@ -71,10 +71,12 @@ def seed_history(ctx: Context, clock: FixedClock) -> None:
         cancel_workflow(ctx, verified_request(ctx, "job-beam"), actor=AGENT)
     withdrawn = file_request(
         ctx,
-        job_id="job-withdrawn",
-        channel=Channel.CHAT,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Dana",
+        RequestDraft(
+            job_id="job-withdrawn",
+            channel=Channel.CHAT,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Dana",
+        ),
         actor=AGENT,
     )
     clock.advance(hours=3)
@@ -86,10 +88,12 @@ def seed_history(ctx: Context, clock: FixedClock) -> None:
     cancel_workflow(ctx, verified_request(ctx, "job-open"), actor=AGENT)  # ends 2026-12-21
     file_request(
         ctx,
-        job_id="job-late",
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Dana",
+        RequestDraft(
+            job_id="job-late",
+            channel=Channel.EMAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Dana",
+        ),
         actor=AGENT,
     )
     clock.set(datetime(2026, 12, 15, 12, 0, tzinfo=NEW_YORK))
@@ -193,10 +197,12 @@ def test_a_late_evening_request_counts_on_the_company_s_day_not_utc_s(
     assert clock.now().astimezone(UTC).date().isoformat() == "2026-12-07"
     file_request(
         ctx,
-        job_id="job-night",
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Dana",
+        RequestDraft(
+            job_id="job-night",
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Dana",
+        ),
         actor=AGENT,
     )
     clock.advance(timedelta(days=1))

@@ -28,14 +28,21 @@ from rescind.domain.job import (
     ProductModel,
     ReviewStatus,
 )
-from rescind.domain.request import Channel, Outcome, RequesterRole, StatementKind
+from rescind.domain.request import (
+    Channel,
+    Outcome,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
 from rescind.services.audit import verify_trail
 from rescind.services.calendar import add_company_holiday
 from rescind.services.cancellation import cancel_workflow, restore_workflow
 from rescind.services.context import Context
 from rescind.services.escalation import approve_escalation, escalate_to_deal_processing
 from rescind.services.policy import seed_policy
-from rescind.services.requests import StatementInput, file_request
+from rescind.services.requests import file_request
 from rescind.services.sweep import sweep
 from rescind.services.verification import confirm_verification_code, send_verification_code
 from tests.fakes import FixedClock, actor
@@ -102,14 +109,16 @@ def verified_request(ctx: Context, job_id: str, *, another: bool = False) -> str
     else:
         request = file_request(
             ctx,
-            job_id=job_id,
-            channel=Channel.PHONE,
-            requester_role=RequesterRole.HOMEOWNER,
-            requester_name="Dana Homeowner",
-            actor=actor("agent:alex"),
-            statement=StatementInput(
-                kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it please."
+            RequestDraft(
+                job_id=job_id,
+                channel=Channel.PHONE,
+                requester_role=RequesterRole.HOMEOWNER,
+                requester_name="Dana Homeowner",
+                statement=WrittenStatement(
+                    kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it please."
+                ),
             ),
+            actor=actor("agent:alex"),
         )
     sent = send_verification_code(ctx, request.id, actor=actor("agent:alex"))
     with ctx.uow() as uow:
@@ -167,10 +176,12 @@ def test_an_unverified_request_changes_nothing(ctx: Context) -> None:
     add(ctx, eligible_job("job-2"))
     request = file_request(
         ctx,
-        job_id="job-2",
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Dana",
+        RequestDraft(
+            job_id="job-2",
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Dana",
+        ),
         actor=actor("agent:alex"),
     )
     with ctx.uow() as uow:

@@ -25,8 +25,8 @@ from rescind.adapters.us_holidays import FederalHolidays
 from rescind.adapters.webhook_address import AddressGuard
 from rescind.domain.access import Actor, Role
 from rescind.domain.job import JobStatus
-from rescind.entrypoints.api.app import create_app
-from rescind.entrypoints.api.ratelimit import Throttle
+from rescind.entrypoints.site import create_app
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.auth import create_user
 from rescind.services.context import Context
 from rescind.services.feed import read_feed

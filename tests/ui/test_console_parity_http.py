@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rescind.adapters.checkpoint_archive import DirectoryArchive
 from rescind.adapters.signing import Ed25519Signer
 from rescind.domain.access import Actor, Role
-from rescind.domain.request import Channel, CloseReason, RequesterRole
+from rescind.domain.request import Channel, CloseReason, RequestDraft, RequesterRole
 from rescind.entrypoints.api.deps import ProofSource
 from rescind.entrypoints.console import requests_list
 from rescind.services.checkpoints import issue_checkpoint
@@ -146,10 +146,12 @@ def test_without_checkpoints_the_proof_link_says_there_is_nothing_to_prove(api: 
 def _filed(api: Api, job_id: str) -> str:
     return file_request(
         api.ctx,
-        job_id=job_id,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="The Homeowner",
+        RequestDraft(
+            job_id=job_id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="The Homeowner",
+        ),
         actor=Actor.system("tests"),
     ).id
 

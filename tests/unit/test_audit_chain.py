@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from rescind.domain.audit import (
     GENESIS_HASH,
+    AuditChannel,
     AuditContext,
     AuditRecord,
     job_stream,
@@ -23,8 +24,10 @@ def chain(n: int) -> list[AuditRecord]:
     records: list[AuditRecord] = []
     prev = GENESIS_HASH
     for seq in range(1, n + 1):
-        ctx = AuditContext(actor="agent:alex", at=AT + timedelta(seconds=seq), channel="phone")
-        record = seal(STREAM, seq, prev, ctx, Event(EventKind.FEED_COMMENTED, {"n": seq}))
+        actx = AuditContext(
+            actor="agent:alex", at=AT + timedelta(seconds=seq), channel=AuditChannel.PHONE
+        )
+        record = seal(STREAM, seq, prev, actx, Event(EventKind.FEED_COMMENTED, {"n": seq}))
         records.append(record)
         prev = record.hash
     return records
@@ -54,10 +57,10 @@ def test_an_intact_stream_verifies_and_an_empty_one_needs_no_head() -> None:
 
 
 def test_the_hash_does_not_depend_on_the_time_zone_the_moment_is_written_in() -> None:
-    ctx = AuditContext(actor="a", at=AT, policy_version=1)
-    elsewhere = replace(ctx, at=AT.astimezone(timezone(timedelta(hours=-5))))
+    actx = AuditContext(actor="a", at=AT, policy_version=1)
+    elsewhere = replace(actx, at=AT.astimezone(timezone(timedelta(hours=-5))))
     event = Event(EventKind.ELIGIBILITY_DECIDED, {"rule_number": 2})
-    assert seal(STREAM, 1, GENESIS_HASH, ctx, event).hash == (
+    assert seal(STREAM, 1, GENESIS_HASH, actx, event).hash == (
         seal(STREAM, 1, GENESIS_HASH, elsewhere, event).hash
     )
 
@@ -99,8 +102,8 @@ def test_a_removed_tail_is_detected_by_the_head() -> None:
 def test_a_resealed_last_record_does_not_match_the_head() -> None:
     records = chain(3)
     head = head_of(records)
-    ctx = AuditContext(actor="forger", at=AT)
-    records[-1] = seal(STREAM, 3, records[1].hash, ctx, Event(EventKind.FEED_COMMENTED, {}))
+    actx = AuditContext(actor="forger", at=AT)
+    records[-1] = seal(STREAM, 3, records[1].hash, actx, Event(EventKind.FEED_COMMENTED, {}))
     assert verify_stream(STREAM, records, head) == [
         f"{STREAM}: the last record does not match the head"
     ]

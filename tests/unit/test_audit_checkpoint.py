@@ -11,7 +11,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, seal, verify_stream
+from rescind.domain.audit import (
+    GENESIS_HASH,
+    AuditChannel,
+    AuditContext,
+    AuditRecord,
+    seal,
+    verify_stream,
+)
 from rescind.domain.checkpoint import (
     Checkpoint,
     SealedHead,
@@ -117,8 +124,8 @@ def test_a_record_rewritten_and_rechained_passes_the_chain_but_not_the_checkpoin
     rewritten, prev = [], GENESIS_HASH
     for r in records:
         data = {"n": 99} if r.seq == 2 else r.data
-        ctx = AuditContext(actor=r.actor, at=r.occurred_at, channel=r.channel)
-        again = seal(STREAM, r.seq, prev, ctx, Event(EventKind(r.kind), data))
+        actx = AuditContext(actor=r.actor, at=r.occurred_at, channel=AuditChannel(r.channel))
+        again = seal(STREAM, r.seq, prev, actx, Event(EventKind(r.kind), data))
         rewritten.append(again)
         prev = again.hash
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rescind.domain.audit import GENESIS_HASH, AuditContext, AuditRecord, seal
+from rescind.domain.audit import GENESIS_HASH, AuditChannel, AuditContext, AuditRecord, seal
 from rescind.domain.audit_sentence import person_name, sentence
 from rescind.domain.events import Event, EventKind, JSONValue
 
@@ -26,8 +26,10 @@ def record(
     channel: str = "console",
     policy_version: int | None = None,
 ) -> AuditRecord:
-    ctx = AuditContext(actor=actor, at=AT, channel=channel, policy_version=policy_version)
-    return seal("job:JOB-1", 1, GENESIS_HASH, ctx, Event(kind, data))
+    actx = AuditContext(
+        actor=actor, at=AT, channel=AuditChannel(channel), policy_version=policy_version
+    )
+    return seal("job:JOB-1", 1, GENESIS_HASH, actx, Event(kind, data))
 
 
 def said(r: AuditRecord) -> str:

@@ -15,7 +15,7 @@ from bench.jobs_csv import write_jobs_csv
 from rescind.adapters.contact import email_address, phone_number
 from rescind.adapters.csv_jobs import read_jobs
 from rescind.domain.errors import InvalidInput
-from rescind.entrypoints.demo_jobs import demo_jobs
+from rescind.entrypoints.cli.demo_jobs import demo_jobs
 
 
 @pytest.mark.parametrize(

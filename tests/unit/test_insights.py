@@ -22,7 +22,7 @@ from rescind.domain.insight_figures import (
     summarize,
 )
 from rescind.domain.insights import EVERYONE, Counted, Metric, RequestFacts, count_keys, facts
-from rescind.entrypoints.insight_charts import csv_text
+from rescind.entrypoints.web.insight_charts import csv_text
 from rescind.services.insights import insights
 from tests.fakes import World, actor
 

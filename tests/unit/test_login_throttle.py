@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from rescind.domain.errors import RateLimited
-from rescind.entrypoints.api.ratelimit import LoginThrottle, Throttle
+from rescind.entrypoints.web.ratelimit import LoginThrottle, Throttle
 
 
 def fail(logins: LoginThrottle, username: str, times: int, *, clients: int) -> None:

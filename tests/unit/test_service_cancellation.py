@@ -25,9 +25,16 @@ from rescind.domain.job import (
     ReviewItemStatus,
     ReviewStatus,
 )
-from rescind.domain.request import Channel, Outcome, RequesterRole, StatementKind
+from rescind.domain.request import (
+    Channel,
+    Outcome,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
 from rescind.services.cancellation import cancel_workflow, restore_workflow
-from rescind.services.requests import StatementInput, attach_statement, file_request
+from rescind.services.requests import attach_statement, file_request
 from rescind.services.sweep import sweep
 from rescind.services.verification import confirm_verification_code, send_verification_code
 from tests.fakes import World, actor, file_verified_request
@@ -46,10 +53,12 @@ def world() -> World:
 def phone_request(world: World, job_id: str) -> str:
     request = file_request(
         world.ctx,
-        job_id=job_id,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Pat Homeowner",
+        RequestDraft(
+            job_id=job_id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Pat Homeowner",
+        ),
         actor=actor("agent:alex"),
     )
     return request.id
@@ -82,7 +91,7 @@ def test_a_phone_request_runs_the_whole_procedure_to_cancel_pending_for_14_busin
     attach_statement(
         world.ctx,
         request_id,
-        StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="I want to cancel."),
+        WrittenStatement(kind=StatementKind.CHAT_TRANSCRIPT, content="I want to cancel."),
         actor=actor("agent:alex"),
     )
 
@@ -121,7 +130,7 @@ def test_the_audit_trail_of_a_cancel_lists_each_step_in_order_under_the_policy_v
     attach_statement(
         world.ctx,
         request_id,
-        StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it."),
+        WrittenStatement(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it."),
         actor=actor("agent:alex"),
     )
 
@@ -184,7 +193,7 @@ def test_an_unverified_request_is_refused_and_nothing_changes(world: World) -> N
     attach_statement(
         world.ctx,
         request_id,
-        StatementInput(kind=StatementKind.EMAIL, content="cancel"),
+        WrittenStatement(kind=StatementKind.EMAIL, content="cancel"),
         actor=actor("agent:alex"),
     )
     outbox_before = world.store.emails()
@@ -205,12 +214,14 @@ def test_a_request_from_the_installer_cannot_cancel_through_the_support_procedur
     job = world.add()
     request = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.INSTALLER,
-        requester_name="Sunny Roofs",
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.INSTALLER,
+            requester_name="Sunny Roofs",
+            statement=WrittenStatement(kind=StatementKind.EMAIL, content="the HO wants out"),
+        ),
         actor=actor("agent:alex"),
-        statement=StatementInput(kind=StatementKind.EMAIL, content="the HO wants out"),
     )
     with pytest.raises(NotVerified):
         cancel_workflow(world.ctx, request.id, actor=actor("agent:alex"))

@@ -51,12 +51,12 @@ def test_a_save_with_a_stale_version_conflicts_at_once(world: World) -> None:
 
 def test_two_appends_to_one_audit_stream_cannot_both_commit(world: World) -> None:
     job = world.add()
-    ctx = AuditContext(actor="t", at=NOW)
+    actx = AuditContext(actor="t", at=NOW)
     event = Event(EventKind.FEED_COMMENTED, {"body": "hi"})
     first, second = FakeUnitOfWork(world.store), FakeUnitOfWork(world.store)
     with first, second:
-        first.audit.append(job_stream(job.id), ctx, [event])
-        second.audit.append(job_stream(job.id), ctx, [event])
+        first.audit.append(job_stream(job.id), actx, [event])
+        second.audit.append(job_stream(job.id), actx, [event])
         first.commit()
         with pytest.raises(Conflict):
             second.commit()

@@ -21,8 +21,10 @@ from rescind.domain.request import (
     APPROVED_WAITING,
     Channel,
     Outcome,
+    RequestDraft,
     RequesterRole,
     StatementKind,
+    WrittenStatement,
 )
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.escalation import (
@@ -31,7 +33,7 @@ from rescind.services.escalation import (
     escalate_to_deal_processing,
     reassign_case,
 )
-from rescind.services.requests import StatementInput, attach_statement, file_request
+from rescind.services.requests import attach_statement, file_request
 from rescind.services.verification import verify_by_address_on_file
 from tests.fakes import World, actor, file_verified_request
 
@@ -55,10 +57,9 @@ def escalated(world: World, role: RequesterRole = RequesterRole.HOMEOWNER) -> tu
     else:
         request_id = file_request(
             world.ctx,
-            job_id=job_id,
-            channel=Channel.PHONE,
-            requester_role=role,
-            requester_name="Someone",
+            RequestDraft(
+                job_id=job_id, channel=Channel.PHONE, requester_role=role, requester_name="Someone"
+            ),
             actor=actor("agent:alex"),
         ).id
     case = escalate_to_deal_processing(world.ctx, request_id, actor=actor("agent:alex"))
@@ -75,7 +76,7 @@ def verify_and_attach(world: World, request_id: str) -> None:
     attach_statement(
         world.ctx,
         request_id,
-        StatementInput(
+        WrittenStatement(
             kind=StatementKind.EMAIL, content="Cancel it.", from_address=job.homeowner.email
         ),
         actor=agent,
@@ -198,10 +199,12 @@ def test_an_approval_stands_in_for_rule_5_only_not_for_a_stop_rule_reached_later
 ) -> None:
     request_id = file_request(
         world.ctx,
-        job_id=m1b_with_invoice(world),
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Hana",
+        RequestDraft(
+            job_id=m1b_with_invoice(world),
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Hana",
+        ),
         actor=actor("agent:alex"),
     ).id
     case = escalate_to_deal_processing(world.ctx, request_id, actor=actor("agent:alex"))

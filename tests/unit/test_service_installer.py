@@ -9,7 +9,7 @@ import pytest
 from rescind.domain.email import EmailKind
 from rescind.domain.errors import InvalidInput, NotEligible, NotFound, WrittenRequestRequired
 from rescind.domain.job import JobStatus, Milestone, Phase
-from rescind.domain.request import CancelReason, Channel, Outcome, RequesterRole
+from rescind.domain.request import CancelReason, Channel, Outcome, RequestDraft, RequesterRole
 from rescind.services.installer import WRITTEN_REQUEST_REQUIRED, installer_cancel_workflow
 from rescind.services.requests import file_request
 from tests.fakes import World, actor
@@ -144,12 +144,14 @@ def test_the_button_ends_the_installers_open_request_instead_of_filing_a_second(
     ivy = actor("installer:ivy", scope_id=job.installer.id)
     told = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.INSTALLER_PORTAL,
-        requester_role=RequesterRole.INSTALLER,
-        requester_name="Ivy",
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.INSTALLER_PORTAL,
+            requester_role=RequesterRole.INSTALLER,
+            requester_name="Ivy",
+            homeowner_emailed=True,
+        ),
         actor=ivy,
-        homeowner_emailed=True,
     )
 
     answer = installer_cancel_workflow(

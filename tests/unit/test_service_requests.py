@@ -8,8 +8,14 @@ import pytest
 
 from rescind.domain.email import EmailKind
 from rescind.domain.errors import InvalidInput
-from rescind.domain.request import Channel, RequesterRole, StatementKind
-from rescind.services.requests import StatementInput, attach_statement, file_request
+from rescind.domain.request import (
+    Channel,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
+from rescind.services.requests import attach_statement, file_request
 from tests.fakes import World, actor
 
 # Friday 2026-11-20, 10:00 in New York.
@@ -28,12 +34,14 @@ def test_an_installer_request_saying_the_homeowner_emailed_promises_a_resolution
 
     request = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.INSTALLER,
-        requester_name="Ivy Installer",
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.INSTALLER,
+            requester_name="Ivy Installer",
+            homeowner_emailed=True,
+        ),
         actor=actor("agent:alex"),
-        homeowner_emailed=True,
     )
 
     # 48 business hours from Friday 10:00 is Tuesday 10:00 (the weekend does not count).
@@ -48,12 +56,14 @@ def test_a_homeowner_request_gets_a_due_time_but_no_promise_email(world: World) 
     job = world.add()
     request = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Pat",
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Pat",
+            homeowner_emailed=True,
+        ),
         actor=actor("agent:alex"),
-        homeowner_emailed=True,
     )
     assert request.due_at == datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
     assert world.store.emails() == []
@@ -64,10 +74,12 @@ def test_a_request_needs_the_name_of_who_is_asking(world: World) -> None:
     with pytest.raises(InvalidInput):
         file_request(
             world.ctx,
-            job_id=job.id,
-            channel=Channel.PHONE,
-            requester_role=RequesterRole.HOMEOWNER,
-            requester_name="  ",
+            RequestDraft(
+                job_id=job.id,
+                channel=Channel.PHONE,
+                requester_role=RequesterRole.HOMEOWNER,
+                requester_name="  ",
+            ),
             actor=actor("agent:alex"),
         )
     assert world.store.tables.requests == {}
@@ -80,10 +92,12 @@ def test_a_request_filed_within_three_cooling_off_days_of_signing_is_flagged(
     job = world.add(contract_signed_date=date(2026, 11, 17))
     request = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Pat",
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.EMAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Pat",
+        ),
         actor=actor("agent:alex"),
     )
     assert request.within_cooling_off
@@ -96,10 +110,12 @@ def test_saturday_counts_as_a_cooling_off_day(world: World) -> None:
     job = world.add(contract_signed_date=date(2026, 11, 18))
     request = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Pat",
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.EMAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Pat",
+        ),
         actor=actor("agent:alex"),
     )
     assert not request.within_cooling_off
@@ -109,10 +125,12 @@ def test_a_request_long_after_signing_is_not_flagged(world: World) -> None:
     job = world.add(contract_signed_date=date(2026, 10, 1))
     request = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Pat",
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Pat",
+        ),
         actor=actor("agent:alex"),
     )
     assert not request.within_cooling_off
@@ -125,16 +143,18 @@ def test_a_mailed_notice_counts_from_its_postmark_not_from_when_it_arrived(
     job = world.add(contract_signed_date=date(2026, 11, 16))
     request = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.MAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Pat",
-        actor=actor("agent:alex"),
-        statement=StatementInput(
-            kind=StatementKind.MAIL_NOTICE,
-            source_ref="scan-0042.pdf",
-            sent_date=date(2026, 11, 19),
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.MAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Pat",
+            statement=WrittenStatement(
+                kind=StatementKind.MAIL_NOTICE,
+                source_ref="scan-0042.pdf",
+                sent_date=date(2026, 11, 19),
+            ),
         ),
+        actor=actor("agent:alex"),
     )
     assert request.within_cooling_off
     assert request.statement is not None
@@ -149,16 +169,18 @@ def test_a_telegram_sent_after_the_window_is_not_flagged(world: World) -> None:
     job = world.add(contract_signed_date=date(2026, 11, 13))
     request = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.TELEGRAM,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Pat",
-        actor=actor("agent:alex"),
-        statement=StatementInput(
-            kind=StatementKind.TELEGRAM_NOTICE,
-            content="CANCEL CONTRACT STOP",
-            sent_date=date(2026, 11, 19),
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.TELEGRAM,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Pat",
+            statement=WrittenStatement(
+                kind=StatementKind.TELEGRAM_NOTICE,
+                content="CANCEL CONTRACT STOP",
+                sent_date=date(2026, 11, 19),
+            ),
         ),
+        actor=actor("agent:alex"),
     )
     assert not request.within_cooling_off
 
@@ -169,10 +191,12 @@ def test_a_notice_attached_later_with_an_early_postmark_sets_the_flag(world: Wor
     job = world.add(contract_signed_date=date(2026, 11, 16))
     request = file_request(
         world.ctx,
-        job_id=job.id,
-        channel=Channel.MAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Pat",
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.MAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Pat",
+        ),
         actor=actor("agent:alex"),
     )
     assert not request.within_cooling_off
@@ -180,7 +204,7 @@ def test_a_notice_attached_later_with_an_early_postmark_sets_the_flag(world: Wor
     attached = attach_statement(
         world.ctx,
         request.id,
-        StatementInput(
+        WrittenStatement(
             kind=StatementKind.MAIL_NOTICE, content="I cancel.", sent_date=date(2026, 11, 18)
         ),
         actor=actor("agent:alex"),
@@ -195,11 +219,13 @@ def test_a_notice_without_its_postmark_date_is_refused(world: World) -> None:
     with pytest.raises(InvalidInput, match="sent"):
         file_request(
             world.ctx,
-            job_id=job.id,
-            channel=Channel.MAIL,
-            requester_role=RequesterRole.HOMEOWNER,
-            requester_name="Pat",
+            RequestDraft(
+                job_id=job.id,
+                channel=Channel.MAIL,
+                requester_role=RequesterRole.HOMEOWNER,
+                requester_name="Pat",
+                statement=WrittenStatement(kind=StatementKind.MAIL_NOTICE, content="I cancel."),
+            ),
             actor=actor("agent:alex"),
-            statement=StatementInput(kind=StatementKind.MAIL_NOTICE, content="I cancel."),
         )
     assert world.store.tables.requests == {}

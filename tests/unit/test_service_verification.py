@@ -15,7 +15,7 @@ from rescind.domain.errors import (
     VerificationLimitReached,
 )
 from rescind.domain.job import Homeowner
-from rescind.domain.request import Channel, RequesterRole, VerificationMethod
+from rescind.domain.request import Channel, RequestDraft, RequesterRole, VerificationMethod
 from rescind.domain.verification import MAX_ATTEMPTS, ChallengeStatus
 from rescind.services.requests import file_request
 from rescind.services.verification import (
@@ -43,10 +43,9 @@ def new_request(
     job = world.add(homeowner=Homeowner(id="HO-V", name="Pat Homeowner", email=email))
     return file_request(
         world.ctx,
-        job_id=job.id,
-        channel=channel,
-        requester_role=role,
-        requester_name="Pat Homeowner",
+        RequestDraft(
+            job_id=job.id, channel=channel, requester_role=role, requester_name="Pat Homeowner"
+        ),
         actor=actor("agent:alex"),
     ).id
 

@@ -18,8 +18,8 @@ from rescind.domain.job import InstallerCompany
 from rescind.domain.recipients import Recipients
 from rescind.domain.webhooks import (
     MAX_ATTEMPTS,
-    DeliveryStatus,
     DueDelivery,
+    WebhookDeliveryStatus,
     WebhookEndpoint,
     WebhookType,
     retry_delay,
@@ -181,14 +181,14 @@ def test_a_failing_receiver_is_retried_with_backoff_and_fails_after_eight_attemp
         world.clock.advance(retry_delay(attempt))
 
     [failed] = list_deliveries(world.ctx, actor=ADMIN)
-    assert failed.status is DeliveryStatus.FAILED
+    assert failed.status is WebhookDeliveryStatus.FAILED
     assert failed.attempts == MAX_ATTEMPTS
     assert failed.last_status_code == 503
     assert "gave up after 8 attempts" in failed.last_error
     assert len({d.event.id for d in poster.posted}) == 1  # the same webhook-id every time
 
     retried = retry_delivery(world.ctx, failed.id, actor=ADMIN)
-    assert retried.status is DeliveryStatus.PENDING
+    assert retried.status is WebhookDeliveryStatus.PENDING
     assert deliver_due_webhooks(world.ctx, poster).delivered == [failed.id]
     assert poster.posted[-1].event.id == poster.posted[0].event.id
     with pytest.raises(NotAllowed):

@@ -19,7 +19,7 @@ from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.access import EVERY_JOB
 from rescind.domain.job import Homeowner, JobStatus
 from rescind.domain.request import CancellationRequest, CloseReason
-from rescind.entrypoints.mail import start_receiver
+from rescind.entrypoints.processes.mail import start_receiver
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from tests.e2e.conftest import TIMEOUT_SECONDS, rescind_command

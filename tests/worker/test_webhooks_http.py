@@ -18,8 +18,8 @@ from rescind.adapters.us_holidays import FederalHolidays
 from rescind.adapters.webhook_address import AddressGuard
 from rescind.adapters.webhook_http import HttpPoster
 from rescind.domain.access import Actor
-from rescind.domain.request import Channel, RequesterRole
-from rescind.domain.webhooks import DeliveryStatus, WebhookType
+from rescind.domain.request import Channel, RequestDraft, RequesterRole
+from rescind.domain.webhooks import WebhookDeliveryStatus, WebhookType
 from rescind.services.context import Context
 from rescind.services.policy import seed_policy
 from rescind.services.requests import file_request
@@ -73,10 +73,12 @@ def two_events(ctx: Context) -> None:
         uow.commit()
     file_request(
         ctx,
-        job_id="JOB-000002",
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Homeowner 2",
+        RequestDraft(
+            job_id="JOB-000002",
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Homeowner 2",
+        ),
         actor=ADMIN,
     )
     sweep(ctx)
@@ -101,7 +103,9 @@ def test_a_real_receiver_gets_each_event_once_signed_so_the_library_verifies_it(
     for event in events:
         assert by_id[event.id]["type"] == event.type.value
         assert by_id[event.id]["data"]["job_id"] == event.job_id
-    assert {d.status for d in list_deliveries(ctx, actor=ADMIN)} == {DeliveryStatus.DELIVERED}
+    assert {d.status for d in list_deliveries(ctx, actor=ADMIN)} == {
+        WebhookDeliveryStatus.DELIVERED
+    }
     assert deliver_due_webhooks(ctx, poster).handled == 0  # nothing sent twice
 
 
@@ -135,7 +139,7 @@ def test_a_failing_or_redirecting_receiver_is_retried_later_and_the_redirect_not
     assert len(deliver_due_webhooks(ctx, poster).retrying) == 1
     [first] = list_deliveries(ctx, actor=ADMIN)
     assert (first.status, first.last_status_code, first.attempts) == (
-        DeliveryStatus.PENDING,
+        WebhookDeliveryStatus.PENDING,
         500,
         1,
     )

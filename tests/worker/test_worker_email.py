@@ -19,13 +19,19 @@ from rescind.adapters.policy_file import default_policy_path, load_policy_docume
 from rescind.adapters.us_holidays import FederalHolidays
 from rescind.domain.email import DeliveryStatus, EmailKind, Mailbox, QueuedEmail
 from rescind.domain.job import Job, Milestone, PartnerProgram, Phase, ProductModel
-from rescind.domain.request import Channel, RequesterRole, StatementKind
-from rescind.entrypoints.worker import Worker
+from rescind.domain.request import (
+    Channel,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
+from rescind.entrypoints.processes.worker import Worker
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.context import Context
 from rescind.services.delivery import deliver_due
 from rescind.services.policy import seed_policy
-from rescind.services.requests import StatementInput, file_request
+from rescind.services.requests import file_request
 from rescind.services.sweep import sweep
 from rescind.services.verification import confirm_verification_code, send_verification_code
 from tests.fakes import FixedClock, actor
@@ -107,12 +113,16 @@ def cancel_by_phone(ctx: Context, job_id: str) -> tuple[str, str]:
     Returns the code and the code email's Message-ID (read before the worker blanks it)."""
     request = file_request(
         ctx,
-        job_id=job_id,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="Dana Homeowner",
+        RequestDraft(
+            job_id=job_id,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="Dana Homeowner",
+            statement=WrittenStatement(
+                kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it please."
+            ),
+        ),
         actor=actor("agent:alex"),
-        statement=StatementInput(kind=StatementKind.CHAT_TRANSCRIPT, content="Cancel it please."),
     )
     sent = send_verification_code(ctx, request.id, actor=actor("agent:alex"))
     with ctx.uow() as uow:

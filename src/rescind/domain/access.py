@@ -219,11 +219,20 @@ def require_files_as(actor: Actor, requester_role: RequesterRole) -> None:
         )
 
 
+def permission_refusal(actor: Actor, permission: Permission) -> Forbidden | None:
+    """Why ``actor`` may not do what ``permission`` grants, or None: the words ``require``
+    refuses with, for a page to show next to the button it does not offer."""
+    if actor.may(permission):
+        return None
+    return Forbidden(
+        f"{a(actor.role.value.replace('_', ' '))} may not {permission.value.replace('_', ' ')}"
+    )
+
+
 def require(actor: Actor, permission: Permission, job: Job | None = None) -> None:
     """Refuse unless ``actor`` holds ``permission`` (and, for a job, may see it)."""
     if job is not None and not actor.sees(job):
         raise job_not_found(job.id)
-    if not actor.may(permission):
-        raise Forbidden(
-            f"{a(actor.role.value.replace('_', ' '))} may not {permission.value.replace('_', ' ')}"
-        )
+    refusal = permission_refusal(actor, permission)
+    if refusal is not None:
+        raise refusal

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from rescind.domain.events import Event, JSONValue
 
@@ -23,13 +24,35 @@ def job_stream(job_id: str) -> str:
     return f"job:{job_id}"
 
 
+class AuditChannel(StrEnum):
+    """Through which door a change came. The values are stored in every audit record and
+    hashed into it: never rename one (a renamed value breaks every existing hash)."""
+
+    # The channels a cancellation request arrives through (``request.Channel``).
+    PHONE = "phone"
+    CHAT = "chat"
+    EMAIL = "email"
+    INSTALLER_PORTAL = "installer_portal"
+    MAIL = "mail"
+    TELEGRAM = "telegram"
+    SELF_SERVICE = "self_service"
+    # The doors staff and machines use.
+    CONSOLE = "console"
+    API = "api"
+    CLI = "cli"
+    ADMIN = "admin"
+    IMPORT = "import"
+    DEAL_PROCESSING = "deal_processing"
+    SYSTEM = "system"
+
+
 @dataclass(frozen=True)
 class AuditContext:
     """Who did it, when, through which channel, under which policy version."""
 
     actor: str
     at: datetime
-    channel: str = "system"
+    channel: AuditChannel = AuditChannel.SYSTEM
     policy_version: int | None = None
 
 
@@ -77,16 +100,16 @@ def _digest(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def seal(stream: str, seq: int, prev_hash: str, ctx: AuditContext, event: Event) -> AuditRecord:
+def seal(stream: str, seq: int, prev_hash: str, actx: AuditContext, event: Event) -> AuditRecord:
     """The next link of a stream; ``seq`` starts at 1 after ``GENESIS_HASH``."""
     data = dict(event.data)
     digest = _digest(
         stream,
         seq,
-        ctx.at,
-        ctx.actor,
-        ctx.channel,
-        ctx.policy_version,
+        actx.at,
+        actx.actor,
+        actx.channel,
+        actx.policy_version,
         event.kind.value,
         data,
         prev_hash,
@@ -94,10 +117,10 @@ def seal(stream: str, seq: int, prev_hash: str, ctx: AuditContext, event: Event)
     return AuditRecord(
         stream=stream,
         seq=seq,
-        occurred_at=ctx.at,
-        actor=ctx.actor,
-        channel=ctx.channel,
-        policy_version=ctx.policy_version,
+        occurred_at=actx.at,
+        actor=actx.actor,
+        channel=actx.channel,
+        policy_version=actx.policy_version,
         kind=event.kind.value,
         data=data,
         prev_hash=prev_hash,

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from rescind.domain.errors import InvalidInput, InvalidTransition
+from rescind.domain.eligibility import Action, Decision
+from rescind.domain.errors import InvalidInput, InvalidTransition, NotAllowed
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.request import RequesterRole
 
@@ -106,6 +107,24 @@ class Case:
             raise InvalidTransition(
                 f"case {self.id} was already {self.status.value} at {iso(self.decided_at)}"
             )
+
+
+def not_for_deal_processing(decision: Decision, job_id: str) -> NotAllowed | None:
+    """Only a job whose decision says "escalate" (rule 5 in v1) becomes a DP case."""
+    if decision.action is Action.ESCALATE_TO_DEAL_PROCESSING:
+        return None
+    return NotAllowed(
+        f"job {job_id} is not a Deal Processing case (rule {decision.rule_number}: "
+        f"{decision.rule_text}); {decision.guidance or 'follow the normal procedure'}"
+    )
+
+
+def already_escalated(request_id: str, cases: list[Case]) -> NotAllowed | None:
+    """A request becomes one case at most (its job's ``cases``, any status)."""
+    for existing in cases:
+        if existing.request_id == request_id:
+            return NotAllowed(f"request {request_id} is already escalated as case {existing.id}")
+    return None
 
 
 def open_deal_processing_escalation(

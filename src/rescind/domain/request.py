@@ -7,7 +7,7 @@ cooling-off flag the agent must see.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
@@ -141,16 +141,26 @@ class WrittenStatement:
     """The homeowner's own words, kept as evidence: an email, a chat transcript or a notice.
 
     Mail and telegram notices keep both dates: the FTC rule counts the sent (postmark) date.
+    A statement handed in has no ``received_at`` yet: the service stamps it (``received``) with
+    its clock, and only then is it checked, so a caller's permissions are checked first.
     """
 
     kind: StatementKind
-    content: str
-    received_at: datetime
+    content: str = ""
+    received_at: datetime | None = None
     sent_date: date | None = None
     source_ref: str = ""
     from_address: str = ""
 
     def __post_init__(self) -> None:
+        if self.received_at is not None:
+            self._check(self.received_at)
+
+    def received(self, now: datetime) -> WrittenStatement:
+        """The statement as kept: received now, unless it says when (an email from triage)."""
+        return replace(self, received_at=self.received_at or now)
+
+    def _check(self, received_at: datetime) -> None:
         if not self.content.strip() and not self.source_ref.strip():
             raise InvalidInput(
                 "a written statement needs its text or a reference to the kept file/message",
@@ -163,12 +173,54 @@ class WrittenStatement:
                     field="sent_date",
                 )
             # received_at is UTC; a local postmark may be one calendar day ahead of it.
-            if self.sent_date > self.received_at.date() + timedelta(days=1):
+            if self.sent_date > received_at.date() + timedelta(days=1):
                 raise PostmarkAfterReceipt(
                     "the sent (postmark) date cannot be after the date it was received "
-                    f"({self.received_at.date().isoformat()}); check the postmark",
+                    f"({received_at.date().isoformat()}); check the postmark",
                     field="sent_date",
                 )
+
+
+@dataclass(frozen=True)
+class RequestDraft:
+    """A request as its requester files it; the service adds who filed it, when, and when it
+    is due. A field added here reaches the stored request by the same name."""
+
+    job_id: str
+    channel: Channel
+    requester_role: RequesterRole
+    requester_name: str
+    statement: WrittenStatement | None = None
+    reason: CancelReason | None = None
+    reason_text: str = ""
+    homeowner_emailed: bool = False
+
+    def filed(
+        self,
+        *,
+        request_id: str,
+        filed_by: str,
+        filed_at: datetime,
+        due_at: datetime,
+        verification_note: str = "",
+    ) -> CancellationRequest:
+        """The request this draft files: its fields carried over by name, the statement
+        received as filed."""
+        kept = {f.name for f in fields(CancellationRequest)}
+        carried = {f.name: getattr(self, f.name) for f in fields(self) if f.name in kept}
+        return CancellationRequest(
+            **carried
+            | {
+                "id": request_id,
+                "requester_name": self.requester_name.strip(),
+                "reason_text": self.reason_text.strip(),
+                "statement": self.statement.received(filed_at) if self.statement else None,
+                "filed_by": filed_by,
+                "filed_at": filed_at,
+                "due_at": due_at,
+                "verification_note": verification_note,
+            }
+        )
 
 
 @dataclass
@@ -200,11 +252,16 @@ class CancellationRequest:
     def is_open(self) -> bool:
         return self.outcome not in CLOSED_OUTCOMES
 
+    def open_refusal(self) -> NotAllowed | None:
+        """Why nothing more can be done on this request (it is closed), or None."""
+        if self.is_open:
+            return None
+        return NotAllowed(f"request {self.id} is closed ({self.outcome.value}); file a new request")
+
     def require_open(self) -> None:
-        if not self.is_open:
-            raise NotAllowed(
-                f"request {self.id} is closed ({self.outcome.value}); file a new request"
-            )
+        refusal = self.open_refusal()
+        if refusal is not None:
+            raise refusal
 
     @property
     def approval_note(self) -> str | None:
@@ -310,6 +367,17 @@ def _not_refusable(decision: Decision | None) -> str:
     return (
         f"the job is eligible now (rule {decision.rule_number}, policy "
         f"v{decision.policy_version}); it cannot be refused as not eligible"
+    )
+
+
+def homeowner_only_refusal(request: CancellationRequest) -> NotAllowed | None:
+    """Only the homeowner's own request can be verified (by a code or the address on file)."""
+    if request.requester_role is RequesterRole.HOMEOWNER:
+        return None
+    return NotAllowed(
+        f"only the homeowner can be verified; this request came from the "
+        f"{request.requester_role.value.replace('_', ' ')}. The homeowner must email support "
+        "from the address on file, or call and confirm a code"
     )
 
 

@@ -107,7 +107,7 @@ def retry_delay(attempts: int) -> timedelta:
     return min(delay, LONGEST_RETRY)
 
 
-class DeliveryStatus(StrEnum):
+class WebhookDeliveryStatus(StrEnum):
     PENDING = "pending"  # due at next_attempt_at (or leased to a worker until then)
     DELIVERED = "delivered"
     FAILED = "failed"  # gave up; an admin may retry it
@@ -120,7 +120,7 @@ class WebhookDelivery:
     event_type: WebhookType
     endpoint_id: str
     url: str
-    status: DeliveryStatus
+    status: WebhookDeliveryStatus
     attempts: int
     next_attempt_at: datetime
     last_status_code: int | None

@@ -78,11 +78,7 @@ def cancel(
             event = Event(EventKind.WORKFLOW_ALREADY_PENDING, {"final_at": iso(job.final_at)})
             return CancelOutcome(already_pending=True, final_at=job.final_at, events=(event,))
         case JobStatus.CANCELLED:
-            # Final is final: a cancelled job has nothing left to cancel.
-            raise InvalidTransition(
-                f"job {job.id} is already cancelled (final since {iso(job.final_at)}); "
-                "nothing to do"
-            )
+            raise final_refusal(job, now) or AssertionError("a cancelled job is final")
         case JobStatus.ACTIVE:
             events = list(_review_steps(job, steps_before_cancel))
             final_at = calendar.window_end(now, CANCEL_PENDING_BUSINESS_DAYS)
@@ -134,31 +130,48 @@ def restore(job: Job, *, now: datetime, why: str) -> Event:
     why = why.strip()
     if not why:
         raise InvalidInput("say why the job is restored (the signers are told)", field="why")
+    refusal = restore_refusal(job, now)
+    if refusal is not None:
+        raise refusal
+    final_at = job.final_at
+    job.status = JobStatus.ACTIVE
+    job.pending_since_at = None
+    job.final_at = None
+    job.calendar_version = None
+    return Event(
+        EventKind.WORKFLOW_RESTORED,
+        {
+            "from": JobStatus.CANCEL_PENDING.value,
+            "to": JobStatus.ACTIVE.value,
+            "window_was_final_at": iso(final_at),
+            "why": why,
+        },
+    )
+
+
+def final_refusal(job: Job, now: datetime) -> InvalidTransition | None:
+    """Final is final: a cancelled job has nothing left to cancel (None: not final yet)."""
+    if effective_status(job, now) is not JobStatus.CANCELLED:
+        return None
+    return InvalidTransition(
+        f"job {job.id} is already cancelled (final since {iso(job.final_at)}); nothing to do"
+    )
+
+
+def restore_refusal(job: Job, now: datetime) -> InvalidTransition | None:
+    """Why the job cannot be restored now, or None: only inside its Cancel Pending window."""
     match effective_status(job, now):
         case JobStatus.CANCEL_PENDING:
             # Inside the window: anyone allowed may restore.
-            final_at = job.final_at
-            job.status = JobStatus.ACTIVE
-            job.pending_since_at = None
-            job.final_at = None
-            job.calendar_version = None
-            return Event(
-                EventKind.WORKFLOW_RESTORED,
-                {
-                    "from": JobStatus.CANCEL_PENDING.value,
-                    "to": JobStatus.ACTIVE.value,
-                    "window_was_final_at": iso(final_at),
-                    "why": why,
-                },
-            )
+            return None
         case JobStatus.CANCELLED:
             # Past the end, even before the sweep wrote it: never restorable.
-            raise InvalidTransition(
+            return InvalidTransition(
                 f"job {job.id} was finally cancelled at {iso(job.final_at)} and can no "
                 "longer be restored; a new job is needed"
             )
         case JobStatus.ACTIVE:
-            raise InvalidTransition(
+            return InvalidTransition(
                 f"job {job.id} is active; only a cancel-pending job can be restored"
             )
 

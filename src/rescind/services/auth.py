@@ -16,7 +16,7 @@ from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from rescind.domain.access import SCOPED_ROLES, Actor, Permission, Role, require
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.errors import (
     InvalidInput,
     NotAllowed,
@@ -51,7 +51,7 @@ SCOPE_NOUNS: dict[Role, str] = {
     Role.SALES_REP: "sales rep",
     Role.HOMEOWNER: "homeowner",
 }
-_CHANNEL = "admin"
+_CHANNEL = AuditChannel.ADMIN
 
 
 @dataclass(frozen=True)

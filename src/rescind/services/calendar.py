@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from rescind.domain.access import Actor, Permission, require
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.errors import AlreadyExists, InvalidInput, NotFound
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.workflow import moved_final_at, recompute_window
@@ -129,7 +129,7 @@ def _recompute(
     now = ctx.now()
     version = uow.calendar.bump_version()
     calendar = ctx.operations_calendar(uow)
-    actx = AuditContext(actor=actor.id, at=now, channel="admin")
+    actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel.ADMIN)
     verb = "added" if kind is EventKind.HOLIDAY_ADDED else "removed"
     why = f"company holiday {iso(day)} ({name}) {verb}"
     moved = 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from rescind.domain.access import Actor, Permission
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.authority import Authority, cancel_refusal, support_authority
 from rescind.domain.case import CaseStatus
 from rescind.domain.eligibility import Action, Decision
@@ -79,7 +79,7 @@ def cancel_workflow(
             job,
             authority=support_authority(request),
             actor=actor,
-            channel=request.channel.value,
+            channel=AuditChannel(request.channel.value),
             reason=why,
             at=now,
         )
@@ -95,7 +95,7 @@ def cancel_request(
     *,
     authority: Authority,
     actor: Actor,
-    channel: str,
+    channel: AuditChannel,
     reason: str,
     at: datetime,
 ) -> CancelResult:
@@ -184,7 +184,7 @@ def restore_workflow(
     *,
     actor: Actor,
     why: str,
-    channel: str = "console",
+    channel: AuditChannel = AuditChannel.CONSOLE,
     expected_version: int | None = None,
 ) -> Job:
     """Back to active while the window is open; refused once it has ended, swept or not.

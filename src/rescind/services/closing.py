@@ -12,7 +12,7 @@ takes the requester's open one) and closes it, so the refusal is on record.
 from __future__ import annotations
 
 from rescind.domain.access import Actor, Permission, require_files_as
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.eligibility import Decision
 from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import InvalidInput
@@ -22,6 +22,7 @@ from rescind.domain.request import (
     CancellationRequest,
     Channel,
     CloseReason,
+    RequestDraft,
     RequesterRole,
     require_staff_door,
 )
@@ -42,7 +43,7 @@ def close_with_reason(
     actor: Actor,
     note: str = "",
     duplicate_of: str | None = None,
-    channel: str = "console",
+    channel: AuditChannel = AuditChannel.CONSOLE,
     expected_version: int | None = None,
 ) -> CancellationRequest:
     """Close one open request with its reason; ``expected_version`` is the request's."""
@@ -80,15 +81,20 @@ def refuse_not_eligible(
     now = ctx.now()
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.CLOSE_REQUEST)
-        decision, actx = decide_and_record(uow, job, actor=actor, channel=channel.value, at=now)
+        decision, actx = decide_and_record(
+            uow, job, actor=actor, channel=AuditChannel(channel.value), at=now
+        )
         request = open_request_of(uow, job.id, requester_role) or open_request(
             uow,
             ctx,
             job,
             actx,
-            channel=channel,
-            requester_role=requester_role,
-            requester_name=requester_name,
+            RequestDraft(
+                job_id=job.id,
+                channel=channel,
+                requester_role=requester_role,
+                requester_name=requester_name,
+            ),
         )
         # An eligible job is refused here, before anything is committed.
         _close(uow, request, job, actx, CloseReason.NOT_ELIGIBLE, note, decision=decision)

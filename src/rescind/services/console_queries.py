@@ -3,7 +3,8 @@
 Like ``queries`` and ``queues``, each read checks the reader's permission first; nothing here
 writes. The previews say what a cancel *would* do now (final date, feed comment, who gets the
 notice) using the same domain functions the cancel itself uses, so the screen and the deed
-cannot disagree.
+cannot disagree. A page's overview (``request_overview``) reads all it shows in one
+transaction, loading the job once.
 """
 
 from __future__ import annotations
@@ -12,19 +13,25 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from rescind.domain.access import Actor, Permission, require
-from rescind.domain.calendar import due_countdown
+from rescind.domain.audit import job_stream
+from rescind.domain.calendar import OperationsCalendar, due_countdown
+from rescind.domain.case import Case
+from rescind.domain.eligibility import Decision
 from rescind.domain.email import EmailKind, QueuedEmail
 from rescind.domain.feed import cancellation_comment
 from rescind.domain.inbound import InboundRecord
-from rescind.domain.job import JobStatus
+from rescind.domain.job import Job, JobStatus
+from rescind.domain.next_steps import RequestSteps, request_steps
 from rescind.domain.recipients import Recipients, cancellation_notice_recipients
 from rescind.domain.request import CancellationRequest
 from rescind.domain.workflow import CANCEL_PENDING_BUSINESS_DAYS
 from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
+from rescind.services.eligibility import policy_in_force
 from rescind.services.paging import MAX_PAGE, page_size
 from rescind.services.ports import Backlog, DatabaseProbe
 from rescind.services.queries import JobView, view_of
+from rescind.services.restores import Restore, restores_in
 
 
 @dataclass(frozen=True)
@@ -39,11 +46,7 @@ class CancelPreview:
         return cancellation_comment(reason, self.final_date.isoformat())
 
 
-def cancel_preview(ctx: Context, job_id: str, *, actor: Actor) -> CancelPreview:
-    now = ctx.now()
-    with ctx.uow() as uow:
-        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
-        calendar = ctx.operations_calendar(uow)
+def preview_of(job: Job, now: datetime, calendar: OperationsCalendar) -> CancelPreview:
     final_at = calendar.window_end(now, CANCEL_PENDING_BUSINESS_DAYS)
     return CancelPreview(
         final_at=final_at,
@@ -52,12 +55,9 @@ def cancel_preview(ctx: Context, job_id: str, *, actor: Actor) -> CancelPreview:
     )
 
 
-def codes_sent(ctx: Context, request_id: str, *, actor: Actor) -> list[QueuedEmail]:
-    """The verification-code emails sent for a request (by time: its job's, since it was
-    filed), oldest first; their code is never part of what a screen shows."""
-    with ctx.uow() as uow:
-        request, job = request_for(uow, request_id, actor, Permission.READ_OUTBOX)
-        emails = uow.outbox.for_job(job.id)
+def codes_in(request: CancellationRequest, emails: list[QueuedEmail]) -> list[QueuedEmail]:
+    """The verification-code emails sent for a request (by time: its job's ``emails``, since
+    it was filed), oldest first; their code is never part of what a screen shows."""
     return [
         e
         for e in emails
@@ -125,3 +125,54 @@ def queue_counts(probe: DatabaseProbe | None, *, actor: Actor) -> Backlog | None
     """How much waits in each queue (one indexed count each); None without a probe."""
     require(actor, Permission.READ_QUEUES)
     return probe.backlog() if probe is not None else None
+
+
+@dataclass(frozen=True)
+class RequestOverview:
+    """Everything the request page shows, read in one transaction."""
+
+    request: CancellationRequest
+    view: JobView
+    decision: Decision
+    preview: CancelPreview
+    codes: list[QueuedEmail]  # empty for a reader who may not read the outbox
+    emails: list[InboundRecord]
+    siblings: list[CancellationRequest]  # the job's other requests
+    cases: list[Case]
+    restores: list[Restore]
+    steps: RequestSteps
+
+    @property
+    def job(self) -> Job:
+        return self.view.job
+
+
+def request_overview(ctx: Context, request_id: str, *, actor: Actor) -> RequestOverview:
+    """The request, its job (loaded once), the table's answer, what a cancel would do, the
+    codes sent and emails received, and what ``actor`` may do next (``request_steps``)."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        request, job = request_for(uow, request_id, actor, Permission.READ_JOBS)
+        calendar = ctx.operations_calendar(uow)
+        decision = policy_in_force(uow, now).decide(job)
+        cases = uow.cases.for_job(job.id)
+        codes = (
+            codes_in(request, uow.outbox.for_job(job.id))
+            if actor.may(Permission.READ_OUTBOX)
+            else []
+        )
+        emails = uow.inbound.for_job(job.id, job.homeowner.email, actor.scope, EMAILS_PER_JOB)
+        siblings = [r for r in uow.requests.for_job(job.id) if r.id != request.id]
+        records = uow.audit.records(job_stream(job.id))
+    return RequestOverview(
+        request=request,
+        view=view_of(job, now, calendar),
+        decision=decision,
+        preview=preview_of(job, now, calendar),
+        codes=codes,
+        emails=emails,
+        siblings=siblings,
+        cases=cases,
+        restores=restores_in(records),
+        steps=request_steps(actor, request, job, decision, cases, now),
+    )

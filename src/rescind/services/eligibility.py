@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rescind.domain.access import Actor, Permission
-from rescind.domain.audit import AuditContext, job_stream
+from rescind.domain.audit import AuditChannel, AuditContext, job_stream
 from rescind.domain.eligibility import Decision, DecisionTable
 from rescind.domain.events import Event, EventKind
 from rescind.domain.job import Job
@@ -21,7 +21,7 @@ def policy_in_force(uow: UnitOfWork, at: datetime) -> DecisionTable:
 
 
 def decide_and_record(
-    uow: UnitOfWork, job: Job, *, actor: Actor, channel: str, at: datetime
+    uow: UnitOfWork, job: Job, *, actor: Actor, channel: AuditChannel, at: datetime
 ) -> tuple[Decision, AuditContext]:
     """Decide under the version in force now and write the decision to the job's trail.
 
@@ -36,7 +36,7 @@ def decide_and_record(
 
 
 def check_eligibility(
-    ctx: Context, job_id: str, *, actor: Actor, channel: str = "console"
+    ctx: Context, job_id: str, *, actor: Actor, channel: AuditChannel = AuditChannel.CONSOLE
 ) -> Decision:
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.READ_JOBS)

@@ -11,13 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rescind.domain.access import Actor, Permission, Role, require
-from rescind.domain.audit import AuditContext
+from rescind.domain.access import Actor, Permission, Role
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.authority import Authority, evidence_refusal
-from rescind.domain.case import Case, Queue, open_deal_processing_escalation
-from rescind.domain.eligibility import Action
+from rescind.domain.case import (
+    Case,
+    Queue,
+    already_escalated,
+    not_for_deal_processing,
+    open_deal_processing_escalation,
+)
 from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
-from rescind.domain.errors import InvalidInput, NotAllowed
+from rescind.domain.errors import InvalidInput
 from rescind.domain.events import Event
 from rescind.domain.job import Job
 from rescind.domain.recipients import Recipients
@@ -46,13 +51,11 @@ def escalate_to_deal_processing(
         request.require_open()
         expect_version(f"request {request.id}", request.version, expected_version)
         decision, actx = decide_and_record(
-            uow, job, actor=actor, channel=request.channel.value, at=now
+            uow, job, actor=actor, channel=AuditChannel(request.channel.value), at=now
         )
-        if decision.action is not Action.ESCALATE_TO_DEAL_PROCESSING:
-            raise NotAllowed(
-                f"job {job.id} is not a Deal Processing case (rule {decision.rule_number}: "
-                f"{decision.rule_text}); {decision.guidance or 'follow the normal procedure'}"
-            )
+        refusal = not_for_deal_processing(decision, job.id)
+        if refusal is not None:
+            raise refusal
         case = open_escalation(uow, request, job, actx, detail=detail)
         uow.commit()
     return case
@@ -68,9 +71,9 @@ def open_escalation(
 ) -> Case:
     """The case for a request whose decision (just recorded with ``actx``) says escalate,
     inside the caller's transaction: support's Escalate and the homeowner's own page."""
-    for existing in uow.cases.for_job(job.id):
-        if existing.request_id == request.id:
-            raise NotAllowed(f"request {request.id} is already escalated as case {existing.id}")
+    refusal = already_escalated(request.id, uow.cases.for_job(job.id))
+    if refusal is not None:
+        raise refusal
     case, events = open_deal_processing_escalation(
         case_id=new_id("CASE"),
         job_id=job.id,
@@ -103,11 +106,9 @@ def reassign_case(
 TEAM_ROLES = frozenset({Role.AGENT, Role.BACK_OFFICE, Role.DEAL_PROCESSING})
 
 
-def team_users(ctx: Context, *, actor: Actor) -> list[User]:
-    """The active support users a case can be assigned to."""
-    require(actor, Permission.REASSIGN_CASE)
-    with ctx.uow() as uow:
-        return [u for u in uow.users.list() if u.active and u.role in TEAM_ROLES]
+def team_of(users: list[User]) -> list[User]:
+    """Of ``users``, the active support users a case can be assigned to."""
+    return [u for u in users if u.active and u.role in TEAM_ROLES]
 
 
 def assign_case(
@@ -144,7 +145,12 @@ def _change_case(
         expect_version(f"case {case.id}", case.version, expected_version)
         event = change(uow, case)
         uow.cases.save(case)
-        record(uow, case.job_id, AuditContext(actor=actor.id, at=now, channel="console"), [event])
+        record(
+            uow,
+            case.job_id,
+            AuditContext(actor=actor.id, at=now, channel=AuditChannel.CONSOLE),
+            [event],
+        )
         uow.commit()
     return case
 
@@ -177,7 +183,7 @@ def approve_escalation(
     with ctx.uow() as uow:
         case, job = case_for(uow, case_id, actor, Permission.DECIDE_CASE)
         expect_version(f"case {case.id}", case.version, expected_version)
-        actx = AuditContext(actor=actor.id, at=now, channel="deal_processing")
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel.DEAL_PROCESSING)
         events = [case.approve(actor.id, now, note)]
         uow.cases.save(case)
         request = uow.requests.get(case.request_id) if case.request_id else None
@@ -199,7 +205,7 @@ def approve_escalation(
                 job,
                 authority=Authority.DEAL_PROCESSING_APPROVAL,
                 actor=actor,
-                channel="deal_processing",
+                channel=AuditChannel.DEAL_PROCESSING,
                 reason="Deal Processing approved the cancellation" + (f": {note}" if note else ""),
                 at=now,
             )
@@ -223,7 +229,7 @@ def deny_escalation(
         expect_version(f"case {case.id}", case.version, expected_version)
         event = case.deny(actor.id, now, reason)
         uow.cases.save(case)
-        actx = AuditContext(actor=actor.id, at=now, channel="deal_processing")
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel.DEAL_PROCESSING)
         record(uow, job.id, actx, [event])
         request = uow.requests.get(case.request_id) if case.request_id else None
         if request is not None and request.is_open:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from rescind.domain.access import Actor, Permission, require
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.email import QueuedEmail, readdress_failed, resend_failed
 from rescind.domain.events import Event
 from rescind.domain.recipients import Recipients
@@ -19,7 +19,7 @@ from rescind.services.records import record
 
 
 def resend_email(
-    ctx: Context, message_id: str, *, actor: Actor, channel: str = "console"
+    ctx: Context, message_id: str, *, actor: Actor, channel: AuditChannel = AuditChannel.CONSOLE
 ) -> QueuedEmail:
     """A failed email is due again now, to the same recipients."""
     return _requeue(ctx, message_id, actor, channel, resend_failed)
@@ -32,7 +32,7 @@ def fix_email_address(
     new_address: str,
     *,
     actor: Actor,
-    channel: str = "console",
+    channel: AuditChannel = AuditChannel.CONSOLE,
 ) -> QueuedEmail:
     """A failed email is due again now, with ``old_address`` replaced by ``new_address``."""
     return _requeue(
@@ -44,7 +44,7 @@ def _requeue(
     ctx: Context,
     message_id: str,
     actor: Actor,
-    channel: str,
+    channel: AuditChannel,
     change: Callable[[QueuedEmail], tuple[Recipients, Event]],
 ) -> QueuedEmail:
     require(actor, Permission.RESEND_EMAIL)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rescind.domain.access import Actor, Permission
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.events import Event, EventKind, JSONValue
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import Job
@@ -15,7 +15,12 @@ from rescind.services.records import new_id, record
 
 
 def comment_on_feed(
-    ctx: Context, job_id: str, body: str, *, actor: Actor, channel: str = "console"
+    ctx: Context,
+    job_id: str,
+    body: str,
+    *,
+    actor: Actor,
+    channel: AuditChannel = AuditChannel.CONSOLE,
 ) -> FeedComment:
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.COMMENT)
@@ -25,7 +30,12 @@ def comment_on_feed(
 
 
 def comment_on_case(
-    ctx: Context, case_id: str, body: str, *, actor: Actor, channel: str = "console"
+    ctx: Context,
+    case_id: str,
+    body: str,
+    *,
+    actor: Actor,
+    channel: AuditChannel = AuditChannel.CONSOLE,
 ) -> FeedComment:
     """A comment on a case goes on its job's feed, saying which case; the case's history
     shows it."""
@@ -43,7 +53,7 @@ def _comment(
     job: Job,
     body: str,
     actor: Actor,
-    channel: str,
+    channel: AuditChannel,
     *,
     case_id: str | None = None,
 ) -> FeedComment:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from rescind.domain.access import Actor, Permission, require
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.errors import Conflict, RescindError
 from rescind.domain.events import Event, EventKind
 from rescind.domain.job import Job
@@ -61,7 +61,7 @@ def import_jobs(
         record(
             uow,
             None,
-            AuditContext(actor=actor.id, at=now, channel="import"),
+            AuditContext(actor=actor.id, at=now, channel=AuditChannel.IMPORT),
             [
                 Event(
                     EventKind.JOB_IMPORTED,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rescind.domain.access import Actor
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.inbound import (
     RESENT_WITHIN,
     InboundEmail,
@@ -27,16 +27,18 @@ from rescind.domain.job import Job, JobStatus
 from rescind.domain.request import (
     CancellationRequest,
     Channel,
+    RequestDraft,
     RequesterRole,
     StatementKind,
     VerificationMethod,
+    WrittenStatement,
 )
 from rescind.domain.verification import sent_from_address_on_file
 from rescind.domain.workflow import effective_status
 from rescind.services.context import Context
 from rescind.services.ports import JobQuery, UnitOfWork
 from rescind.services.records import new_id, record
-from rescind.services.requests import StatementInput, open_request, open_request_of
+from rescind.services.requests import open_request, open_request_of
 from rescind.services.verification import mark_verified, verified_event
 
 MAIL_ACTOR = Actor.system("mail")
@@ -108,7 +110,7 @@ def _file(uow: UnitOfWork, ctx: Context, inbound_id: str, email: InboundEmail) -
             job_id=job.id,
             request_id=existing.id,
         )
-    actx = AuditContext(actor=MAIL_ACTOR.id, at=ctx.now(), channel=Channel.EMAIL.value)
+    actx = AuditContext(actor=MAIL_ACTOR.id, at=ctx.now(), channel=AuditChannel.EMAIL)
     request, verified = file_email(uow, ctx, email, job, actx)
     return Received(
         inbound_id,
@@ -166,14 +168,17 @@ def file_email(
         ctx,
         job,
         actx,
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name=email.from_name or email.from_address,
-        statement=StatementInput(
-            kind=StatementKind.EMAIL,
-            content=f"Subject: {email.subject}\n\n{email.text}",
-            source_ref=email.message_id,
-            from_address=email.from_address,
+        RequestDraft(
+            job_id=job.id,
+            channel=Channel.EMAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name=email.from_name or email.from_address,
+            statement=WrittenStatement(
+                kind=StatementKind.EMAIL,
+                content=f"Subject: {email.subject}\n\n{email.text}",
+                source_ref=email.message_id,
+                from_address=email.from_address,
+            ),
         ),
         verification_note=_verification_note(email, job, verified),
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rescind.domain.access import Actor, Permission
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.authority import (
     Authority,
     InstallerVerdict,
@@ -27,6 +27,7 @@ from rescind.domain.request import (
     CancelReason,
     Channel,
     Outcome,
+    RequestDraft,
     RequesterRole,
     reason_label,
     validate_reason,
@@ -73,7 +74,7 @@ def installer_cancel_workflow(
         # Another company's job reads as not found, so nothing leaks.
         job = job_for(uow, job_id, actor, Permission.INSTALLER_CANCEL)
         expect_version(f"job {job.id}", job.version, expected_version)
-        actx = AuditContext(actor=actor.id, at=now, channel=Channel.INSTALLER_PORTAL.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel.INSTALLER_PORTAL)
         # In the operations phase the click ends the installer's open request ("the homeowner
         # emailed us") rather than leave it open beside a new one; elsewhere the click itself
         # is what goes on record, and the open request stays for support to resolve.
@@ -86,11 +87,14 @@ def installer_cancel_workflow(
             ctx,
             job,
             actx,
-            channel=Channel.INSTALLER_PORTAL,
-            requester_role=RequesterRole.INSTALLER,
-            requester_name=requester_name,
-            reason=reason,
-            reason_text=reason_text,
+            RequestDraft(
+                job_id=job.id,
+                channel=Channel.INSTALLER_PORTAL,
+                requester_role=RequesterRole.INSTALLER,
+                requester_name=requester_name,
+                reason=reason,
+                reason_text=reason_text,
+            ),
         )
         request.reason, request.reason_text = reason, reason_text.strip()
         if not has_cancel_button(job):
@@ -118,7 +122,7 @@ def installer_cancel_workflow(
             job,
             authority=Authority.INSTALLER_BUTTON,
             actor=actor,
-            channel=Channel.INSTALLER_PORTAL.value,
+            channel=AuditChannel.INSTALLER_PORTAL,
             reason=reason_label(reason, reason_text),
             at=now,
         )

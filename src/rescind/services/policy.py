@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rescind.domain.access import Actor, Permission, require
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.errors import Conflict, InvalidInput, NotFound
 from rescind.domain.events import Event, EventKind, iso
@@ -118,7 +118,9 @@ def _store(*, uow: UnitOfWork, table: DecisionTable, actor: Actor, now: datetime
     record(
         uow,
         None,
-        AuditContext(actor=actor.id, at=now, channel="admin", policy_version=table.version),
+        AuditContext(
+            actor=actor.id, at=now, channel=AuditChannel.ADMIN, policy_version=table.version
+        ),
         [
             Event(
                 EventKind.POLICY_PUBLISHED,

@@ -6,7 +6,7 @@ homeowner) only ever finds their own jobs: another's reads as not found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from rescind.domain.access import EVERY_JOB, Actor, Permission, require
@@ -17,6 +17,7 @@ from rescind.domain.eligibility import Decision
 from rescind.domain.email import QueuedEmail
 from rescind.domain.feed import FeedComment
 from rescind.domain.job import InstallerCompany, Job, JobStatus
+from rescind.domain.next_steps import JobSteps, job_steps
 from rescind.domain.request import CancellationRequest
 from rescind.domain.workflow import Finalization, effective_status, finalization
 from rescind.services.access import job_for, request_for
@@ -24,6 +25,7 @@ from rescind.services.context import Context
 from rescind.services.eligibility import policy_in_force
 from rescind.services.paging import MAX_PAGE, Paged, read_page
 from rescind.services.ports import JobQuery
+from rescind.services.restores import Restore, restores_in
 
 
 @dataclass(frozen=True)
@@ -164,13 +166,18 @@ class JobOverview:
     trail: list[AuditRecord]
     # People's names by actor id ("agent:alex" → "Alex Agent"), for the feed and the trail.
     names: dict[str, str]
+    restores: list[Restore] = field(default_factory=list)
+    emails: list[QueuedEmail] | None = None  # the job's outbox; None without READ_OUTBOX
+    steps: JobSteps | None = None  # what the reader may do on the job (``job_steps``)
 
 
 def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
+    """Everything the job page shows, read in one transaction (the job loaded once)."""
     now = ctx.now()
     with ctx.uow() as uow:
         job = job_for(uow, job_id, actor, Permission.READ_JOBS)
         view = view_of(job, now, ctx.operations_calendar(uow))
+        records = uow.audit.records(job_stream(job.id))
         return JobOverview(
             job=job,
             status=view.status,
@@ -182,6 +189,9 @@ def job_overview(ctx: Context, job_id: str, *, actor: Actor) -> JobOverview:
             cases=uow.cases.for_job(job.id),
             feed=uow.feed.for_homeowner(job.homeowner.id, actor.scope),
             # The trail only for a reader who may read it (as ``job_trail`` requires).
-            trail=uow.audit.records(job_stream(job.id)) if actor.may(Permission.READ_AUDIT) else [],
+            trail=records if actor.may(Permission.READ_AUDIT) else [],
             names={user.actor.id: user.display_name for user in uow.users.list()},
+            restores=restores_in(records),
+            emails=uow.outbox.for_job(job.id) if actor.may(Permission.READ_OUTBOX) else None,
+            steps=job_steps(actor, job, now),
         )

@@ -14,8 +14,10 @@ from rescind.domain.audit import AuditRecord, job_stream
 from rescind.domain.case import Case, Queue
 from rescind.domain.eligibility import DecisionTable
 from rescind.domain.email import DeliveryStatus, QueuedEmail
+from rescind.domain.user import User
 from rescind.services.access import case_for
 from rescind.services.context import Context
+from rescind.services.escalation import team_of
 from rescind.services.paging import MAX_PAGE, Paged, read_page
 
 
@@ -35,6 +37,7 @@ class CaseView:
     case: Case
     history: list[AuditRecord]  # the job's records about this case; [] without READ_AUDIT
     names: dict[str, str]  # people's names by actor id, for the history and the assignee
+    team: list[User]  # whom the case can be assigned to; [] without REASSIGN_CASE
 
 
 def case_view(ctx: Context, case_id: str, *, actor: Actor) -> CaseView:
@@ -50,8 +53,13 @@ def case_view(ctx: Context, case_id: str, *, actor: Actor) -> CaseView:
             if actor.may(Permission.READ_AUDIT)
             else []
         )
-        names = {user.actor.id: user.display_name for user in uow.users.list()}
-    return CaseView(case=case, history=history, names=names)
+        users = uow.users.list()
+    return CaseView(
+        case=case,
+        history=history,
+        names={user.actor.id: user.display_name for user in users},
+        team=team_of(users) if actor.may(Permission.REASSIGN_CASE) else [],
+    )
 
 
 def get_case(ctx: Context, case_id: str, *, actor: Actor) -> Case:

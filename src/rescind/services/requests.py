@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from rescind.domain.access import Actor, Permission, require_files_as
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.calendar import CoolingOffCalendar, OperationsCalendar
 from rescind.domain.email import EmailKind, OutgoingEmail
 from rescind.domain.errors import DuplicateRequest, Forbidden, InvalidInput
@@ -16,10 +15,8 @@ from rescind.domain.recipients import Recipients
 from rescind.domain.request import (
     DUE_BUSINESS_HOURS,
     CancellationRequest,
-    CancelReason,
-    Channel,
+    RequestDraft,
     RequesterRole,
-    StatementKind,
     WrittenStatement,
     require_staff_door,
 )
@@ -28,28 +25,6 @@ from rescind.services.access import job_for, request_for
 from rescind.services.context import Context
 from rescind.services.ports import UnitOfWork
 from rescind.services.records import expect_version, new_id, queue_email, record
-
-
-@dataclass(frozen=True)
-class StatementInput:
-    """A statement as a caller hands it in; ``received_at`` defaults to now."""
-
-    kind: StatementKind
-    content: str = ""
-    sent_date: date | None = None
-    source_ref: str = ""
-    from_address: str = ""
-    received_at: datetime | None = None
-
-    def build(self, now: datetime) -> WrittenStatement:
-        return WrittenStatement(
-            kind=self.kind,
-            content=self.content,
-            received_at=self.received_at or now,
-            sent_date=self.sent_date,
-            source_ref=self.source_ref,
-            from_address=self.from_address,
-        )
 
 
 def statement_data(statement: WrittenStatement) -> dict[str, str | None]:
@@ -75,47 +50,27 @@ def within_cooling_off(
     return cooling.within(job.contract_signed_date, sent)
 
 
-def file_request(
-    ctx: Context,
-    *,
-    job_id: str,
-    channel: Channel,
-    requester_role: RequesterRole,
-    requester_name: str,
-    actor: Actor,
-    statement: StatementInput | None = None,
-    reason: CancelReason | None = None,
-    reason_text: str = "",
-    homeowner_emailed: bool = False,
-) -> CancellationRequest:
+def file_request(ctx: Context, draft: RequestDraft, *, actor: Actor) -> CancellationRequest:
     """Open a request; it is due 48 business hours after filing (the 24–48 h promise).
 
     A requester with an open request for the job already gets ``DuplicateRequest`` naming
     it: one party asking twice is one request to work, not two.
     """
+    requester_role = draft.requester_role
     require_files_as(actor, requester_role)
-    require_staff_door(channel, statement.kind if statement else None)
+    require_staff_door(draft.channel, draft.statement.kind if draft.statement else None)
     try:
         with ctx.uow() as uow:
-            job = job_for(uow, job_id, actor, Permission.FILE_REQUEST)
+            job = job_for(uow, draft.job_id, actor, Permission.FILE_REQUEST)
             existing = open_request_of(uow, job.id, requester_role)
             if existing is not None:
                 raise duplicate_of(existing, requester_role)
-            if statement is not None:
+            if draft.statement is not None:
                 require_attach_statement(actor)
-            request = open_request(
-                uow,
-                ctx,
-                job,
-                AuditContext(actor=actor.id, at=ctx.now(), channel=channel.value),
-                channel=channel,
-                requester_role=requester_role,
-                requester_name=requester_name,
-                statement=statement,
-                reason=reason,
-                reason_text=reason_text,
-                homeowner_emailed=homeowner_emailed,
+            actx = AuditContext(
+                actor=actor.id, at=ctx.now(), channel=AuditChannel(draft.channel.value)
             )
+            request = open_request(uow, ctx, job, actx, draft)
             uow.commit()
     except DuplicateRequest as raced:
         if raced.existing_request_id:
@@ -123,7 +78,7 @@ def file_request(
         # Another filing committed between our check and our commit (the database's unique
         # index refused ours): name the one that won, as the check would have.
         with ctx.uow() as uow:
-            winner = open_request_of(uow, job_id, requester_role)
+            winner = open_request_of(uow, draft.job_id, requester_role)
         if winner is None:
             raise
         raise duplicate_of(winner, requester_role) from None
@@ -169,37 +124,24 @@ def open_request(
     ctx: Context,
     job: Job,
     actx: AuditContext,
+    draft: RequestDraft,
     *,
-    channel: Channel,
-    requester_role: RequesterRole,
-    requester_name: str,
-    statement: StatementInput | None = None,
-    reason: CancelReason | None = None,
-    reason_text: str = "",
-    homeowner_emailed: bool = False,
     verification_note: str = "",
 ) -> CancellationRequest:
     """File a request inside the caller's transaction; ``verification_note`` says why the way
     it came (an email) does or does not verify it."""
-    if not requester_name.strip():
+    if not draft.requester_name.strip():
         raise InvalidInput("say who is asking (requester_name)", field="requester_name")
     now = actx.at
     ops = ctx.operations_calendar(uow)
-    written = statement.build(now) if statement else None
-    request = CancellationRequest(
-        id=new_id("REQ"),
-        job_id=job.id,
-        channel=channel,
-        requester_role=requester_role,
-        requester_name=requester_name.strip(),
+    request = draft.filed(
+        request_id=new_id("REQ"),
         filed_by=actx.actor,
         filed_at=now,
         due_at=ops.add_business_hours(now, DUE_BUSINESS_HOURS),
-        statement=written,
-        reason=reason,
-        reason_text=reason_text.strip(),
         verification_note=verification_note,
     )
+    written = request.statement
     request.within_cooling_off = within_cooling_off(
         job, written, now, ops, ctx.cooling_off_calendar()
     )
@@ -209,12 +151,12 @@ def open_request(
             EventKind.REQUEST_FILED,
             {
                 "request_id": request.id,
-                "channel": channel.value,
-                "requester_role": requester_role.value,
+                "channel": request.channel.value,
+                "requester_role": request.requester_role.value,
                 "requester_name": request.requester_name,
                 "due_at": iso(request.due_at),
                 "within_cooling_off": request.within_cooling_off,
-                "homeowner_emailed": homeowner_emailed,
+                "homeowner_emailed": draft.homeowner_emailed,
                 **({"verification_note": verification_note} if verification_note else {}),
             },
         )
@@ -222,7 +164,7 @@ def open_request(
     if written:
         events.append(Event(EventKind.STATEMENT_ATTACHED, statement_data(written)))
     record(uow, job.id, actx, events)
-    if requester_role is RequesterRole.INSTALLER and homeowner_emailed:
+    if request.requester_role is RequesterRole.INSTALLER and draft.homeowner_emailed:
         # Telegram process: the installer is told to expect a resolution in 24–48 hours.
         queue_email(
             uow,
@@ -240,7 +182,7 @@ def open_request(
 def attach_statement(
     ctx: Context,
     request_id: str,
-    statement: StatementInput,
+    statement: WrittenStatement,
     *,
     actor: Actor,
     expected_version: int | None = None,
@@ -251,13 +193,13 @@ def attach_statement(
         request, job = request_for(uow, request_id, actor, Permission.ATTACH_STATEMENT)
         request.require_open()
         expect_version(f"request {request.id}", request.version, expected_version)
-        written = statement.build(now)
+        written = statement.received(now)
         request.statement = written
         request.within_cooling_off = request.within_cooling_off or within_cooling_off(
             job, written, request.filed_at, ctx.operations_calendar(uow), ctx.cooling_off_calendar()
         )
         uow.requests.save(request)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         data = statement_data(written) | {"request_id": request.id}
         record(uow, job.id, actx, [Event(EventKind.STATEMENT_ATTACHED, data)])
         uow.commit()

@@ -1,7 +1,7 @@
 """Restores of a job, as people read them on the job and request pages: who, when and why.
 
 Read from the job's audit trail, the one place a restore is recorded (the job row keeps only
-its current status), with the reader's permission to see the job checked first.
+its current status), by the page's overview that has checked the reader may see the job.
 """
 
 from __future__ import annotations
@@ -9,11 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from rescind.domain.access import Actor, Permission
-from rescind.domain.audit import job_stream
+from rescind.domain.audit import AuditRecord
 from rescind.domain.events import EventKind
-from rescind.services.access import job_for
-from rescind.services.context import Context
 
 
 @dataclass(frozen=True)
@@ -25,11 +22,8 @@ class Restore:
     window_was_final_at: str
 
 
-def restores_of(ctx: Context, job_id: str, *, actor: Actor) -> list[Restore]:
-    """The job's restores, oldest first."""
-    with ctx.uow() as uow:
-        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
-        records = uow.audit.records(job_stream(job.id))
+def restores_in(records: list[AuditRecord]) -> list[Restore]:
+    """The restores recorded in a job's trail (``records``, oldest first)."""
     return [
         Restore(
             at=r.occurred_at,

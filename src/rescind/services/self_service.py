@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from rescind.domain.access import Actor, Role
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.authority import Authority
 from rescind.domain.eligibility import Action, Decision
 from rescind.domain.email import EmailKind, OutgoingEmail
@@ -32,9 +32,11 @@ from rescind.domain.request import (
     CancellationRequest,
     Channel,
     Outcome,
+    RequestDraft,
     RequesterRole,
     StatementKind,
     VerificationMethod,
+    WrittenStatement,
 )
 from rescind.domain.search import email_key
 from rescind.domain.self_service import (
@@ -52,14 +54,13 @@ from rescind.services.escalation import open_escalation
 from rescind.services.ports import UnitOfWork
 from rescind.services.records import new_id, queue_email, record
 from rescind.services.requests import (
-    StatementInput,
     open_request,
     open_request_of,
     statement_data,
 )
 from rescind.services.verification import mark_verified, verified_event
 
-CHANNEL = Channel.SELF_SERVICE.value
+CHANNEL = AuditChannel.SELF_SERVICE
 SOMEONE = Actor(id="self_service:someone", role=Role.SYSTEM)  # before the mailbox is proven
 LINK_PATH = "/cancel/link"
 WITHDRAW_WHY = "withdrawn by the homeowner on the self-service page"
@@ -281,7 +282,7 @@ def confirm_cancellation(
         link, job = _session(uow, session, now)
         actor = homeowner_actor(job)
         actx = _actx(job, now)
-        given = StatementInput(
+        given = WrittenStatement(
             kind=StatementKind.ONLINE_FORM,
             content=statement,
             source_ref=file_name,
@@ -294,15 +295,18 @@ def confirm_cancellation(
                 ctx,
                 job,
                 actx,
-                channel=Channel.SELF_SERVICE,
-                requester_role=RequesterRole.HOMEOWNER,
-                requester_name=job.homeowner.name,
-                statement=given,
+                RequestDraft(
+                    job_id=job.id,
+                    channel=Channel.SELF_SERVICE,
+                    requester_role=RequesterRole.HOMEOWNER,
+                    requester_name=job.homeowner.name,
+                    statement=given,
+                ),
             )
         elif request.outcome is Outcome.ESCALATED:
             return  # already with Deal Processing: the page says so
         else:
-            written = given.build(now)
+            written = given.received(now)
             request.statement = written
             uow.requests.save(request)
             data = statement_data(written) | {"request_id": request.id}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
 from rescind.domain.errors import Conflict
 from rescind.domain.events import iso
@@ -49,7 +49,7 @@ def sweep(
         try:
             with ctx.uow() as uow:
                 due = uow.jobs.due_for_finalization(now, batch_size)
-                actx = AuditContext(actor=SWEEP_ACTOR, at=now, channel="system")
+                actx = AuditContext(actor=SWEEP_ACTOR, at=now, channel=AuditChannel.SYSTEM)
                 # The rules stay per job (the domain's finalize); the writes go per batch.
                 cancelled = [finalize(job, now=now) for job in due]
                 uow.jobs.save_many(due)

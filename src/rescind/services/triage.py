@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from rescind.domain.access import Actor, Permission, require
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.errors import DuplicateRequest, NotFound
 from rescind.domain.events import iso
 from rescind.domain.inbound import InboundEmail, InboundRecord
-from rescind.domain.request import Channel, RequesterRole
+from rescind.domain.request import RequesterRole
 from rescind.services.access import job_for
 from rescind.services.context import Context
 from rescind.services.inbound import file_email
@@ -64,7 +64,7 @@ def attach_email(
             )
         if message.authentication is not None:
             email = replace(email, authentication=message.authentication)
-        actx = AuditContext(actor=actor.id, at=ctx.now(), channel=Channel.EMAIL.value)
+        actx = AuditContext(actor=actor.id, at=ctx.now(), channel=AuditChannel.EMAIL)
         request, verified = file_email(uow, ctx, email, job, actx)
         attached, event = message.attach(job.id, request.id)
         uow.inbound.save(attached)
@@ -78,6 +78,11 @@ def dismiss_email(ctx: Context, inbound_id: str, reason: str, *, actor: Actor) -
     with ctx.uow() as uow:
         dismissed, event = _inbound(uow, inbound_id).dismiss(reason)
         uow.inbound.save(dismissed)
-        record(uow, None, AuditContext(actor=actor.id, at=ctx.now(), channel="console"), [event])
+        record(
+            uow,
+            None,
+            AuditContext(actor=actor.id, at=ctx.now(), channel=AuditChannel.CONSOLE),
+            [event],
+        )
         uow.commit()
     return dismissed

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from rescind.domain.access import Actor, Permission
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.email import EmailKind, OutgoingEmail, homeowner_language
-from rescind.domain.errors import NotAllowed, NotVerified, VerificationFailed
+from rescind.domain.errors import NotVerified, VerificationFailed
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.job import Job
 from rescind.domain.recipients import homeowner_only
-from rescind.domain.request import CancellationRequest, RequesterRole, VerificationMethod
+from rescind.domain.request import (
+    CancellationRequest,
+    VerificationMethod,
+    homeowner_only_refusal,
+)
 from rescind.domain.verification import (
     EMAIL_SUPPORT_INSTEAD,
     MAX_ATTEMPTS,
@@ -44,12 +48,9 @@ def _homeowner_request(
 ) -> tuple[CancellationRequest, Job]:
     request, job = request_for(uow, request_id, actor, permission)
     request.require_open()
-    if request.requester_role is not RequesterRole.HOMEOWNER:
-        raise NotAllowed(
-            f"only the homeowner can be verified; this request came from the "
-            f"{request.requester_role.value.replace('_', ' ')}. The homeowner must email support "
-            "from the address on file, or call and confirm a code"
-        )
+    refusal = homeowner_only_refusal(request)
+    if refusal is not None:
+        raise refusal
     return request, job
 
 
@@ -69,7 +70,7 @@ def send_verification_code(ctx: Context, request_id: str, *, actor: Actor) -> Co
                 uow.challenges.save(old)
         challenge, code = issue_challenge(new_id("VC"), request.id, now)
         uow.challenges.add(challenge)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         message_id = queue_email(
             uow,
             OutgoingEmail(
@@ -144,7 +145,7 @@ def confirm_verification_code(
     with ctx.uow() as uow:
         request, _ = _homeowner_request(uow, request_id, actor, Permission.CONFIRM_CODE)
         uow.challenges.hold_request(request.id)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         result = claim.challenge.result_of(claim.attempt, matched=matched)
         if result is ConfirmResult.VERIFIED:
             if uow.challenges.settle(claim.challenge.id, ChallengeStatus.VERIFIED):
@@ -180,7 +181,7 @@ def _claim_attempt(
         uow.challenges.hold_request(request.id)
         challenges = uow.challenges.for_request(request.id)
         used = sum(c.attempts for c in challenges)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         if ctx.code_limits.guesses_left(used) == 0:
             record(uow, request.job_id, actx, [_rejected(request.id, "request_limit", 0)])
             uow.commit()
@@ -284,7 +285,7 @@ def verify_by_address_on_file(
             )
         mark_verified(request, VerificationMethod.ADDRESS_ON_FILE, now)
         uow.requests.save(request)
-        actx = AuditContext(actor=actor.id, at=now, channel=request.channel.value)
+        actx = AuditContext(actor=actor.id, at=now, channel=AuditChannel(request.channel.value))
         record(uow, job.id, actx, [verified_event(request, sender.strip().lower())])
         uow.commit()
     return request

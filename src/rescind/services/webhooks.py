@@ -13,12 +13,12 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from rescind.domain.access import Actor, Permission, require
-from rescind.domain.audit import AuditContext
+from rescind.domain.audit import AuditChannel, AuditContext
 from rescind.domain.errors import NotAllowed
 from rescind.domain.events import Event, EventKind
 from rescind.domain.webhooks import (
-    DeliveryStatus,
     WebhookDelivery,
+    WebhookDeliveryStatus,
     WebhookEndpoint,
     WebhookEvent,
     check_types,
@@ -91,7 +91,7 @@ def list_deliveries(
     *,
     actor: Actor,
     endpoint_id: str | None = None,
-    status: DeliveryStatus | None = None,
+    status: WebhookDeliveryStatus | None = None,
     limit: int = 50,
 ) -> list[WebhookDelivery]:
     """Newest first."""
@@ -109,7 +109,7 @@ def retry_delivery(ctx: Context, delivery_id: int, *, actor: Actor) -> WebhookDe
     require(actor, Permission.MANAGE_WEBHOOKS)
     with ctx.uow() as uow:
         delivery = uow.webhooks.delivery(delivery_id)
-        if delivery.status is not DeliveryStatus.FAILED:
+        if delivery.status is not WebhookDeliveryStatus.FAILED:
             raise NotAllowed(
                 f"delivery {delivery_id} is {delivery.status.value}; only a failed one is retried"
             )
@@ -143,4 +143,4 @@ def list_events(
 
 
 def _actx(ctx: Context, actor: Actor) -> AuditContext:
-    return AuditContext(actor=actor.id, at=ctx.now(), channel="admin")
+    return AuditContext(actor=actor.id, at=ctx.now(), channel=AuditChannel.ADMIN)

@@ -14,6 +14,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     WithJsonSchema,
@@ -21,6 +22,7 @@ from pydantic import (
 )
 
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
+from rescind.domain.audit import AuditChannel
 from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import not_a_cursor
 from rescind.entrypoints.api.deps import (
@@ -37,8 +39,6 @@ from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, Poli
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, MAX_ROW_NUMBER, PageLimit
 from rescind.entrypoints.api.policy_schema import has_nul, policy_document_schema
 from rescind.services.calendar import (
-    CalendarChange,
-    HolidayPreview,
     add_company_holiday,
     preview_holiday_change,
     remove_company_holiday,
@@ -76,7 +76,7 @@ def read_outbox(
         raise not_a_cursor()
     page = list_outbox(state.ctx, actor=actor, status=status, limit=limit, after=after)
     return Page[EmailOut](
-        items=[EmailOut.of(e) for e in page.items],
+        items=[EmailOut.model_validate(e) for e in page.items],
         next_cursor=str(page.next_after) if page.next_after is not None else None,
     )
 
@@ -114,7 +114,9 @@ class AddressFixIn(BaseModel):
 )
 def resend(message_id: MessageId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: EmailOut.of(resend_email(state.ctx, message_id, actor=actor, channel="api"))
+        lambda: EmailOut.model_validate(
+            resend_email(state.ctx, message_id, actor=actor, channel=AuditChannel.API)
+        )
     )
 
 
@@ -133,8 +135,10 @@ def fix_address(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: EmailOut.of(
-            fix_email_address(state.ctx, message_id, body.old, body.new, actor=actor, channel="api")
+        lambda: EmailOut.model_validate(
+            fix_email_address(
+                state.ctx, message_id, body.old, body.new, actor=actor, channel=AuditChannel.API
+            )
         )
     )
 
@@ -175,7 +179,7 @@ class PolicyIn(BaseModel):
 
 @router.get("/policies", tags=["policies"], summary="Every published eligibility policy version")
 def read_policies(state: State, actor: CurrentActor) -> list[PolicyOut]:
-    return [PolicyOut.of(t) for t in list_policies(state.ctx, actor=actor)]
+    return [PolicyOut.model_validate(t) for t in list_policies(state.ctx, actor=actor)]
 
 
 # ``:int``: only digits reach this route, so GET /policies/simulate is a 405 (that path is
@@ -184,7 +188,7 @@ def read_policies(state: State, actor: CurrentActor) -> list[PolicyOut]:
 def read_policy(
     version: Annotated[int, Path(ge=1, le=1_000_000)], state: State, actor: CurrentActor
 ) -> PolicyOut:
-    return PolicyOut.of(get_policy(state.ctx, version, actor=actor))
+    return PolicyOut.model_validate(get_policy(state.ctx, version, actor=actor))
 
 
 @router.post(
@@ -201,7 +205,7 @@ def publish(body: PolicyIn, state: State, actor: CurrentActor, idem: Idempotent)
         # In UTC, as it is stored: this answer and later reads then agree to the character.
         effective_at = body.effective_at.astimezone(UTC) if body.effective_at else None
         table = publish_policy(state.ctx, body.document, effective_at=effective_at, actor=actor)
-        return PolicyOut.of(table)
+        return PolicyOut.model_validate(table)
 
     def location(model: BaseModel) -> dict[str, str]:
         assert isinstance(model, PolicyOut)
@@ -221,10 +225,6 @@ class HolidaysOut(Out):
 class CalendarChangeOut(Out):
     calendar_version: int
     windows_moved: int = Field(description="Cancel Pending windows whose final moment moved.")
-
-    @classmethod
-    def of(cls, change: CalendarChange) -> CalendarChangeOut:
-        return cls(calendar_version=change.calendar_version, windows_moved=change.windows_moved)
 
 
 class HolidayIn(BaseModel):
@@ -253,37 +253,25 @@ class WindowMoveOut(Out):
     job_id: str
     from_final_at: datetime
     to_final_at: datetime
-    from_final_date: date = Field(description="The company's day the window ends now.")
-    to_final_date: date = Field(description="The company's day it would end after the change.")
+    from_final_date: date = Field(
+        validation_alias="from_date", description="The company's day the window ends now."
+    )
+    to_final_date: date = Field(
+        validation_alias="to_date", description="The company's day it would end after the change."
+    )
 
 
 class HolidayPreviewOut(Out):
     day: date
     name: str
-    change: Literal["add", "remove"]
+    change: Annotated[
+        Literal["add", "remove"], BeforeValidator(lambda adding: "add" if adding else "remove")
+    ] = Field(validation_alias="adding")
     calendar_version: int = Field(description="The version the preview read.")
-    windows_moved: int = Field(description="How many Cancel Pending windows would move.")
+    windows_moved: Annotated[int, BeforeValidator(len)] = Field(
+        validation_alias="moves", description="How many Cancel Pending windows would move."
+    )
     moves: list[WindowMoveOut]
-
-    @classmethod
-    def of(cls, preview: HolidayPreview) -> HolidayPreviewOut:
-        return cls(
-            day=preview.day,
-            name=preview.name,
-            change="add" if preview.adding else "remove",
-            calendar_version=preview.calendar_version,
-            windows_moved=len(preview.moves),
-            moves=[
-                WindowMoveOut(
-                    job_id=m.job_id,
-                    from_final_at=m.from_final_at,
-                    to_final_at=m.to_final_at,
-                    from_final_date=m.from_date,
-                    to_final_date=m.to_date,
-                )
-                for m in preview.moves
-            ],
-        )
 
 
 def _without_nul(value: str | None) -> str | None:
@@ -315,7 +303,7 @@ def preview_holiday(
         AfterValidator(_without_nul),
     ] = None,
 ) -> HolidayPreviewOut:
-    return HolidayPreviewOut.of(
+    return HolidayPreviewOut.model_validate(
         preview_holiday_change(state.ctx, day, name=name, remove=change == "remove", actor=actor)
     )
 
@@ -328,7 +316,7 @@ def preview_holiday(
 )
 def add_holiday(body: HolidayIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: CalendarChangeOut.of(
+        lambda: CalendarChangeOut.model_validate(
             add_company_holiday(state.ctx, body.day, body.name, actor=actor)
         )
     )
@@ -347,5 +335,7 @@ def remove_holiday(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: CalendarChangeOut.of(remove_company_holiday(state.ctx, day, actor=actor))
+        lambda: CalendarChangeOut.model_validate(
+            remove_company_holiday(state.ctx, day, actor=actor)
+        )
     )

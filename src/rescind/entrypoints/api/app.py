@@ -1,19 +1,18 @@
 """The HTTP API: FastAPI under ``/api/v1``, a thin adapter over the service layer.
 
-``create_app`` takes a ready service context (from ``bootstrap``), so tests build the app on
+``create_api`` takes a ready service context (from ``bootstrap``), so tests build the app on
 fakes or on a temporary database without touching settings.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry
 
-from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.entrypoints.api import (
     admin,
     auth,
@@ -28,7 +27,6 @@ from rescind.entrypoints.api import (
     users,
     webhooks,
 )
-from rescind.entrypoints.api.access import AccessMiddleware
 from rescind.entrypoints.api.body_limit import (
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_UPLOAD_BYTES,
@@ -40,10 +38,9 @@ from rescind.entrypoints.api.headers import SecuredFastAPI, install_docs
 from rescind.entrypoints.api.health import Operations
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE
 from rescind.entrypoints.api.problems import TITLES, Problem
-from rescind.entrypoints.api.ratelimit import Throttle
-from rescind.entrypoints.console.app import create_console
-from rescind.entrypoints.metrics import HttpMetrics, scrape_registries
-from rescind.entrypoints.selfservice.app import create_self_service
+from rescind.entrypoints.processes.metrics import HttpMetrics, scrape_registries
+from rescind.entrypoints.web.access_log import AccessMiddleware
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.context import Context
 from rescind.services.ports import DatabaseProbe, PasswordHasher
 
@@ -92,10 +89,10 @@ class RescindApi(SecuredFastAPI):
         return self.openapi_schema
 
 
-def create_app(
+def create_api(
     ctx: Context,
     passwords: PasswordHasher,
-    throttle: Throttle | None = None,
+    throttle: Throttle,
     *,
     probe: DatabaseProbe | None = None,
     registry: CollectorRegistry | None = None,
@@ -104,10 +101,12 @@ def create_app(
     proofs: ProofSource | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-    demo_mailbox: DemoMailbox | None = None,
 ) -> FastAPI:
-    """The app; ``probe`` answers ``/readyz`` and the backlog metrics, ``registry`` is shared
-    with an in-process worker's metrics (a new one when not given)."""
+    """The API's app: ``/api/v1``, the health and metrics routes and the problem types.
+
+    ``probe`` answers ``/readyz`` and the backlog metrics, ``registry`` is shared with an
+    in-process worker's metrics (a new one when not given). ``site.create_app`` mounts the
+    console and self-service on it."""
     app = RescindApi(
         title="rescind",
         version="1.0.0",
@@ -117,19 +116,19 @@ def create_app(
         redoc_url=None,
         responses=ERROR_RESPONSES,
     )
-    state = ApiState(
+    app.state.rescind = ApiState(
         ctx=ctx,
         passwords=passwords,
-        throttle=throttle or Throttle(),
+        throttle=throttle,
         idempotency_lease=idempotency_lease,
         proofs=proofs,
     )
-    app.state.rescind = state
     problems.install(app)
     install_docs(app, f"{API_PREFIX}/docs")
     counted, scraped = scrape_registries(probe, registry)
     app.state.operations = Operations(probe=probe, scrape=scraped, metrics_token=metrics_token)
-    # Inside the access middleware, so a 413 is logged and counted with its request id.
+    # Inside the access middleware, so a 413 is logged and counted with its request id; both
+    # wrap whatever is mounted on this app later (the console, self-service).
     app.add_middleware(
         BodyLimitMiddleware, max_body_bytes=max_body_bytes, max_upload_bytes=max_upload_bytes
     )
@@ -150,29 +149,6 @@ def create_app(
     ):
         api.include_router(module.router)
     app.include_router(api)
-    # The agent console and installer portal: HTML pages over the same services.
-    app.mount(
-        "/console",
-        create_console(
-            ctx,
-            passwords,
-            state.throttle,
-            demo_mailbox=demo_mailbox,
-            probe=probe,
-            proofs=lambda: cast(ApiState, app.state.rescind).proofs,
-        ),
-    )
-
-    # The homeowner's own page: public, throttled with the same limiter.
-    @app.get("/cancel", include_in_schema=False)
-    def self_service_start() -> RedirectResponse:
-        return RedirectResponse("/cancel/")
-
-    app.mount("/cancel", create_self_service(ctx, state.throttle))
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        return RedirectResponse("/console/")
 
     @app.get("/problems/{code}", include_in_schema=False)
     def problem_type(code: str) -> JSONResponse:

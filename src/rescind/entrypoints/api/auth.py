@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from rescind.entrypoints.api.deps import NO_NUL, CurrentUser, NewPassword, State, client_key
 from rescind.entrypoints.api.models import UserOut
-from rescind.entrypoints.api.ratelimit import password_attempt
+from rescind.entrypoints.web.ratelimit import password_attempt
 from rescind.services.auth import login, logout
 from rescind.services.user_passwords import change_own_password
 
@@ -47,7 +47,9 @@ async def issue_token(body: LoginIn, state: State, request: Request) -> TokenOut
         lambda: login(state.ctx, state.passwords, body.username, body.password),
     )
     return TokenOut(
-        access_token=issued.token, expires_at=issued.expires_at, user=UserOut.of(issued.user)
+        access_token=issued.token,
+        expires_at=issued.expires_at,
+        user=UserOut.model_validate(issued.user),
     )
 
 
@@ -95,4 +97,4 @@ def revoke_token(
 
 @router.get("/me", summary="The logged-in user")
 def me(user: CurrentUser) -> UserOut:
-    return UserOut.of(user)
+    return UserOut.model_validate(user)

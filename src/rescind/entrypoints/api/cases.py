@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from rescind.domain.audit import AuditChannel
 from rescind.domain.case import Queue
 from rescind.entrypoints.api.deps import (
     NO_NUL,
@@ -20,8 +21,9 @@ from rescind.entrypoints.api.deps import (
     State,
     etag,
 )
-from rescind.entrypoints.api.models import CancelOut, CaseOut, FeedCommentOut, Out, Page, RequestOut
+from rescind.entrypoints.api.models import CancelOut, CaseOut, FeedCommentOut, Out, Page
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
+from rescind.entrypoints.api.requests import RequestOut
 from rescind.services.escalation import (
     approve_escalation,
     assign_case,
@@ -124,7 +126,7 @@ def _case_etag(model: BaseModel) -> dict[str, str]:
     response_description="The case; its ETag is the version to send back as If-Match.",
 )
 def read_case(case_id: CaseId, state: State, actor: CurrentActor, response: Response) -> CaseOut:
-    case = CaseOut.of(get_case(state.ctx, case_id, actor=actor))
+    case = CaseOut.model_validate(get_case(state.ctx, case_id, actor=actor))
     response.headers["ETag"] = etag(case.version)
     return case
 
@@ -152,9 +154,13 @@ def approve_case(
         )
         request = approval.request
         return ApprovalOut(
-            case=CaseOut.of(approval.case),
-            request=RequestOut.of(request, now=state.ctx.now()) if request else None,
-            cancellation=CancelOut.of(approval.cancelled) if approval.cancelled else None,
+            case=CaseOut.model_validate(approval.case),
+            request=RequestOut.model_validate(request, context={"now": state.ctx.now()})
+            if request
+            else None,
+            cancellation=CancelOut.model_validate(approval.cancelled)
+            if approval.cancelled
+            else None,
             message=approval.message,
         )
 
@@ -176,7 +182,7 @@ def deny_case(
     expected: CaseIfMatch,
 ) -> Response:
     return idem.run(
-        lambda: CaseOut.of(
+        lambda: CaseOut.model_validate(
             deny_escalation(
                 state.ctx, case_id, actor=actor, reason=body.reason, expected_version=expected
             )
@@ -200,7 +206,7 @@ def reassign(
     expected: CaseIfMatch,
 ) -> Response:
     return idem.run(
-        lambda: CaseOut.of(
+        lambda: CaseOut.model_validate(
             reassign_case(state.ctx, case_id, body.queue, actor=actor, expected_version=expected)
         ),
         headers=_case_etag,
@@ -222,7 +228,7 @@ def assign(
     expected: CaseIfMatch,
 ) -> Response:
     return idem.run(
-        lambda: CaseOut.of(
+        lambda: CaseOut.model_validate(
             assign_case(state.ctx, case_id, body.user_id, actor=actor, expected_version=expected)
         ),
         headers=_case_etag,
@@ -240,8 +246,8 @@ def comment(
     case_id: CaseId, body: CaseCommentIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     return idem.run(
-        lambda: FeedCommentOut.of(
-            comment_on_case(state.ctx, case_id, body.body, actor=actor, channel="api")
+        lambda: FeedCommentOut.model_validate(
+            comment_on_case(state.ctx, case_id, body.body, actor=actor, channel=AuditChannel.API)
         ),
         status_code=201,
     )
@@ -262,4 +268,4 @@ def read_queue(
     cursor: PageCursor = None,
 ) -> Page[CaseOut]:
     page = queue_items(state.ctx, queue, actor=actor, limit=limit, after=cursor)
-    return page_out(page, CaseOut.of, lambda c: c.id)
+    return page_out(page, CaseOut.model_validate, lambda c: c.id)

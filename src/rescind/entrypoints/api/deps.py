@@ -22,19 +22,13 @@ from rescind.domain.access import Actor
 from rescind.domain.errors import InvalidInput, PreconditionRequired, Unauthenticated
 from rescind.domain.user import MIN_PASSWORD_LENGTH, User
 from rescind.entrypoints.api.idempotency import DEFAULT_LEASE, Idempotency
-from rescind.entrypoints.api.ratelimit import LoginThrottle, Throttle
-from rescind.entrypoints.logs import note_user
+from rescind.entrypoints.processes.logs import note_user
+from rescind.entrypoints.web.clients import client_key as client_key  # re-exported
+from rescind.entrypoints.web.proofs import ProofSource as ProofSource  # re-exported
+from rescind.entrypoints.web.ratelimit import LoginThrottle, Throttle
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
-from rescind.services.ports import CheckpointArchive, PasswordHasher, SignatureVerifier
-
-
-@dataclass(frozen=True)
-class ProofSource:
-    """Where the API finds the checkpoints it proves jobs against, and the key they need."""
-
-    archive: CheckpointArchive
-    trusted: SignatureVerifier
+from rescind.services.ports import PasswordHasher
 
 
 @dataclass(frozen=True)
@@ -267,8 +261,3 @@ async def idempotency(
 
 
 Idempotent = Annotated[Idempotency, Depends(idempotency)]
-
-
-def client_key(request: Request) -> str:
-    """The client, for per-client throttles: the peer address (a proxy should set it)."""
-    return request.client.host if request.client else "unknown"

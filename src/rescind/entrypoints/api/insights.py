@@ -7,12 +7,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BeforeValidator, Field
 
 from rescind.domain.errors import NotFound
-from rescind.domain.insight_figures import Insights, parse_period
+from rescind.domain.insight_figures import Period, parse_period
 from rescind.entrypoints.api.deps import CurrentActor, State
-from rescind.entrypoints.insight_charts import csv_text
+from rescind.entrypoints.api.models import Out
+from rescind.entrypoints.web.insight_charts import csv_text
 from rescind.services.insights import insights
 
 router = APIRouter()
@@ -22,14 +23,14 @@ PeriodQuery = Annotated[
 ]
 
 
-class TableOut(BaseModel):
+class TableOut(Out):
     name: str
     title: str
     columns: list[str]
     rows: list[list[str | int]]
 
 
-class DecisionOut(BaseModel):
+class DecisionTimesOut(Out):
     decided: int
     median_hours: int | None = Field(description="Under this many hours (whole-hour buckets).")
     p90_hours: int | None
@@ -37,39 +38,14 @@ class DecisionOut(BaseModel):
     overdue_open: int = Field(description="Open requests past their due time now.")
 
 
-class InsightsOut(BaseModel):
-    period: str
+class InsightsOut(Out):
+    period: Period
     first_day: date
     last_day: date
     totals: dict[str, int]
-    decision: DecisionOut
-    tables: list[TableOut]
-
-    @classmethod
-    def of(cls, figures: Insights) -> InsightsOut:
-        d = figures.decision
-        return cls(
-            period=figures.period.value,
-            first_day=figures.first_day,
-            last_day=figures.last_day,
-            totals=figures.totals,
-            decision=DecisionOut(
-                decided=d.decided,
-                median_hours=d.median_hours,
-                p90_hours=d.p90_hours,
-                late=d.late,
-                overdue_open=d.overdue_open,
-            ),
-            tables=[
-                TableOut(
-                    name=t.name,
-                    title=t.title,
-                    columns=list(t.columns),
-                    rows=[list(r) for r in t.rows],
-                )
-                for t in figures.tables.values()
-            ],
-        )
+    decision: DecisionTimesOut
+    # The figures keep their tables by name; each table says its name too.
+    tables: Annotated[list[TableOut], BeforeValidator(lambda named: list(named.values()))]
 
 
 @router.get(
@@ -79,7 +55,7 @@ class InsightsOut(BaseModel):
     description="An installer gets its own company's figures; days are the company's.",
 )
 def read_insights(state: State, actor: CurrentActor, period: PeriodQuery = "4weeks") -> InsightsOut:
-    return InsightsOut.of(insights(state.ctx, parse_period(period), actor=actor))
+    return InsightsOut.model_validate(insights(state.ctx, parse_period(period), actor=actor))
 
 
 @router.get(

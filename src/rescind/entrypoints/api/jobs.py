@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from rescind.adapters.csv_jobs import COLUMNS, read_jobs_text
 from rescind.domain.access import Permission, require
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import InvalidInput, NotFound
 from rescind.domain.job import JobStatus, Milestone, PartnerProgram, ProductModel
 from rescind.domain.request import CancelReason
@@ -37,8 +38,8 @@ from rescind.entrypoints.api.models import (
     EmailOut,
     FeedCommentOut,
     JobOut,
+    Out,
     Page,
-    RequestOut,
 )
 from rescind.entrypoints.api.paging import (
     DEFAULT_LIMIT,
@@ -47,6 +48,7 @@ from rescind.entrypoints.api.paging import (
     number_cursor,
     page_out,
 )
+from rescind.entrypoints.api.requests import RequestOut
 from rescind.services.audit import job_trail_page
 from rescind.services.cancellation import restore_workflow
 from rescind.services.checkpoints import prove_job
@@ -66,15 +68,13 @@ from rescind.services.queries import (
 )
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-CHANNEL = "api"
+CHANNEL = AuditChannel.API
 
 JobId = Annotated[str, Path(min_length=1, max_length=100, pattern=NO_NUL, examples=["JOB-000002"])]
 
 
 def job_out(view: JobView) -> JobOut:
-    return JobOut.of(
-        view.job, status=view.status, final_date=view.final_date, finalization=view.finalization
-    )
+    return JobOut.model_validate(view)
 
 
 def job_headers(job: JobOut) -> dict[str, str]:
@@ -153,11 +153,11 @@ def eligibility(
     at: Annotated[AwareDatetime | None, Query(examples=["2026-11-23T15:00:00Z"])] = None,
 ) -> EligibilityOut:
     if at is None:
-        decision = DecisionOut.of(current_decision(state.ctx, job_id, actor=actor))
+        decision = DecisionOut.model_validate(current_decision(state.ctx, job_id, actor=actor))
         return EligibilityOut(**decision.model_dump())
     replay = replay_eligibility(state.ctx, job_id, at, actor=actor)
     return EligibilityOut(
-        **DecisionOut.of(replay.decision).model_dump(),
+        **DecisionOut.model_validate(replay.decision).model_dump(),
         replayed_at=replay.at,
         facts_recorded_at=replay.facts_recorded_at,
     )
@@ -166,12 +166,15 @@ def eligibility(
 @router.get("/{job_id}/requests", summary="The job's cancellation requests, oldest first")
 def list_job_requests(job_id: JobId, state: State, actor: CurrentActor) -> list[RequestOut]:
     now = state.ctx.now()
-    return [RequestOut.of(r, now=now) for r in job_requests(state.ctx, job_id, actor=actor)]
+    return [
+        RequestOut.model_validate(r, context={"now": now})
+        for r in job_requests(state.ctx, job_id, actor=actor)
+    ]
 
 
 @router.get("/{job_id}/cases", summary="The job's cases (Deal Processing escalations)")
 def list_job_cases(job_id: JobId, state: State, actor: CurrentActor) -> list[CaseOut]:
-    return [CaseOut.of(c) for c in job_cases(state.ctx, job_id, actor=actor)]
+    return [CaseOut.model_validate(c) for c in job_cases(state.ctx, job_id, actor=actor)]
 
 
 @router.get("/{job_id}/feed", summary="The homeowner's profile feed, oldest first, paged")
@@ -183,7 +186,7 @@ def list_feed(
     cursor: PageCursor = None,
 ) -> Page[FeedCommentOut]:
     page = read_feed(state.ctx, job_id, actor=actor, after=cursor, limit=limit)
-    return page_out(page, FeedCommentOut.of, lambda c: c.id)
+    return page_out(page, FeedCommentOut.model_validate, lambda c: c.id)
 
 
 @router.get("/{job_id}/audit", summary="The job's append-only audit trail, in order, paged")
@@ -196,7 +199,7 @@ def list_audit(
 ) -> Page[AuditRecordOut]:
     after_seq = number_cursor(cursor)
     page = job_trail_page(state.ctx, job_id, actor=actor, after_seq=after_seq, limit=limit)
-    return page_out(page, AuditRecordOut.of, lambda r: str(r.seq))
+    return page_out(page, AuditRecordOut.model_validate, lambda r: str(r.seq))
 
 
 @router.get(
@@ -218,7 +221,7 @@ def prove_audit(job_id: JobId, state: State, actor: CurrentActor) -> dict[str, A
 
 @router.get("/{job_id}/emails", summary="The job's emails: queued, sent or failed")
 def list_emails(job_id: JobId, state: State, actor: CurrentActor) -> list[EmailOut]:
-    return [EmailOut.of(e) for e in job_emails(state.ctx, job_id, actor=actor)]
+    return [EmailOut.model_validate(e) for e in job_emails(state.ctx, job_id, actor=actor)]
 
 
 # --- acting on one job -------------------------------------------------------------------------
@@ -257,7 +260,9 @@ def restore(
             state.ctx, job_id, actor=actor, channel=CHANNEL, why=body.why, expected_version=version
         )
         # A restored job is active, so it has no window and no final date.
-        return JobOut.of(job, status=job.status, final_date=None)
+        return job_out(
+            JobView(job, job.status, final_date=None, finalization=None, effective=job.status)
+        )
 
     return idem.run(action, headers=job_headers)
 
@@ -320,7 +325,7 @@ def installer_cancel(
         )
         return InstallerCancelOut(
             request_id=answer.request_id,
-            cancelled=CancelOut.of(answer.cancelled),
+            cancelled=CancelOut.model_validate(answer.cancelled),
             message=answer.message,
         )
 
@@ -348,7 +353,7 @@ def comment(
     if not re.fullmatch(NOT_BLANK, body.body):
         raise InvalidInput("a comment needs some text", field="body.body")
     return idem.run(
-        lambda: FeedCommentOut.of(
+        lambda: FeedCommentOut.model_validate(
             comment_on_feed(state.ctx, job_id, body.body, actor=actor, channel=CHANNEL)
         ),
         status_code=201,
@@ -358,12 +363,12 @@ def comment(
 # --- importing ---------------------------------------------------------------------------------
 
 
-class RowErrorOut(BaseModel):
+class RowErrorOut(Out):
     line: int = Field(examples=[3])
     message: str = Field(examples=["milestone 'M9' is not one of: M1, M1A, M1B, M2, M3"])
 
 
-class ImportOut(BaseModel):
+class ImportOut(Out):
     imported: int
     errors: list[RowErrorOut]
 
@@ -420,10 +425,6 @@ def import_csv(
 
     def action() -> ImportOut:
         rows = read_jobs_text(text, source="the uploaded CSV")
-        report = import_jobs(state.ctx, rows, actor=actor)
-        return ImportOut(
-            imported=report.imported,
-            errors=[RowErrorOut(line=e.line, message=e.message) for e in report.errors],
-        )
+        return ImportOut.model_validate(import_jobs(state.ctx, rows, actor=actor))
 
     return idem.run(action)

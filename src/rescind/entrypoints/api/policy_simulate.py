@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from rescind.adapters.policy_file import parse_policy_text
 from rescind.entrypoints.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, State
+from rescind.entrypoints.api.models import Out
 from rescind.entrypoints.api.policy_schema import has_nul, policy_document_schema
-from rescind.services.policy_simulation import Simulation, simulate_policy
+from rescind.services.policy_simulation import simulate_policy
 
 router = APIRouter()
 
@@ -64,7 +65,7 @@ class YamlDraft(_Draft):
 SimulationIn = DocumentDraft | YamlDraft
 
 
-class FlipOut(BaseModel):
+class FlipOut(Out):
     from_rule: int
     to_rule: int
     from_eligible: bool
@@ -73,27 +74,17 @@ class FlipOut(BaseModel):
     open_requests: int
     sample_job_ids: list[str]
 
-    model_config = ConfigDict(from_attributes=True)
 
-
-class SimulationOut(BaseModel):
-    current_version: int
-    draft_version: int = Field(description="The number the draft would get if published now.")
+class SimulationOut(Out):
+    current_version: int = Field(validation_alias=AliasPath("current", "version"))
+    draft_version: int = Field(
+        validation_alias=AliasPath("draft", "version"),
+        description="The number the draft would get if published now.",
+    )
     live_jobs: int = Field(description="Jobs active or cancel pending.")
     jobs_flipped: int
     open_requests_affected: int
     flips: list[FlipOut]
-
-    @classmethod
-    def of(cls, result: Simulation) -> SimulationOut:
-        return cls(
-            current_version=result.current.version,
-            draft_version=result.draft.version,
-            live_jobs=result.live_jobs,
-            jobs_flipped=result.jobs_flipped,
-            open_requests_affected=result.open_requests_affected,
-            flips=[FlipOut.model_validate(f) for f in result.flips],
-        )
 
 
 @router.post(
@@ -105,4 +96,4 @@ class SimulationOut(BaseModel):
 def simulate(body: SimulationIn, state: State, actor: CurrentActor) -> SimulationOut:
     document = body.document if isinstance(body, DocumentDraft) else parse_policy_text(body.yaml)
     result = simulate_policy(state.ctx, document, actor=actor, against_version=body.against_version)
-    return SimulationOut.of(result)
+    return SimulationOut.model_validate(result)

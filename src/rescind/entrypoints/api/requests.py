@@ -12,10 +12,30 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, JsonValue, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import InvalidInput
-from rescind.domain.request import CancelReason, Channel, CloseReason, RequesterRole, StatementKind
+from rescind.domain.request import (
+    CancelReason,
+    Channel,
+    CloseReason,
+    Outcome,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    VerificationMethod,
+    WrittenStatement,
+)
 from rescind.entrypoints.api.deps import (
     API_PREFIX,
     NO_NUL,
@@ -31,14 +51,14 @@ from rescind.entrypoints.api.deps import (
     State,
     etag,
 )
-from rescind.entrypoints.api.models import CancelOut, CaseOut, Page, RequestOut
+from rescind.entrypoints.api.models import CancelOut, CaseOut, Out, Page, now_of
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
-from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
+from rescind.entrypoints.web.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.closing import close_with_reason
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.queries import get_request, open_requests
-from rescind.services.requests import StatementInput, attach_statement, file_request
+from rescind.services.requests import attach_statement, file_request
 from rescind.services.verification import (
     confirm_verification_code,
     send_verification_code,
@@ -138,14 +158,9 @@ class StatementIn(BaseModel):
     )
     from_address: OptionalEmailAddress = ""
 
-    def as_input(self) -> StatementInput:
-        return StatementInput(
-            kind=self.kind,
-            content=self.content,
-            sent_date=self.sent_date,
-            source_ref=self.source_ref,
-            from_address=self.from_address,
-        )
+    def written(self) -> WrittenStatement:
+        """As handed in: the service stamps when it was received, and checks it then."""
+        return WrittenStatement(**self.model_dump())
 
 
 class FileRequestIn(BaseModel):
@@ -185,6 +200,65 @@ class FileRequestIn(BaseModel):
         "a resolution within 24–48 hours.",
     )
 
+    def draft(self) -> RequestDraft:
+        """The request as filed: every field but the statement carried over by name."""
+        statement = self.statement.written() if self.statement else None
+        return RequestDraft(**self.model_dump(exclude={"statement"}), statement=statement)
+
+
+class StatementOut(Out):
+    kind: StatementKind = Field(examples=["email"])
+    content: str
+    received_at: datetime
+    sent_date: date | None = Field(default=None, description="Postmark date of a mailed notice.")
+    source_ref: str
+    from_address: str
+
+
+class RequestOut(Out):
+    id: str = Field(examples=["REQ-9303bce6a895"])
+    version: int
+    job_id: str
+    channel: Channel = Field(examples=["phone"])
+    requester_role: RequesterRole = Field(examples=["homeowner"])
+    requester_name: str
+    filed_by: str
+    filed_at: datetime
+    due_at: datetime = Field(description="48 business hours after filing (the 24–48 h promise).")
+    # Read as the request's openness, then made "open and past due as of now" below.
+    overdue: bool = Field(validation_alias="is_open")
+    within_cooling_off: bool = Field(
+        description="Filed (or sent, for a notice) inside the FTC 3-day cooling-off window."
+    )
+    statement: StatementOut | None
+    verified: bool
+    verification_method: VerificationMethod | None = Field(default=None, examples=["code"])
+    verified_at: datetime | None
+    verification_note: str = Field(
+        default="",
+        description="For a request filed from an email: why the email did or did not verify it "
+        "(which trusted server's DMARC/DKIM/SPF result, or what was missing or ignored).",
+        examples=["DMARC pass for home.example by mx.example.com"],
+    )
+    reason: CancelReason | None
+    reason_text: str
+    outcome: Outcome = Field(examples=["open"])
+    outcome_detail: str
+    approved_by_case_id: str | None = Field(
+        default=None, description="The Deal Processing case that approved this request."
+    )
+    approval_note: str | None = Field(
+        default=None,
+        description="What Deal Processing's approval still waits for (null: no approval).",
+        examples=["approved by Deal Processing — verify the homeowner to cancel"],
+    )
+
+    @field_validator("overdue")
+    @classmethod
+    def _overdue_as_of_now(cls, is_open: bool, info: ValidationInfo) -> bool:
+        due_at: datetime = info.data["due_at"]
+        return is_open and now_of(info) > due_at
+
 
 def request_headers(request: RequestOut) -> dict[str, str]:
     return {"ETag": etag(request.version)}
@@ -204,19 +278,8 @@ def file_new_request(
     body: FileRequestIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     def action() -> RequestOut:
-        request = file_request(
-            state.ctx,
-            job_id=body.job_id,
-            channel=body.channel,
-            requester_role=body.requester_role,
-            requester_name=body.requester_name,
-            actor=actor,
-            statement=body.statement.as_input() if body.statement else None,
-            reason=body.reason,
-            reason_text=body.reason_text,
-            homeowner_emailed=body.homeowner_emailed,
-        )
-        return RequestOut.of(request, now=state.ctx.now())
+        request = file_request(state.ctx, body.draft(), actor=actor)
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(
         action,
@@ -247,14 +310,18 @@ def list_open(
         )
     now = state.ctx.now()
     page = open_requests(state.ctx, actor=actor, limit=limit, after=cursor)
-    return page_out(page, lambda r: RequestOut.of(r, now=now), lambda r: r.id)
+    return page_out(
+        page, lambda r: RequestOut.model_validate(r, context={"now": now}), lambda r: r.id
+    )
 
 
 @router.get("/{request_id}", summary="One request, with its version as the ETag")
 def read_request(
     request_id: RequestId, state: State, actor: CurrentActor, response: Response
 ) -> RequestOut:
-    request = RequestOut.of(get_request(state.ctx, request_id, actor=actor), now=state.ctx.now())
+    request = RequestOut.model_validate(
+        get_request(state.ctx, request_id, actor=actor), context={"now": state.ctx.now()}
+    )
     response.headers["ETag"] = etag(request.version)
     return request
 
@@ -274,14 +341,14 @@ def attach_written_statement(
 ) -> Response:
     def action() -> RequestOut:
         request = attach_statement(
-            state.ctx, request_id, body.as_input(), actor=actor, expected_version=version
+            state.ctx, request_id, body.written(), actor=actor, expected_version=version
         )
-        return RequestOut.of(request, now=state.ctx.now())
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(action, headers=request_headers)
 
 
-class CodeSentOut(BaseModel):
+class CodeSentOut(Out):
     request_id: str
     challenge_id: str
     expires_at: datetime
@@ -301,12 +368,7 @@ def send_code(
 ) -> Response:
     def action() -> CodeSentOut:
         sent = send_verification_code(state.ctx, request_id, actor=actor)
-        return CodeSentOut(
-            request_id=sent.request_id,
-            challenge_id=sent.challenge_id,
-            expires_at=sent.expires_at,
-            sent_to=sent.sent_to,
-        )
+        return CodeSentOut.model_validate(sent)
 
     return idem.run(action)
 
@@ -340,7 +402,7 @@ def confirm_code(
         request = confirm_verification_code(
             state.ctx, request_id, body.code, actor=user.actor, expected_version=version
         )
-        return RequestOut.of(request, now=state.ctx.now())
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(action, headers=request_headers)
 
@@ -383,7 +445,7 @@ def address_on_file(
             actor=actor,
             expected_version=version,
         )
-        return RequestOut.of(request, now=state.ctx.now())
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(action, headers=request_headers)
 
@@ -421,7 +483,7 @@ def cancel_by_request(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: CancelOut.of(
+        lambda: CancelOut.model_validate(
             cancel_workflow(
                 state.ctx,
                 request_id,
@@ -459,7 +521,7 @@ def escalate(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: CaseOut.of(
+        lambda: CaseOut.model_validate(
             escalate_to_deal_processing(
                 state.ctx, request_id, actor=actor, detail=body.detail, expected_version=version
             )
@@ -521,9 +583,9 @@ def close(
             actor=actor,
             note=body.note,
             duplicate_of=body.duplicate_of,
-            channel="api",
+            channel=AuditChannel.API,
             expected_version=version,
         )
-        return RequestOut.of(request, now=state.ctx.now())
+        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
 
     return idem.run(action, headers=request_headers)

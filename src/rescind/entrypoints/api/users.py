@@ -96,7 +96,7 @@ def read_users(
     state: State, actor: CurrentActor, limit: PageLimit = DEFAULT_LIMIT, cursor: PageCursor = None
 ) -> Page[UserOut]:
     page = users_page(state.ctx, actor=actor, after=cursor, limit=limit)
-    return page_out(page, UserOut.of, lambda u: u.id)
+    return page_out(page, UserOut.model_validate, lambda u: u.id)
 
 
 @router.post(
@@ -108,7 +108,7 @@ def read_users(
 )
 def add_user(body: UserIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: UserOut.of(
+        lambda: UserOut.model_validate(
             create_user(
                 state.ctx,
                 state.passwords,
@@ -145,7 +145,9 @@ def revoke_user_tokens(
     response_model=UserOut,
 )
 def deactivate(user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
-    return idem.run(lambda: UserOut.of(deactivate_user(state.ctx, user_id=user_id, actor=actor)))
+    return idem.run(
+        lambda: UserOut.model_validate(deactivate_user(state.ctx, user_id=user_id, actor=actor))
+    )
 
 
 class PasswordIn(BaseModel):
@@ -165,7 +167,7 @@ def change_password(
     user_id: UserId, body: PasswordIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     return idem.run(
-        lambda: UserOut.of(
+        lambda: UserOut.model_validate(
             set_password(
                 state.ctx, state.passwords, user_id=user_id, password=body.password, actor=actor
             )
@@ -182,5 +184,7 @@ def change_password(
 )
 def force_reset(user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: UserOut.of(force_password_reset(state.ctx, user_id=user_id, actor=actor))
+        lambda: UserOut.model_validate(
+            force_password_reset(state.ctx, user_id=user_id, actor=actor)
+        )
     )

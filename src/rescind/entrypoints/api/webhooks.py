@@ -17,9 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from rescind.domain.errors import not_a_cursor
 from rescind.domain.webhooks import (
     URL_PATTERN,
-    DeliveryStatus,
-    WebhookEndpoint,
-    WebhookEvent,
+    WebhookDeliveryStatus,
     WebhookType,
 )
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
@@ -59,7 +57,6 @@ class EndpointIn(BaseModel):
 
 
 class EndpointOut(Out):
-    model_config = ConfigDict(frozen=True, from_attributes=True)
     id: str = Field(examples=["whe_3f2a9c0d1b7e4a55"])
     url: str
     event_types: list[WebhookType]
@@ -85,23 +82,18 @@ class EndpointWithSecretOut(EndpointOut):
         default=None, description="Why `secret` is null (a replay); absent otherwise."
     )
 
-    @classmethod
-    def of(cls, endpoint: WebhookEndpoint) -> EndpointWithSecretOut:
-        return cls.model_validate(endpoint)
-
     def replayed(self) -> EndpointWithSecretOut:
         """What the idempotency table keeps: no secret."""
         return self.model_copy(update={"secret": None, "secret_note": SECRET_ALREADY_SHOWN})
 
 
 class DeliveryOut(Out):
-    model_config = ConfigDict(frozen=True, from_attributes=True)
     id: int
     event_id: str = Field(description="The `webhook-id` of every attempt.")
     event_type: WebhookType
     endpoint_id: str
     url: str
-    status: DeliveryStatus
+    status: WebhookDeliveryStatus
     attempts: int
     next_attempt_at: datetime
     last_status_code: int | None
@@ -111,17 +103,12 @@ class DeliveryOut(Out):
 
 
 class EventOut(Out):
+    """Validated from the event's ``payload()``: the body its deliveries carry."""
+
     id: str = Field(examples=["evt_5b0c2e8f0d9a4c6e8b1f3a7d2c4e6f80"])
     type: WebhookType
     timestamp: datetime
     data: dict[str, JsonValue]
-
-    @classmethod
-    def of(cls, event: WebhookEvent) -> EventOut:
-        payload = event.payload()
-        data = payload["data"]
-        assert isinstance(data, dict)
-        return cls(id=event.id, type=event.type, timestamp=event.occurred_at, data=data)
 
 
 class EventsOut(Out):
@@ -150,7 +137,10 @@ def read_events(
     if cursor is not None and cursor > MAX_ROW_NUMBER:
         raise not_a_cursor("after")
     page = list_events(state.ctx, actor=actor, after=cursor, limit=limit)
-    return EventsOut(items=[EventOut.of(e) for e in page.items], next_after=str(page.next_after))
+    return EventsOut(
+        items=[EventOut.model_validate(e.payload()) for e in page.items],
+        next_after=str(page.next_after),
+    )
 
 
 @router.get("/webhooks", tags=["webhooks"], summary="Webhook endpoints (admins)")
@@ -173,7 +163,7 @@ def create_endpoint(
         endpoint = add_endpoint(
             state.ctx, body.url, types, actor=actor, description=body.description
         )
-        return EndpointWithSecretOut.of(endpoint)
+        return EndpointWithSecretOut.model_validate(endpoint)
 
     def location(model: BaseModel) -> dict[str, str]:
         assert isinstance(model, EndpointWithSecretOut)
@@ -194,7 +184,9 @@ def rotate(
     endpoint_id: EndpointId, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     return idem.run(
-        lambda: EndpointWithSecretOut.of(rotate_secret(state.ctx, endpoint_id, actor=actor)),
+        lambda: EndpointWithSecretOut.model_validate(
+            rotate_secret(state.ctx, endpoint_id, actor=actor)
+        ),
         stored_as=EndpointWithSecretOut.replayed,
     )
 
@@ -222,7 +214,7 @@ def read_deliveries(
     endpoint_id: EndpointId,
     state: State,
     actor: CurrentActor,
-    status: Annotated[DeliveryStatus | None, Query(description="Only these.")] = None,
+    status: Annotated[WebhookDeliveryStatus | None, Query(description="Only these.")] = None,
     limit: PageLimit = DEFAULT_LIMIT,
 ) -> list[DeliveryOut]:
     found = list_deliveries(

@@ -21,8 +21,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rescind.adapters.db.outage import RETRY_AFTER_SECONDS, database_unavailable
 from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.domain.errors import NotFound, RescindError
-from rescind.entrypoints.api.deps import ProofSource
-from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.console import (
     admin_holidays,
     admin_import,
@@ -61,6 +59,8 @@ from rescind.entrypoints.console.session import (
     Session,
     current_session,
 )
+from rescind.entrypoints.web.proofs import ProofSource
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.context import Context
 from rescind.services.ports import DatabaseProbe, PasswordHasher
 

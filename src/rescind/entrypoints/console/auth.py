@@ -14,8 +14,6 @@ from rescind.domain.errors import (
     RescindError,
     Unauthenticated,
 )
-from rescind.entrypoints.api.deps import client_key
-from rescind.entrypoints.api.ratelimit import LoginThrottle, password_attempt
 from rescind.entrypoints.console.password import password_page
 from rescind.entrypoints.console.render import Problems, page, redirect, status_of
 from rescind.entrypoints.console.session import (
@@ -29,6 +27,8 @@ from rescind.entrypoints.console.session import (
     set_login_csrf_cookie,
     set_session_cookie,
 )
+from rescind.entrypoints.web.clients import client_key
+from rescind.entrypoints.web.ratelimit import LoginThrottle, password_attempt
 from rescind.services.auth import login, logout
 
 router = APIRouter()

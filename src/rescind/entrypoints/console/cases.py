@@ -16,7 +16,7 @@ from rescind.domain.case import Queue
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
-from rescind.services.escalation import assign_case, reassign_case, team_users
+from rescind.services.escalation import assign_case, reassign_case
 from rescind.services.feed import comment_on_case
 from rescind.services.queues import case_view
 
@@ -48,7 +48,7 @@ def case_page(
         names=view.names,
         queues=[q for q in Queue if q is not case.queue],
         may_reassign=actor.may(Permission.REASSIGN_CASE),
-        users=team_users(ctx, actor=actor) if actor.may(Permission.REASSIGN_CASE) else [],
+        users=view.team,
         may_comment=actor.may(Permission.COMMENT),
         me=actor.id,
     )

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import InvalidInput, RescindError
 from rescind.domain.request import CloseReason, RequesterRole
 from rescind.entrypoints.console import start, wizard
@@ -48,7 +49,7 @@ def close(
             actor=session.actor,
             note=note,
             duplicate_of=duplicate_of.strip() or None,
-            channel="console",
+            channel=AuditChannel.CONSOLE,
             expected_version=version,
         )
     except RescindError as error:

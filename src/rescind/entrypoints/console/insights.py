@@ -9,7 +9,7 @@ from rescind.domain.errors import NotFound
 from rescind.domain.insight_figures import Period, parse_period
 from rescind.entrypoints.console.render import page
 from rescind.entrypoints.console.session import Ctx, CurrentSession
-from rescind.entrypoints.insight_charts import chart_image, csv_text
+from rescind.entrypoints.web.insight_charts import chart_image, csv_text
 from rescind.services.insights import insights
 
 router = APIRouter()

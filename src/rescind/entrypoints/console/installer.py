@@ -20,7 +20,7 @@ from rescind.domain.errors import (
     NotEligible,
     RescindError,
 )
-from rescind.domain.request import CancelReason, Channel, RequesterRole
+from rescind.domain.request import CancelReason, Channel, RequestDraft, RequesterRole
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
 from rescind.services.installer import (
@@ -150,12 +150,14 @@ def homeowner_emailed(request: Request, ctx: Ctx, session: PostSession, job_id: 
     try:
         filed = file_request(
             ctx,
-            job_id=job_id,
-            channel=Channel.INSTALLER_PORTAL,
-            requester_role=RequesterRole.INSTALLER,
-            requester_name=session.user.display_name,
+            RequestDraft(
+                job_id=job_id,
+                channel=Channel.INSTALLER_PORTAL,
+                requester_role=RequesterRole.INSTALLER,
+                requester_name=session.user.display_name,
+                homeowner_emailed=True,
+            ),
             actor=session.actor,
-            homeowner_emailed=True,
         )
     except DuplicateRequest as duplicate:
         return redirect(

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from rescind.domain.access import Permission, Role
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import NotFound, RescindError
 from rescind.domain.job import JobStatus, Milestone, PartnerProgram
 from rescind.domain.request import RequesterRole
@@ -22,8 +23,7 @@ from rescind.services.cancellation import restore_workflow
 from rescind.services.checkpoints import prove_job
 from rescind.services.feed import comment_on_feed
 from rescind.services.ports import JobQuery
-from rescind.services.queries import job_emails, job_list, job_overview
-from rescind.services.restores import restores_of
+from rescind.services.queries import job_list, job_overview
 
 router = APIRouter()
 SEARCH_LIMIT = 50
@@ -116,7 +116,6 @@ def job_page(
         return installer.job_page(request, ctx, session, job_id, status=status, problems=problems)
     actor = session.actor
     overview = job_overview(ctx, job_id, actor=actor)
-    emails = job_emails(ctx, job_id, actor=actor) if actor.may(Permission.READ_OUTBOX) else None
     open_requests = [r for r in overview.requests if r.is_open]
     # A sales rep files for the homeowner here (staff start from step 1 of the cancellation).
     as_rep = session.user.role is Role.SALES_REP and actor.may(Permission.FILE_REQUEST)
@@ -129,14 +128,14 @@ def job_page(
         values=values or {},
         o=overview,
         job=overview.job,
-        emails=emails,
+        emails=overview.emails,
         open_requests=open_requests,
         may_cancel=actor.may(Permission.CANCEL),
-        may_restore=actor.may(Permission.RESTORE),
+        steps=overview.steps,
         may_close=actor.may(Permission.CLOSE_REQUEST),
         may_comment=actor.may(Permission.COMMENT),
         may_audit=actor.may(Permission.READ_AUDIT),
-        restores=restores_of(ctx, job_id, actor=actor),
+        restores=overview.restores,
         homeowner_role=RequesterRole.HOMEOWNER,
         may_file_as_rep=as_rep,
         rep_request=next(
@@ -177,7 +176,7 @@ def comment(
     body: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
     try:
-        comment_on_feed(ctx, job_id, body, actor=session.actor, channel="console")
+        comment_on_feed(ctx, job_id, body, actor=session.actor, channel=AuditChannel.CONSOLE)
     except RescindError as error:
         return job_page(
             request,
@@ -202,7 +201,12 @@ def restore(
 ) -> Response:
     try:
         restore_workflow(
-            ctx, job_id, actor=session.actor, channel="console", why=why, expected_version=version
+            ctx,
+            job_id,
+            actor=session.actor,
+            channel=AuditChannel.CONSOLE,
+            why=why,
+            expected_version=version,
         )
     except RescindError as error:
         return job_page(

@@ -12,8 +12,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from rescind.domain.errors import InvalidInput, RateLimited, RescindError
-from rescind.entrypoints.api.deps import client_key
-from rescind.entrypoints.api.ratelimit import LoginThrottle, password_attempt
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import (
     State,
@@ -21,6 +19,8 @@ from rescind.entrypoints.console.session import (
     new_login_csrf,
     set_login_csrf_cookie,
 )
+from rescind.entrypoints.web.clients import client_key
+from rescind.entrypoints.web.ratelimit import LoginThrottle, password_attempt
 from rescind.services.user_passwords import change_own_password
 
 router = APIRouter()

@@ -22,7 +22,6 @@ from rescind.domain.access import Permission
 from rescind.domain.audit_sentence import person_name, sentence
 from rescind.domain.errors import RescindError
 from rescind.domain.wording import a, count
-from rescind.entrypoints.api.problems import STATUS, TITLES
 from rescind.entrypoints.console.session import (
     COOKIE_PATH,
     FLASH_COOKIE,
@@ -31,6 +30,7 @@ from rescind.entrypoints.console.session import (
     set_flash,
     take_flash,
 )
+from rescind.entrypoints.web.problem_types import STATUS, TITLES
 
 HERE = Path(__file__).parent
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from rescind.domain.errors import DuplicateRequest, RescindError
-from rescind.domain.request import RequesterRole
+from rescind.domain.request import RequestDraft, RequesterRole
 from rescind.entrypoints.console import jobs
 from rescind.entrypoints.console.render import problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, PostSession
@@ -33,10 +33,12 @@ def file_for_homeowner(
     try:
         filed = file_request(
             ctx,
-            job_id=job_id,
-            channel=agent_channel(channel),
-            requester_role=RequesterRole.SALES_REP,
-            requester_name=session.user.display_name,
+            RequestDraft(
+                job_id=job_id,
+                channel=agent_channel(channel),
+                requester_role=RequesterRole.SALES_REP,
+                requester_name=session.user.display_name,
+            ),
             actor=session.actor,
         )
     except DuplicateRequest as duplicate:

@@ -28,9 +28,9 @@ from rescind.adapters.mail.demo_mailbox import DemoMailbox
 from rescind.domain.access import Actor
 from rescind.domain.errors import RescindError, Unauthenticated
 from rescind.domain.user import User
-from rescind.entrypoints.api.deps import ProofSource
-from rescind.entrypoints.api.ratelimit import Throttle
-from rescind.entrypoints.logs import note_user
+from rescind.entrypoints.processes.logs import note_user
+from rescind.entrypoints.web.proofs import ProofSource
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.auth import authenticate
 from rescind.services.context import Context
 from rescind.services.ports import DatabaseProbe, PasswordHasher

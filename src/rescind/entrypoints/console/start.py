@@ -16,7 +16,7 @@ from rescind.domain.access import Permission
 from rescind.domain.eligibility import Action
 from rescind.domain.errors import DuplicateRequest, InvalidInput, RescindError
 from rescind.domain.job import JobStatus
-from rescind.domain.request import Channel, RequesterRole
+from rescind.domain.request import Channel, RequestDraft, RequesterRole
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
 from rescind.services.escalation import escalate_to_deal_processing
@@ -90,10 +90,12 @@ def open_request(
     try:
         filed = file_request(
             ctx,
-            job_id=job_id,
-            channel=agent_channel(channel),
-            requester_role=RequesterRole.HOMEOWNER,
-            requester_name=requester_name,
+            RequestDraft(
+                job_id=job_id,
+                channel=agent_channel(channel),
+                requester_role=RequesterRole.HOMEOWNER,
+                requester_name=requester_name,
+            ),
             actor=session.actor,
         )
     except DuplicateRequest as duplicate:
@@ -137,10 +139,12 @@ def file_and_escalate(
             raise InvalidInput("say who is asking", field="requester_role") from None
         filed = file_request(
             ctx,
-            job_id=job_id,
-            channel=agent_channel(channel),
-            requester_role=role,
-            requester_name=requester_name,
+            RequestDraft(
+                job_id=job_id,
+                channel=agent_channel(channel),
+                requester_role=role,
+                requester_name=requester_name,
+            ),
             actor=session.actor,
         )
         case = escalate_to_deal_processing(ctx, filed.id, actor=session.actor, detail=detail)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from rescind.domain.errors import RescindError
-from rescind.domain.webhooks import DeliveryStatus, WebhookEndpoint, WebhookType
+from rescind.domain.webhooks import WebhookDeliveryStatus, WebhookEndpoint, WebhookType
 from rescind.entrypoints.console.render import (
     Problems,
     page,
@@ -60,7 +60,7 @@ def webhooks_page(
         webhook_types=[t.value for t in WebhookType],
         endpoints=list_endpoints(ctx, actor=actor),
         recent=list_deliveries(ctx, actor=actor, limit=50),
-        failures=list_deliveries(ctx, actor=actor, status=DeliveryStatus.FAILED, limit=200),
+        failures=list_deliveries(ctx, actor=actor, status=WebhookDeliveryStatus.FAILED, limit=200),
     )
 
 

@@ -3,9 +3,10 @@
 Step 1 (eligible?, open the request) is ``start``'s; ``/requests/{id}`` walks the rest:
 verification, the written statement, already pending?, the pending review, the feed comment
 and the signers' notice, then the cancel itself. Each step is one service call; the page
-asks the cancel's own rules (``rescind.domain.authority``) what stops it, so the cancel
-button appears exactly when the service would run, and the service still checks them all
-(a stale page gets its refusal as a banner).
+reads everything in one ``request_overview`` and shows each button from its answer in
+``request_steps`` (the service's own checks), so a button appears exactly when the service
+would run and a refused one says why; the service still checks them all (a stale page gets
+its refusal as a banner).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from fastapi.responses import Response
 
 from rescind.adapters.contact import email_address
 from rescind.adapters.mail.inbound import parse_email
-from rescind.domain.access import Permission
-from rescind.domain.authority import cancel_refusal, eligibility_refusal, support_authority
+from rescind.domain.authority import eligibility_refusal, support_authority
 from rescind.domain.eligibility import Action
 from rescind.domain.errors import InvalidInput, RescindError, VerificationLimitReached
 from rescind.domain.inbound import InboundEmail, InboundRecord, InboundStatus
@@ -30,19 +30,19 @@ from rescind.domain.request import (
     Channel,
     CloseReason,
     StatementKind,
+    WrittenStatement,
     reason_label,
 )
 from rescind.domain.sender_authentication import SenderAuthentication
-from rescind.entrypoints.api.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session, State
+from rescind.entrypoints.web.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
-from rescind.services.console_queries import cancel_preview, codes_sent, emails_for_job
+from rescind.services.console_queries import emails_for_job, request_overview
 from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
-from rescind.services.queries import current_decision, get_job, get_request, job_requests
-from rescind.services.requests import StatementInput, attach_statement
-from rescind.services.restores import restores_of
+from rescind.services.queries import get_request
+from rescind.services.requests import attach_statement
 from rescind.services.verification import (
     confirm_verification_code,
     send_verification_code,
@@ -74,12 +74,12 @@ class ReceivedEmail:
     def filed(self) -> bool:
         return self.status is InboundStatus.FILED
 
-    def statement(self) -> StatementInput:
+    def statement(self) -> WrittenStatement:
         if self.parsed is None:
             raise InvalidInput(
                 "this email has no readable text to use as the statement", field="inbound_id"
             )
-        return StatementInput(
+        return WrittenStatement(
             kind=StatementKind.EMAIL,
             content=f"Subject: {self.parsed.subject}\n\n{self.parsed.text}"[:MAX_STATEMENT],
             source_ref=self.message_id or self.parsed.message_id,
@@ -122,22 +122,16 @@ def wizard_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     actor = session.actor
-    req = get_request(ctx, request_id, actor=actor)
-    view = get_job(ctx, req.job_id, actor=actor)
-    decision = current_decision(ctx, req.job_id, actor=actor)
-    preview = cancel_preview(ctx, req.job_id, actor=actor)
-    codes = codes_sent(ctx, request_id, actor=actor) if actor.may(Permission.READ_OUTBOX) else []
-    emails = received_emails(ctx, req.job_id, session)
+    overview = request_overview(ctx, request_id, actor=actor)
+    req, view, decision, steps = overview.request, overview.view, overview.decision, overview.steps
     reason = (values or {}).get("reason") or (
         reason_label(req.reason, req.reason_text)
         or f"Homeowner requested cancellation by {req.channel.value.replace('_', ' ')}"
     )
     pending = view.effective is JobStatus.CANCEL_PENDING
-    authority = support_authority(req)
     # Step 1 passes when the decision lets this request's authority cancel (DP's approval
-    # stands in for rule 5); the button shows when nothing at all stops the cancel.
-    passes_step_1 = eligibility_refusal(decision, req, authority) is None
-    ready = req.is_open and not pending and cancel_refusal(decision, req, authority) is None
+    # stands in for rule 5); the button shows when the service would run the cancel.
+    passes_step_1 = eligibility_refusal(decision, req, support_authority(req)) is None
     return page(
         request,
         "wizard.html",
@@ -149,24 +143,26 @@ def wizard_page(
         view=view,
         job=view.job,
         decision=decision,
-        preview=preview,
-        codes=codes,
-        emails=emails,
+        preview=overview.preview,
+        codes=overview.codes,
+        emails=[_received(r) for r in overview.emails],
         reason=reason,
         pending=pending,
-        ready=ready,
+        steps=steps,
+        ready=req.is_open and not pending and steps.cancel is None,
         passes_step_1=passes_step_1,
+        # Escalating is offered on a Deal Processing job until Deal Processing approved it.
         escalate=decision.action is Action.ESCALATE_TO_DEAL_PROCESSING
         and req.approved_by_case_id is None,
         statement_kinds=[k for k in StatementKind if k not in SELF_SERVICE_STATEMENTS],
         code_first=req.channel in (Channel.PHONE, Channel.CHAT),
-        may_restore=actor.may(Permission.RESTORE),
-        may_close=actor.may(Permission.CLOSE_REQUEST),
+        may_restore=steps.restore is None,
+        may_close=steps.close is None,
         close_reasons=[(r.value, r.label) for r in CloseReason],
-        siblings=[r for r in job_requests(ctx, req.job_id, actor=actor) if r.id != req.id],
-        restores=restores_of(ctx, req.job_id, actor=actor),
+        siblings=overview.siblings,
+        restores=overview.restores,
         # An installer or a sales rep cannot supply the homeowner's statement: no form for it.
-        may_attach=actor.may(Permission.ATTACH_STATEMENT),
+        may_attach=steps.attach_statement is None,
     )
 
 
@@ -321,7 +317,7 @@ async def statement(
         attach_statement(
             ctx,
             request_id,
-            StatementInput(
+            WrittenStatement(
                 kind=statement_kind,
                 content=text.replace("\x00", ""),
                 sent_date=_sent_date(sent_date),

@@ -25,9 +25,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from rescind.domain.errors import InvalidInput, LinkRefused, NotAllowed, RateLimited, RescindError
 from rescind.domain.job import Language
 from rescind.domain.self_service import SESSION_LIFETIME
-from rescind.entrypoints.api.deps import client_key
-from rescind.entrypoints.api.ratelimit import Throttle
 from rescind.entrypoints.selfservice.render import Pages, language_of
+from rescind.entrypoints.web.clients import client_key
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services import self_service
 from rescind.services.context import Context
 

@@ -16,9 +16,9 @@ from rescind.adapters.db.tables import EventRow, WebhookDeliveryRow, WebhookEndp
 from rescind.domain.access import JobScope
 from rescind.domain.errors import Conflict, NotFound
 from rescind.domain.webhooks import (
-    DeliveryStatus,
     DueDelivery,
     WebhookDelivery,
+    WebhookDeliveryStatus,
     WebhookEndpoint,
     WebhookEvent,
     WebhookType,
@@ -71,7 +71,7 @@ class SqlWebhookRepository:
                         select(
                             EventRow.id,
                             literal(endpoint.id),
-                            literal(DeliveryStatus.PENDING.value),
+                            literal(WebhookDeliveryStatus.PENDING.value),
                             literal(0),
                             literal(at, EventRow.occurred_at.type),
                             literal(""),
@@ -131,7 +131,7 @@ class SqlWebhookRepository:
             select(WebhookDeliveryRow.id)
             .join(WebhookEndpointRow, WebhookEndpointRow.id == WebhookDeliveryRow.endpoint_id)
             .where(
-                WebhookDeliveryRow.status == DeliveryStatus.PENDING.value,
+                WebhookDeliveryRow.status == WebhookDeliveryStatus.PENDING.value,
                 WebhookDeliveryRow.next_attempt_at <= now,
                 WebhookEndpointRow.active.is_(True),
             )
@@ -150,7 +150,7 @@ class SqlWebhookRepository:
             update(WebhookDeliveryRow)
             .where(
                 WebhookDeliveryRow.id.in_(ids),
-                WebhookDeliveryRow.status == DeliveryStatus.PENDING.value,
+                WebhookDeliveryRow.status == WebhookDeliveryStatus.PENDING.value,
                 WebhookDeliveryRow.next_attempt_at <= now,
             )
             .values(next_attempt_at=now + lease, attempts=WebhookDeliveryRow.attempts + 1)
@@ -179,9 +179,9 @@ class SqlWebhookRepository:
 
     def mark_delivered(self, delivery_id: int, at: datetime, status_code: int) -> None:
         row = self._delivery_row(delivery_id)
-        if row.status == DeliveryStatus.DELIVERED.value:
+        if row.status == WebhookDeliveryStatus.DELIVERED.value:
             return  # a second attempt after a lost lease: the first record stands
-        row.status = DeliveryStatus.DELIVERED.value
+        row.status = WebhookDeliveryStatus.DELIVERED.value
         row.delivered_at = at
         row.last_status_code = status_code
         row.last_error = ""
@@ -196,12 +196,12 @@ class SqlWebhookRepository:
         retry_at: datetime | None,
     ) -> None:
         row = self._delivery_row(delivery_id)
-        if row.status == DeliveryStatus.DELIVERED.value:
+        if row.status == WebhookDeliveryStatus.DELIVERED.value:
             return
         row.last_error = error[:2000]
         row.last_status_code = status_code
         if retry_at is None:
-            row.status = DeliveryStatus.FAILED.value
+            row.status = WebhookDeliveryStatus.FAILED.value
             row.next_attempt_at = at
         else:
             row.next_attempt_at = retry_at
@@ -217,7 +217,7 @@ class SqlWebhookRepository:
         self,
         *,
         endpoint_id: str | None = None,
-        status: DeliveryStatus | None = None,
+        status: WebhookDeliveryStatus | None = None,
         limit: int = 50,
     ) -> list[WebhookDelivery]:
         statement = self._listing().order_by(WebhookDeliveryRow.id.desc()).limit(limit)
@@ -229,7 +229,7 @@ class SqlWebhookRepository:
 
     def requeue(self, delivery_id: int, now: datetime) -> None:
         row = self._delivery_row(delivery_id)
-        row.status = DeliveryStatus.PENDING.value
+        row.status = WebhookDeliveryStatus.PENDING.value
         row.attempts = 0
         row.next_attempt_at = now
 
@@ -294,7 +294,7 @@ def _delivery(row: WebhookDeliveryRow, public_id: str, type_: str, url: str) -> 
         event_type=WebhookType(type_),
         endpoint_id=row.endpoint_id,
         url=url,
-        status=DeliveryStatus(row.status),
+        status=WebhookDeliveryStatus(row.status),
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
         last_status_code=row.last_status_code,

@@ -25,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
-from rescind.entrypoints.worker import Round
+from rescind.entrypoints.processes.worker import Round
 from rescind.services.ports import DatabaseProbe
 
 log = logging.getLogger(__name__)

@@ -29,17 +29,28 @@ from prometheus_client import CollectorRegistry
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from rescind.adapters.passwords import Argon2Passwords
-from rescind.bootstrap import App, bootstrap, checkpointing
+from rescind.bootstrap import (
+    App,
+    bootstrap,
+    checkpointing,
+    demo_mailbox_for,
+    password_hasher,
+    read_settings,
+)
 from rescind.config import Settings
 from rescind.domain.errors import InvalidInput, RescindError
-from rescind.entrypoints.api.app import API_PREFIX, create_app
-from rescind.entrypoints.api.deps import ProofSource
-from rescind.entrypoints.api.ratelimit import Throttle
-from rescind.entrypoints.demo import load_demo_data
-from rescind.entrypoints.logs import configure_logging
-from rescind.entrypoints.metrics import MULTIPROCESS_DIR_ENV, WorkerMetrics, process_registry
-from rescind.entrypoints.worker import demo_mailbox_for, worker_for
+from rescind.entrypoints.api.app import API_PREFIX
+from rescind.entrypoints.cli.demo import load_demo_data
+from rescind.entrypoints.processes.logs import configure_logging
+from rescind.entrypoints.processes.metrics import (
+    MULTIPROCESS_DIR_ENV,
+    WorkerMetrics,
+    process_registry,
+)
+from rescind.entrypoints.processes.worker import worker_for
+from rescind.entrypoints.site import create_app
+from rescind.entrypoints.web.proofs import ProofSource
+from rescind.entrypoints.web.ratelimit import Throttle
 from rescind.services.auth import ensure_demo_users
 from rescind.services.ports import JobQuery
 
@@ -56,13 +67,8 @@ def prepare(
     registry: CollectorRegistry | None = None,
 ) -> FastAPI:
     """Demo data and logins where they belong, then the ASGI app; prints what to open."""
-    passwords = Argon2Passwords()
-    try:
-        throttle = Throttle(app.settings.rate_limit_storage)
-    except ConfigurationError as e:
-        raise InvalidInput(
-            f"bad setting RESCIND_RATE_LIMIT_STORAGE: {e}", field="rate_limit_storage"
-        ) from None
+    passwords = password_hasher()
+    throttle = throttle_for(app.settings)
     if _is_sqlite(app) and not _has_jobs(app):
         load_demo_data(app, out)
     created = ensure_demo_users(app.ctx, passwords) if _is_sqlite(app) else []
@@ -106,6 +112,16 @@ def prepare(
         max_upload_bytes=app.settings.max_upload_bytes,
         demo_mailbox=demo_mailbox_for(app.settings),
     )
+
+
+def throttle_for(settings: Settings) -> Throttle:
+    """The web doors' shared limiter, on the storage settings name (memory, or Redis)."""
+    try:
+        return Throttle(settings.rate_limit_storage)
+    except ConfigurationError as e:
+        raise InvalidInput(
+            f"bad setting RESCIND_RATE_LIMIT_STORAGE: {e}", field="rate_limit_storage"
+        ) from None
 
 
 def proof_source(settings: Settings) -> ProofSource | None:
@@ -171,7 +187,7 @@ def serve(app: App, out: Console, *, host: str, port: int, workers: int = 1) -> 
                 api,
                 host=host,
                 port=port,
-                # Our logging (entrypoints/logs.py) and our access line, not uvicorn's.
+                # Our logging (entrypoints/processes/logs.py) and our access line, not uvicorn's.
                 log_config=None,
                 access_log=False,
                 proxy_headers=True,
@@ -204,7 +220,7 @@ def _serve_processes(app: App, out: Console, *, host: str, port: int, workers: i
     os.environ[MULTIPROCESS_DIR_ENV] = metrics_dir  # inherited by the processes uvicorn spawns
     try:
         uvicorn.run(
-            "rescind.entrypoints.serve:process_app",
+            "rescind.entrypoints.processes.serve:process_app",
             factory=True,
             workers=workers,
             # A process that takes longer to start (or answer its supervisor's ping) is killed
@@ -226,13 +242,13 @@ def _serve_processes(app: App, out: Console, *, host: str, port: int, workers: i
 def process_app() -> FastAPI:
     """The app of one ``--workers`` process: a fresh interpreter, so settings, logging and
     the database are set up here again."""
-    settings = Settings()
+    settings = read_settings()
     configure_logging(settings.log_format, settings.log_level)
     app = bootstrap(settings)
     return create_app(
         app.ctx,
-        Argon2Passwords(),
-        Throttle(settings.rate_limit_storage),
+        password_hasher(),
+        throttle_for(settings),
         probe=app.probe,
         metrics_token=settings.metrics_token,
         idempotency_lease=timedelta(seconds=settings.idempotency_lease_seconds),

@@ -12,14 +12,20 @@ from rescind.bootstrap import App
 from rescind.domain.access import Actor, Role
 from rescind.domain.errors import RescindError
 from rescind.domain.job import Milestone, PartnerProgram
-from rescind.domain.request import Channel, RequesterRole, StatementKind
-from rescind.entrypoints.demo_jobs import demo_jobs, ids_where, job_id
+from rescind.domain.request import (
+    Channel,
+    RequestDraft,
+    RequesterRole,
+    StatementKind,
+    WrittenStatement,
+)
+from rescind.entrypoints.cli.demo_jobs import demo_jobs, ids_where, job_id
 from rescind.services.audit import verify_trail
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.importing import import_jobs
-from rescind.services.requests import StatementInput, attach_statement, file_request
+from rescind.services.requests import attach_statement, file_request
 from rescind.services.sweep import sweep
 from rescind.services.verification import (
     confirm_verification_code,
@@ -112,10 +118,12 @@ def _attempt(out: Console, action: Callable[[], str]) -> None:
 def _phone_cancellation(ctx: Context, out: Console, target: str) -> None:
     request = file_request(
         ctx,
-        job_id=target,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="the homeowner (demo call)",
+        RequestDraft(
+            job_id=target,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="the homeowner (demo call)",
+        ),
         actor=AGENT,
     )
     due = request.due_at.astimezone(ctx.tz)
@@ -130,7 +138,7 @@ def _phone_cancellation(ctx: Context, out: Console, target: str) -> None:
     attach_statement(
         ctx,
         request.id,
-        StatementInput(
+        WrittenStatement(
             kind=StatementKind.CHAT_TRANSCRIPT,
             content="I want to cancel my solar contract. — the homeowner",
         ),
@@ -150,12 +158,14 @@ def _cancel(ctx: Context, request_id: str) -> str:
 def _verified_request_and_cancel(ctx: Context, target: str) -> str:
     request = file_request(
         ctx,
-        job_id=target,
-        channel=Channel.EMAIL,
-        requester_role=RequesterRole.HOMEOWNER,
-        requester_name="the homeowner (demo email)",
+        RequestDraft(
+            job_id=target,
+            channel=Channel.EMAIL,
+            requester_role=RequesterRole.HOMEOWNER,
+            requester_name="the homeowner (demo email)",
+            statement=WrittenStatement(kind=StatementKind.EMAIL, content="Please cancel."),
+        ),
         actor=AGENT,
-        statement=StatementInput(kind=StatementKind.EMAIL, content="Please cancel."),
     )
     return _cancel(ctx, request.id)
 
@@ -163,10 +173,12 @@ def _verified_request_and_cancel(ctx: Context, target: str) -> str:
 def _escalate(ctx: Context, target: str) -> str:
     request = file_request(
         ctx,
-        job_id=target,
-        channel=Channel.PHONE,
-        requester_role=RequesterRole.SALES_REP,
-        requester_name="the sales rep (demo)",
+        RequestDraft(
+            job_id=target,
+            channel=Channel.PHONE,
+            requester_role=RequesterRole.SALES_REP,
+            requester_name="the sales rep (demo)",
+        ),
         actor=AGENT,
     )
     case = escalate_to_deal_processing(ctx, request.id, actor=AGENT)
@@ -188,12 +200,14 @@ def _backdated_cancellations(ctx: Context, out: Console) -> None:
         try:
             request = file_request(
                 past,
-                job_id=target,
-                channel=Channel.EMAIL,
-                requester_role=RequesterRole.HOMEOWNER,
-                requester_name="the homeowner",
+                RequestDraft(
+                    job_id=target,
+                    channel=Channel.EMAIL,
+                    requester_role=RequesterRole.HOMEOWNER,
+                    requester_name="the homeowner",
+                    statement=WrittenStatement(kind=StatementKind.EMAIL, content="Cancel."),
+                ),
                 actor=AGENT,
-                statement=StatementInput(kind=StatementKind.EMAIL, content="Cancel."),
             )
             with past.uow() as uow:
                 email = uow.jobs.get(target).homeowner.email

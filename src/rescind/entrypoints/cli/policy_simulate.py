@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from rescind.adapters.policy_file import load_policy_document
-from rescind.bootstrap import bootstrap
 from rescind.domain.access import Actor
+from rescind.entrypoints.cli.wiring import application
 from rescind.services.policy_simulation import Simulation, simulate_policy
 
 out = Console(highlight=False, soft_wrap=True)
@@ -53,7 +53,7 @@ def policy_simulate(
     """What a draft policy would change over the live jobs, before publishing it."""
     document = load_policy_document(file)
     result = simulate_policy(
-        bootstrap().ctx, document, actor=Actor.system("cli"), against_version=against
+        application().ctx, document, actor=Actor.system("cli"), against_version=against
     )
     if as_json:
         summary = {

@@ -32,9 +32,10 @@ from rescind.adapters.db.repositories.insights import rebuild
 from rescind.adapters.mail.receiving_server import ReceivingServer
 from rescind.adapters.read_ahead import read_ahead
 from rescind.adapters.signing import generate_key, load_verifier
-from rescind.bootstrap import App, Checkpointing, bootstrap, checkpointing
+from rescind.bootstrap import App, Checkpointing, checkpointing
 from rescind.config import Settings
 from rescind.domain.access import Actor
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import (
     Conflict,
     InvalidInput,
@@ -43,22 +44,23 @@ from rescind.domain.errors import (
     RescindError,
 )
 from rescind.domain.wording import count
-from rescind.entrypoints import demo as demo_data
-from rescind.entrypoints.cli_policy_simulate import policy_simulate
-from rescind.entrypoints.cli_requests import requests_app
-from rescind.entrypoints.cli_users import users_app
-from rescind.entrypoints.cli_webhooks import webhooks_app
-from rescind.entrypoints.logs import configure_logging
-from rescind.entrypoints.mail import import_messages, start_receiver
-from rescind.entrypoints.metrics import BacklogCollector, WorkerMetrics, process_registry
-from rescind.entrypoints.render import (
+from rescind.entrypoints.cli import demo as demo_data
+from rescind.entrypoints.cli import wiring
+from rescind.entrypoints.cli.policy_simulate import policy_simulate
+from rescind.entrypoints.cli.render import (
     print_decision,
     print_overview,
     print_policy,
     print_trail_check,
 )
-from rescind.entrypoints.serve import serve as serve_api
-from rescind.entrypoints.worker import worker_for
+from rescind.entrypoints.cli.requests import requests_app
+from rescind.entrypoints.cli.users import users_app
+from rescind.entrypoints.cli.webhooks import webhooks_app
+from rescind.entrypoints.processes.logs import configure_logging
+from rescind.entrypoints.processes.mail import import_messages, start_receiver
+from rescind.entrypoints.processes.metrics import BacklogCollector, WorkerMetrics, process_registry
+from rescind.entrypoints.processes.serve import serve as serve_api
+from rescind.entrypoints.processes.worker import worker_for
 from rescind.services.audit import verify_trail
 from rescind.services.calendar import add_company_holiday, remove_company_holiday
 from rescind.services.cancellation import restore_workflow
@@ -73,6 +75,7 @@ CLI_ACTOR = Actor.system("cli")
 worker_log = logging.getLogger("rescind.worker")
 
 app = typer.Typer(
+    cls=wiring.CommandLine,
     help="rescind: the job-cancellation procedure, end to end.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -109,7 +112,14 @@ EXIT_CODES: list[tuple[type[RescindError], int]] = [
 
 
 def _app() -> App:
-    return bootstrap()
+    return wiring.application()
+
+
+@app.callback()
+def _prepare_database(context: typer.Context) -> None:
+    # Once per run, before any command that uses the database; see ``wiring``.
+    if wiring.needs_database(context):
+        wiring.prepare()
 
 
 def _parse_moment(text: str) -> datetime:
@@ -127,7 +137,7 @@ def _parse_moment(text: str) -> datetime:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest version."""
-    url = Settings().effective_database_url
+    url = wiring.settings().effective_database_url
     upgrade(url)
     out.print("database schema is up to date")
 
@@ -135,7 +145,7 @@ def db_upgrade() -> None:
 @db_app.command("check")
 def db_check() -> None:
     """Fail if the table models and the migrations disagree (the database must be at head)."""
-    check(Settings().effective_database_url)
+    check(wiring.settings().effective_database_url)
     out.print("models and migrations agree")
 
 
@@ -250,7 +260,9 @@ def eligibility(
     """Decide whether support may cancel a job (recorded), or replay a past decision."""
     application = _app()
     if at is None:
-        decision = check_eligibility(application.ctx, job_id, actor=CLI_ACTOR, channel="cli")
+        decision = check_eligibility(
+            application.ctx, job_id, actor=CLI_ACTOR, channel=AuditChannel.CLI
+        )
         print_decision(out, decision)
         return
     replay = replay_eligibility(application.ctx, job_id, _parse_moment(at), actor=CLI_ACTOR)
@@ -269,7 +281,7 @@ def restore(
     why: Annotated[str, typer.Option(help="Why the job is restored (the signers are told).")],
 ) -> None:
     """Restore a cancel-pending job to active (only inside its 14-business-day window)."""
-    job = restore_workflow(_app().ctx, job_id, actor=CLI_ACTOR, channel="cli", why=why)
+    job = restore_workflow(_app().ctx, job_id, actor=CLI_ACTOR, channel=AuditChannel.CLI, why=why)
     out.print(f"job {job.id} is {job.status.value} again")
 
 

@@ -11,10 +11,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from rescind.bootstrap import bootstrap
 from rescind.domain.access import Actor
+from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import InvalidInput
 from rescind.domain.request import CloseReason
+from rescind.entrypoints.cli.wiring import application
 from rescind.services.closing import close_with_reason
 
 CLI_ACTOR = Actor.system("cli")
@@ -42,12 +43,12 @@ def close(
 ) -> None:
     """Refuse or close an open request with a reason; the requester is emailed why."""
     closed = close_with_reason(
-        bootstrap().ctx,
+        application().ctx,
         request_id,
         _reason(reason),
         actor=CLI_ACTOR,
         note=note,
         duplicate_of=duplicate_of,
-        channel="cli",
+        channel=AuditChannel.CLI,
     )
     out.print(f"request {closed.id} is closed: {closed.outcome_detail}", markup=False)

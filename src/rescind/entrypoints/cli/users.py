@@ -15,10 +15,10 @@ import typer
 from rich.console import Console
 
 from rescind.adapters.passwords import Argon2Passwords
-from rescind.bootstrap import bootstrap
 from rescind.domain.access import SCOPED_ROLES, Actor, Role
 from rescind.domain.errors import InvalidInput
 from rescind.domain.wording import a
+from rescind.entrypoints.cli.wiring import application
 from rescind.services.auth import create_user, list_users
 from rescind.services.user_passwords import find_user, force_password_reset, set_password
 
@@ -72,7 +72,7 @@ def users_create(
         raise InvalidInput(
             f"{a(str(role).replace('_', ' '))} user needs --scope-id", field="scope_id"
         )
-    app = bootstrap()
+    app = application()
     user = create_user(
         app.ctx,
         Argon2Passwords(),
@@ -93,7 +93,7 @@ def users_set_password(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Give a user a new password; every session they had is ended."""
-    app = bootstrap()
+    app = application()
     user = find_user(app.ctx, actor=CLI_ACTOR, username=username)
     password = _password(password_stdin)
     set_password(app.ctx, Argon2Passwords(), actor=CLI_ACTOR, user_id=user.id, password=password)
@@ -103,7 +103,7 @@ def users_set_password(
 @users_app.command("force-reset")
 def users_force_reset(username: Annotated[str, typer.Argument(help="Whose password.")]) -> None:
     """End a user's sessions and make them choose a new password at their next login."""
-    app = bootstrap()
+    app = application()
     user = find_user(app.ctx, actor=CLI_ACTOR, username=username)
     force_password_reset(app.ctx, actor=CLI_ACTOR, user_id=user.id)
     out.print(
@@ -115,7 +115,7 @@ def users_force_reset(username: Annotated[str, typer.Argument(help="Whose passwo
 @users_app.command("list")
 def users_list() -> None:
     """Every user, with role, scope and state."""
-    for user in list_users(bootstrap().ctx, actor=CLI_ACTOR):
+    for user in list_users(application().ctx, actor=CLI_ACTOR):
         state = "active" if user.active else "deactivated"
         if user.must_change_password:
             state += ", must change password"

@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from rescind.bootstrap import bootstrap
 from rescind.domain.access import Actor
 from rescind.domain.webhooks import WebhookEndpoint, WebhookType
+from rescind.entrypoints.cli.wiring import application
 from rescind.services.webhooks import add_endpoint, list_endpoints, remove_endpoint, rotate_secret
 
 CLI_ACTOR = Actor.system("cli")
@@ -36,7 +36,7 @@ def webhooks_add(
 ) -> None:
     """Register an endpoint; prints its id and its signing secret (shown only now)."""
     endpoint = add_endpoint(
-        bootstrap().ctx, url, event_type, actor=CLI_ACTOR, description=description
+        application().ctx, url, event_type, actor=CLI_ACTOR, description=description
     )
     out.print(f"added {endpoint.id} -> {endpoint.url} ({_types(endpoint)})", markup=False)
     out.print(f"secret: {endpoint.secret}", markup=False)
@@ -45,7 +45,7 @@ def webhooks_add(
 @webhooks_app.command("list")
 def webhooks_list() -> None:
     """Every active endpoint with the event types it receives."""
-    for endpoint in list_endpoints(bootstrap().ctx, actor=CLI_ACTOR):
+    for endpoint in list_endpoints(application().ctx, actor=CLI_ACTOR):
         until = endpoint.previous_secret_until
         rotating = f"  (previous secret signs until {until.isoformat()})" if until else ""
         out.print(f"{endpoint.id}  {endpoint.url}  {_types(endpoint)}{rotating}", markup=False)
@@ -54,7 +54,7 @@ def webhooks_list() -> None:
 @webhooks_app.command("rotate")
 def webhooks_rotate(endpoint_id: Annotated[str, typer.Argument(help="whe_…")]) -> None:
     """A new secret; the old one keeps signing alongside it for 24 hours."""
-    endpoint = rotate_secret(bootstrap().ctx, endpoint_id, actor=CLI_ACTOR)
+    endpoint = rotate_secret(application().ctx, endpoint_id, actor=CLI_ACTOR)
     until = endpoint.previous_secret_until
     out.print(
         f"rotated {endpoint.id}; the previous secret also signs until "
@@ -67,7 +67,7 @@ def webhooks_rotate(endpoint_id: Annotated[str, typer.Argument(help="whe_…")])
 @webhooks_app.command("remove")
 def webhooks_remove(endpoint_id: Annotated[str, typer.Argument(help="whe_…")]) -> None:
     """Stop delivering to an endpoint (its past deliveries stay listed)."""
-    endpoint = remove_endpoint(bootstrap().ctx, endpoint_id, actor=CLI_ACTOR)
+    endpoint = remove_endpoint(application().ctx, endpoint_id, actor=CLI_ACTOR)
     out.print(f"removed {endpoint.id} ({endpoint.url})", markup=False)
 
 

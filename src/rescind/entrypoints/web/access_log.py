@@ -23,8 +23,8 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rescind.entrypoints.api.health import PROBE_ROUTES
-from rescind.entrypoints.logs import RequestInfo, current_request
-from rescind.entrypoints.metrics import HttpMetrics
+from rescind.entrypoints.processes.logs import RequestInfo, current_request
+from rescind.entrypoints.processes.metrics import HttpMetrics
 
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 UNMATCHED = "unmatched"

@@ -21,14 +21,10 @@ from typing import Protocol
 from rescind.adapters.db.outage import database_unavailable
 from rescind.adapters.mail.compose import Composer
 from rescind.adapters.mail.demo_mailbox import DemoMailbox
-from rescind.adapters.mail.smtp import SmtpSender, SmtpSettings
-from rescind.adapters.webhook_address import AddressGuard
-from rescind.adapters.webhook_http import HttpPoster
-from rescind.bootstrap import Checkpointing, checkpointing
+from rescind.bootstrap import Checkpointing, checkpointing, composer_for, poster_for, sender_for
 from rescind.config import Settings
 from rescind.domain.access import Actor
 from rescind.domain.checkpoint import IssuedCheckpoint
-from rescind.domain.email import Mailbox
 from rescind.domain.errors import NotAllowed
 from rescind.services.checkpoints import issue_checkpoint
 from rescind.services.context import Context
@@ -39,38 +35,6 @@ from rescind.services.webhook_delivery import Poster, WebhookReport, deliver_due
 
 log = logging.getLogger("rescind.worker")
 WORKER_ACTOR = Actor.system("worker")
-
-
-def composer_for(settings: Settings) -> Composer:
-    return Composer(
-        {
-            Mailbox.HO_OUTBOUND: settings.ho_outbound_address,
-            Mailbox.SUPPORT: settings.support_address,
-            Mailbox.NOTIFICATIONS: settings.notifications_address,
-        },
-        settings.tz,
-    )
-
-
-def demo_mailbox_for(settings: Settings) -> DemoMailbox | None:
-    """The embedded demo's mailbox, when ``RESCIND_DEMO_MAILBOX`` (auto: no SMTP, demo
-    SQLite) has it on."""
-    return DemoMailbox(settings.demo_mailbox_dir) if settings.demo_mailbox_on else None
-
-
-def sender_for(settings: Settings) -> Sender | None:
-    """None when no SMTP server is configured: email then waits in the outbox."""
-    if not settings.smtp_host:
-        return None
-    return SmtpSender(
-        SmtpSettings(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            security=settings.smtp_security,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-        )
-    )
 
 
 @dataclass
@@ -245,5 +209,5 @@ def worker_for(
         poll_seconds=settings.worker_poll_seconds,
         sweep_batch=100 if embedded else 500,
         observer=observer,
-        poster=HttpPoster(AddressGuard(allow_private=settings.webhook_allow_private_addresses)),
+        poster=poster_for(settings),
     )
