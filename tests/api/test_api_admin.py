@@ -120,9 +120,11 @@ def test_the_outbox_is_for_the_back_office_roles_and_checks_its_parameters(api: 
         {"limit": 0},
         {"limit": 201},
         {"cursor": "abc"},
-        {"cursor": "2147483648"},  # past any row number: never a cursor we gave out
     ):
         assert_problem(admin.get(f"{API}/outbox", params=params), 422, "invalid_input")
+    # Past any row number: well-formed, but never a cursor we gave out.
+    past = admin.get(f"{API}/outbox", params={"cursor": "2147483648"})
+    assert_problem(past, 404, "not_found")
     assert admin.get(f"{API}/outbox").json() == {"items": [], "next_cursor": None}
 
 
@@ -287,7 +289,25 @@ def test_the_holiday_preview_refuses_what_the_change_would_refuse(api: Api) -> N
     day = {"day": "2026-12-24", "name": "Christmas Eve"}
     assert admin.post(f"{API}/holidays", json=day).status_code == 200
     twice = admin.get(f"{API}/holidays/preview", params=day)
-    assert assert_problem(twice, 422, "invalid_input")["errors"][0]["field"] == "day"
+    # A day that is a holiday already is a fact of the data: 409, as adding it again is.
+    assert assert_problem(twice, 409, "already_exists")["errors"][0]["field"] == "day"
+    empty = admin.get(f"{API}/holidays/preview", params={"day": "2026-12-01", "name": ""})
+    assert assert_problem(empty, 422, "invalid_input")["errors"][0]["field"] == "name"
+
+
+def test_the_holiday_preview_of_an_addition_may_leave_the_name_out(api: Api) -> None:
+    admin = api.client(Role.ADMIN)
+    schema = admin.get(f"{API}/openapi.json").json()
+    params = schema["paths"][f"{API}/holidays/preview"]["get"]["parameters"]
+    name = next(p for p in params if p["name"] == "name")
+    assert not name.get("required", False)
+    assert name["schema"]["minLength"] == 1
+
+    unnamed = admin.get(f"{API}/holidays/preview", params={"day": "2026-12-01"})
+
+    assert unnamed.status_code == 200, unnamed.text
+    assert unnamed.json()["change"] == "add"
+    assert unnamed.json()["windows_moved"] >= 0
 
 
 def test_only_admins_change_holidays_and_bad_days_are_refused(api: Api) -> None:

@@ -90,7 +90,7 @@ def test_40_parallel_wrong_guesses_are_evaluated_at_most_5_times_and_lock_the_co
         answers = list(pool.map(fire, range(GUESSES)))
 
     statuses = Counter(a.status_code for a in answers)
-    assert statuses == {422: GUESSES}, [a.text for a in answers if a.status_code != 422]
+    assert statuses == {409: GUESSES}, [a.text for a in answers if a.status_code != 409]
     # Each evaluated wrong guess used up one attempt of its own: 4, 3, 2, 1 left, once each.
     left = sorted(a.json()["attempts_left"] for a in answers if a.json()["attempts_left"] > 0)
     assert left == [1, 2, 3, 4]
@@ -106,7 +106,7 @@ def test_40_parallel_wrong_guesses_are_evaluated_at_most_5_times_and_lock_the_co
 
     clear_throttle(api.app)
     late = guess(agent, request_id, right)
-    problem = assert_problem(late, 422, "verification_failed")
+    problem = assert_problem(late, 409, "verification_failed")
     assert problem["attempts_left"] == 0
     assert "locked" in problem["detail"]
     assert agent.get(f"{API}/requests/{request_id}").json()["verified"] is False
@@ -183,7 +183,7 @@ def test_wrong_guesses_are_capped_per_request_across_all_its_codes(api: Api) -> 
         assert send(agent, request_id).status_code == 200
         for code in wrong_codes(api.code_sent_for(JOB), batch):
             lefts.append(
-                assert_problem(guess(agent, request_id, code), 422, "verification_failed")[
+                assert_problem(guess(agent, request_id, code), 409, "verification_failed")[
                     "attempts_left"
                 ]
             )
@@ -194,7 +194,7 @@ def test_wrong_guesses_are_capped_per_request_across_all_its_codes(api: Api) -> 
     assert send(agent, request_id).status_code == 200
     right = api.code_sent_for(JOB)
     last = guess(agent, request_id, wrong_codes(right, 1)[0])
-    assert_problem(last, 422, "verification_failed")
+    assert_problem(last, 409, "verification_failed")
     assert last.json()["attempts_left"] == 0
     assert "10 wrong codes" in last.json()["detail"]
 
@@ -254,7 +254,7 @@ def test_the_console_says_how_many_attempts_are_left_and_when_the_request_has_no
         client.post(f"/console/requests/{request_id}/code", data={"csrf_token": csrf})
         for code in wrong_codes(api.code_sent_for(JOB), 5):
             page = client.post(path, data={"csrf_token": csrf, "code": code})
-            assert page.status_code == 422
+            assert page.status_code == 409
             messages.append(field_error(page))
     assert "4 attempts left" in messages[0]
     assert "10 wrong codes" in messages[-1]

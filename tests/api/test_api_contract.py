@@ -7,8 +7,11 @@ import json
 import re
 from typing import Any
 
+import jsonschema_rs
 import pytest
 
+from rescind.adapters.csv_jobs import COLUMNS
+from rescind.adapters.policy_file import default_policy_path, load_policy_document
 from rescind.domain.access import Role
 from rescind.domain.user import MIN_PASSWORD_LENGTH
 from tests.api.conftest import API, Api
@@ -70,6 +73,13 @@ def test_a_draft_is_given_once_as_the_schema_says_and_as_the_server_checks(api: 
         answer = admin.post(f"{API}/policies/simulate", json=bad)
         assert answer.status_code == 422, answer.text
         assert answer.json()["code"] == "invalid_input"
+    # Text with a NUL breaks the document's declared patterns, in a draft as in a publication.
+    seed: dict[str, Any] = load_policy_document(default_policy_path())
+    nul = admin.post(
+        f"{API}/policies/simulate", json={"document": {**seed, "description": "a\x00b"}}
+    )
+    assert nul.status_code == 422, nul.text
+    assert nul.json()["code"] == "invalid_input"
 
 
 @pytest.mark.parametrize("path", ["/holidays", "/jobs/X1/feed", "/policies", "/requests", "/users"])
@@ -179,6 +189,12 @@ def test_a_day_is_text_as_the_schema_says_not_a_number_read_as_1970(api: Api) ->
     answer = admin.post(f"{API}/holidays", json={"day": 0, "name": "Epoch"})
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"][0]["field"] == "body.day"
+    # In a query or a path the day is text anyway: `0` is no YYYY-MM-DD either.
+    preview = admin.get(f"{API}/holidays/preview", params={"day": "0"})
+    assert preview.status_code == 422, preview.text
+    assert preview.json()["errors"][0]["field"] == "query.day"
+    removed = admin.delete(f"{API}/holidays/20261224")
+    assert removed.status_code == 422, removed.text
 
 
 def test_a_webhook_url_is_refused_exactly_when_the_schema_pattern_refuses_it(api: Api) -> None:
@@ -230,3 +246,115 @@ def test_a_blank_restore_reason_and_other_without_text_are_refused_as_the_schema
         f"{API}/jobs/JOB-002/restore", json={"why": "   "}, headers={"If-Match": version}
     )
     assert answer.status_code == 422, answer.text
+
+
+def test_a_csv_the_body_pattern_allows_is_read_row_by_row_never_refused_whole(api: Api) -> None:
+    admin = api.client(Role.ADMIN)
+    body = document(api)["paths"][f"{API}/jobs/import"]["post"]["requestBody"]
+    pattern = body["content"]["text/csv"]["schema"]["pattern"]
+    header = ",".join(COLUMNS)
+    # The header, then rows that are no jobs: each is reported, the file is not a 422.
+    csv = f"{header}\r\nnot,a,job\n\n,,,\u2028x\n"
+    assert re.fullmatch(pattern, csv)
+
+    answer = admin.post(
+        f"{API}/jobs/import", content=csv.encode(), headers={"Content-Type": "text/csv"}
+    )
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["imported"] == 0
+    assert answer.json()["errors"]
+    # A file without the header breaks the pattern, and the server refuses it whole.
+    assert not re.fullmatch(pattern, "")
+    empty = admin.post(f"{API}/jobs/import", content=b"", headers={"Content-Type": "text/csv"})
+    assert empty.status_code == 422, empty.text
+
+
+@pytest.mark.parametrize(
+    ("sent_date", "status"),
+    [
+        ("2000-01-01", 201),
+        ("2024-02-29", 201),
+        ("2026-11-20", 201),
+        # In the schema's range, but after the receipt on record: a conflict with it.
+        ("2100-12-31", 409),
+        ("1999-12-31", 422),
+        ("2023-02-29", 422),
+        ("2101-01-01", 422),
+        ("2100-02-29", 422),
+    ],
+)
+def test_a_postmark_date_is_taken_exactly_when_the_schema_pattern_allows_it(
+    api: Api, sent_date: str, status: int
+) -> None:
+    taken = status != 422
+    schemas = document(api)["components"]["schemas"]
+    statement = next(v for k, v in schemas.items() if k.startswith("StatementIn"))
+    declared = next(s for s in statement["properties"]["sent_date"]["anyOf"] if "pattern" in s)
+    assert (re.fullmatch(declared["pattern"], sent_date) is not None) == taken
+    agent = api.client(Role.AGENT)
+    filed = agent.post(
+        f"{API}/requests",
+        json={
+            "job_id": "JOB-002",
+            "channel": "mail",
+            "requester_role": "homeowner",
+            "requester_name": "Ben Reyes",
+            "statement": {"kind": "mail_notice", "content": "Notice", "sent_date": sent_date},
+        },
+    )
+
+    assert filed.status_code == status, filed.text
+    if status == 409:
+        assert filed.json()["type"] == "/problems/postmark_after_receipt"
+        assert filed.json()["errors"][0]["field"] == "sent_date"
+
+
+def test_the_policy_document_schema_takes_the_seed_table_and_declares_its_rules(api: Api) -> None:
+    schemas = document(api)["components"]["schemas"]
+    seed: dict[str, Any] = load_policy_document(default_policy_path())
+    for model in ("PolicyIn", "DocumentDraft"):
+        declared = schemas[model]["properties"]["document"]
+        assert jsonschema_rs.is_valid(declared, seed)
+        rule = declared["properties"]["rules"]["items"]["anyOf"][1]
+        assert rule["properties"]["action"]["enum"] == ["stop", "escalate_to_deal_processing"]
+    admin = api.client(Role.ADMIN)
+    # A rule outside the declared shape is refused, as the schema says.
+    wrong = {**seed, "rules": [{**seed["rules"][0], "action": "cancel"}]}
+    assert not jsonschema_rs.is_valid(schemas["PolicyIn"]["properties"]["document"], wrong)
+    refused = admin.post(f"{API}/policies", json={"document": wrong})
+    assert refused.status_code == 422, refused.text
+
+
+def test_an_undeclared_method_on_a_concrete_path_is_a_405_though_a_template_fits(
+    api: Api,
+) -> None:
+    admin = api.client(Role.ADMIN)
+
+    # DELETE /holidays/{day} fits the URL, but /holidays/preview is a path of its own.
+    answer = admin.delete(f"{API}/holidays/preview")
+
+    assert answer.status_code == 405, answer.text
+    assert answer.headers["Allow"] == "GET"
+
+
+def test_a_statement_declares_its_text_or_reference_and_a_notices_postmark(api: Api) -> None:
+    schemas = document(api)["components"]["schemas"]
+    name = next(k for k in schemas if k.startswith("StatementIn"))
+    statement = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": schemas}}
+    agent = api.client(Role.AGENT)
+    filing = {
+        "job_id": "JOB-002",
+        "channel": "mail",
+        "requester_role": "homeowner",
+        "requester_name": "Ben Reyes",
+    }
+    for given, taken in (
+        ({"kind": "email"}, False),
+        ({"kind": "email", "content": " \n"}, False),
+        ({"kind": "mail_notice", "content": "Notice"}, False),
+        ({"kind": "email", "source_ref": "msg-1"}, True),
+    ):
+        assert jsonschema_rs.is_valid(statement, given) == taken, given
+        answer = agent.post(f"{API}/requests", json={**filing, "statement": given})
+        assert answer.status_code == (201 if taken else 422), (given, answer.text)

@@ -390,7 +390,7 @@ def test_a_job_whose_window_has_ended_cannot_be_restored(api: Api) -> None:
 # --- verification, throttling ----------------------------------------------------------------
 
 
-def test_a_wrong_code_is_a_422_with_the_attempts_left(api: Api) -> None:
+def test_a_wrong_code_is_a_409_with_the_attempts_left(api: Api) -> None:
     agent = api.client(Role.AGENT)
     request = file_phone_request(agent, "JOB-002")
     agent.post(f"{API}/requests/{request['id']}/verification/code")
@@ -402,7 +402,7 @@ def test_a_wrong_code_is_a_422_with_the_attempts_left(api: Api) -> None:
         headers=if_match(agent, f"{API}/requests/{request['id']}/verification/code/confirm"),
     )
 
-    problem = assert_problem(answer, 422, "verification_failed")
+    problem = assert_problem(answer, 409, "verification_failed")
     assert isinstance(problem["attempts_left"], int)
     assert problem["attempts_left"] >= 1
     assert agent.get(f"{API}/requests/{request['id']}").json()["verified"] is False
@@ -419,7 +419,7 @@ def test_code_guesses_beyond_the_limit_per_request_are_refused_with_429(api: Api
     ]
 
     assert statuses[-1] == 429
-    assert set(statuses[:5]) <= {200, 422}
+    assert set(statuses[:5]) <= {200, 409}
     throttled = agent.post(path, json={"code": api.code_sent_for("JOB-002")}, headers=read)
     assert_problem(throttled, 429, "rate_limited")
     assert int(throttled.headers["Retry-After"]) >= 1

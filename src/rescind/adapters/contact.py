@@ -16,9 +16,53 @@ valid one is, called by every door that takes one in.
 from __future__ import annotations
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from rescind.domain.errors import InvalidInput
+
+
+def _none_of(words: tuple[str, ...], longest: int) -> str:
+    """A regex (no look-arounds, which JSON Schema generators cannot follow) for the words of
+    ASCII letters, 1 to ``longest`` long, that are none of ``words`` (in any case)."""
+
+    def letters(exclude: str = "") -> str:
+        runs: list[str] = []  # the kept letters as ranges, "a-hj-z", in both cases
+        for c in "abcdefghijklmnopqrstuvwxyz":
+            if c in exclude:
+                continue
+            if runs and ord(runs[-1][-1]) == ord(c) - 1:
+                runs[-1] = runs[-1][0] + c
+            else:
+                runs.append(c)
+        spans = "".join(r if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+        return f"[{spans}{spans.upper()}]"
+
+    def after(prefix: str, room: int) -> str:
+        # What may follow ``prefix`` (itself a prefix of a word) so the whole is no word.
+        nexts = sorted({w[len(prefix)] for w in words if w.startswith(prefix) and w != prefix})
+        options = [] if prefix in words or not prefix else [""]
+        if room > 0:
+            options.append(f"{letters(''.join(nexts))}{letters()}{{0,{room - 1}}}")
+            for c in nexts:
+                options.append(f"[{c}{c.upper()}]{after(prefix + c, room - 1)}")
+        return "(?:" + "|".join(options) + ")"
+
+    return after("", longest)
+
+
+# What ``email_address`` accepts, as a JSON Schema pattern (ASCII, no look-arounds): a
+# dot-atom local part; domain labels of letters, digits and single hyphens (no ``xn--`` or
+# other ``--``: IDNA refuses most of them); a top-level domain of letters that is none of the
+# special-use names email-validator refuses. A subset of what the validator takes (at most 183
+# characters, inside its limit of 254), and the API enforces it too, so the schema says exactly
+# what the server accepts (tests/api/test_api_email_pattern.py checks both directions).
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LABEL = r"[A-Za-z0-9]{1,15}(?:-[A-Za-z0-9]{1,15})?"
+_TLD = _none_of(tuple(SPECIAL_USE_DOMAIN_NAMES), 24)
+EMAIL_ADDRESS = rf"{_ATEXT}{{1,30}}(?:\.{_ATEXT}{{1,15}}){{0,2}}@(?:{_LABEL}\.){{1,3}}{_TLD}"
+EMAIL_PATTERN = rf"^ *{EMAIL_ADDRESS} *$"
+# The same, or nothing at all (an optional address left out).
+OPTIONAL_EMAIL_PATTERN = rf"^(?: *{EMAIL_ADDRESS} *)?$"
 
 # The company's homeowners are in the US; a number with a leading + may be from anywhere.
 DEFAULT_PHONE_REGION = "US"

@@ -11,7 +11,8 @@ depends (the API leaves it out).
 
     RescindError
     ├── InvalidInput            bad or missing field, unknown enum value, malformed file
-    │   └── AddressRefused      a webhook URL that reaches an internal address (SSRF guard)
+    │   ├── AddressRefused      a webhook URL that reaches an internal address (SSRF guard)
+    │   └── PostmarkAfterReceipt  a notice postmarked after its receipt (409: the receipt's date)
     ├── NotFound                no such job / request / case / policy version (or not yours)
     │   └── UnknownReference    a field names a record that does not exist (a user's scope)
     ├── Unauthenticated         no valid credentials
@@ -61,6 +62,14 @@ class AddressRefused(InvalidInput):
     code = "webhook_address_refused"
 
 
+class PostmarkAfterReceipt(InvalidInput):
+    """A notice's postmark after the day its request was received: a date the schema allows
+    that only the receipt on record rules out, so the API answers it as a conflict (409)."""
+
+    code = "postmark_after_receipt"
+    retryable = False
+
+
 class NotFound(RescindError):
     code = "not_found"
 
@@ -87,9 +96,12 @@ def request_not_found(request_id: str) -> NotFound:
     )
 
 
-def not_a_cursor(field: str = "cursor") -> InvalidInput:
-    """A paging cursor this API never handed out (garbage, or a number past any row)."""
-    return InvalidInput("not a cursor this API gave out; start again without one", field=field)
+def not_a_cursor(field: str = "cursor") -> UnknownReference:
+    """A paging cursor this API never handed out (naming no row, or a number past any row):
+    whether a row exists is a fact of the data, so it is a 404 on the field, not a 422."""
+    return UnknownReference(
+        "not a cursor this API gave out (it names no row); start again without one", field=field
+    )
 
 
 def case_not_found(case_id: str) -> NotFound:

@@ -17,6 +17,7 @@ from rescind.domain.errors import (
     InvalidInput,
     NotAllowed,
     NotVerified,
+    PostmarkAfterReceipt,
     StatementMissing,
 )
 from rescind.domain.events import Event, EventKind
@@ -173,8 +174,9 @@ class WrittenStatement:
                 )
             # received_at is UTC; a local postmark may be one calendar day ahead of it.
             if self.sent_date > received_at.date() + timedelta(days=1):
-                raise InvalidInput(
-                    "the sent (postmark) date cannot be after the date it was received",
+                raise PostmarkAfterReceipt(
+                    "the sent (postmark) date cannot be after the date it was received "
+                    f"({received_at.date().isoformat()}); check the postmark",
                     field="sent_date",
                 )
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from rescind.domain.access import Actor, Permission, require
 from rescind.domain.audit import AuditChannel, AuditContext
-from rescind.domain.errors import InvalidInput, NotFound
+from rescind.domain.errors import AlreadyExists, InvalidInput, NotFound
 from rescind.domain.events import Event, EventKind, iso
 from rescind.domain.workflow import moved_final_at, recompute_window
 from rescind.services.context import Context
@@ -65,13 +65,16 @@ def remove_company_holiday(ctx: Context, day: date, *, actor: Actor) -> Calendar
 
 
 def preview_holiday_change(
-    ctx: Context, day: date, *, name: str = "", remove: bool = False, actor: Actor
+    ctx: Context, day: date, *, name: str | None = "", remove: bool = False, actor: Actor
 ) -> HolidayPreview:
     """The pending windows that adding (or, with ``remove``, removing) the company holiday
     ``day`` would move, and to which final dates; nothing is written. The windows are
-    computed by the same domain function the change itself runs."""
-    if not remove:
+    computed by the same domain function the change itself runs. ``name=None`` previews an
+    addition not named yet (the windows do not depend on the name); a given name must not be
+    blank, as the change requires."""
+    if not remove and name is not None:
         _check_name(name)
+    name = name or ""
     require(actor, Permission.MANAGE_HOLIDAYS)
     with ctx.uow() as uow:
         calendar = ctx.operations_calendar(uow)
@@ -82,7 +85,7 @@ def preview_holiday_change(
             name = holidays.pop(day)
         else:
             if day in holidays:
-                raise InvalidInput(
+                raise AlreadyExists(
                     f"{iso(day)} is already a company holiday ({holidays[day]}); "
                     "remove it first to rename it",
                     field="day",

@@ -11,11 +11,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    WithJsonSchema,
     field_validator,
 )
 
@@ -25,14 +27,17 @@ from rescind.domain.email import DeliveryStatus
 from rescind.domain.errors import not_a_cursor
 from rescind.entrypoints.api.deps import (
     NO_NUL,
+    NOT_BLANK,
     CurrentActor,
     EmailAddress,
     Idempotent,
     IsoDate,
+    IsoDay,
     State,
 )
 from rescind.entrypoints.api.models import EmailOut, HolidayOut, Out, Page, PolicyOut
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, MAX_ROW_NUMBER, PageLimit
+from rescind.entrypoints.api.policy_schema import has_nul, policy_document_schema
 from rescind.services.calendar import (
     add_company_holiday,
     preview_holiday_change,
@@ -98,9 +103,7 @@ class AddressFixIn(BaseModel):
     old: str = Field(
         min_length=1, max_length=320, pattern=NO_NUL, description="The address that failed."
     )
-    new: EmailAddress = Field(
-        min_length=1, max_length=320, description="One valid address to send to instead."
-    )
+    new: EmailAddress = Field(description="One valid address to send to instead.")
 
 
 @router.post(
@@ -151,11 +154,17 @@ _POLICY_EXAMPLE: dict[str, Any] = {
 
 class PolicyIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_POLICY_EXAMPLE]})
-    document: dict[str, Any] = Field(
-        description="The decision table: `name`, `description` and `rules` (as GET /policies "
-        "shows them). It must decide every possible job, and every rule must be reachable.",
-        max_length=10,
-    )
+    document: Annotated[
+        dict[str, Any],
+        WithJsonSchema(
+            policy_document_schema(
+                "The decision table: `name`, `description` and `rules` (as GET /policies shows "
+                "them). Beyond this shape (422 `policy_invalid` otherwise) the rule numbers "
+                "increase from top to bottom, every possible job is decided by a rule and every "
+                "rule decides some job."
+            )
+        ),
+    ]
     effective_at: AwareDatetime | None = Field(
         default=None, description="Now or later, with a time zone; null: now."
     )
@@ -163,19 +172,9 @@ class PolicyIn(BaseModel):
     @field_validator("document")
     @classmethod
     def _no_nul(cls, document: dict[str, Any]) -> dict[str, Any]:
-        if _has_nul(document):
+        if has_nul(document):
             raise ValueError("text in the document cannot contain NUL characters")
         return document
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
 
 
 @router.get("/policies", tags=["policies"], summary="Every published eligibility policy version")
@@ -275,6 +274,12 @@ class HolidayPreviewOut(Out):
     moves: list[WindowMoveOut]
 
 
+def _without_nul(value: str | None) -> str | None:
+    if value is not None and "\x00" in value:
+        raise ValueError("must not hold a NUL character")
+    return value
+
+
 @router.get(
     "/holidays/preview",
     tags=["holidays"],
@@ -283,11 +288,20 @@ class HolidayPreviewOut(Out):
 def preview_holiday(
     state: State,
     actor: CurrentActor,
-    day: Annotated[date, Query(examples=["2026-12-24"])],
+    day: Annotated[IsoDay, Query(examples=["2026-12-24"])],
     change: Annotated[Literal["add", "remove"], Query()] = "add",
     name: Annotated[
-        str, Query(max_length=100, pattern=NO_NUL, description="Needed to add one.")
-    ] = "",
+        str | None,
+        Query(
+            max_length=100,
+            # Declared as the service checks it: a given name is neither blank nor holds a
+            # NUL (the blank one's 422 names the field `name`, as the change's does).
+            json_schema_extra={"minLength": 1, "pattern": NOT_BLANK},
+            description="The holiday's name, as the addition will need it; a preview may "
+            "leave it out. A day that is a holiday already is a 409 `already_exists`.",
+        ),
+        AfterValidator(_without_nul),
+    ] = None,
 ) -> HolidayPreviewOut:
     return HolidayPreviewOut.model_validate(
         preview_holiday_change(state.ctx, day, name=name, remove=change == "remove", actor=actor)
@@ -315,7 +329,7 @@ def add_holiday(body: HolidayIn, state: State, actor: CurrentActor, idem: Idempo
     response_model=CalendarChangeOut,
 )
 def remove_holiday(
-    day: Annotated[date, Path(examples=["2026-12-24"])],
+    day: Annotated[IsoDay, Path(examples=["2026-12-24"])],
     state: State,
     actor: CurrentActor,
     idem: Idempotent,

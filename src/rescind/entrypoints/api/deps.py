@@ -17,7 +17,7 @@ from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BeforeValidator, Field, JsonValue
 
-from rescind.adapters.contact import email_address
+from rescind.adapters.contact import EMAIL_PATTERN, OPTIONAL_EMAIL_PATTERN, email_address
 from rescind.domain.access import Actor
 from rescind.domain.errors import InvalidInput, PreconditionRequired, Unauthenticated
 from rescind.domain.user import MIN_PASSWORD_LENGTH, User
@@ -66,6 +66,20 @@ def _date_as_text(value: object) -> object:
 
 # A date in a request body, exactly as the schema declares it.
 IsoDate = Annotated[date, BeforeValidator(_date_as_text)]
+
+_ISO_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _day_as_iso_text(value: object) -> object:
+    # A query or path value is always text, and pydantic would read `0` as 1970-01-01; the
+    # schema's `format: date` is YYYY-MM-DD only.
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("give the date as YYYY-MM-DD, like 2026-12-24")
+    return value
+
+
+# A date in a query or a path, as the schema declares it (`format: date`).
+IsoDay = Annotated[date, BeforeValidator(_day_as_iso_text)]
 # Some text besides white space (and no NUL): names and comments the services refuse blank.
 NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
 NOT_BLANK_SCHEMA: dict[str, JsonValue] = {"pattern": NOT_BLANK}
@@ -77,18 +91,38 @@ NewPassword = Annotated[
 ]
 
 
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+
 def _one_address(value: str) -> str:
-    """The ``contact`` check as a pydantic validator: a refusal is this field's 422."""
+    """The ``contact`` check as a pydantic validator, within the schema's pattern: a refusal
+    is this field's 422 with the check's own words."""
     if not value:
         return value  # an optional address left out
     try:
-        return email_address(value, field="the address")
+        normalized = email_address(value, field="the address")
     except InvalidInput as e:
         raise ValueError(e.message) from None
+    if not _EMAIL.fullmatch(value):
+        raise ValueError(
+            f"the address {value[:80]!r} is valid but not one the API takes: give it in ASCII "
+            "(name@example.com; no xn-- labels), as the schema's pattern says"
+        )
+    return normalized
 
 
-# One email address, stored normalized (empty where the field is optional).
-EmailAddress = Annotated[str, AfterValidator(_one_address)]
+def _email_field(pattern: str, min_length: int) -> Any:
+    # The pattern is declared for clients and generators; ``_one_address`` enforces it with a
+    # message that says what to fix (pydantic's own would quote the whole pattern).
+    return Field(min_length=min_length, max_length=320, json_schema_extra={"pattern": pattern})
+
+
+# One email address, stored normalized; the schema's pattern is exactly what it accepts.
+EmailAddress = Annotated[str, _email_field(EMAIL_PATTERN, 1), AfterValidator(_one_address)]
+# The same, or empty where the field is optional.
+OptionalEmailAddress = Annotated[
+    str, _email_field(OPTIONAL_EMAIL_PATTERN, 0), AfterValidator(_one_address)
+]
 
 _bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
 

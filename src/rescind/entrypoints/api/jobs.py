@@ -388,6 +388,12 @@ _EXAMPLE_CSV = (
 )
 
 
+# What the schema promises a file the importer reads: the header line, then rows of plain
+# (unquoted) fields. Each row is then checked on its own (a bad one is reported, not a 422);
+# quoted fields are read too, but a generator following the pattern never needs them.
+CSV_PATTERN = rf"^{','.join(COLUMNS)}\r?\n[^\"\x00]*$"
+
+
 @router.post(
     "/import",
     summary="Import jobs from an Engine export (CSV); good rows are kept, bad ones reported",
@@ -400,7 +406,10 @@ _EXAMPLE_CSV = (
         "requestBody": {
             "required": True,
             "content": {
-                "text/csv": {"schema": {"type": "string"}, "example": _EXAMPLE_CSV},
+                "text/csv": {
+                    "schema": {"type": "string", "pattern": CSV_PATTERN},
+                    "example": _EXAMPLE_CSV,
+                },
             },
         }
     },

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import AliasPath, BaseModel, ConfigDict, Field
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from rescind.adapters.policy_file import parse_policy_text
 from rescind.entrypoints.api.body_limit import DEFAULT_MAX_BODY_BYTES
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, State
 from rescind.entrypoints.api.models import Out
+from rescind.entrypoints.api.policy_schema import has_nul, policy_document_schema
 from rescind.services.policy_simulation import simulate_policy
 
 router = APIRouter()
@@ -32,8 +33,20 @@ class _Draft(BaseModel):
 class DocumentDraft(_Draft):
     document: Annotated[
         dict[str, Any],
-        Field(description="The draft as JSON (as GET /policies shows a document).", max_length=10),
+        WithJsonSchema(
+            policy_document_schema(
+                "The draft as JSON (as GET /policies shows a document); its rules as "
+                "POST /policies says."
+            )
+        ),
     ]
+
+    @field_validator("document")
+    @classmethod
+    def _no_nul(cls, document: dict[str, Any]) -> dict[str, Any]:
+        if has_nul(document):
+            raise ValueError("text in the document cannot contain NUL characters")
+        return document
 
 
 class YamlDraft(_Draft):

@@ -177,6 +177,15 @@ def first_line(error: BaseException | None) -> str:
     return lines[0] if lines else type(error).__name__
 
 
+def _method_not_allowed(request: Request, allow: str, headers: dict[str, str]) -> JSONResponse:
+    return problem_response(
+        405,
+        "http_error",
+        f"{request.method} is not a method of {request.url.path}; it allows {allow}",
+        headers={**headers, "Allow": allow},
+    )
+
+
 def install(app: FastAPI) -> None:
     """Route every error through problem details; nothing reaches a client as a traceback."""
 
@@ -185,7 +194,13 @@ def install(app: FastAPI) -> None:
         return from_error(error)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, error: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        allow = allowed_methods(request)
+        method = "GET" if request.method == "HEAD" else request.method
+        if allow and method not in allow:
+            # The URL is a concrete path of the document that lacks this method, routed to a
+            # template it also fits (DELETE /holidays/preview to /holidays/{day}): a 405.
+            return _method_not_allowed(request, ", ".join(allow), {})
         errors = [
             FieldProblem(
                 field=".".join(str(p) for p in e.get("loc", ())), message=str(e.get("msg", ""))
@@ -211,12 +226,7 @@ def install(app: FastAPI) -> None:
         if error.status_code == 405:
             # A route outside the document (e.g. /problems/{code}) keeps Starlette's own list.
             allow = ", ".join(allowed_methods(request)) or (error.headers or {}).get("Allow", "")
-            return problem_response(
-                405,
-                "http_error",
-                f"{request.method} is not a method of {request.url.path}; it allows {allow}",
-                headers={**(error.headers or {}), "Allow": allow},
-            )
+            return _method_not_allowed(request, allow, dict(error.headers or {}))
         code = {404: "not_found", 401: "unauthenticated"}.get(error.status_code, "http_error")
         return problem_response(
             error.status_code, code, str(error.detail), headers=dict(error.headers or {})

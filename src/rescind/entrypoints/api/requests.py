@@ -7,11 +7,21 @@ closing take it back as ``If-Match`` (required); cancelling through a request ch
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from rescind.domain.audit import AuditChannel
 from rescind.domain.errors import InvalidInput
@@ -29,12 +39,14 @@ from rescind.domain.request import (
 from rescind.entrypoints.api.deps import (
     API_PREFIX,
     NO_NUL,
+    NOT_BLANK,
     CurrentActor,
     CurrentUser,
     EmailAddress,
     Idempotent,
     IsoDate,
     JobIfMatch,
+    OptionalEmailAddress,
     RequestIfMatch,
     State,
     etag,
@@ -61,6 +73,57 @@ RequestId = Annotated[
 # Postmark dates outside this range are typing mistakes, not notices.
 EARLIEST_NOTICE = date(2000, 1, 1)
 LATEST_NOTICE = date(2100, 12, 31)
+# The same range as a pattern of ISO dates: JSON Schema has no bounds on a `format: date`, so
+# the schema says it this way (and the server checks it, before ``ge``/``le`` do again).
+_DAY_OF_MONTH = (
+    r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1[0-9]|2[0-8])"
+    r"|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+)
+NOTICE_DATE_PATTERN = (
+    rf"^(?:(?:20[0-9]{{2}}|2100)-{_DAY_OF_MONTH}|20(?:[02468][048]|[13579][26])-02-29)$"
+)
+_NOTICE_DATE = re.compile(NOTICE_DATE_PATTERN)
+
+
+def _notice_date_as_text(value: object) -> object:
+    if isinstance(value, str) and not _NOTICE_DATE.fullmatch(value):
+        raise ValueError(
+            f"give the postmark date as YYYY-MM-DD between {EARLIEST_NOTICE} and {LATEST_NOTICE}"
+        )
+    return value
+
+
+NoticeDate = Annotated[
+    IsoDate,
+    BeforeValidator(_notice_date_as_text),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": NOTICE_DATE_PATTERN}),
+]
+
+
+# What the statement's own check requires of its fields together, as the schema says it: its
+# text or a reference to the kept original (not blank), and a postmark date on a mailed or
+# telegram notice.
+_NOTICES: list[JsonValue] = [StatementKind.MAIL_NOTICE.value, StatementKind.TELEGRAM_NOTICE.value]
+_TEXT_GIVEN: dict[str, JsonValue] = {"type": "string", "pattern": NOT_BLANK}
+_STATEMENT_RULES: dict[str, JsonValue] = {
+    "allOf": [
+        {
+            "anyOf": [
+                {"required": ["content"], "properties": {"content": _TEXT_GIVEN}},
+                {"required": ["source_ref"], "properties": {"source_ref": _TEXT_GIVEN}},
+            ]
+        },
+        {
+            "anyOf": [
+                {"properties": {"kind": {"not": {"enum": _NOTICES}}}},
+                {
+                    "required": ["sent_date"],
+                    "properties": {"kind": {"enum": _NOTICES}, "sent_date": {"type": "string"}},
+                },
+            ]
+        },
+    ]
+}
 
 
 class StatementIn(BaseModel):
@@ -69,6 +132,7 @@ class StatementIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            **_STATEMENT_RULES,
             "examples": [
                 {"kind": "chat_transcript", "content": "Please cancel my solar contract."},
                 {
@@ -77,13 +141,13 @@ class StatementIn(BaseModel):
                     "sent_date": "2026-11-20",
                     "source_ref": "scan-0042.pdf",
                 },
-            ]
+            ],
         },
     )
 
     kind: StatementKind
     content: str = Field(default="", max_length=50_000, pattern=NO_NUL)
-    sent_date: IsoDate | None = Field(
+    sent_date: NoticeDate | None = Field(
         default=None,
         ge=EARLIEST_NOTICE,
         le=LATEST_NOTICE,
@@ -92,7 +156,7 @@ class StatementIn(BaseModel):
     source_ref: str = Field(
         default="", max_length=500, pattern=NO_NUL, description="Where the original is kept."
     )
-    from_address: EmailAddress = Field(default="", max_length=320, pattern=NO_NUL)
+    from_address: OptionalEmailAddress = ""
 
     def written(self) -> WrittenStatement:
         """As handed in: the service stamps when it was received, and checks it then."""
@@ -318,7 +382,7 @@ class ConfirmCodeIn(BaseModel):
 @router.post(
     "/{request_id}/verification/code/confirm",
     summary="Confirm the code the homeowner read back",
-    description="A wrong code answers 422 with `attempts_left`; a code locks after 5 attempts "
+    description="A wrong code answers 409 with `attempts_left`; a code locks after 5 attempts "
     "and a request after 10 across its codes (429 `verification_limit_reached`); guesses are "
     "also rate limited per request and per user (429).",
     response_model=RequestOut,
@@ -351,9 +415,7 @@ class AddressOnFileIn(BaseModel):
         },
     )
 
-    sender: EmailAddress = Field(
-        min_length=1, max_length=320, pattern=NO_NUL, description="From address."
-    )
+    sender: EmailAddress = Field(description="From address.")
     authenticated: bool | None = Field(
         default=None,
         description="What the receiving server's Authentication-Results said: false when "

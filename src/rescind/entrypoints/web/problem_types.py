@@ -11,19 +11,19 @@ from rescind.domain.errors import (
     NotAllowed,
     NotFound,
     PolicyError,
+    PostmarkAfterReceipt,
     PreconditionFailed,
     PreconditionRequired,
     RateLimited,
     RescindError,
     Unauthenticated,
-    VerificationFailed,
 )
 
 # Most specific first.
 STATUS: list[tuple[type[RescindError], int]] = [
+    (PostmarkAfterReceipt, 409),
     (InvalidInput, 422),
     (PolicyError, 422),
-    (VerificationFailed, 422),
     (Unauthenticated, 401),
     (Forbidden, 403),
     (NotFound, 404),
@@ -51,6 +51,7 @@ TITLES: dict[str, str] = {
     "invalid_transition": "The job is not in a state that allows this",
     "written_request_required": "A written request from the homeowner is required",
     "verification_failed": "The code was not accepted",
+    "postmark_after_receipt": "The postmark is after the request was received",
     "self_service_link_refused": "The link was not accepted",
     "verification_limit_reached": "This request has used up its codes or its attempts",
     "conflict": "Someone else changed the same thing at the same moment; retry",
