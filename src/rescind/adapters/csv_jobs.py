@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
@@ -111,6 +112,13 @@ def _rows(reader: csv.DictReader[str], source: str) -> Iterator[tuple[int, Job |
         raise InvalidInput(f"{source}, line {reader.line_num}: not valid CSV ({e})") from None
 
 
+# A book of business names the same few hundred installers and sales reps on most rows:
+# each address is checked once per import, not once per row (a refusal is not cached; it
+# raises again with the row's line number).
+_email_address = lru_cache(maxsize=65_536)(email_address)
+_phone_number = lru_cache(maxsize=65_536)(phone_number)
+
+
 def parse_row(row: dict[str, str | None]) -> Job:
     def text(name: str, *, required: bool = True) -> str:
         value = (row.get(name) or "").strip()
@@ -129,11 +137,11 @@ def parse_row(row: dict[str, str | None]) -> Job:
         raise InvalidInput(f"{name} must be true or false, not {value!r}", field=name)
 
     def email(name: str) -> str:
-        return email_address(text(name), field=name)
+        return _email_address(text(name), field=name)
 
     def phone(name: str) -> str:
         value = text(name, required=False)
-        return phone_number(value, field=name) if value else ""
+        return _phone_number(value, field=name) if value else ""
 
     signed = text("contract_signed_date")
     try:
