@@ -44,7 +44,7 @@ from sqlalchemy.engine import make_url
 
 from bench.dataset import load
 from bench.postgres import DEFAULT_SERVER, conninfo, create_database, create_empty, drop_database
-from bench.postgres_cost import backends, database_work, spent
+from bench.postgres_cost import Backends, database_work
 from bench.report import machine, ms, percentile, table
 from bench.serving import API, Client, login, profiling, reference_servers, servers
 
@@ -52,7 +52,7 @@ GOAL_RATIO = 0.80  # of the reference's cancels/s
 GOAL_RATE = 350
 GOAL_P99_S = 0.100
 COLUMNS = ["", "done", "seconds", "per second", "p50 ms", "p95 ms", "p99 ms"]
-COLUMNS += ["app CPU ms", "PG CPU ms", "transactions", "rows written"]
+COLUMNS += ["app CPU ms", "PG CPU ms", "transactions", "rows written", "connects"]
 
 
 @dataclass
@@ -65,6 +65,7 @@ class Run:
     postgres_cpu: float = 0.0
     transactions: int = 0
     rows: int = 0
+    connections: int = 0
 
     @property
     def done(self) -> int:
@@ -190,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=Path, help="py-spy each server during the cancels, into this folder"
     )
+    parser.add_argument(
+        "--gil", action="store_true", help="with --profile: sample only the GIL's holder"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to prove it works")
     args = parser.parse_args(argv)
     if args.quick:
@@ -208,21 +212,23 @@ def main(argv: list[str] | None = None) -> int:
                 ports = [s.port for s in started]
                 token = login(ports[0])
                 server_cpu = sum(s.cpu_seconds() for s in started)
-                postgres = backends(args.url, args.database)
-                with profiling(started, args.profile):
+                with (
+                    Backends(args.url, args.database) as postgres,
+                    profiling(started, args.profile, gil=args.gil),
+                ):
                     run = cancel_all(ports, token, loaded.cancellable, args.clients)
                 run.server_cpu = sum(s.cpu_seconds() for s in started) - server_cpu
-                run.postgres_cpu = spent(postgres, backends(args.url, args.database))
+                run.postgres_cpu, run.connections = postgres.cpu_seconds, postgres.started
             after = database_work(args.url, args.database)
             run.transactions, run.rows = after[0] - commits, after[1] - rows
             commits, rows = database_work(args.url, reference_db)
             with reference_servers(conninfo(reference_url), args.servers, Path(tmp)) as started:
                 ports = [s.port for s in started]
                 server_cpu = sum(s.cpu_seconds() for s in started)
-                postgres = backends(args.url, reference_db)
-                lean = cancel_all(ports, "", same.cancellable, args.clients)
+                with Backends(args.url, reference_db) as postgres:
+                    lean = cancel_all(ports, "", same.cancellable, args.clients)
                 lean.server_cpu = sum(s.cpu_seconds() for s in started) - server_cpu
-                lean.postgres_cpu = spent(postgres, backends(args.url, reference_db))
+                lean.postgres_cpu, lean.connections = postgres.cpu_seconds, postgres.started
             after = database_work(args.url, reference_db)
             lean.transactions, lean.rows = after[0] - commits, after[1] - rows
         run.failures += check_database(url, loaded.cancellable)
@@ -257,6 +263,7 @@ def report(args: argparse.Namespace, run: Run, lean: Run, bench: Pgbench) -> int
             f"{r.per_cancel(r.postgres_cpu) * 1000:.1f}",
             f"{r.per_cancel(r.transactions):.1f}",
             f"{r.per_cancel(r.rows):.1f}",
+            f"{r.connections:,}",
         ]
 
     table(
@@ -271,7 +278,7 @@ def report(args: argparse.Namespace, run: Run, lean: Run, bench: Pgbench) -> int
                 f"{bench.seconds}",
                 f"{bench.tps:.0f}",
                 f"avg {bench.latency_ms:.1f}",
-                *[""] * 6,
+                *[""] * 7,
             ],
         ],
     )
@@ -296,8 +303,8 @@ def report(args: argparse.Namespace, run: Run, lean: Run, bench: Pgbench) -> int
         f"CPU during rescind's cancels: client {run.client_cpu:.1f} s "
         f"({run.client_cpu / run.seconds:.0%} of one core), servers {run.server_cpu:.1f} s "
         f"({run.server_cpu / run.seconds:.0%}); PG CPU from /proc of the database's backends "
-        "(pg_stat_statements is not preloaded); transactions and rows from pg_stat_database "
-        "and pg_stat_user_tables, server start and login included"
+        "(pg_stat_statements is not preloaded; a lower bound when connects > 0); transactions "
+        "and rows from pg_stat_database and pg_stat_user_tables, server start and login included"
     )
     print(f"machine: {machine()}")
     failures = run.failures + lean.failures

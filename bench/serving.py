@@ -157,8 +157,12 @@ def wait_answering(server: Server) -> None:
 
 
 @contextlib.contextmanager
-def profiling(started: list[Server], folder: Path | None) -> Iterator[None]:
-    """py-spy samples each server while the block runs (collapsed stacks, one file each)."""
+def profiling(started: list[Server], folder: Path | None, *, gil: bool = False) -> Iterator[None]:
+    """py-spy samples each server while the block runs (collapsed stacks, one file each).
+
+    ``gil`` samples only the thread holding the GIL: Python's CPU, not threads waiting on
+    the database.
+    """
     if folder is None:
         yield
         return
@@ -174,6 +178,7 @@ def profiling(started: list[Server], folder: Path | None) -> Iterator[None]:
                 "--pid",
                 str(s.process.pid),
                 "--nonblocking",
+                *(["--gil"] if gil else []),
                 "-o",
                 str(folder / f"serve-{s.port}.txt"),
             ],
