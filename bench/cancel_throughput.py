@@ -8,13 +8,18 @@ transaction: the eligibility decision recorded, the job to Cancel Pending (rejec
 submitting a pending review first where rule 2 says so), the feed comment, the signers'
 notice in the outbox, the request closed, every step in the hash-chained trail. Reported:
 cancels/s and p50/p95/p99 latency, then — in the same run, on the same server —
-``pgbench -N -c 16 -j 2 -T <the same duration>``, the database's own write limit, and the
-ratio. Goal: ≥ 25 % of pgbench's TPS, p99 < 50 ms. Every answer must be 200 and a new
-Cancel Pending, and the database is checked afterwards (jobs pending, requests closed,
-notices queued), so the figure counts only real cancels.
+the same cancels against the reference (``bench/reference_cancel.py``: the same statements in
+one transaction, the leanest Python), then ``pgbench -N -c 16 -j 2 -T <the same duration>``,
+the database's own write limit. For rescind and the reference: app and PostgreSQL CPU per
+cancel (``bench/postgres_cost.py``), transactions and rows written per cancel, connections
+opened, and the ratios. Goals: rescind ≥ 80 % of the reference, ≥ 350 cancels/s, p99
+< 100 ms. Every answer must be 200 and a new Cancel Pending, and each database is checked
+afterwards (jobs pending, requests closed, notices queued), so the figure counts only real
+cancels.
 
-Setup (not measured): its own database ``rescind_bench_cancel``, migrated and bulk-loaded by
-``bench.dataset --cancellable``; pgbench's own ``rescind_bench_pgbench`` (scale 10). Both are
+Setup (not measured): its own database ``rescind_bench_cancel`` and the reference's
+``rescind_bench_cancel_reference``, migrated and bulk-loaded alike by
+``bench.dataset --cancellable``; pgbench's own ``rescind_bench_pgbench`` (scale 10). All three are
 dropped at the end unless ``--keep``. The client is ``http.client`` in threads, one
 keep-alive connection each; its CPU and the servers' CPU are reported too, since on two
 cores they share the machine with PostgreSQL. Several server processes (``--servers``,
