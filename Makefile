@@ -62,7 +62,7 @@ BENCH_LOCK   ?= /tmp/rescind-bench.lock
 
 .PHONY: bench-cancel bench-reads
 
-bench-cancel: $(STAMP) postgres  ## cancels/s and p50/p95/p99 over HTTP, side by side with pgbench -N
+bench-cancel: $(STAMP) postgres  ## cancels/s, p50/p95/p99 and CPU over HTTP, beside a lean reference app and pgbench -N
 	flock $(BENCH_LOCK) $(BIN)/python -m bench.cancel_throughput --url $(BENCH_SERVER) $(ARGS)
 
 bench-reads: $(STAMP) postgres  ## search, job page and queue latencies with 1 M jobs, 10 M events

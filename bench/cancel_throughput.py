@@ -8,13 +8,18 @@ transaction: the eligibility decision recorded, the job to Cancel Pending (rejec
 submitting a pending review first where rule 2 says so), the feed comment, the signers'
 notice in the outbox, the request closed, every step in the hash-chained trail. Reported:
 cancels/s and p50/p95/p99 latency, then — in the same run, on the same server —
-``pgbench -N -c 16 -j 2 -T <the same duration>``, the database's own write limit, and the
-ratio. Goal: ≥ 25 % of pgbench's TPS, p99 < 50 ms. Every answer must be 200 and a new
-Cancel Pending, and the database is checked afterwards (jobs pending, requests closed,
-notices queued), so the figure counts only real cancels.
+the same cancels against the reference (``bench/reference_cancel.py``: the same statements in
+one transaction, the leanest Python), then ``pgbench -N -c 16 -j 2 -T <the same duration>``,
+the database's own write limit. For rescind and the reference: app and PostgreSQL CPU per
+cancel (``bench/postgres_cost.py``), transactions and rows written per cancel, connections
+opened, and the ratios. Goals: rescind ≥ 80 % of the reference, ≥ 350 cancels/s, p99
+< 100 ms. Every answer must be 200 and a new Cancel Pending, and each database is checked
+afterwards (jobs pending, requests closed, notices queued), so the figure counts only real
+cancels.
 
-Setup (not measured): its own database ``rescind_bench_cancel``, migrated and bulk-loaded by
-``bench.dataset --cancellable``; pgbench's own ``rescind_bench_pgbench`` (scale 10). Both are
+Setup (not measured): its own database ``rescind_bench_cancel`` and the reference's
+``rescind_bench_cancel_reference``, migrated and bulk-loaded alike by
+``bench.dataset --cancellable``; pgbench's own ``rescind_bench_pgbench`` (scale 10). All three are
 dropped at the end unless ``--keep``. The client is ``http.client`` in threads, one
 keep-alive connection each; its CPU and the servers' CPU are reported too, since on two
 cores they share the machine with PostgreSQL. Several server processes (``--servers``,
@@ -44,11 +49,15 @@ from sqlalchemy.engine import make_url
 
 from bench.dataset import load
 from bench.postgres import DEFAULT_SERVER, conninfo, create_database, create_empty, drop_database
+from bench.postgres_cost import Backends, database_work
 from bench.report import machine, ms, percentile, table
-from bench.serving import API, Client, login, profiling, servers
+from bench.serving import API, Client, login, profiling, reference_servers, servers
 
-GOAL_RATIO = 0.25
-GOAL_P99_S = 0.050
+GOAL_RATIO = 0.80  # of the reference's cancels/s
+GOAL_RATE = 350
+GOAL_P99_S = 0.100
+COLUMNS = ["", "done", "seconds", "per second", "p50 ms", "p95 ms", "p99 ms"]
+COLUMNS += ["app CPU ms", "PG CPU ms", "transactions", "rows written", "connects"]
 
 
 @dataclass
@@ -58,6 +67,21 @@ class Run:
     seconds: float = 0.0
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    postgres_cpu: float = 0.0
+    transactions: int = 0
+    rows: int = 0
+    connections: int = 0
+
+    @property
+    def done(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.done / self.seconds if self.seconds else 0.0
+
+    def per_cancel(self, value: float) -> float:
+        return value / self.done if self.done else 0.0
 
 
 @dataclass(frozen=True)
@@ -172,25 +196,48 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=Path, help="py-spy each server during the cancels, into this folder"
     )
+    parser.add_argument(
+        "--gil", action="store_true", help="with --profile: sample only the GIL's holder"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to prove it works")
     args = parser.parse_args(argv)
     if args.quick:
         args.jobs, args.clients, args.servers, args.scale = 40, 4, 1, 1
+    reference_db = f"{args.database}_reference"
     url = create_database(args.url, args.database)
+    reference_url = create_database(args.url, reference_db)
     try:
         print(f"loading {args.jobs:,} verified requests into {args.database} …", flush=True)
         loaded = load(url, jobs=args.jobs, events=args.jobs * 5, cancellable=True)
-        with (
-            tempfile.TemporaryDirectory(prefix="rescind-bench-") as tmp,
-            servers(url, args.servers, Path(tmp)) as started,
-        ):
-            ports = [s.port for s in started]
-            token = login(ports[0])
-            server_cpu = sum(s.cpu_seconds() for s in started)
-            with profiling(started, args.profile):
-                run = cancel_all(ports, token, loaded.cancellable, args.clients)
-            run.server_cpu = sum(s.cpu_seconds() for s in started) - server_cpu
+        print(f"and into {reference_db} for the reference …", flush=True)
+        same = load(reference_url, jobs=args.jobs, events=args.jobs * 5, cancellable=True)
+        with tempfile.TemporaryDirectory(prefix="rescind-bench-") as tmp:
+            commits, rows = database_work(args.url, args.database)
+            with servers(url, args.servers, Path(tmp)) as started:
+                ports = [s.port for s in started]
+                token = login(ports[0])
+                server_cpu = sum(s.cpu_seconds() for s in started)
+                with (
+                    Backends(args.url, args.database) as postgres,
+                    profiling(started, args.profile, gil=args.gil),
+                ):
+                    run = cancel_all(ports, token, loaded.cancellable, args.clients)
+                run.server_cpu = sum(s.cpu_seconds() for s in started) - server_cpu
+                run.postgres_cpu, run.connections = postgres.cpu_seconds, postgres.started
+            after = database_work(args.url, args.database)
+            run.transactions, run.rows = after[0] - commits, after[1] - rows
+            commits, rows = database_work(args.url, reference_db)
+            with reference_servers(conninfo(reference_url), args.servers, Path(tmp)) as started:
+                ports = [s.port for s in started]
+                server_cpu = sum(s.cpu_seconds() for s in started)
+                with Backends(args.url, reference_db) as postgres:
+                    lean = cancel_all(ports, "", same.cancellable, args.clients)
+                lean.server_cpu = sum(s.cpu_seconds() for s in started) - server_cpu
+                lean.postgres_cpu, lean.connections = postgres.cpu_seconds, postgres.started
+            after = database_work(args.url, reference_db)
+            lean.transactions, lean.rows = after[0] - commits, after[1] - rows
         run.failures += check_database(url, loaded.cancellable)
+        lean.failures += [f"reference {f}" for f in check_database(reference_url, same.cancellable)]
         seconds = max(1, math.ceil(run.seconds))
         bench = pgbench(
             args.url,
@@ -202,54 +249,80 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             drop_database(args.url, args.database)
+            drop_database(args.url, reference_db)
             drop_database(args.url, args.pgbench_database)
-    return report(args, run, bench)
+    return report(args, run, lean, bench)
 
 
-def report(args: argparse.Namespace, run: Run, bench: Pgbench) -> int:
-    rate = len(run.latencies) / run.seconds if run.seconds else 0.0
-    p99 = percentile(run.latencies, 99)
+def report(args: argparse.Namespace, run: Run, lean: Run, bench: Pgbench) -> int:
+    def row(label: str, r: Run) -> list[str]:
+        return [
+            label,
+            f"{r.done:,}",
+            f"{r.seconds:.1f}",
+            f"{r.rate:.0f}",
+            ms(percentile(r.latencies, 50)),
+            ms(percentile(r.latencies, 95)),
+            ms(percentile(r.latencies, 99)),
+            f"{r.per_cancel(r.server_cpu) * 1000:.1f}",
+            f"{r.per_cancel(r.postgres_cpu) * 1000:.1f}",
+            f"{r.per_cancel(r.transactions):.1f}",
+            f"{r.per_cancel(r.rows):.1f}",
+            f"{r.connections:,}",
+        ]
+
     table(
-        f"Cancel throughput: {args.clients} clients, {args.servers} rescind serve, PostgreSQL",
-        ["", "done", "seconds", "per second", "p50 ms", "p95 ms", "p99 ms"],
+        f"Cancel throughput: {args.clients} clients, {args.servers} server processes, PostgreSQL",
+        COLUMNS,
         [
-            [
-                "rescind cancels over HTTP",
-                f"{len(run.latencies):,}",
-                f"{run.seconds:.1f}",
-                f"{rate:.0f}",
-                ms(percentile(run.latencies, 50)),
-                ms(percentile(run.latencies, 95)),
-                ms(p99),
-            ],
+            row("rescind cancels over HTTP", run),
+            row("reference (same SQL, 1 transaction)", lean),
             [
                 f"pgbench -N -c {args.clients} -j 2 (scale {args.scale})",
                 f"{bench.transactions:,}",
                 f"{bench.seconds}",
                 f"{bench.tps:.0f}",
                 f"avg {bench.latency_ms:.1f}",
-                "",
-                "",
+                *[""] * 7,
             ],
         ],
     )
-    ratio = rate / bench.tps if bench.tps else 0.0
+    p99 = percentile(run.latencies, 99)
+    ratio = run.rate / lean.rate if lean.rate else 0.0
     print(
-        f"ratio: {ratio:.1%} of pgbench's TPS (goal ≥ {GOAL_RATIO:.0%}); "
-        f"p99 {ms(p99)} ms (goal < {GOAL_P99_S * 1000:.0f} ms)"
+        f"rescind / reference: {ratio:.1%} of the reference's cancels/s (goal ≥ {GOAL_RATIO:.0%}),"
+        f" p99 {ratio_of(p99, percentile(lean.latencies, 99))},"
+        f" app CPU {ratio_of(run.per_cancel(run.server_cpu), lean.per_cancel(lean.server_cpu))},"
+        f" PostgreSQL CPU"
+        f" {ratio_of(run.per_cancel(run.postgres_cpu), lean.per_cancel(lean.postgres_cpu))}"
     )
     print(
-        f"CPU during the cancels: client {run.client_cpu:.1f} s "
+        f"rescind: {run.rate:.0f} cancels/s (goal ≥ {GOAL_RATE}), p99 {ms(p99)} ms"
+        f" (goal < {GOAL_P99_S * 1000:.0f} ms); {run.rate / bench.tps:.1%} of pgbench's TPS"
+    )
+    print(
+        "statements per cancel: rescind's from `make bench-cancel-statements`; the reference"
+        " runs the same use-case statements in 1 transaction"
+    )
+    print(
+        f"CPU during rescind's cancels: client {run.client_cpu:.1f} s "
         f"({run.client_cpu / run.seconds:.0%} of one core), servers {run.server_cpu:.1f} s "
-        f"({run.server_cpu / run.seconds:.0%})"
+        f"({run.server_cpu / run.seconds:.0%}); PG CPU from /proc of the database's backends "
+        "(pg_stat_statements is not preloaded; a lower bound when connects > 0); transactions "
+        "and rows from pg_stat_database and pg_stat_user_tables, server start and login included"
     )
     print(f"machine: {machine()}")
-    for failure in run.failures[:10]:
+    failures = run.failures + lean.failures
+    for failure in failures[:10]:
         print(f"FAILED {failure}")
-    if run.failures:
-        print(f"{len(run.failures)} cancels failed or were not in the database")
+    if failures:
+        print(f"{len(failures)} cancels failed or were not in the database")
         return 1
     return 0
+
+
+def ratio_of(mine: float, theirs: float) -> str:
+    return f"{mine / theirs:.1f}×" if theirs else "n/a"
 
 
 if __name__ == "__main__":

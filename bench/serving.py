@@ -108,8 +108,61 @@ def servers(database_url: str, count: int, workdir: Path) -> Iterator[list[Serve
 
 
 @contextlib.contextmanager
-def profiling(started: list[Server], folder: Path | None) -> Iterator[None]:
-    """py-spy samples each server while the block runs (collapsed stacks, one file each)."""
+def reference_servers(database_url: str, count: int, workdir: Path) -> Iterator[list[Server]]:
+    """``count`` processes of ``bench.reference_cancel`` on ``database_url`` (libpq URL)."""
+    started: list[Server] = []
+    logs: list[BinaryIO] = []
+    try:
+        for _ in range(count):
+            port = free_port()
+            log = (workdir / f"reference-{port}.log").open("wb")
+            logs.append(log)
+            command = [sys.executable, "-m", "bench.reference_cancel", "--url", database_url]
+            process = subprocess.Popen(  # noqa: S603 - our own module
+                [*command, "--port", str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            started.append(Server(process, port))
+        for server in started:
+            wait_answering(server)
+        yield started
+    finally:
+        for server in started:
+            server.process.send_signal(signal.SIGTERM)
+        for server in started:
+            try:
+                server.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.process.kill()
+                server.process.wait(timeout=30)
+        for handle in logs:
+            handle.close()
+
+
+def wait_answering(server: Server) -> None:
+    """Until the server answers any HTTP request, or fail."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"the server on port {server.port} exited early")
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=2)
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            conn.close()
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"the server on port {server.port} did not answer in time")
+
+
+@contextlib.contextmanager
+def profiling(started: list[Server], folder: Path | None, *, gil: bool = False) -> Iterator[None]:
+    """py-spy samples each server while the block runs (collapsed stacks, one file each).
+
+    ``gil`` samples only the thread holding the GIL: Python's CPU, not threads waiting on
+    the database.
+    """
     if folder is None:
         yield
         return
@@ -125,6 +178,7 @@ def profiling(started: list[Server], folder: Path | None) -> Iterator[None]:
                 "--pid",
                 str(s.process.pid),
                 "--nonblocking",
+                *(["--gil"] if gil else []),
                 "-o",
                 str(folder / f"serve-{s.port}.txt"),
             ],
