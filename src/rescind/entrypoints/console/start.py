@@ -19,8 +19,8 @@ from rescind.domain.job import JobStatus
 from rescind.domain.request import Channel, RequestDraft, RequesterRole
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
+from rescind.services.console_queries import start_overview
 from rescind.services.escalation import escalate_to_deal_processing
-from rescind.services.queries import current_decision, get_job, job_requests
 from rescind.services.requests import file_request
 
 router = APIRouter()
@@ -40,9 +40,8 @@ def start_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     actor = session.actor
-    view = get_job(ctx, job_id, actor=actor)
-    decision = current_decision(ctx, job_id, actor=actor)
-    requests = [r for r in job_requests(ctx, job_id, actor=actor) if r.is_open]
+    shown = start_overview(ctx, job_id, actor=actor)
+    view, decision = shown.view, shown.decision
     return page(
         request,
         "cancel_start.html",
@@ -53,13 +52,13 @@ def start_page(
         view=view,
         job=view.job,
         decision=decision,
-        open_requests=requests,
+        open_requests=shown.open_requests,
         escalate=decision.action is Action.ESCALATE_TO_DEAL_PROCESSING,
         channels=AGENT_CHANNELS,
         requester_roles=list(RequesterRole),
         may_cancel=actor.may(Permission.CANCEL),
         may_escalate=actor.may(Permission.ESCALATE),
-        may_restore=actor.may(Permission.RESTORE),
+        may_restore=shown.steps.restore is None,
         may_close=actor.may(Permission.CLOSE_REQUEST),
         pending=view.effective is JobStatus.CANCEL_PENDING,
         cancelled=view.effective is JobStatus.CANCELLED,
