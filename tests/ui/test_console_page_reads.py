@@ -111,3 +111,14 @@ def test_each_queue_page_opens_one_transaction_and_loads_no_job_by_id(
     a_case(ctx)
     log_in(client, Role.AGENT)
     assert reads_of(client, monkeypatch, f"/console/queues/{queue}") == (1, 0)
+
+
+@pytest.mark.parametrize("job_id", ["JOB-002", "JOB-004"])
+@pytest.mark.parametrize("role", [Role.AGENT, Role.BACK_OFFICE])
+def test_the_start_page_opens_one_transaction_and_loads_the_job_once(
+    app_ctx: tuple[TestClient, Context], monkeypatch: pytest.MonkeyPatch, role: Role, job_id: str
+) -> None:
+    client, ctx = app_ctx
+    a_request(ctx, job_id)
+    log_in(client, role)
+    assert reads_of(client, monkeypatch, f"/console/jobs/{job_id}/cancel") == (1, 1)

@@ -148,17 +148,11 @@ def cancel_request(
         message_ids.append(
             queue_email(
                 uow,
-                OutgoingEmail(
-                    kind=EmailKind.CANCELLATION_NOTICE,
-                    recipients=cancellation_notice_recipients(job),
-                    job_id=job.id,
-                    context={
-                        "job_id": job.id,
-                        "homeowner_name": job.homeowner.name,
-                        "final_date": final_date.isoformat(),
-                        "reason": reason,
-                        **homeowner_language(job),
-                    },
+                _signers_email(
+                    EmailKind.CANCELLATION_NOTICE,
+                    job,
+                    final_date=final_date.isoformat(),
+                    reason=reason,
                 ),
                 actx,
             )
@@ -221,19 +215,29 @@ def restore_job(uow: UnitOfWork, ctx: Context, job: Job, actx: AuditContext, why
     ops = ctx.operations_calendar(uow)
     queue_email(
         uow,
-        OutgoingEmail(
-            kind=EmailKind.WORKFLOW_RESTORED,
-            recipients=cancellation_notice_recipients(job),
-            job_id=job.id,
-            context={
-                "job_id": job.id,
-                "homeowner_name": job.homeowner.name,
-                "why": why.strip(),
-                "window_was_final_date": ops.day_ended_by(was_final_at).isoformat(),
-                **homeowner_language(job),
-            },
+        _signers_email(
+            EmailKind.WORKFLOW_RESTORED,
+            job,
+            why=why.strip(),
+            window_was_final_date=ops.day_ended_by(was_final_at).isoformat(),
         ),
         actx,
+    )
+
+
+def _signers_email(kind: EmailKind, job: Job, **context: str) -> OutgoingEmail:
+    """An email about ``job`` to every contract signer (the cancellation notice, the
+    restore), in the homeowner's language."""
+    return OutgoingEmail(
+        kind=kind,
+        recipients=cancellation_notice_recipients(job),
+        job_id=job.id,
+        context={
+            "job_id": job.id,
+            "homeowner_name": job.homeowner.name,
+            **context,
+            **homeowner_language(job),
+        },
     )
 
 

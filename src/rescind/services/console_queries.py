@@ -21,7 +21,7 @@ from rescind.domain.email import EmailKind, QueuedEmail
 from rescind.domain.feed import cancellation_comment
 from rescind.domain.inbound import InboundRecord
 from rescind.domain.job import Job, JobStatus
-from rescind.domain.next_steps import RequestSteps, request_steps
+from rescind.domain.next_steps import JobSteps, RequestSteps, job_steps, request_steps
 from rescind.domain.recipients import Recipients, cancellation_notice_recipients
 from rescind.domain.request import CancellationRequest
 from rescind.domain.workflow import CANCEL_PENDING_BUSINESS_DAYS
@@ -102,6 +102,14 @@ def emails_for_job(
         )
 
 
+def emails_for_request(ctx: Context, request_id: str, *, actor: Actor) -> list[InboundRecord]:
+    """The email received about a request's job (as ``emails_for_job``), reading the request
+    and its job in the same transaction."""
+    with ctx.uow() as uow:
+        _, job = request_for(uow, request_id, actor, Permission.READ_JOBS)
+        return uow.inbound.for_job(job.id, job.homeowner.email, actor.scope, EMAILS_PER_JOB)
+
+
 @dataclass(frozen=True)
 class DueRequest:
     request: CancellationRequest
@@ -175,4 +183,35 @@ def request_overview(ctx: Context, request_id: str, *, actor: Actor) -> RequestO
         cases=cases,
         restores=restores_in(records),
         steps=request_steps(actor, request, job, decision, cases, now),
+    )
+
+
+@dataclass(frozen=True)
+class StartOverview:
+    """Everything the start-a-cancel page shows, read in one transaction."""
+
+    view: JobView
+    decision: Decision
+    open_requests: list[CancellationRequest]
+    steps: JobSteps
+
+    @property
+    def job(self) -> Job:
+        return self.view.job
+
+
+def start_overview(ctx: Context, job_id: str, *, actor: Actor) -> StartOverview:
+    """The job (loaded once), the table's answer for it now, its open requests and what
+    ``actor`` may do on the job itself (``job_steps``)."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
+        calendar = ctx.operations_calendar(uow)
+        decision = policy_in_force(uow, now).decide(job)
+        requests = [r for r in uow.requests.for_job(job.id) if r.is_open]
+    return StartOverview(
+        view=view_of(job, now, calendar),
+        decision=decision,
+        open_requests=requests,
+        steps=job_steps(actor, job, now),
     )

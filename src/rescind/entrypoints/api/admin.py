@@ -217,9 +217,18 @@ def publish(body: PolicyIn, state: State, actor: CurrentActor, idem: Idempotent)
 # --- holidays --------------------------------------------------------------------------------
 
 
+def _by_day(holidays: object) -> object:
+    """The service's holidays by day, as the list of days the API shows."""
+    if isinstance(holidays, dict):
+        return [{"day": day, "name": name} for day, name in holidays.items()]
+    return holidays
+
+
 class HolidaysOut(Out):
     calendar_version: int = Field(description="Bumped by every change of company holidays.")
-    holidays: list[HolidayOut]
+    holidays: Annotated[list[HolidayOut], BeforeValidator(_by_day)] = Field(
+        validation_alias="company_holidays"
+    )
 
 
 class CalendarChangeOut(Out):
@@ -243,10 +252,7 @@ class HolidayIn(BaseModel):
 )
 def read_holidays(state: State, actor: CurrentActor) -> HolidaysOut:
     found = list_holidays(state.ctx, actor=actor)
-    return HolidaysOut(
-        calendar_version=found.calendar_version,
-        holidays=[HolidayOut(day=d, name=n) for d, n in found.company_holidays.items()],
-    )
+    return HolidaysOut.model_validate(found)
 
 
 class WindowMoveOut(Out):

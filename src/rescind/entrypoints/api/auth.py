@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from rescind.entrypoints.api.deps import NO_NUL, CurrentUser, NewPassword, State, client_key
-from rescind.entrypoints.api.models import UserOut
+from rescind.entrypoints.api.models import Out, UserOut
 from rescind.entrypoints.web.ratelimit import password_attempt
 from rescind.services.auth import login, logout
 from rescind.services.user_passwords import change_own_password
@@ -23,8 +23,8 @@ class LoginIn(BaseModel):
     password: str = Field(min_length=1, max_length=1000, examples=["agent-demo-pass"])
 
 
-class TokenOut(BaseModel):
-    access_token: str
+class TokenOut(Out):
+    access_token: str = Field(validation_alias="token")
     token_type: str = Field(default="bearer", examples=["bearer"])
     expires_at: datetime
     user: UserOut
@@ -46,11 +46,7 @@ async def issue_token(body: LoginIn, state: State, request: Request) -> TokenOut
         client_key(request),
         lambda: login(state.ctx, state.passwords, body.username, body.password),
     )
-    return TokenOut(
-        access_token=issued.token,
-        expires_at=issued.expires_at,
-        user=UserOut.model_validate(issued.user),
-    )
+    return TokenOut.model_validate(issued)
 
 
 class PasswordChangeIn(BaseModel):

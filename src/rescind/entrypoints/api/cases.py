@@ -106,9 +106,10 @@ class ApprovalOut(Out):
     case: CaseOut
     request: RequestOut | None = Field(description="The approved request, as it is now.")
     cancellation: CancelOut | None = Field(
+        validation_alias="cancelled",
         description="The job's cancellation, when the request was already the verified "
         "homeowner's with the written statement; null: it waits for them (see "
-        "`request.approval_note`)."
+        "`request.approval_note`).",
     )
     message: str
 
@@ -152,17 +153,7 @@ def approve_case(
         approval = approve_escalation(
             state.ctx, case_id, actor=actor, note=note, expected_version=expected
         )
-        request = approval.request
-        return ApprovalOut(
-            case=CaseOut.model_validate(approval.case),
-            request=RequestOut.model_validate(request, context={"now": state.ctx.now()})
-            if request
-            else None,
-            cancellation=CancelOut.model_validate(approval.cancelled)
-            if approval.cancelled
-            else None,
-            message=approval.message,
-        )
+        return ApprovalOut.model_validate(approval, context={"now": state.ctx.now()})
 
     return idem.run(approve, headers=_case_etag)
 

@@ -53,7 +53,7 @@ class AttachedOut(Out):
 
 
 class DismissedOut(Out):
-    inbound_id: str
+    inbound_id: str = Field(validation_alias="id")
     status: str
     reason: str
 
@@ -78,13 +78,7 @@ def attach(
     def run() -> AttachedOut:
         message = get_inbound(state.ctx, inbound_id, actor=actor)
         done = attach_email(state.ctx, inbound_id, body.job_id, readable(message.raw), actor=actor)
-        return AttachedOut(
-            inbound_id=done.inbound_id,
-            job_id=done.job_id,
-            request_id=done.request_id,
-            verified=done.verified,
-            verification_note=done.verification_note,
-        )
+        return AttachedOut.model_validate(done)
 
     return idem.run(run)
 
@@ -100,6 +94,6 @@ def dismiss(
 ) -> Response:
     def run() -> DismissedOut:
         done = dismiss_email(state.ctx, inbound_id, body.reason, actor=actor)
-        return DismissedOut(inbound_id=done.id, status=done.status.value, reason=done.reason)
+        return DismissedOut.model_validate(done)
 
     return idem.run(run)

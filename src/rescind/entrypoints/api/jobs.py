@@ -153,8 +153,7 @@ def eligibility(
     at: Annotated[AwareDatetime | None, Query(examples=["2026-11-23T15:00:00Z"])] = None,
 ) -> EligibilityOut:
     if at is None:
-        decision = DecisionOut.model_validate(current_decision(state.ctx, job_id, actor=actor))
-        return EligibilityOut(**decision.model_dump())
+        return EligibilityOut.model_validate(current_decision(state.ctx, job_id, actor=actor))
     replay = replay_eligibility(state.ctx, job_id, at, actor=actor)
     return EligibilityOut(
         **DecisionOut.model_validate(replay.decision).model_dump(),
@@ -290,7 +289,7 @@ class InstallerCancelIn(BaseModel):
     requester_name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
 
 
-class InstallerCancelOut(BaseModel):
+class InstallerCancelOut(Out):
     request_id: str = Field(description="The request recorded for this click.")
     cancelled: CancelOut
     message: str = Field(examples=["job JOB-000002 is now cancel pending until the end of …"])
@@ -323,11 +322,7 @@ def installer_cancel(
             actor=actor,
             expected_version=version,
         )
-        return InstallerCancelOut(
-            request_id=answer.request_id,
-            cancelled=CancelOut.model_validate(answer.cancelled),
-            message=answer.message,
-        )
+        return InstallerCancelOut.model_validate(answer)
 
     return idem.run(action)
 

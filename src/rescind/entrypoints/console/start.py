@@ -16,11 +16,11 @@ from rescind.domain.access import Permission
 from rescind.domain.eligibility import Action
 from rescind.domain.errors import DuplicateRequest, InvalidInput, RescindError
 from rescind.domain.job import JobStatus
-from rescind.domain.request import Channel, RequestDraft, RequesterRole
+from rescind.domain.request import CancellationRequest, Channel, RequestDraft, RequesterRole
 from rescind.entrypoints.console.render import Problems, page, problems_of, redirect, status_of
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session
+from rescind.services.console_queries import start_overview
 from rescind.services.escalation import escalate_to_deal_processing
-from rescind.services.queries import current_decision, get_job, job_requests
 from rescind.services.requests import file_request
 
 router = APIRouter()
@@ -40,9 +40,8 @@ def start_page(
     values: dict[str, str] | None = None,
 ) -> Response:
     actor = session.actor
-    view = get_job(ctx, job_id, actor=actor)
-    decision = current_decision(ctx, job_id, actor=actor)
-    requests = [r for r in job_requests(ctx, job_id, actor=actor) if r.is_open]
+    shown = start_overview(ctx, job_id, actor=actor)
+    view, decision = shown.view, shown.decision
     return page(
         request,
         "cancel_start.html",
@@ -53,13 +52,13 @@ def start_page(
         view=view,
         job=view.job,
         decision=decision,
-        open_requests=requests,
+        open_requests=shown.open_requests,
         escalate=decision.action is Action.ESCALATE_TO_DEAL_PROCESSING,
         channels=AGENT_CHANNELS,
         requester_roles=list(RequesterRole),
         may_cancel=actor.may(Permission.CANCEL),
         may_escalate=actor.may(Permission.ESCALATE),
-        may_restore=actor.may(Permission.RESTORE),
+        may_restore=shown.steps.restore is None,
         may_close=actor.may(Permission.CLOSE_REQUEST),
         pending=view.effective is JobStatus.CANCEL_PENDING,
         cancelled=view.effective is JobStatus.CANCELLED,
@@ -88,29 +87,12 @@ def open_request(
     requester_name: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
-        filed = file_request(
-            ctx,
-            RequestDraft(
-                job_id=job_id,
-                channel=agent_channel(channel),
-                requester_role=RequesterRole.HOMEOWNER,
-                requester_name=requester_name,
-            ),
-            actor=session.actor,
-        )
+        filed = _file(ctx, session, job_id, channel, RequesterRole.HOMEOWNER, requester_name)
     except DuplicateRequest as duplicate:
         return _existing(request, duplicate)
     except RescindError as error:
         values = {"channel": channel, "requester_name": requester_name}
-        return start_page(
-            request,
-            ctx,
-            session,
-            job_id,
-            status=status_of(error),
-            problems=problems_of(error),
-            values=values,
-        )
+        return _again(request, ctx, session, job_id, error, values)
     return redirect(request, f"/console/requests/{filed.id}", f"Request {filed.id} filed.")
 
 
@@ -137,33 +119,54 @@ def file_and_escalate(
             role = RequesterRole(requester_role)
         except ValueError:
             raise InvalidInput("say who is asking", field="requester_role") from None
-        filed = file_request(
-            ctx,
-            RequestDraft(
-                job_id=job_id,
-                channel=agent_channel(channel),
-                requester_role=role,
-                requester_name=requester_name,
-            ),
-            actor=session.actor,
-        )
+        filed = _file(ctx, session, job_id, channel, role, requester_name)
         case = escalate_to_deal_processing(ctx, filed.id, actor=session.actor, detail=detail)
     except DuplicateRequest as duplicate:
         return _existing(request, duplicate)
     except RescindError as error:
-        return start_page(
-            request,
-            ctx,
-            session,
-            job_id,
-            status=status_of(error),
-            problems=problems_of(error),
-            values=values,
-        )
+        return _again(request, ctx, session, job_id, error, values)
     return redirect(
         request,
         f"/console/jobs/{job_id}#cases",
         f"Escalated to Deal Processing: case {case.id} is in the Back Office queue.",
+    )
+
+
+def _file(
+    ctx: Ctx,
+    session: Session,
+    job_id: str,
+    channel: str,
+    role: RequesterRole,
+    requester_name: str,
+) -> CancellationRequest:
+    """File the request as support heard it (``channel`` as the form gave it)."""
+    draft = RequestDraft(
+        job_id=job_id,
+        channel=agent_channel(channel),
+        requester_role=role,
+        requester_name=requester_name,
+    )
+    return file_request(ctx, draft, actor=session.actor)
+
+
+def _again(
+    request: Request,
+    ctx: Ctx,
+    session: Session,
+    job_id: str,
+    error: RescindError,
+    values: dict[str, str],
+) -> Response:
+    """The start page again, with the refusal and what was typed."""
+    return start_page(
+        request,
+        ctx,
+        session,
+        job_id,
+        status=status_of(error),
+        problems=problems_of(error),
+        values=values,
     )
 
 

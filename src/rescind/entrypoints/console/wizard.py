@@ -38,10 +38,8 @@ from rescind.entrypoints.console.render import Problems, page, problems_of, redi
 from rescind.entrypoints.console.session import Ctx, CurrentSession, PostSession, Session, State
 from rescind.entrypoints.web.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
-from rescind.services.console_queries import emails_for_job, request_overview
-from rescind.services.context import Context
+from rescind.services.console_queries import emails_for_request, request_overview
 from rescind.services.escalation import escalate_to_deal_processing
-from rescind.services.queries import get_request
 from rescind.services.requests import attach_statement
 from rescind.services.verification import (
     confirm_verification_code,
@@ -102,10 +100,6 @@ def _received(record: InboundRecord) -> ReceivedEmail:
         parsed=parsed if isinstance(parsed, InboundEmail) else None,
         authentication=record.authentication,
     )
-
-
-def received_emails(ctx: Context, job_id: str, session: Session) -> list[ReceivedEmail]:
-    return [_received(r) for r in emails_for_job(ctx, job_id, actor=session.actor)]
 
 
 # --- steps 2–6: one request -----------------------------------------------------------------
@@ -340,11 +334,9 @@ def statement_from_email(
     inbound_id: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     try:
-        req = get_request(ctx, request_id, actor=session.actor)
         # Only an email listed for this request's job can be picked.
-        picked = next(
-            (e for e in received_emails(ctx, req.job_id, session) if e.id == inbound_id), None
-        )
+        emails = emails_for_request(ctx, request_id, actor=session.actor)
+        picked = next((_received(e) for e in emails if e.id == inbound_id), None)
         if picked is None:
             raise InvalidInput("pick one of the emails received for this job", field="inbound_id")
         attach_statement(ctx, request_id, picked.statement(), actor=session.actor)
