@@ -89,22 +89,10 @@ def triage_queue(ctx: Context, *, actor: Actor, limit: int = MAX_PAGE) -> list[I
 EMAILS_PER_JOB = 20
 
 
-def emails_for_job(
-    ctx: Context, job_id: str, *, actor: Actor, limit: int = EMAILS_PER_JOB
-) -> list[InboundRecord]:
-    """Email received for support about a job: filed on it, or sent from the homeowner's
-    address on file (for a scoped reader, only those filed on a job of its own); newest
-    first, at most ``limit`` (20)."""
-    with ctx.uow() as uow:
-        job = job_for(uow, job_id, actor, Permission.READ_JOBS)
-        return uow.inbound.for_job(
-            job.id, job.homeowner.email, actor.scope, page_size(limit, most=EMAILS_PER_JOB)
-        )
-
-
 def emails_for_request(ctx: Context, request_id: str, *, actor: Actor) -> list[InboundRecord]:
-    """The email received about a request's job (as ``emails_for_job``), reading the request
-    and its job in the same transaction."""
+    """Email received for support about a request's job: filed on it, or sent from the
+    homeowner's address on file (for a scoped reader, only those filed on a job of its own);
+    newest first, at most 20, read in the transaction that reads the request."""
     with ctx.uow() as uow:
         _, job = request_for(uow, request_id, actor, Permission.READ_JOBS)
         return uow.inbound.for_job(job.id, job.homeowner.email, actor.scope, EMAILS_PER_JOB)
