@@ -27,7 +27,6 @@ import pytest
 from sqlalchemy import create_engine
 
 from rescind.adapters.clock import SystemClock
-from rescind.adapters.db.engine import make_engine
 from rescind.adapters.db.migrate import upgrade
 from rescind.adapters.passwords import Argon2Passwords
 from rescind.adapters.policy_file import default_policy_path, load_policy_document
@@ -462,7 +461,10 @@ def private_cluster() -> Iterator[PrivateCluster]:
 def cluster_database(cluster: PrivateCluster, data_dir: Path) -> Iterator[WorkerDatabase]:
     """rescind's schema on the private cluster, with engines that reconnect after a restart."""
     upgrade(cluster.url)
-    engine, reader = make_engine(cluster.url), create_engine(cluster.url, pool_pre_ping=True)
+    # The test reads across the restart it causes: its own engines ping before each use, where
+    # rescind's answer one 503 and retry.
+    engine = create_engine(cluster.url, pool_pre_ping=True)
+    reader = create_engine(cluster.url, pool_pre_ping=True)
     try:
         yield WorkerDatabase("postgres", cluster.url, data_dir, engine, reader)
     finally:

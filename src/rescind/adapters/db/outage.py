@@ -4,8 +4,7 @@ A server restart, a dropped connection or a refused one are not bugs and not the
 fault: the work was not done (the transaction rolled back with the connection) and the same
 call will work once the server is back. Entrypoints turn these into a retryable answer (503
 with ``Retry-After``, a console page, one CLI line) instead of an internal error; the pool
-(``pool_pre_ping``, and SQLAlchemy invalidating every pooled connection on a disconnect)
-then reconnects by itself.
+(SQLAlchemy invalidating every pooled connection on a disconnect) then reconnects by itself.
 """
 
 from __future__ import annotations
