@@ -95,16 +95,7 @@ def servers(database_url: str, count: int, workdir: Path) -> Iterator[list[Serve
             wait_ready(server)
         yield started
     finally:
-        for server in started:
-            server.process.send_signal(signal.SIGTERM)
-        for server in started:
-            try:
-                server.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait(timeout=30)
-        for handle in logs:
-            handle.close()
+        stop(started, logs)
 
 
 @contextlib.contextmanager
@@ -128,16 +119,21 @@ def reference_servers(database_url: str, count: int, workdir: Path) -> Iterator[
             wait_answering(server)
         yield started
     finally:
-        for server in started:
-            server.process.send_signal(signal.SIGTERM)
-        for server in started:
-            try:
-                server.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.process.kill()
-                server.process.wait(timeout=30)
-        for handle in logs:
-            handle.close()
+        stop(started, logs)
+
+
+def stop(started: list[Server], logs: list[BinaryIO]) -> None:
+    """SIGTERM every server, then wait for each (killed after 30 s), then close its log."""
+    for server in started:
+        server.process.send_signal(signal.SIGTERM)
+    for server in started:
+        try:
+            server.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=30)
+    for handle in logs:
+        handle.close()
 
 
 def wait_answering(server: Server) -> None:
