@@ -6,13 +6,17 @@ fresh checkout would load data an import refuses.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
 import pytest
 from bench.jobs_csv import write_jobs_csv
+from email_validator import validate_email
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from rescind.adapters.contact import email_address, phone_number
+from rescind.adapters.contact import EMAIL_PATTERN, email_address, phone_number
 from rescind.adapters.csv_jobs import read_jobs
 from rescind.domain.errors import InvalidInput
 from rescind.entrypoints.cli.demo_jobs import demo_jobs
@@ -73,3 +77,13 @@ def test_the_benchmark_export_imports_without_a_rejected_row(tmp_path: Path) -> 
     write_jobs_csv(path, 2000)
     rejected = [(line, row) for line, row in read_jobs(path) if isinstance(row, Exception)]
     assert rejected == []
+
+
+@settings(max_examples=2000)
+@example("Postmaster@Example.COM")
+@example(" ann.lee+solar@Sub-1.Homeowner.Example ")
+@given(st.from_regex(re.compile(EMAIL_PATTERN), fullmatch=True))
+def test_a_plain_address_is_normalized_as_the_validator_itself_does(value: str) -> None:
+    expected = validate_email(value.strip(), check_deliverability=False).normalized
+
+    assert email_address(value, field="the address") == expected
