@@ -223,6 +223,9 @@ def jobs_import(
             rows,
             actor=CLI_ACTOR,
             progress=lambda n: bar.advance(task, n),
+            # A server writes two batches at once, one a core, while the next rows are parsed;
+            # SQLite takes one writer at a time.
+            writers=1 if application.engine.dialect.name == "sqlite" else 2,
         )
     for problem in report.errors[:50]:
         err.print(f"line {problem.line}: {problem.message}", markup=False)

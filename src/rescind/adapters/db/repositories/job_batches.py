@@ -16,6 +16,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows, keyed, update_rows
+from rescind.adapters.db.fields import Fields
 from rescind.adapters.db.mapping import HOMEOWNER, INSTALLER, REVIEW_ITEM, SALES_REP
 from rescind.adapters.db.tables import (
     HomeownerRow,
@@ -43,8 +44,8 @@ def insert_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, An
         return
     session.flush()  # rows staged one by one earlier in this unit of work go first
     homeowners = {job.homeowner.id: homeowner_row(job.homeowner) for job in jobs}
-    installers = {job.installer.id: INSTALLER.row(job.installer) for job in jobs}
-    reps = {job.sales_rep.id: SALES_REP.row(job.sales_rep) for job in jobs}
+    installers = _unstored(session, InstallerCompanyRow, {j.installer for j in jobs}, INSTALLER)
+    reps = _unstored(session, SalesRepRow, {j.sales_rep for j in jobs}, SALES_REP)
     for row_class, people in (
         (HomeownerRow, homeowners),
         (InstallerCompanyRow, installers),
@@ -71,6 +72,22 @@ def insert_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, An
         for position, item in enumerate(job.review.items)
     ]
     insert_rows(session, _table(ReviewItemRow), items)
+
+
+def _unstored(
+    session: Session, row_class: type[Any], people: set[Any], fields: Fields[Any]
+) -> dict[str, dict[str, Any]]:
+    """The rows of ``people`` not stored as they are. The few hundred installers and sales
+    reps of an import recur in every batch: read, they are not locked, where even an upsert
+    that changes nothing locks each row until commit, and two batches written at once would
+    wait on each other for all of them."""
+    rows = {person.id: fields.row(person) for person in people}
+    table = _table(row_class)
+    stored = keyed(session, select(*table.c), table.c.id, list(rows))
+    for row in stored:
+        if rows[row.id] == row._asdict():
+            del rows[row.id]
+    return rows
 
 
 def update_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, Any]]) -> None:

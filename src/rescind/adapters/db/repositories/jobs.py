@@ -76,10 +76,11 @@ class SqlJobRepository:
         return existing_ids(self._session, job_ids)
 
     def add_many(self, jobs: Sequence[Job]) -> None:
-        insert_jobs(self._session, jobs, [values(job) for job in jobs])
-        for job in jobs:
+        rows = [values(job) for job in jobs]
+        insert_jobs(self._session, jobs, rows)
+        for job, row in zip(jobs, rows, strict=True):
             self._items_seen[job.id] = _snapshot(job)
-            self._seen.remember(job.id, values(job))
+            self._seen.remember(job.id, row)
 
     def save_many(self, jobs: Sequence[Job]) -> None:
         """Only the columns some job of the batch changed travel (the sweep changes two): the
