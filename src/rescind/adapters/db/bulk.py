@@ -149,7 +149,11 @@ def _document(columns: list[Column[Any]], rows: Rows, dialect: Dialect) -> dict[
     ]
     if processors:
         rows = [{**row, **{n: p(row[n]) for n, p in processors}} for row in rows]
-    return {"rows": json.dumps(list(rows), default=_json_value, ensure_ascii=False)}
+    return {
+        "rows": json.dumps(
+            list(rows), default=_json_value, ensure_ascii=False, check_circular=False
+        )
+    }
 
 
 def _json_value(value: object) -> str:
