@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import Engine
 
 from rescind.domain.errors import Conflict
 from rescind.domain.job import JobStatus, ReviewItemStatus
@@ -92,3 +94,37 @@ def test_a_batch_with_one_stale_job_writes_none_of_them(uow_factory: UowFactory)
     with uow_factory() as uow:
         assert uow.jobs.get("job-1").status is JobStatus.CANCEL_PENDING
         assert uow.jobs.get("job-2").status is JobStatus.ACTIVE
+
+
+@pytest.mark.postgres
+def test_two_batches_naming_the_same_stored_people_are_written_at_once(
+    engine: Engine, uow_factory: UowFactory
+) -> None:
+    # An import writes two batches at once on a server; every batch names the same few
+    # installers and sales reps, so neither may hold a lock on them the other waits for.
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite takes one writer at a time")
+    with uow_factory() as uow:
+        uow.jobs.add(a_job("job-0"))
+        uow.commit()
+    first_written = threading.Event()
+    second_committed = threading.Event()
+
+    def second() -> None:
+        first_written.wait(timeout=10)
+        with uow_factory() as uow:
+            uow.jobs.add_many([a_job("job-2")])
+            uow.commit()
+        second_committed.set()
+
+    other = threading.Thread(target=second)
+    other.start()
+    with uow_factory() as uow:
+        uow.jobs.add_many([a_job("job-1")])
+        first_written.set()
+        assert second_committed.wait(timeout=10), "the second batch waited for the first"
+        uow.commit()
+    other.join()
+
+    with uow_factory() as uow:
+        assert uow.jobs.existing({"job-0", "job-1", "job-2"}) == {"job-0", "job-1", "job-2"}
