@@ -117,6 +117,9 @@ def _rows(reader: csv.DictReader[str], source: str) -> Iterator[tuple[int, Job |
 # raises again with the row's line number).
 _email_address = lru_cache(maxsize=65_536)(email_address)
 _phone_number = lru_cache(maxsize=65_536)(phone_number)
+# And each of them is one (immutable) object shared by its rows, not one made per row.
+_installer = lru_cache(maxsize=65_536)(InstallerCompany)
+_sales_rep = lru_cache(maxsize=65_536)(SalesRep)
 
 
 def parse_row(row: dict[str, str | None]) -> Job:
@@ -159,10 +162,10 @@ def parse_row(row: dict[str, str | None]) -> Job:
             email=email("homeowner_email"),
             phone=phone("homeowner_phone"),
         ),
-        installer=InstallerCompany(
+        installer=_installer(
             id=text("installer_id"), name=text("installer_name"), email=email("installer_email")
         ),
-        sales_rep=SalesRep(
+        sales_rep=_sales_rep(
             id=text("sales_rep_id"), name=text("sales_rep_name"), email=email("sales_rep_email")
         ),
         product_model=parse_enum(ProductModel, text("product_model"), field_name="product_model"),
