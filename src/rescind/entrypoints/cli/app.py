@@ -206,7 +206,8 @@ def jobs_import(
     """
     application = _app()
     total = count_rows(file) if file.is_file() else 0
-    rows = read_ahead(read_jobs(file))
+    # A batch's worth parsed ahead (10 × 500 rows): parsing goes on while both writers wait.
+    rows = read_ahead(read_jobs(file), depth=10)
     with Progress(
         TextColumn("importing"),
         BarColumn(),
