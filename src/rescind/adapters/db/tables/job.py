@@ -1,7 +1,10 @@
 """Jobs and their milestone review items.
 
 The sweep that finalises Cancel Pending windows asks for pending jobs by ``final_at``, so a
-partial index holds only the pending rows: it stays small however many jobs are done.
+partial index holds only the pending rows: it stays small however many jobs are done. It is
+keyed (final_at, id), the sweep's own order, so no two entries are equal: the entries a sweep
+leaves behind are marked dead as the next batch passes them, where equal keys (many windows end
+at the same moment) shared posting lists that could not be, and every batch re-read them all.
 
 Job lists page by id (``WHERE … AND id > :after ORDER BY id LIMIT n``), so each filter a
 list is likely to use on its own has an index ending in ``id``: the database walks it in
@@ -27,8 +30,8 @@ class JobRow(Base):
     __table_args__ = (
         Index(
             "ix_job_pending_final_at",
-            "status",
             "final_at",
+            "id",
             postgresql_where=PENDING_ONLY,
             sqlite_where=PENDING_ONLY,
         ),
