@@ -963,6 +963,14 @@ class FakeUnitOfWork:
             raise RuntimeError("the unit of work is not open; use it as `with uow: ...`")
         self._bind(self._base.snapshot())
 
+    def joined(self) -> FakeUnitOfWork:
+        # Only the API's Idempotency-Key joins units of work, and the API runs on a database.
+        raise NotImplementedError("the fakes run every use case in its own transaction")
+
+    @property
+    def kept(self) -> bool:
+        return False
+
     def _bind(self, work: Tables) -> None:
         self._work = work
         self.jobs = FakeJobRepository(work)

@@ -38,6 +38,12 @@ class Context:
             tz=self.tz, federal=self.federal_observed, company_holidays=holidays, version=version
         )
 
+    def joining(self, uow: UnitOfWork) -> Context:
+        """This context for a use case run as part of ``uow``, which is open: the use case's
+        units of work join it (see ``UnitOfWork.joined``), so its work becomes durable when
+        ``uow`` commits, together with whatever the caller adds."""
+        return replace(self, uow=uow.joined)
+
     def with_clock_offset(self, offset: timedelta) -> Context:
         """The same context seen from another moment (demo data, replays of the past)."""
         return replace(self, clock=_OffsetClock(self.clock, offset))

@@ -43,6 +43,7 @@ from rescind.services.calendar import (
     preview_holiday_change,
     remove_company_holiday,
 )
+from rescind.services.context import Context
 from rescind.services.failed_emails import fix_email_address, resend_email
 from rescind.services.policy import publish_policy
 from rescind.services.queues import get_policy, list_holidays, list_outbox, list_policies
@@ -114,8 +115,8 @@ class AddressFixIn(BaseModel):
 )
 def resend(message_id: MessageId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: EmailOut.model_validate(
-            resend_email(state.ctx, message_id, actor=actor, channel=AuditChannel.API)
+        lambda ctx: EmailOut.model_validate(
+            resend_email(ctx, message_id, actor=actor, channel=AuditChannel.API)
         )
     )
 
@@ -135,9 +136,9 @@ def fix_address(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: EmailOut.model_validate(
+        lambda ctx: EmailOut.model_validate(
             fix_email_address(
-                state.ctx, message_id, body.old, body.new, actor=actor, channel=AuditChannel.API
+                ctx, message_id, body.old, body.new, actor=actor, channel=AuditChannel.API
             )
         )
     )
@@ -201,10 +202,10 @@ def read_policy(
     response_model=PolicyOut,
 )
 def publish(body: PolicyIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
-    def action() -> PolicyOut:
+    def action(ctx: Context) -> PolicyOut:
         # In UTC, as it is stored: this answer and later reads then agree to the character.
         effective_at = body.effective_at.astimezone(UTC) if body.effective_at else None
-        table = publish_policy(state.ctx, body.document, effective_at=effective_at, actor=actor)
+        table = publish_policy(ctx, body.document, effective_at=effective_at, actor=actor)
         return PolicyOut.model_validate(table)
 
     def location(model: BaseModel) -> dict[str, str]:
@@ -322,8 +323,8 @@ def preview_holiday(
 )
 def add_holiday(body: HolidayIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: CalendarChangeOut.model_validate(
-            add_company_holiday(state.ctx, body.day, body.name, actor=actor)
+        lambda ctx: CalendarChangeOut.model_validate(
+            add_company_holiday(ctx, body.day, body.name, actor=actor)
         )
     )
 
@@ -341,7 +342,5 @@ def remove_holiday(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: CalendarChangeOut.model_validate(
-            remove_company_holiday(state.ctx, day, actor=actor)
-        )
+        lambda ctx: CalendarChangeOut.model_validate(remove_company_holiday(ctx, day, actor=actor))
     )

@@ -24,6 +24,7 @@ from rescind.entrypoints.api.deps import (
 from rescind.entrypoints.api.models import CancelOut, CaseOut, FeedCommentOut, Out, Page
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit, page_out
 from rescind.entrypoints.api.requests import RequestOut
+from rescind.services.context import Context
 from rescind.services.escalation import (
     approve_escalation,
     assign_case,
@@ -149,11 +150,11 @@ def approve_case(
 ) -> Response:
     note = body.note if body else ""
 
-    def approve() -> ApprovalOut:
+    def approve(ctx: Context) -> ApprovalOut:
         approval = approve_escalation(
-            state.ctx, case_id, actor=actor, note=note, expected_version=expected
+            ctx, case_id, actor=actor, note=note, expected_version=expected
         )
-        return ApprovalOut.model_validate(approval, context={"now": state.ctx.now()})
+        return ApprovalOut.model_validate(approval, context={"now": ctx.now()})
 
     return idem.run(approve, headers=_case_etag)
 
@@ -173,9 +174,9 @@ def deny_case(
     expected: CaseIfMatch,
 ) -> Response:
     return idem.run(
-        lambda: CaseOut.model_validate(
+        lambda ctx: CaseOut.model_validate(
             deny_escalation(
-                state.ctx, case_id, actor=actor, reason=body.reason, expected_version=expected
+                ctx, case_id, actor=actor, reason=body.reason, expected_version=expected
             )
         ),
         headers=_case_etag,
@@ -197,8 +198,8 @@ def reassign(
     expected: CaseIfMatch,
 ) -> Response:
     return idem.run(
-        lambda: CaseOut.model_validate(
-            reassign_case(state.ctx, case_id, body.queue, actor=actor, expected_version=expected)
+        lambda ctx: CaseOut.model_validate(
+            reassign_case(ctx, case_id, body.queue, actor=actor, expected_version=expected)
         ),
         headers=_case_etag,
     )
@@ -219,8 +220,8 @@ def assign(
     expected: CaseIfMatch,
 ) -> Response:
     return idem.run(
-        lambda: CaseOut.model_validate(
-            assign_case(state.ctx, case_id, body.user_id, actor=actor, expected_version=expected)
+        lambda ctx: CaseOut.model_validate(
+            assign_case(ctx, case_id, body.user_id, actor=actor, expected_version=expected)
         ),
         headers=_case_etag,
     )
@@ -237,8 +238,8 @@ def comment(
     case_id: CaseId, body: CaseCommentIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     return idem.run(
-        lambda: FeedCommentOut.model_validate(
-            comment_on_case(state.ctx, case_id, body.body, actor=actor, channel=AuditChannel.API)
+        lambda ctx: FeedCommentOut.model_validate(
+            comment_on_case(ctx, case_id, body.body, actor=actor, channel=AuditChannel.API)
         ),
         status_code=201,
     )

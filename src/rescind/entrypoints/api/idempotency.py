@@ -1,17 +1,28 @@
 """Idempotency-Key: a retried state change does nothing twice and gets the first answer.
 
-The key is reserved in its own short transaction before the use case runs, and the answer
-(success or a definitive refusal) is stored after. A retry while the first attempt still runs
-gets 409; so does one with the same key but another body (``idempotency_key_reused``): what
-the key was used for is a fact of the stored state, which no schema can declare, so it is a
-conflict with that state (as a taken username is), not invalid input. Transient failures (a
-conflict, a rate limit, a server error) release the key so a retry really retries.
+One transaction does it all: reserve the key (its first statement), run the use case, store
+its answer (success or a definitive refusal), commit. The use case is handed a context whose
+units of work join that transaction (``Context.joining``): its commits are savepoints, kept
+in the transaction, so what it "committed" before refusing (the eligibility decision on the
+record) is stored with the refusal, and what it left uncommitted is undone as always. One
+COMMIT, one WAL flush, for a request that used to take three.
 
-A server killed mid-request leaves its reservation unanswered. Once the reservation is older
-than the lease (longer than any live request takes), a retry takes it over and runs the use
-case itself. If the dead attempt had already committed, that rerun is refused by the
-procedure (the request is closed, the job moved on, or the If-Match version is stale) rather
-than done twice: the use cases' own guards, not this module, make a rerun harmless.
+A retry while the first attempt still runs waits for it: on PostgreSQL its reserve waits on
+the first's uncommitted row, on SQLite ``BEGIN IMMEDIATE`` waits for the write lock; it then
+gets the stored answer, or runs itself if the first attempt left the key free. A retry with
+the same key but another body gets 409 (``idempotency_key_reused``): what the key was used
+for is a fact of the stored state, which no schema can declare, so it is a conflict with that
+state (as a taken username is), not invalid input. Transient failures (a conflict, a rate
+limit, a server error) free the key so a retry really retries: if the use case committed
+nothing, the whole transaction is rolled back; if it did, that work is kept and only the
+reservation is deleted, in the same commit.
+
+A reservation that was committed unanswered (a server of the earlier design, which reserved
+in a transaction of its own, killed mid-request) is taken over once it is older than the
+lease (longer than any live request takes): a retry runs the use case itself. If the dead
+attempt had already committed, that rerun is refused by the procedure (the request is
+closed, the job moved on, or the If-Match version is stale) rather than done twice: the use
+cases' own guards, not this module, make a rerun harmless.
 
 An answer carrying a secret shown once (a webhook's, on create and rotate) is stored as
 ``stored_as`` makes it: without the secret, saying it was already shown. The table then never
@@ -31,7 +42,7 @@ from pydantic import BaseModel
 from rescind.domain.errors import Conflict, RateLimited, RescindError
 from rescind.entrypoints.api.problems import from_error, problem_response
 from rescind.services.context import Context
-from rescind.services.ports import StoredResponse
+from rescind.services.ports import StoredResponse, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -59,43 +70,48 @@ class Idempotency:
 
     def run(
         self,
-        action: Callable[[], M],
+        action: Callable[[Context], M],
         *,
         status_code: int = 200,
         headers: Callable[[M], dict[str, str]] | None = None,
         stored_as: Callable[[M], BaseModel] | None = None,
     ) -> Response:
-        """Run ``action`` at most once per key; its model becomes the JSON answer (and
-        ``stored_as(model)`` the one a replay gets, when given)."""
+        """Run ``action`` at most once per key, with the context to run its use case in; its
+        model becomes the JSON answer (and ``stored_as(model)`` the one a replay gets)."""
         if self._key is None:
-            return self._answer(action, status_code, headers)[0]
-        replay = self._reserve()
-        if replay is not None:
-            return replay
-        try:
-            response, transient, model = self._answer(action, status_code, headers)
-        except BaseException:
-            self._release()
-            raise
-        if transient:
-            self._release()
-        else:
+            return self._answer(action, self._ctx, status_code, headers)[0]
+        with self._ctx.uow() as uow:
+            replay = self._reserve(uow)
+            if replay is not None:
+                return replay  # nothing written: another attempt's key
+            try:
+                response, transient, model = self._answer(
+                    action, self._ctx.joining(uow), status_code, headers
+                )
+            except BaseException:
+                self._free(uow, failed=True)
+                raise
+            if transient:
+                self._free(uow)
+                return response
             replayed = None
             if stored_as is not None and model is not None:
                 replayed = stored_as(model).model_dump_json().encode()
-            self._complete(response, replayed)
+            self._complete(uow, response, replayed)
+            uow.commit()
         return response
 
     def _answer(
         self,
-        action: Callable[[], M],
+        action: Callable[[Context], M],
+        ctx: Context,
         status_code: int,
         headers: Callable[[M], dict[str, str]] | None,
     ) -> tuple[Response, bool, M | None]:
         """The answer, whether it is transient (worth a real retry, so not stored), and the
         model it was made of (None for a refusal)."""
         try:
-            model = action()
+            model = action(ctx)
         except RescindError as error:
             return from_error(error), isinstance(error, Conflict | RateLimited), None
         response = Response(
@@ -106,19 +122,18 @@ class Idempotency:
         )
         return response, False, model
 
-    def _reserve(self) -> Response | None:
+    def _reserve(self, uow: UnitOfWork) -> Response | None:
+        """Claim the key in ``uow``: None when it is ours, else the answer to give instead."""
         assert self._key is not None
         now = self._ctx.now()
-        with self._ctx.uow() as uow:
-            entry = uow.idempotency.reserve(self._user_id, self._key, self._fingerprint, now)
-            abandoned = (
-                entry is not None
-                and entry.fingerprint == self._fingerprint
-                and entry.response is None
-                and now - entry.reserved_at > self._lease
-                and uow.idempotency.take_over(self._user_id, self._key, entry.reserved_at, now)
-            )
-            uow.commit()
+        entry = uow.idempotency.reserve(self._user_id, self._key, self._fingerprint, now)
+        abandoned = (
+            entry is not None
+            and entry.fingerprint == self._fingerprint
+            and entry.response is None
+            and now - entry.reserved_at > self._lease
+            and uow.idempotency.take_over(self._user_id, self._key, entry.reserved_at, now)
+        )
         if entry is None or abandoned:
             return None
         if entry.fingerprint != self._fingerprint:
@@ -145,7 +160,7 @@ class Idempotency:
             headers=stored.headers | {REPLAYED_HEADER: "true"},
         )
 
-    def _complete(self, response: Response, body: bytes | None = None) -> None:
+    def _complete(self, uow: UnitOfWork, response: Response, body: bytes | None = None) -> None:
         assert self._key is not None
         stored = StoredResponse(
             status_code=response.status_code,
@@ -157,21 +172,26 @@ class Idempotency:
                 if k.lower() in ("etag", "location", "retry-after")
             },
         )
-        with self._ctx.uow() as uow:
-            uow.idempotency.complete(self._user_id, self._key, stored)
-            uow.commit()
+        uow.idempotency.complete(self._user_id, self._key, stored)
 
-    def _release(self) -> None:
+    def _free(self, uow: UnitOfWork, *, failed: bool = False) -> None:
+        """Leave the key free for a retry, keeping what the use case committed (if any).
+
+        After a transient refusal a failed commit is the answer (the client retries, and
+        nothing of this attempt is durable). After an error (``failed``), that error is the
+        answer: a failed commit here only loses the attempt's kept work with it."""
         assert self._key is not None
         try:
-            with self._ctx.uow() as uow:
+            if uow.kept:
                 uow.idempotency.release(self._user_id, self._key)
                 uow.commit()
+            else:
+                uow.rollback()  # nothing of this attempt is kept: not even the reservation
         except Exception as error:
-            # The database went away with the attempt; the error that caused the release is
-            # the one to answer, and a retry takes the reservation over after the lease.
+            if not failed:
+                raise
             log.warning(
-                "could not release Idempotency-Key %r (%s); a retry takes it over after the lease",
+                "could not free Idempotency-Key %r (%s); the attempt left nothing behind",
                 self._key,
                 str(error).strip().split("\n", 1)[0],
             )

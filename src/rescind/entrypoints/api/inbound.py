@@ -12,6 +12,7 @@ from rescind.domain.errors import InvalidInput
 from rescind.domain.inbound import InboundEmail
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
 from rescind.entrypoints.api.models import Out
+from rescind.services.context import Context
 from rescind.services.triage import attach_email, dismiss_email, get_inbound
 
 router = APIRouter()
@@ -75,9 +76,9 @@ def readable(raw: bytes) -> InboundEmail:
 def attach(
     inbound_id: InboundId, body: AttachIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
-    def run() -> AttachedOut:
-        message = get_inbound(state.ctx, inbound_id, actor=actor)
-        done = attach_email(state.ctx, inbound_id, body.job_id, readable(message.raw), actor=actor)
+    def run(ctx: Context) -> AttachedOut:
+        message = get_inbound(ctx, inbound_id, actor=actor)
+        done = attach_email(ctx, inbound_id, body.job_id, readable(message.raw), actor=actor)
         return AttachedOut.model_validate(done)
 
     return idem.run(run)
@@ -92,8 +93,8 @@ def attach(
 def dismiss(
     inbound_id: InboundId, body: DismissIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
-    def run() -> DismissedOut:
-        done = dismiss_email(state.ctx, inbound_id, body.reason, actor=actor)
+    def run(ctx: Context) -> DismissedOut:
+        done = dismiss_email(ctx, inbound_id, body.reason, actor=actor)
         return DismissedOut.model_validate(done)
 
     return idem.run(run)

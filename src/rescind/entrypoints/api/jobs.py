@@ -52,6 +52,7 @@ from rescind.entrypoints.api.requests import RequestOut
 from rescind.services.audit import job_trail_page
 from rescind.services.cancellation import restore_workflow
 from rescind.services.checkpoints import prove_job
+from rescind.services.context import Context
 from rescind.services.eligibility import replay_eligibility
 from rescind.services.feed import comment_on_feed, read_feed
 from rescind.services.importing import import_jobs
@@ -254,9 +255,9 @@ def restore(
     version: JobIfMatch,
     idem: Idempotent,
 ) -> Response:
-    def action() -> JobOut:
+    def action(ctx: Context) -> JobOut:
         job = restore_workflow(
-            state.ctx, job_id, actor=actor, channel=CHANNEL, why=body.why, expected_version=version
+            ctx, job_id, actor=actor, channel=CHANNEL, why=body.why, expected_version=version
         )
         # A restored job is active, so it has no window and no final date.
         return job_out(
@@ -312,9 +313,9 @@ def installer_cancel(
     version: JobIfMatch,
     idem: Idempotent,
 ) -> Response:
-    def action() -> InstallerCancelOut:
+    def action(ctx: Context) -> InstallerCancelOut:
         answer = installer_cancel_workflow(
-            state.ctx,
+            ctx,
             job_id,
             requester_name=body.requester_name,
             reason=body.reason,
@@ -348,8 +349,8 @@ def comment(
     if not re.fullmatch(NOT_BLANK, body.body):
         raise InvalidInput("a comment needs some text", field="body.body")
     return idem.run(
-        lambda: FeedCommentOut.model_validate(
-            comment_on_feed(state.ctx, job_id, body.body, actor=actor, channel=CHANNEL)
+        lambda ctx: FeedCommentOut.model_validate(
+            comment_on_feed(ctx, job_id, body.body, actor=actor, channel=CHANNEL)
         ),
         status_code=201,
     )
@@ -418,8 +419,8 @@ def import_csv(
     # Refuse a non-admin before reading the file, so the answer does not depend on it.
     require(actor, Permission.IMPORT_JOBS)
 
-    def action() -> ImportOut:
+    def action(ctx: Context) -> ImportOut:
         rows = read_jobs_text(text, source="the uploaded CSV")
-        return ImportOut.model_validate(import_jobs(state.ctx, rows, actor=actor))
+        return ImportOut.model_validate(import_jobs(ctx, rows, actor=actor))
 
     return idem.run(action)

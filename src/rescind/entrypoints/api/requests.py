@@ -56,6 +56,7 @@ from rescind.entrypoints.api.paging import DEFAULT_LIMIT, PageCursor, PageLimit,
 from rescind.entrypoints.web.ratelimit import CONFIRM_PER_CLIENT, CONFIRM_PER_REQUEST
 from rescind.services.cancellation import cancel_workflow
 from rescind.services.closing import close_with_reason
+from rescind.services.context import Context
 from rescind.services.escalation import escalate_to_deal_processing
 from rescind.services.queries import get_request, open_requests
 from rescind.services.requests import attach_statement, file_request
@@ -277,9 +278,9 @@ def request_headers(request: RequestOut) -> dict[str, str]:
 def file_new_request(
     body: FileRequestIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
-    def action() -> RequestOut:
-        request = file_request(state.ctx, body.draft(), actor=actor)
-        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
+    def action(ctx: Context) -> RequestOut:
+        request = file_request(ctx, body.draft(), actor=actor)
+        return RequestOut.model_validate(request, context={"now": ctx.now()})
 
     return idem.run(
         action,
@@ -339,11 +340,11 @@ def attach_written_statement(
     version: RequestIfMatch,
     idem: Idempotent,
 ) -> Response:
-    def action() -> RequestOut:
+    def action(ctx: Context) -> RequestOut:
         request = attach_statement(
-            state.ctx, request_id, body.written(), actor=actor, expected_version=version
+            ctx, request_id, body.written(), actor=actor, expected_version=version
         )
-        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
+        return RequestOut.model_validate(request, context={"now": ctx.now()})
 
     return idem.run(action, headers=request_headers)
 
@@ -366,8 +367,8 @@ class CodeSentOut(Out):
 def send_code(
     request_id: RequestId, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
-    def action() -> CodeSentOut:
-        sent = send_verification_code(state.ctx, request_id, actor=actor)
+    def action(ctx: Context) -> CodeSentOut:
+        sent = send_verification_code(ctx, request_id, actor=actor)
         return CodeSentOut.model_validate(sent)
 
     return idem.run(action)
@@ -395,14 +396,14 @@ def confirm_code(
     version: RequestIfMatch,
     idem: Idempotent,
 ) -> Response:
-    def action() -> RequestOut:
+    def action(ctx: Context) -> RequestOut:
         # Inside the action: a replayed answer is not a new guess, and a refusal is retried.
         state.throttle.hit(CONFIRM_PER_REQUEST, "confirm-request", request_id, what="code")
         state.throttle.hit(CONFIRM_PER_CLIENT, "confirm-client", user.id, what="code")
         request = confirm_verification_code(
-            state.ctx, request_id, body.code, actor=user.actor, expected_version=version
+            ctx, request_id, body.code, actor=user.actor, expected_version=version
         )
-        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
+        return RequestOut.model_validate(request, context={"now": ctx.now()})
 
     return idem.run(action, headers=request_headers)
 
@@ -436,16 +437,16 @@ def address_on_file(
     version: RequestIfMatch,
     idem: Idempotent,
 ) -> Response:
-    def action() -> RequestOut:
+    def action(ctx: Context) -> RequestOut:
         request = verify_by_address_on_file(
-            state.ctx,
+            ctx,
             request_id,
             sender=body.sender,
             authenticated=body.authenticated,
             actor=actor,
             expected_version=version,
         )
-        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
+        return RequestOut.model_validate(request, context={"now": ctx.now()})
 
     return idem.run(action, headers=request_headers)
 
@@ -483,9 +484,9 @@ def cancel_by_request(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: CancelOut.model_validate(
+        lambda ctx: CancelOut.model_validate(
             cancel_workflow(
-                state.ctx,
+                ctx,
                 request_id,
                 actor=actor,
                 reason=body.reason,
@@ -521,9 +522,9 @@ def escalate(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: CaseOut.model_validate(
+        lambda ctx: CaseOut.model_validate(
             escalate_to_deal_processing(
-                state.ctx, request_id, actor=actor, detail=body.detail, expected_version=version
+                ctx, request_id, actor=actor, detail=body.detail, expected_version=version
             )
         ),
         status_code=201,
@@ -575,9 +576,9 @@ def close(
     version: RequestIfMatch,
     idem: Idempotent,
 ) -> Response:
-    def action() -> RequestOut:
+    def action(ctx: Context) -> RequestOut:
         request = close_with_reason(
-            state.ctx,
+            ctx,
             request_id,
             body.reason,
             actor=actor,
@@ -586,6 +587,6 @@ def close(
             channel=AuditChannel.API,
             expected_version=version,
         )
-        return RequestOut.model_validate(request, context={"now": state.ctx.now()})
+        return RequestOut.model_validate(request, context={"now": ctx.now()})
 
     return idem.run(action, headers=request_headers)

@@ -108,9 +108,9 @@ def read_users(
 )
 def add_user(body: UserIn, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: UserOut.model_validate(
+        lambda ctx: UserOut.model_validate(
             create_user(
-                state.ctx,
+                ctx,
                 state.passwords,
                 username=body.username,
                 password=body.password,
@@ -134,7 +134,7 @@ def revoke_user_tokens(
     user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     return idem.run(
-        lambda: RevokedOut(revoked=revoke_tokens(state.ctx, user_id=user_id, actor=actor))
+        lambda ctx: RevokedOut(revoked=revoke_tokens(ctx, user_id=user_id, actor=actor))
     )
 
 
@@ -146,7 +146,7 @@ def revoke_user_tokens(
 )
 def deactivate(user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: UserOut.model_validate(deactivate_user(state.ctx, user_id=user_id, actor=actor))
+        lambda ctx: UserOut.model_validate(deactivate_user(ctx, user_id=user_id, actor=actor))
     )
 
 
@@ -167,10 +167,8 @@ def change_password(
     user_id: UserId, body: PasswordIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     return idem.run(
-        lambda: UserOut.model_validate(
-            set_password(
-                state.ctx, state.passwords, user_id=user_id, password=body.password, actor=actor
-            )
+        lambda ctx: UserOut.model_validate(
+            set_password(ctx, state.passwords, user_id=user_id, password=body.password, actor=actor)
         )
     )
 
@@ -184,7 +182,5 @@ def change_password(
 )
 def force_reset(user_id: UserId, state: State, actor: CurrentActor, idem: Idempotent) -> Response:
     return idem.run(
-        lambda: UserOut.model_validate(
-            force_password_reset(state.ctx, user_id=user_id, actor=actor)
-        )
+        lambda ctx: UserOut.model_validate(force_password_reset(ctx, user_id=user_id, actor=actor))
     )

@@ -23,6 +23,7 @@ from rescind.domain.webhooks import (
 from rescind.entrypoints.api.deps import NO_NUL, CurrentActor, Idempotent, State
 from rescind.entrypoints.api.models import Out
 from rescind.entrypoints.api.paging import DEFAULT_LIMIT, MAX_ROW_NUMBER, PageLimit
+from rescind.services.context import Context
 from rescind.services.webhooks import (
     add_endpoint,
     list_deliveries,
@@ -158,11 +159,9 @@ def read_endpoints(state: State, actor: CurrentActor) -> list[EndpointOut]:
 def create_endpoint(
     body: EndpointIn, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
-    def action() -> EndpointWithSecretOut:
+    def action(ctx: Context) -> EndpointWithSecretOut:
         types = [t.value for t in body.event_types]
-        endpoint = add_endpoint(
-            state.ctx, body.url, types, actor=actor, description=body.description
-        )
+        endpoint = add_endpoint(ctx, body.url, types, actor=actor, description=body.description)
         return EndpointWithSecretOut.model_validate(endpoint)
 
     def location(model: BaseModel) -> dict[str, str]:
@@ -184,8 +183,8 @@ def rotate(
     endpoint_id: EndpointId, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     return idem.run(
-        lambda: EndpointWithSecretOut.model_validate(
-            rotate_secret(state.ctx, endpoint_id, actor=actor)
+        lambda ctx: EndpointWithSecretOut.model_validate(
+            rotate_secret(ctx, endpoint_id, actor=actor)
         ),
         stored_as=EndpointWithSecretOut.replayed,
     )
@@ -201,7 +200,7 @@ def delete_endpoint(
     endpoint_id: EndpointId, state: State, actor: CurrentActor, idem: Idempotent
 ) -> Response:
     return idem.run(
-        lambda: EndpointOut.model_validate(remove_endpoint(state.ctx, endpoint_id, actor=actor))
+        lambda ctx: EndpointOut.model_validate(remove_endpoint(ctx, endpoint_id, actor=actor))
     )
 
 
@@ -236,5 +235,5 @@ def retry(
     idem: Idempotent,
 ) -> Response:
     return idem.run(
-        lambda: DeliveryOut.model_validate(retry_delivery(state.ctx, delivery_id, actor=actor))
+        lambda ctx: DeliveryOut.model_validate(retry_delivery(ctx, delivery_id, actor=actor))
     )

@@ -1,4 +1,12 @@
-"""The unit of work: one transaction over every repository."""
+"""The unit of work: one transaction over every repository.
+
+A unit of work can also be *joined*: a use case run as one part of a bigger transaction (the
+API's Idempotency-Key reserves the key, runs the use case and stores its answer in one) opens
+and commits its unit of work as always, and the joined one maps that onto the open
+transaction: entering marks a savepoint, ``commit`` keeps the work done since (with its audit
+trail) in the open transaction, and leaving without committing undoes only that. Nothing is
+durable until the open transaction itself commits.
+"""
 
 from __future__ import annotations
 
@@ -71,3 +79,15 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+    def joined(self) -> UnitOfWork:
+        """A unit of work inside this open one (see the module docstring). Only one joins at a
+        time: one asked for while a joined one is open (code that records something in its
+        own transaction on purpose) is its own transaction, as it would be anywhere else."""
+        ...
+
+    @property
+    def kept(self) -> bool:
+        """Whether a joined unit of work committed work into this one since it began (or
+        since its last commit or rollback)."""
+        ...
