@@ -26,7 +26,7 @@ from rescind.adapters.db.repositories.job_batches import (
 )
 from rescind.adapters.db.repositories.job_rows import ItemRow, joined, to_job, values
 from rescind.adapters.db.repositories.job_search import conditions
-from rescind.adapters.db.repositories.versioning import Seen, save_changed, update_if_current
+from rescind.adapters.db.repositories.versioning import save_changed, seen_in, update_if_current
 from rescind.adapters.db.tables import (
     HomeownerRow,
     InstallerCompanyRow,
@@ -48,7 +48,7 @@ class SqlJobRepository:
         self._session = session
         self._items_seen: dict[str, ItemSnapshot] = {}
         # The column values each job had when read here, so a save writes only what changed.
-        self._seen = Seen()
+        self._seen = seen_in(session, JobRow)
         self._people: dict[tuple[type[Person], str], Person] = {}
 
     def get(self, job_id: str) -> Job:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from rescind.adapters.db.mapping import CHALLENGE, REQUEST, STATEMENT
 from rescind.adapters.db.repositories.keyset import after_row
-from rescind.adapters.db.repositories.versioning import Seen, save_changed
+from rescind.adapters.db.repositories.versioning import save_changed, seen_in
 from rescind.adapters.db.tables import (
     CancellationRequestRow,
     VerificationChallengeRow,
@@ -33,7 +33,7 @@ class SqlRequestRepository:
         # The statement of each request as last read or written: saving a request whose
         # statement did not change (a cancel closing it) then writes no statement row at all.
         self._statements_seen: dict[str, WrittenStatement | None] = {}
-        self._seen = Seen()
+        self._seen = seen_in(session, CancellationRequestRow)
 
     def add(self, request: CancellationRequest) -> None:
         self._session.add(CancellationRequestRow(**REQUEST.row(request)))

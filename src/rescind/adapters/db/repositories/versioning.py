@@ -76,6 +76,17 @@ class Seen:
         self._values.clear()
 
 
+def seen_in(session: Session, row_class: Versioned) -> Seen:
+    """The one ``Seen`` of ``row_class``'s rows in ``session``: its repository keeps it, and
+    whoever needs facts this transaction already read or wrote (the insights' counters)
+    finds them there instead of reading the rows again."""
+    key = f"rescind.seen.{row_class.__tablename__}"
+    seen: Seen | None = session.info.get(key)
+    if seen is None:
+        seen = session.info[key] = Seen()
+    return seen
+
+
 def save_changed(
     session: Session,
     fields: Fields[Any],
