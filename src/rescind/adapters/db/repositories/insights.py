@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -119,9 +120,15 @@ def _add(session: Session, counts: Iterable[tuple[tuple[date, str, str, str, str
     ]
     if not values:
         return
-    dialect = session.get_bind().dialect.name
+    statement = _upsert(session.get_bind().dialect.name)
+    session.execute(statement, values)
+
+
+@lru_cache(maxsize=2)
+def _upsert(dialect: str) -> Any:
+    """Add to each day's counter, built once per dialect (it runs in every cancel)."""
     insert = postgresql.insert(_TABLE) if dialect == "postgresql" else sqlite.insert(_TABLE)
-    statement = insert.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=[
             _TABLE.c.scope,
             _TABLE.c.day,
@@ -131,7 +138,6 @@ def _add(session: Session, counts: Iterable[tuple[tuple[date, str, str, str, str
         ],
         set_={"count": _TABLE.c["count"] + insert.excluded["count"]},
     )
-    session.execute(statement, values)
 
 
 def read_period(
