@@ -32,6 +32,7 @@ from sqlalchemy import Engine, text
 
 from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.migrate import upgrade
+from rescind.adapters.db.repositories.by_version import forget_cached
 from rescind.adapters.db.tables import Base
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.adapters.passwords import Argon2Passwords
@@ -203,6 +204,7 @@ def api_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
         names = ", ".join(quote(table.name) for table in Base.metadata.sorted_tables)
         with shared.begin() as connection:
             connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        forget_cached(shared)  # the versions went back: what the engine kept is not the data's
         yield shared
         return
     template: Path = request.getfixturevalue("api_sqlite_template")

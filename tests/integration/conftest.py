@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from rescind.adapters.db.engine import make_engine, make_session_factory
 from rescind.adapters.db.migrate import upgrade
+from rescind.adapters.db.repositories.by_version import forget_cached
 from rescind.adapters.db.tables import Base
 from rescind.adapters.db.unit_of_work import SqlUnitOfWork
 from rescind.domain.job import (
@@ -88,6 +89,7 @@ def _truncate_all(engine: Engine) -> None:
     names = ", ".join(quote(table.name) for table in Base.metadata.sorted_tables)
     with engine.begin() as connection:
         connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    forget_cached(engine)  # the versions went back: what the engine kept is not the data's
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

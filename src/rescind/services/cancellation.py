@@ -251,18 +251,23 @@ def close_request(
     extra: Mapping[str, JSONValue] | None = None,
 ) -> None:
     """Close a request on record: saved with its ``request_closed`` event, for every door."""
+    escalated = request.outcome is Outcome.ESCALATED
     event = request.close(outcome, detail)
     if extra:
         event = Event(event.kind, dict(event.data) | dict(extra))
     uow.requests.save(request)
-    record(uow, request.job_id, actx, [event, *close_cases_of(uow, request, actx)])
+    record(uow, request.job_id, actx, [event, *close_cases_of(uow, request, actx, escalated)])
 
 
 def close_cases_of(
-    uow: UnitOfWork, request: CancellationRequest, actx: AuditContext
+    uow: UnitOfWork, request: CancellationRequest, actx: AuditContext, escalated: bool
 ) -> list[Event]:
     """A request that ends takes its still-open case with it (same transaction); the
-    events to record after the request's own."""
+    events to record after the request's own. ``escalated``: the request was, before it
+    closed; only an escalation opens a request's case (``open_escalation``), so a request
+    never escalated has none to look for."""
+    if not escalated:
+        return []
     events = []
     for case in uow.cases.for_job(request.job_id):
         if case.request_id == request.id and case.status is CaseStatus.OPEN:

@@ -22,6 +22,7 @@ from rescind.domain.request import (
     CancellationRequest,
     Channel,
     CloseReason,
+    Outcome,
     RequestDraft,
     RequesterRole,
     require_staff_door,
@@ -125,9 +126,10 @@ def _close(
     decision: Decision | None = None,
     duplicate_of: str | None = None,
 ) -> None:
+    escalated = request.outcome is Outcome.ESCALATED
     event = request.close_with_reason(reason, note, decision=decision, duplicate_of=duplicate_of)
     uow.requests.save(request)
-    record(uow, job.id, actx, [event, *close_cases_of(uow, request, actx)])
+    record(uow, job.id, actx, [event, *close_cases_of(uow, request, actx, escalated)])
     queue_email(
         uow,
         OutgoingEmail(

@@ -29,6 +29,7 @@ from sqlalchemy import (
     TextClause,
     any_,
     bindparam,
+    insert,
     or_,
     text,
 )
@@ -79,6 +80,20 @@ def insert_rows(
     session.execute(_statement(sql), _document(columns, rows, dialect))
 
 
+@lru_cache(maxsize=64)
+def _insert_of(table: Table) -> Any:
+    return insert(table)
+
+
+def insert_one(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """INSERT one row now, as a Core statement built once per table: a row staged on the ORM
+    session costs a unit-of-work flush (more Python than the statement) on the cancel path.
+    What the session staged before goes first; but the row is not ordered after rows staged
+    later, as a flush would order them: only for rows that reference no other (the outbox)."""
+    session.flush()
+    session.execute(_insert_of(table), row)
+
+
 def update_rows(
     session: Session, table: Table, rows: Rows, *, key: str, version: str | None = None
 ) -> int:
@@ -125,6 +140,29 @@ def keyed(
     for chunk in chunks(list(keys)):
         found.extend(session.execute(statement.where(column.in_(chunk))).all())
     return found
+
+
+class Keyed:
+    """``keyed`` for a statement built once, its WHERE built once too: the hot path's reads
+    by a few keys (building the statement costs more Python than running it)."""
+
+    def __init__(
+        self,
+        statement: Select[Any],
+        column: ColumnElement[str] | InstrumentedAttribute[str],
+    ) -> None:
+        self._statement = statement
+        self._column = column
+        self._any = statement.where(
+            column == any_(bindparam("keys", type_=postgresql.ARRAY(String)))
+        )
+
+    def __call__(self, session: Session, keys: Collection[str]) -> list[Row[Any]]:
+        if not keys:
+            return []
+        if session.get_bind().dialect.name == "postgresql":
+            return list(session.execute(self._any, {"keys": list(keys)}).all())
+        return keyed(session, self._statement, self._column, keys)
 
 
 def _recordset(columns: list[Column[Any]], dialect: Dialect) -> str:

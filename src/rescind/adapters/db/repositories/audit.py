@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, select, union
+from sqlalchemy import Table, bindparam, select, union
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows, keyed
@@ -33,6 +33,10 @@ SCAN_BATCH = 5_000
 _EVENTS = cast(Table, AuditEventRow.__table__)
 _STREAMS = cast(Table, AuditStreamRow.__table__)
 DEFAULT_TZ = ZoneInfo("America/New_York")  # Settings' default company time zone
+# Built once, as every append reads it: building a statement costs more than running it.
+_HEAD = select(AuditStreamRow.seq, AuditStreamRow.head_hash).where(
+    AuditStreamRow.stream == bindparam("stream")
+)
 
 
 class SqlAuditLog:
@@ -156,10 +160,7 @@ class SqlAuditLog:
         self._staged.clear()
 
     def _stored_head(self, stream: str) -> tuple[int, str] | None:
-        statement = select(AuditStreamRow.seq, AuditStreamRow.head_hash).where(
-            AuditStreamRow.stream == stream
-        )
-        row = self._session.execute(statement).one_or_none()
+        row = self._session.execute(_HEAD, {"stream": stream}).one_or_none()
         return None if row is None else (row.seq, row.head_hash)
 
 

@@ -9,12 +9,19 @@ from sqlalchemy import CursorResult, Date, Integer, String, null, select, union_
 from sqlalchemy import cast as cast_to
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.by_version import (
+    CALENDAR_REVISION_ID,
+    FIRST_CALENDAR_VERSION,
+    Kept,
+    cached,
+    calendar_version,
+    changed,
+)
 from rescind.adapters.db.tables import CalendarRevisionRow, CompanyHolidayRow
 from rescind.domain.errors import AlreadyExists, NotFound
 
-_REVISION_ID = 1
-# Before any holiday change there is no revision row: the calendar is at version 1.
-_FIRST_VERSION = 1
+_REVISION_ID = CALENDAR_REVISION_ID
+_FIRST_VERSION = FIRST_CALENDAR_VERSION
 
 
 class SqlCalendarRepository:
@@ -30,6 +37,7 @@ class SqlCalendarRepository:
         return {row.holiday_date: row.name for row in rows}
 
     def add_holiday(self, day: date, name: str) -> None:
+        changed(self._session)
         existing = self._session.get(CompanyHolidayRow, day, populate_existing=True)
         if existing is not None:
             raise AlreadyExists(
@@ -40,6 +48,7 @@ class SqlCalendarRepository:
         self._session.add(CompanyHolidayRow(holiday_date=day, name=name))
 
     def remove_holiday(self, day: date) -> None:
+        changed(self._session)
         existing = self._session.get(CompanyHolidayRow, day, populate_existing=True)
         if existing is None:
             raise NotFound(
@@ -48,6 +57,10 @@ class SqlCalendarRepository:
         self._session.delete(existing)
 
     def snapshot(self) -> tuple[dict[date, str], int]:
+        holidays, version = cached(self._session, Kept.CALENDAR, self._load_snapshot)
+        return dict(holidays), version
+
+    def _load_snapshot(self) -> tuple[tuple[int, int], tuple[dict[date, str], int]]:
         # The holidays, then one row carrying the version (holiday columns NULL); the first
         # branch gives the result its column types, so dates still parse on SQLite.
         holidays = select(
@@ -65,7 +78,7 @@ class SqlCalendarRepository:
                 found[row.holiday_date] = row.name
             elif row.version is not None:
                 version = row.version
-        return dict(sorted(found.items())), version
+        return calendar_version(version, len(found)), (dict(sorted(found.items())), version)
 
     def version(self) -> int:
         statement = select(CalendarRevisionRow.version).where(
@@ -75,6 +88,7 @@ class SqlCalendarRepository:
         return _FIRST_VERSION if found is None else found
 
     def bump_version(self) -> int:
+        changed(self._session)
         # An UPDATE takes the row lock at once, so concurrent bumps queue on PostgreSQL.
         result = cast(
             CursorResult[Any],

@@ -1,10 +1,11 @@
 """The insights' storage: counting audit records into ``insight_day``, and reading a period.
 
 ``count_records`` runs inside ``SqlAuditLog.write``, so the counts commit (or roll back) with
-the records they count, the sweep's batches included. It looks up, in one query each, the
-jobs (installer company, milestone) and requests (filed and due times, reason) the records
-name, then adds to each day's counters with one upsert; keys are written in sorted order so
-two transactions adding to the same counters wait for each other rather than deadlock.
+the records they count, the sweep's batches included. It takes the facts of the jobs (installer
+company, milestone) and requests (filed and due times, reason) the records name from what the
+transaction already read or wrote of them, else looks them up in one query each, then adds
+to each day's counters with one upsert; keys are written in sorted order so two transactions
+adding to the same counters wait for each other rather than deadlock.
 
 ``read_period`` is the page's one read: the period's sums, the open requests past due and the
 pending windows ending before the strip's last day, in one transaction.
@@ -15,6 +16,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -23,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import keyed
+from rescind.adapters.db.repositories.versioning import seen_in
 from rescind.adapters.db.tables import (
     AuditEventRow,
     CancellationRequestRow,
@@ -52,22 +55,36 @@ def count_records(session: Session, staged: Sequence[Mapping[str, Any]], tz: Zon
 
 
 def _counted(session: Session, staged: Sequence[Mapping[str, Any]]) -> list[Counted]:
-    """The rows the insights count, with their jobs' and requests' facts (one query each)."""
+    """The rows the insights count, with their jobs' and requests' facts: as this transaction
+    already read or wrote them (a cancel loaded both), else in one query each."""
     rows = [r for r in staged if r["kind"] in INSIGHT_KINDS and r["job_id"] is not None]
     if not rows:
         return []
+    job_ids = {str(r["job_id"]) for r in rows}
+    seen_jobs = seen_in(session, JobRow)
     jobs = {
-        j.id: (j.installer_id, j.milestone)
+        job_id: (j["installer_id"], j["milestone"])
+        for job_id in job_ids
+        if (j := seen_jobs.get(job_id)) is not None
+    }
+    jobs.update(
+        (j.id, (j.installer_id, j.milestone))
         for j in keyed(
             session,
             select(JobRow.id, JobRow.installer_id, JobRow.milestone),
             JobRow.id,
-            {str(r["job_id"]) for r in rows},
+            job_ids - jobs.keys(),
         )
-    }
+    )
     request_ids = {rid for r in rows if (rid := request_id_of(r["data"]))}
+    seen_requests = seen_in(session, CancellationRequestRow)
     requests = {
-        q.id: RequestFacts(q.filed_at, q.due_at, q.reason, q.within_cooling_off)
+        rid: RequestFacts(q["filed_at"], q["due_at"], q["reason"], q["within_cooling_off"])
+        for rid in request_ids
+        if (q := seen_requests.get(rid)) is not None
+    }
+    requests.update(
+        (q.id, RequestFacts(q.filed_at, q.due_at, q.reason, q.within_cooling_off))
         for q in keyed(
             session,
             select(
@@ -78,9 +95,9 @@ def _counted(session: Session, staged: Sequence[Mapping[str, Any]]) -> list[Coun
                 CancellationRequestRow.within_cooling_off,
             ),
             CancellationRequestRow.id,
-            request_ids,
+            request_ids - requests.keys(),
         )
-    }
+    )
     return [
         Counted(
             kind=r["kind"],
@@ -103,9 +120,15 @@ def _add(session: Session, counts: Iterable[tuple[tuple[date, str, str, str, str
     ]
     if not values:
         return
-    dialect = session.get_bind().dialect.name
+    statement = _upsert(session.get_bind().dialect.name)
+    session.execute(statement, values)
+
+
+@lru_cache(maxsize=2)
+def _upsert(dialect: str) -> Any:
+    """Add to each day's counter, built once per dialect (it runs in every cancel)."""
     insert = postgresql.insert(_TABLE) if dialect == "postgresql" else sqlite.insert(_TABLE)
-    statement = insert.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=[
             _TABLE.c.scope,
             _TABLE.c.day,
@@ -115,7 +138,6 @@ def _add(session: Session, counts: Iterable[tuple[tuple[date, str, str, str, str
         ],
         set_={"count": _TABLE.c["count"] + insert.excluded["count"]},
     )
-    session.execute(statement, values)
 
 
 def read_period(

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
-from rescind.adapters.db.bulk import keyed
+from rescind.adapters.db.bulk import Keyed
 from rescind.adapters.db.mapping import INSTALLER, JOB, REVIEW_ITEM, SALES_REP
 from rescind.adapters.db.repositories import job_facts
 from rescind.adapters.db.repositories.job_batches import (
@@ -26,7 +26,7 @@ from rescind.adapters.db.repositories.job_batches import (
 )
 from rescind.adapters.db.repositories.job_rows import ItemRow, joined, to_job, values
 from rescind.adapters.db.repositories.job_search import conditions
-from rescind.adapters.db.repositories.versioning import Seen, save_changed, update_if_current
+from rescind.adapters.db.repositories.versioning import save_changed, seen_in, update_if_current
 from rescind.adapters.db.tables import (
     HomeownerRow,
     InstallerCompanyRow,
@@ -39,6 +39,9 @@ from rescind.domain.job import InstallerCompany, Job, JobStatus
 from rescind.services.ports import FactGroup, JobQuery
 
 Person = HomeownerRow | InstallerCompanyRow | SalesRepRow
+# Built once: building a statement (and its cache key) costs more Python than running it.
+_BY_ID = joined().where(JobRow.id == bindparam("job_id"))
+_ITEMS_OF = Keyed(select(*REVIEW_ITEM.selected), ReviewItemRow.job_id)
 # What we last read or wrote of a job's review items: their rows, in order.
 ItemSnapshot = tuple[dict[str, Any], ...]
 
@@ -48,7 +51,7 @@ class SqlJobRepository:
         self._session = session
         self._items_seen: dict[str, ItemSnapshot] = {}
         # The column values each job had when read here, so a save writes only what changed.
-        self._seen = Seen()
+        self._seen = seen_in(session, JobRow)
         self._people: dict[tuple[type[Person], str], Person] = {}
 
     def get(self, job_id: str) -> Job:
@@ -58,7 +61,7 @@ class SqlJobRepository:
         return job
 
     def find(self, job_id: str) -> Job | None:
-        rows = self._session.execute(joined().where(JobRow.id == job_id)).all()
+        rows = self._session.execute(_BY_ID, {"job_id": job_id}).all()
         jobs = self._build(rows)
         return jobs[0] if jobs else None
 
@@ -189,12 +192,11 @@ class SqlJobRepository:
 
     def _items_of(self, job_ids: list[str]) -> dict[str, list[ItemRow]]:
         found: dict[str, list[ItemRow]] = defaultdict(list)
-        statement = select(*REVIEW_ITEM.selected)
         for item in sorted(
-            keyed(self._session, statement, ReviewItemRow.job_id, job_ids),
+            _ITEMS_OF(self._session, job_ids),
             key=lambda item: (item.job_id, item.position),
         ):
-            found[item.job_id].append(item)
+            found[item.job_id].append(cast(ItemRow, item))
         return found
 
     def _write_items(self, job: Job) -> None:

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Row, Select, Table, select, update
 from sqlalchemy.orm import Session
 
-from rescind.adapters.db.bulk import insert_rows
+from rescind.adapters.db.bulk import insert_one, insert_rows
 from rescind.adapters.db.mapping import OUTGOING, QUEUED
 from rescind.adapters.db.tables import OutboxMessageRow
 from rescind.domain.email import DeliveryStatus, OutgoingEmail, QueuedEmail
@@ -28,7 +28,11 @@ class SqlOutbox:
 
     def add(self, email: OutgoingEmail, *, queued_at: datetime) -> str:
         message_id = self._new_message_id()
-        self._session.add(OutboxMessageRow(**_values(message_id, email, queued_at)))
+        insert_one(
+            self._session,
+            cast(Table, OutboxMessageRow.__table__),
+            _values(message_id, email, queued_at),
+        )
         return message_id
 
     def add_many(self, emails: Sequence[OutgoingEmail], *, queued_at: datetime) -> list[str]:

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rescind.adapters.db.repositories.by_version import Kept, cached, changed, policy_version
 from rescind.adapters.db.tables import PolicyVersionRow
 from rescind.domain.eligibility import DecisionTable, PolicyHistory
 from rescind.domain.errors import Conflict
@@ -33,14 +34,21 @@ class SqlPolicyRepository:
         self._session = session
 
     def history(self) -> PolicyHistory:
-        rows = self._session.scalars(
-            select(PolicyVersionRow)
-            .order_by(PolicyVersionRow.version)
-            .execution_options(populate_existing=True)
+        return cached(self._session, Kept.POLICIES, self._load_history)
+
+    def _load_history(self) -> tuple[tuple[int, int], PolicyHistory]:
+        rows = list(
+            self._session.scalars(
+                select(PolicyVersionRow)
+                .order_by(PolicyVersionRow.version)
+                .execution_options(populate_existing=True)
+            )
         )
-        return PolicyHistory(tuple(_parsed(row) for row in rows))
+        version = policy_version(len(rows), rows[-1].version if rows else None)
+        return version, PolicyHistory(tuple(_parsed(row) for row in rows))
 
     def add(self, table: DecisionTable, *, published_by: str, published_at: datetime) -> None:
+        changed(self._session)
         if self._session.get(PolicyVersionRow, table.version) is not None:
             raise Conflict(
                 f"policy version {table.version} is already published; publish the next "

@@ -6,12 +6,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Row, Select, delete, select, update
+from sqlalchemy import CursorResult, Row, Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.mapping import CHALLENGE, REQUEST, STATEMENT
 from rescind.adapters.db.repositories.keyset import after_row
-from rescind.adapters.db.repositories.versioning import Seen, save_changed
+from rescind.adapters.db.repositories.versioning import save_changed, seen_in
 from rescind.adapters.db.tables import (
     CancellationRequestRow,
     VerificationChallengeRow,
@@ -33,7 +33,7 @@ class SqlRequestRepository:
         # The statement of each request as last read or written: saving a request whose
         # statement did not change (a cancel closing it) then writes no statement row at all.
         self._statements_seen: dict[str, WrittenStatement | None] = {}
-        self._seen = Seen()
+        self._seen = seen_in(session, CancellationRequestRow)
 
     def add(self, request: CancellationRequest) -> None:
         self._session.add(CancellationRequestRow(**REQUEST.row(request)))
@@ -45,7 +45,7 @@ class SqlRequestRepository:
         )
 
     def get(self, request_id: str) -> CancellationRequest:
-        found = self._load(_joined().where(CancellationRequestRow.id == request_id))
+        found = self._load(_BY_ID, {"request_id": request_id})
         if not found:
             raise request_not_found(request_id)
         return found[0]
@@ -118,8 +118,10 @@ class SqlRequestRepository:
         self._statements_seen.clear()
         self._seen.forget()
 
-    def _load(self, statement: Select[Any]) -> list[CancellationRequest]:
-        found = [_to_request(row) for row in self._session.execute(statement).all()]
+    def _load(
+        self, statement: Select[Any], params: dict[str, Any] | None = None
+    ) -> list[CancellationRequest]:
+        found = [_to_request(row) for row in self._session.execute(statement, params).all()]
         for request in found:
             self._statements_seen[request.id] = (
                 replace(request.statement) if request.statement else None
@@ -203,6 +205,10 @@ def _joined() -> Select[Any]:
     return select(*REQUEST.selected, *STATEMENT.labelled("statement__")).outerjoin(
         WrittenStatementRow, WrittenStatementRow.request_id == CancellationRequestRow.id
     )
+
+
+# Built once: building a statement (and its cache key) costs more Python than running it.
+_BY_ID = _joined().where(CancellationRequestRow.id == bindparam("request_id"))
 
 
 def _to_request(row: Row[Any]) -> CancellationRequest:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from sqlalchemy import CursorResult, Table, update
+from sqlalchemy import CursorResult, Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.tables import CancellationRequestRow, CaseRow, JobRow
@@ -36,19 +37,32 @@ def update_if_current(
     # A Core UPDATE on the table: the ORM's bulk-update path costs more Python than the
     # statement itself on the hot cancel path. Rows staged earlier still go first, as an
     # ORM statement's autoflush would send them.
-    table = cast(Table, row_class.__table__)
-    statement = (
-        update(table)
-        .where(table.c.id == row_id, table.c.version == version)
-        .values(**values, version=table.c.version + 1 if bump else table.c.version)
-    )
+    statement = _versioned_update(cast(Table, row_class.__table__), tuple(values), bump)
     session.flush()
-    result = cast(CursorResult[Any], session.execute(statement))
+    params = {f"set_{name}": value for name, value in values.items()}
+    params |= {"row_id": row_id, "row_version": version}
+    result = cast(CursorResult[Any], session.execute(statement, params))
     if result.rowcount == 1:
         return
     if session.get(row_class, row_id) is None:
         raise NotFound(f"no {noun} with id {row_id!r}; it may have been removed")
     raise Conflict(f"{noun} {row_id} was changed by someone else just now; reload and try again")
+
+
+@lru_cache(maxsize=256)
+def _versioned_update(table: Table, columns: tuple[str, ...], bump: bool) -> Any:
+    """The UPDATE of ``columns``, built once per set of columns: building a statement (and
+    its cache key) costs more Python than running it."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("row_id"), table.c.version == bindparam("row_version"))
+        .values(
+            {
+                **{name: bindparam(f"set_{name}", type_=table.c[name].type) for name in columns},
+                "version": table.c.version + 1 if bump else table.c.version,
+            }
+        )
+    )
 
 
 class VersionedObject(Protocol):
@@ -74,6 +88,17 @@ class Seen:
 
     def forget(self) -> None:
         self._values.clear()
+
+
+def seen_in(session: Session, row_class: Versioned) -> Seen:
+    """The one ``Seen`` of ``row_class``'s rows in ``session``: its repository keeps it, and
+    whoever needs facts this transaction already read or wrote (the insights' counters)
+    finds them there instead of reading the rows again."""
+    key = f"rescind.seen.{row_class.__tablename__}"
+    seen: Seen | None = session.info.get(key)
+    if seen is None:
+        seen = session.info[key] = Seen()
+    return seen
 
 
 def save_changed(

@@ -11,6 +11,12 @@ from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows
 from rescind.adapters.db.mapping import DELIVERY, ENDPOINT, EVENT
+from rescind.adapters.db.repositories.by_version import (
+    Kept,
+    cached,
+    changed,
+    endpoints_version,
+)
 from rescind.adapters.db.repositories.scope import of_jobs_within
 from rescind.adapters.db.repositories.versioning import chunks
 from rescind.adapters.db.tables import EventRow, WebhookDeliveryRow, WebhookEndpointRow
@@ -43,8 +49,8 @@ class SqlWebhookRepository:
         at = events[0].occurred_at
         public_ids = [e.id for e in events]
         types = {e.type for e in events}
-        for endpoint in self.endpoints():
-            wanted = [t.value for t in endpoint.event_types if t in types]
+        for endpoint_id, event_types in cached(self._session, Kept.ENDPOINTS, self._subscribed):
+            wanted = [t.value for t in event_types if t in types]
             if not wanted:
                 continue
             # One INSERT … SELECT per endpoint: the sweep reports thousands of jobs at once.
@@ -62,7 +68,7 @@ class SqlWebhookRepository:
                         ],
                         select(
                             EventRow.id,
-                            literal(endpoint.id),
+                            literal(endpoint_id),
                             literal(WebhookDeliveryStatus.PENDING.value),
                             literal(0),
                             literal(at, EventRow.occurred_at.type),
@@ -85,9 +91,18 @@ class SqlWebhookRepository:
             statement = statement.where(EventRow.id > after)
         return [(row.id, EVENT.load(row)) for row in self._session.execute(statement)]
 
+    def _subscribed(
+        self,
+    ) -> tuple[tuple[int, int], tuple[tuple[str, tuple[WebhookType, ...]], ...]]:
+        """The active endpoints' ids and event types, and the version of all endpoints."""
+        every = self.endpoints(active_only=False)
+        version = endpoints_version(len(every), sum(e.version for e in every))
+        return version, tuple((e.id, e.event_types) for e in every if e.active)
+
     # --- endpoints ------------------------------------------------------------------------
 
     def add_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        changed(self._session)
         self._session.add(WebhookEndpointRow(**{**ENDPOINT.row(endpoint), "version": 1}))
         self._session.flush()
 
@@ -106,6 +121,7 @@ class SqlWebhookRepository:
         return [ENDPOINT.load(row) for row in self._session.execute(statement)]
 
     def save_endpoint(self, endpoint: WebhookEndpoint) -> None:
+        changed(self._session)
         table = cast(Table, WebhookEndpointRow.__table__)
         result = self._session.execute(
             update(table)
