@@ -74,6 +74,8 @@ def check_streams(
         check.problems.extend(
             verify_sealed_stream(stream, records, heads.get(stream), sealed.get(stream))
         )
+    if progress is not None:
+        progress.checked(check.records % PROGRESS_EVERY)  # the last, partial stretch
     for stream in sorted(heads.keys() - seen):  # a head whose records are all gone
         seen.add(stream)
         check.problems.extend(verify_sealed_stream(stream, [], heads[stream], sealed.get(stream)))
