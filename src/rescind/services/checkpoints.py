@@ -32,7 +32,7 @@ from rescind.domain.errors import NotAllowed, NotFound, RescindError
 from rescind.domain.events import JSONValue
 from rescind.domain.recipients import Recipients
 from rescind.services.access import job_for
-from rescind.services.audit import TrailCheck, check_streams
+from rescind.services.audit import TrailCheck, TrailProgress, check_streams
 from rescind.services.context import Context
 from rescind.services.ports import CheckpointArchive, SignatureVerifier, Signer
 
@@ -92,7 +92,12 @@ def _refuse_to_seal_over_a_loss(
 
 
 def verify_against_checkpoint(
-    ctx: Context, document: str, trusted: SignatureVerifier, *, actor: Actor
+    ctx: Context,
+    document: str,
+    trusted: SignatureVerifier,
+    *,
+    actor: Actor,
+    progress: TrailProgress | None = None,
 ) -> TrailCheck:
     """The trail against a checkpoint document; a forged or foreign-signed one is refused
     (its problems reported) before the trail is read."""
@@ -106,7 +111,7 @@ def verify_against_checkpoint(
     if refused:
         return TrailCheck(problems=refused, checkpoint=which)
     with ctx.uow() as uow:
-        check = check_streams(uow, {s.stream: s for s in checkpoint.leaves})
+        check = check_streams(uow, {s.stream: s for s in checkpoint.leaves}, progress=progress)
     check.checkpoint = which
     return check
 

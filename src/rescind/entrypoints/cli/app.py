@@ -20,7 +20,14 @@ from alembic.util.exc import CommandError
 from prometheus_client import start_http_server
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from rescind.adapters.checkpoint_archive import DirectoryArchive
@@ -208,16 +215,7 @@ def jobs_import(
     total = count_rows(file) if file.is_file() else 0
     # A batch's worth parsed ahead (10 × 500 rows): parsing goes on while both writers wait.
     rows = read_ahead(read_jobs(file), depth=10)
-    with Progress(
-        TextColumn("importing"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        # Off a terminal a transient bar still leaves a blank line on stderr; skip it there.
-        disable=not err.is_terminal,
-    ) as bar:
+    with _bar("importing") as bar:
         task = bar.add_task("import", total=total)
         report = import_jobs(
             application.ctx,
@@ -242,6 +240,35 @@ def jobs_import(
         # A rejected row is bad input, as everywhere else (2); a script that accepts a
         # partial import says so with --allow-rejects rather than reading the summary.
         raise typer.Exit(2)
+
+
+def _bar(doing: str) -> Progress:
+    """A progress bar on stderr, gone when done; none off a terminal (a transient bar still
+    leaves a blank line there)."""
+    return Progress(
+        TextColumn(doing),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+class _BarProgress:
+    """A trail check's progress on a bar (``TrailProgress``)."""
+
+    def __init__(self, bar: Progress) -> None:
+        self._bar = bar
+        self._task = bar.add_task("records", total=None)
+
+    def started(self, records: int) -> None:
+        self._bar.update(self._task, total=records)
+
+    def checked(self, records: int) -> None:
+        self._bar.advance(self._task, records)
 
 
 @jobs_app.command("show")
@@ -320,12 +347,16 @@ def audit_verify(
 ) -> None:
     """Check every stream's hash chain; exits 1 if anything was changed or removed."""
     application = _app()
-    if checkpoint is None:
-        check = verify_trail(application.ctx, actor=CLI_ACTOR)
-    else:
-        trusted = _trusted_key(application.settings, public_key)
-        document = _read_text(checkpoint, "--checkpoint")
-        check = verify_against_checkpoint(application.ctx, document, trusted, actor=CLI_ACTOR)
+    with _bar("verifying") as bar:
+        progress = _BarProgress(bar)
+        if checkpoint is None:
+            check = verify_trail(application.ctx, actor=CLI_ACTOR, progress=progress)
+        else:
+            trusted = _trusted_key(application.settings, public_key)
+            document = _read_text(checkpoint, "--checkpoint")
+            check = verify_against_checkpoint(
+                application.ctx, document, trusted, actor=CLI_ACTOR, progress=progress
+            )
     print_trail_check(out, check)
     if not check.ok:
         raise typer.Exit(1)
