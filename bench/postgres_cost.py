@@ -44,8 +44,10 @@ def database_work(server: str, database: str) -> tuple[int, int]:
 def _postmaster(server: str) -> int:
     with psycopg.connect(conninfo(database_url(server, "postgres")), autocommit=True) as conn:
         found = conn.execute("SELECT pg_backend_pid()").fetchone()
-    pid = found[0] if found else 0
-    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        pid = found[0] if found else 0
+        # Read while the connection is open: its backend exits (and its /proc entry goes)
+        # as soon as the connection closes.
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
 class Backends:
