@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwright
 
 # The API tests' app on both databases, for the console's pages over plain HTTP.
 from tests.api.conftest import (  # noqa: F401 - fixtures, for pytest
@@ -270,7 +270,20 @@ def shot(screenshot_dir: Path) -> Shot:
     """Save what the browser shows now as ``<name>.png`` (the viewport: small files)."""
 
     def take(page: Page, name: str) -> None:
-        page.screenshot(path=screenshot_dir / f"{name}.png")
+        # A click that submits a form returns once the navigation has started: capture the
+        # page it lands on, not the one being torn down.
+        page.wait_for_load_state("load")
+        # Chromium now and then refuses one capture ("Unable to capture screenshot") and takes
+        # the same picture when asked again a moment later; a screenshot is a by-product of a
+        # test, so that hiccup is retried rather than reported as the behaviour failing.
+        for attempt in range(3):
+            try:
+                page.screenshot(path=screenshot_dir / f"{name}.png")
+                return
+            except Error as error:
+                if "Unable to capture screenshot" not in str(error) or attempt == 2:
+                    raise
+                page.wait_for_timeout(250)
 
     return take
 
