@@ -34,6 +34,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "calendar_version",
         "cancelled_at",
         "version",
+        "name_key",
     ),
     "review_item": ("job_id", "id", "description", "status", "position"),
     "cancellation_request": (

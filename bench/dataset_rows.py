@@ -175,6 +175,7 @@ class JobMaker:
                 self.calendar.version if final_at else None,
                 cancelled_at,
                 0,
+                keys["name_key"],
             ),
         )
         if items:

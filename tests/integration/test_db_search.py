@@ -199,6 +199,57 @@ def test_a_homeowner_renamed_by_a_later_job_is_found_by_the_new_name(
     assert ids(stored, text="whitfield") == []
 
 
+def test_a_homeowner_renamed_by_an_imported_batch_is_found_by_the_new_name(
+    stored: UowFactory,
+) -> None:
+    """The import's path (``add_many``): the earlier jobs follow their homeowner's new name."""
+    renamed = a_job(
+        "job-06",
+        homeowner=homeowner(1, "Dana Fairweather", "dana.f@example.com", "555 123 4567"),
+    )
+    with stored() as uow:
+        uow.jobs.add_many([renamed])
+        uow.commit()
+    assert ids(stored, text="dana fair") == ["job-01", "job-04", "job-06"]
+    assert ids(stored, text="dana whit") == []
+
+
+@pytest.mark.parametrize("adding", ["one by one", "as one batch"])
+def test_the_last_name_given_for_a_homeowner_is_the_one_every_job_is_found_by(
+    uow_factory: UowFactory, adding: str
+) -> None:
+    """Two jobs of one new homeowner in one unit of work, the second renaming them."""
+    first = a_job("job-10", homeowner=homeowner(9, "Kim Oldham", "kim@x.test", ""))
+    second = a_job("job-11", homeowner=homeowner(9, "Kim Newton", "kim@x.test", ""))
+    with uow_factory() as uow:
+        if adding == "one by one":
+            uow.jobs.add(first)
+            uow.jobs.add(second)
+        else:
+            uow.jobs.add_many([first, second])
+        uow.commit()
+    assert ids(uow_factory, text="kim new") == ["job-10", "job-11"]
+    assert ids(uow_factory, text="kim old") == []
+    with uow_factory() as uow:
+        assert {job.homeowner.name for job in uow.jobs.search(JobQuery())} == {"Kim Newton"}
+
+
+def test_a_rename_changes_no_job_s_version(stored: UowFactory) -> None:
+    """The name key is derived: a job read before the rename still saves at its version."""
+    with stored() as uow:
+        before = uow.jobs.get("job-01")
+    with stored() as uow:
+        uow.jobs.add(a_job("job-06", homeowner=homeowner(1, "Dana Fairweather", "d@x.test", "")))
+        uow.commit()
+    with stored() as uow:
+        assert uow.jobs.get("job-01").version == before.version
+        job = uow.jobs.get("job-01")
+        job.status = JobStatus.CANCELLED
+        uow.jobs.save(job)
+        uow.commit()
+    assert ids(stored, text="dana fair", status=JobStatus.CANCELLED) == ["job-01"]
+
+
 @pytest.mark.parametrize(
     "typed", ["(555) 188-8104", "555 188 8104", "+15551888104", "1-555-188-8104", "555.188"]
 )

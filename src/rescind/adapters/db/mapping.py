@@ -7,7 +7,7 @@ declaration that leaves either unpaired).
 
 from __future__ import annotations
 
-from rescind.adapters.db.fields import Fields
+from rescind.adapters.db.fields import Fields, Stored
 from rescind.adapters.db.tables import (
     ApiTokenRow,
     AppUserRow,
@@ -40,6 +40,7 @@ from rescind.domain.feed import FeedComment
 from rescind.domain.inbound import InboundRecord
 from rescind.domain.job import Homeowner, InstallerCompany, Job, ReviewItem, SalesRep
 from rescind.domain.request import CancellationRequest, WrittenStatement
+from rescind.domain.search import name_key
 from rescind.domain.self_service import SelfServiceLink
 from rescind.domain.user import TokenRecord, User
 from rescind.domain.verification import VerificationChallenge
@@ -47,6 +48,7 @@ from rescind.domain.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEve
 from rescind.services.ports import IdempotencyEntry, StoredResponse
 
 # The job's people are joined in and its review items read apart; the rest are its columns.
+# ``name_key`` is the homeowner's, kept on the job for the name search (``tables/job.py``).
 JOB = Fields(
     JobRow,
     Job,
@@ -55,7 +57,9 @@ JOB = Fields(
         "installer_id": "installer.id",
         "sales_rep_id": "sales_rep.id",
         "review_status": "review.status",
+        "name_key": "homeowner.name",
     },
+    stored={"name_key": Stored(dump=name_key, load=str)},
     supplied=("homeowner", "installer", "sales_rep", "review"),
 )
 REVIEW_ITEM = Fields(ReviewItemRow, ReviewItem, given=("job_id", "position"))

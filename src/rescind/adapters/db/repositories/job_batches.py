@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import String, Table, any_, bindparam, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from rescind.adapters.db.bulk import insert_rows, keyed, update_rows
 from rescind.adapters.db.fields import Fields
 from rescind.adapters.db.mapping import HOMEOWNER, INSTALLER, REVIEW_ITEM, SALES_REP
+from rescind.adapters.db.repositories.versioning import chunks
 from rescind.adapters.db.tables import (
     HomeownerRow,
     InstallerCompanyRow,
@@ -66,6 +68,9 @@ def insert_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, An
             for job, row in zip(jobs, values, strict=True)
         ],
     )
+    # After them: two rows of one batch may name their homeowner differently, and the last
+    # name is the one stored.
+    rename_in_jobs(session, sorted(homeowners))
     items = [
         REVIEW_ITEM.row(item, job_id=job.id, position=position)
         for job in jobs
@@ -110,6 +115,35 @@ def update_jobs(session: Session, jobs: Sequence[Job], values: list[dict[str, An
             f"{len(jobs) - changed} of {len(jobs)} jobs were changed by someone else just "
             "now; reload and try again"
         )
+
+
+def rename_in_jobs(session: Session, homeowner_ids: Collection[str]) -> None:
+    """Copy each homeowner's stored ``name_key`` to those of its jobs that hold another.
+
+    A homeowner is upserted by id, so a new job naming a known homeowner differently renames
+    them, and the name search reads the key from the job (``tables/job.py``). The key is
+    derived, not the job's state: the version is not bumped. Jobs already right are not
+    written (``<>``), so a batch of new homeowners costs index probes and no writes.
+    """
+    if not homeowner_ids:
+        return
+    stored = (
+        select(HomeownerRow.name_key)
+        .where(HomeownerRow.id == JobRow.homeowner_id)
+        .scalar_subquery()
+    )
+    rekey = (
+        update(JobRow)
+        .where(JobRow.name_key != stored)
+        .values(name_key=stored)
+        .execution_options(synchronize_session=False)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        ids = bindparam("ids", list(homeowner_ids), type_=postgresql.ARRAY(String))
+        session.execute(rekey.where(JobRow.homeowner_id == any_(ids)))
+        return
+    for chunk in chunks(list(homeowner_ids)):
+        session.execute(rekey.where(JobRow.homeowner_id.in_(chunk)))
 
 
 def homeowner_row(person: Homeowner) -> dict[str, str]:

@@ -1,17 +1,17 @@
 """Finding jobs for a list: every filter of a ``JobQuery``, paged by id (keyset).
 
 Free text is read by ``domain/search.py`` (job ids in any spelling, the homeowner's name or
-surname, email or phone, each from its start). Each is one indexed lookup: the homeowner side
-goes through the stored search keys (see ``tables/people.py``), and the text condition is
-``job.id IN (… UNION ALL …)`` rather than an ``OR`` across two tables, which no database can
-answer from indexes.
+surname, email or phone, each from its start). Each is one indexed lookup: the name through
+the job's copy of its key (``tables/job.py``), the rest through the homeowner's stored keys
+(``tables/people.py``), and the text condition is ``job.id IN (… UNION ALL …)`` rather than
+an ``OR`` across two tables, which no database can answer from indexes.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from rescind.adapters.db.repositories.scope import job_conditions
@@ -51,14 +51,21 @@ def _value(member: StrEnum | None) -> str | None:
 
 
 def _text_matches(terms: SearchTerms, query: JobQuery, dialect: str) -> ColumnElement[bool]:
-    """``job.id IN (the job with that id UNION the first page of the homeowner's jobs)``.
+    """``job.id IN (the job with that id UNION each first page of matching jobs)``.
 
-    The homeowner side carries every filter and its own ORDER BY id LIMIT, so PostgreSQL
-    picks per search: a narrow one (an email) goes homeowner index → job, a broad one (a
-    two-letter name prefix matching 100,000 people) walks jobs in id order until the page is
-    full, instead of sorting every match.
+    Each page carries every filter and its own ORDER BY id LIMIT, so PostgreSQL picks per
+    search: a narrow one (an email) goes index → job, a broad one (a two-letter name prefix
+    matching 100,000 people) walks jobs in id order until the page is full, instead of
+    sorting every match. The whole name is matched on the job's own copy of its key (one
+    index range); the surname, email and phone on the homeowner, then its jobs.
     """
-    homeowner_matches = [_starts_with(HomeownerRow.name_key, terms.name_prefix, dialect)]
+    # Own aliases, so the subqueries are not correlated with the outer ``job``.
+    by_id, by_name = aliased(JobRow), aliased(JobRow)
+    pages = [
+        select(by_id.id).where(by_id.id.in_(terms.job_ids), *_filters(by_id, query)),
+        _first_page(by_name, query, _starts_with(by_name.name_key, terms.name_prefix, dialect)),
+    ]
+    homeowner_matches: list[ColumnElement[bool]] = []
     if terms.surname_prefix:
         homeowner_matches.append(
             _starts_with(HomeownerRow.surname_key, terms.surname_prefix, dialect)
@@ -68,22 +75,31 @@ def _text_matches(terms: SearchTerms, query: JobQuery, dialect: str) -> ColumnEl
     homeowner_matches.extend(
         _starts_with(HomeownerRow.phone_key, digits, dialect) for digits in terms.phone_prefixes
     )
-    # Own aliases, so the subqueries are not correlated with the outer ``job``.
-    by_id, of_homeowner = aliased(JobRow), aliased(JobRow)
-    homeowners_page = (
-        select(of_homeowner.id)
-        .join(HomeownerRow, HomeownerRow.id == of_homeowner.homeowner_id)
-        .where(or_(*homeowner_matches), *_filters(of_homeowner, query))
-        .order_by(of_homeowner.id)
-        .limit(query.limit)
-        .subquery()
-    )
-    return JobRow.id.in_(
-        union_all(
-            select(by_id.id).where(by_id.id.in_(terms.job_ids), *_filters(by_id, query)),
-            select(homeowners_page.c.id),
+    if homeowner_matches:
+        of_homeowner = aliased(JobRow)
+        pages.append(
+            _first_page(
+                of_homeowner,
+                query,
+                or_(*homeowner_matches),
+                join=HomeownerRow.id == of_homeowner.homeowner_id,
+            )
         )
-    )
+    return JobRow.id.in_(union_all(*pages))
+
+
+def _first_page(
+    job: type[JobRow],
+    query: JobQuery,
+    match: ColumnElement[bool],
+    join: ColumnElement[bool] | None = None,
+) -> Select[tuple[str]]:
+    """The ids of the query's first page of the jobs ``match`` finds, as a subquery's rows."""
+    page = select(job.id)
+    if join is not None:
+        page = page.join(HomeownerRow, join)
+    found = page.where(match, *_filters(job, query)).order_by(job.id).limit(query.limit)
+    return select(found.subquery().c.id)
 
 
 def _starts_with(

@@ -22,6 +22,7 @@ from rescind.adapters.db.repositories.job_batches import (
     existing_ids,
     homeowner_row,
     insert_jobs,
+    rename_in_jobs,
     update_jobs,
 )
 from rescind.adapters.db.repositories.job_rows import ItemRow, joined, to_job, values
@@ -66,10 +67,12 @@ class SqlJobRepository:
         return jobs[0] if jobs else None
 
     def add(self, job: Job) -> None:
-        self._upsert(HomeownerRow(**homeowner_row(job.homeowner)))
+        renamed = self._upsert(HomeownerRow(**homeowner_row(job.homeowner)))
         self._upsert(InstallerCompanyRow(**INSTALLER.row(job.installer)))
         self._upsert(SalesRepRow(**SALES_REP.row(job.sales_rep)))
         self._session.add(JobRow(**JOB.row(job)))
+        if renamed:
+            rename_in_jobs(self._session, [job.homeowner.id])
         items = _snapshot(job)
         self._session.add_all(ReviewItemRow(**item) for item in items)
         self._items_seen[job.id] = items
@@ -163,8 +166,9 @@ class SqlJobRepository:
         self._seen.forget()
         self._people.clear()
 
-    def _upsert(self, person: Person) -> None:
-        """Insert or update a person by id, once per transaction however many jobs share it.
+    def _upsert(self, person: Person) -> bool:
+        """Insert or update a person by id, once per transaction however many jobs share it;
+        True when a person already here (stored or staged) had another name.
 
         merge() runs without autoflush so rows staged earlier in this unit of work (say a
         feed comment for this job) wait for the flush that orders parents first; and a
@@ -173,14 +177,19 @@ class SqlJobRepository:
         key = (type(person), person.id)
         staged = self._people.get(key)
         if staged is not None:
+            renamed = staged.name != person.name
             staged.name, staged.email = person.name, person.email
             if isinstance(staged, HomeownerRow) and isinstance(person, HomeownerRow):
                 staged.phone = person.phone
                 staged.email_key, staged.name_key = person.email_key, person.name_key
                 staged.phone_key, staged.surname_key = person.phone_key, person.surname_key
-            return
+            return renamed
         with self._session.no_autoflush:
+            # The SELECT merge() would run; merge() then finds the row in the identity map.
+            stored = cast("Person | None", self._session.get(type(person), person.id))
+            renamed = stored is not None and stored.name != person.name
             self._people[key] = self._session.merge(person)
+        return renamed
 
     def _build(self, rows: Sequence[Row[Any]]) -> list[Job]:
         items = self._items_of([row.id for row in rows])

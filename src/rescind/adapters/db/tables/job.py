@@ -40,8 +40,13 @@ class JobRow(Base):
         Index(None, "partner_program", "id"),
         Index(None, "installer_id", "id"),
         Index(None, "sales_rep_id", "id"),
-        # A name search goes homeowner → job; with the id included that step reads no heap.
+        # A surname, email or phone search goes homeowner → job; with the id included that
+        # step reads no heap.
         Index(None, "homeowner_id", postgresql_include=["id"]),
+        # A name search reads the job's own copy of its homeowner's name key: the ~1,400
+        # jobs of "quinn fi" are a few adjacent leaves, where going through the homeowner
+        # took a leaf of ``homeowner_id`` per match (1,200 pages read on a cold cache).
+        Index(None, "name_key", "id", postgresql_ops={"name_key": "text_pattern_ops"}),
     )
 
     id: Mapped[str] = mapped_column(primary_key=True)
@@ -64,6 +69,9 @@ class JobRow(Base):
     calendar_version: Mapped[int | None]
     cancelled_at: Mapped[datetime | None]
     language: Mapped[str] = mapped_column(default="en", server_default="en")
+    # The homeowner's ``name_key`` (``domain/search.py``), written with every job row from the
+    # job's homeowner and copied to a homeowner's other jobs when a later job renames them.
+    name_key: Mapped[str] = mapped_column(default="", server_default="")
     version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     homeowner: Mapped[HomeownerRow] = parent("HomeownerRow")

@@ -20,14 +20,9 @@ class HomeownerRow(Base):
     __tablename__ = "homeowner"
     __table_args__ = (
         Index(None, "email_key", postgresql_ops={"email_key": "text_pattern_ops"}),
-        # The id rides in the name indexes (PostgreSQL INCLUDE): a prefix matching a thousand
+        # The id rides in the surname index (PostgreSQL INCLUDE): a prefix matching a thousand
         # people is answered from the index alone, not from a thousand scattered heap pages.
-        Index(
-            None,
-            "name_key",
-            postgresql_ops={"name_key": "text_pattern_ops"},
-            postgresql_include=["id"],
-        ),
+        # A whole-name prefix is searched on the job's copy of ``name_key`` (``tables/job.py``).
         Index(
             None,
             "surname_key",
