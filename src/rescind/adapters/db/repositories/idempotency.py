@@ -9,8 +9,10 @@ No savepoint, no error to catch, and the transaction stays clean either way.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,27 @@ from rescind.services.ports import IdempotencyEntry, StoredResponse
 # If the row vanishes between our insert and our read (released by its owner), try again.
 _RESERVE_ATTEMPTS = 3
 
+# Every request with a key runs the reservation, the answer and often the read: built once
+# (building a statement and its cache key cost more Python than running it), as Core on the
+# table (no ORM flush or entity loading to pay for; nothing staged depends on these rows).
+_TABLE = cast(Table, IdempotencyRecordRow.__table__)
+_THIS_KEY = (_TABLE.c.user_id == bindparam("b_user_id"), _TABLE.c.key == bindparam("b_key"))
+_READ = select(*_TABLE.c).where(*_THIS_KEY)
+# The SET clause is the parameters' response columns (``RESPONSE.values``).
+_ANSWER = update(_TABLE).where(*_THIS_KEY)
+
+
+@lru_cache(maxsize=2)
+def _reserve(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(_TABLE)
+        .values(content_type="", headers={})
+        .on_conflict_do_nothing(index_elements=["user_id", "key"])
+        # A returned row says we inserted (rowcount is not reliable for this statement).
+        .returning(_TABLE.c.key)
+    )
+
 
 class SqlIdempotencyStore:
     def __init__(self, session: Session) -> None:
@@ -29,27 +52,15 @@ class SqlIdempotencyStore:
     def reserve(
         self, user_id: str, key: str, fingerprint: str, at: datetime
     ) -> IdempotencyEntry | None:
-        insert = (
-            postgresql.insert
-            if self._session.get_bind().dialect.name == "postgresql"
-            else sqlite.insert
-        )
-        statement = (
-            insert(IdempotencyRecordRow)
-            .values(
-                user_id=user_id,
-                key=key,
-                fingerprint=fingerprint,
-                reserved_at=at,
-                content_type="",
-                headers={},
-            )
-            .on_conflict_do_nothing(index_elements=["user_id", "key"])
-            # A returned row says we inserted (rowcount is not reliable for this statement).
-            .returning(IdempotencyRecordRow.key)
-        )
+        statement = _reserve(self._session.get_bind().dialect.name)
+        reservation: dict[str, object] = {
+            "user_id": user_id,
+            "key": key,
+            "fingerprint": fingerprint,
+            "reserved_at": at,
+        }
         for _ in range(_RESERVE_ATTEMPTS):
-            if self._session.execute(statement).first() is not None:
+            if self._session.execute(statement, reservation).first() is not None:
                 return None
             existing = self._get(user_id, key)
             if existing is not None:
@@ -58,10 +69,7 @@ class SqlIdempotencyStore:
 
     def complete(self, user_id: str, key: str, response: StoredResponse) -> None:
         self._session.execute(
-            update(IdempotencyRecordRow)
-            .where(IdempotencyRecordRow.user_id == user_id, IdempotencyRecordRow.key == key)
-            .values(**RESPONSE.values(response))
-            .execution_options(synchronize_session=False)
+            _ANSWER, {"b_user_id": user_id, "b_key": key, **RESPONSE.values(response)}
         )
 
     def take_over(self, user_id: str, key: str, reserved_at: datetime, at: datetime) -> bool:
@@ -87,11 +95,7 @@ class SqlIdempotencyStore:
         )
 
     def _get(self, user_id: str, key: str) -> IdempotencyEntry | None:
-        row = self._session.execute(
-            select(*RESPONSE.selected).where(
-                IdempotencyRecordRow.user_id == user_id, IdempotencyRecordRow.key == key
-            )
-        ).one_or_none()
+        row = self._session.execute(_READ, {"b_user_id": user_id, "b_key": key}).one_or_none()
         if row is None:
             return None
         response = None if row.status_code is None else RESPONSE.load(row)
