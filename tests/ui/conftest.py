@@ -19,10 +19,11 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from tests.api.conftest import (  # noqa: F401 - fixtures, for pytest
     api_postgres_engine,
     api_sqlite_template,
 )
-from tests.e2e.conftest import rescind_command
+from tests.e2e.conftest import SQLITE_NAME, rescind_command
 from tests.mail.conftest import Inbox, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -106,6 +107,25 @@ class Demo:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+    def set_once_ready(self, sql: str, params: tuple[Any, ...], *, timeout: float = 15) -> None:
+        """Run an UPDATE on the server's own data as soon as it changes a row.
+
+        A test that sets a row the worker also writes (an email or webhook given up as failed)
+        must wait for the worker's own record: the SMTP server or webhook receiver hears from
+        the worker before that record is committed, and a mark made in between is overwritten.
+        So ``sql`` names, in its WHERE, the state the worker leaves; this retries until then.
+        """
+        assert self.data_dir is not None
+        deadline = time.monotonic() + timeout
+        with closing(sqlite3.connect(self.data_dir / SQLITE_NAME, timeout=timeout)) as db:
+            while True:
+                with db:
+                    if db.execute(sql, params).rowcount:
+                        return
+                if time.monotonic() > deadline:
+                    pytest.fail(f"no row was ready for {sql!r} {params} within {timeout} s")
+                time.sleep(0.1)
 
     @contextmanager
     def api(self, role: str = "agent") -> Iterator[httpx.Client]:
