@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from playwright.sync_api import Browser, Error, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Error, Page, Playwright, expect, sync_playwright
 
 # The API tests' app on both databases, for the console's pages over plain HTTP.
 from tests.api.conftest import (  # noqa: F401 - fixtures, for pytest
@@ -253,10 +253,17 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
         launched.close()
 
 
+# How long an action or an ``expect`` waits for the page. On a loaded CI machine (the suite
+# shares 2 cores with the server, its worker and chromium) a page can take seconds; the
+# assertions' own default (5 s) is shorter than the actions' and failed there first.
+PAGE_TIMEOUT_MS = 15_000
+expect.set_options(timeout=PAGE_TIMEOUT_MS)
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport=LAPTOP)  # type: ignore[arg-type]
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(PAGE_TIMEOUT_MS)
     opened = context.new_page()
     # Chromium reports a blocked script, style or frame as a console error: a page that needs
     # more than its Content-Security-Policy allows fails the test that opened it.
