@@ -108,20 +108,21 @@ class Demo:
     def url(self, path: str) -> str:
         return self.base_url + path
 
-    def set_once_ready(self, sql: str, params: tuple[Any, ...], *, timeout: float = 15) -> None:
-        """Run an UPDATE on the server's own data as soon as it changes a row.
+    def once_ready(self, sql: str, params: tuple[Any, ...], *, timeout: float = 30) -> None:
+        """Run ``sql`` on the server's own data until it finds or changes a row: a SELECT of
+        the state the worker leaves, or an UPDATE whose WHERE names that state.
 
-        A test that sets a row the worker also writes (an email or webhook given up as failed)
-        must wait for the worker's own record: the SMTP server or webhook receiver hears from
-        the worker before that record is committed, and a mark made in between is overwritten.
-        So ``sql`` names, in its WHERE, the state the worker leaves; this retries until then.
+        The worker's record comes after what the test can see of its work (the SMTP server or
+        the webhook receiver hears from it first): a page read in between shows the old state,
+        and a row the test marks in between is overwritten by the worker's record.
         """
         assert self.data_dir is not None
         deadline = time.monotonic() + timeout
         with closing(sqlite3.connect(self.data_dir / SQLITE_NAME, timeout=timeout)) as db:
             while True:
                 with db:
-                    if db.execute(sql, params).rowcount:
+                    cursor = db.execute(sql, params)
+                    if cursor.rowcount > 0 or cursor.fetchone() is not None:
                         return
                 if time.monotonic() > deadline:
                     pytest.fail(f"no row was ready for {sql!r} {params} within {timeout} s")

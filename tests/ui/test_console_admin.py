@@ -14,6 +14,8 @@ import httpx
 from playwright.sync_api import FilePayload, Page, expect
 
 from rescind.adapters.csv_jobs import COLUMNS
+from rescind.adapters.us_holidays import operations_calendar
+from rescind.config import Settings
 from tests.ui.conftest import API, Demo, Shot, log_in
 
 
@@ -55,8 +57,12 @@ def make_pending(demo: Demo) -> dict[str, Any]:
 
 
 def next_free_weekday(after: date, taken: set[str]) -> date:
+    """The first business day after ``after`` by the server's own calendar (federal holidays
+    as observed, and the company holidays ``taken``): a holiday added there moves windows."""
+    company = {date.fromisoformat(day): "taken" for day in taken}
+    calendar = operations_calendar(Settings().company_timezone, company)
     day = after + timedelta(days=1)
-    while day.weekday() >= 5 or day.isoformat() in taken or (day.month, day.day) == (12, 25):
+    while not calendar.is_business_day(day):
         day += timedelta(days=1)
     return day
 

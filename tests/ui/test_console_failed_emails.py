@@ -27,7 +27,7 @@ def a_failed_code_email(demo: Demo, job: dict[str, Any]) -> None:
         assert sent.status_code in (200, 201), sent.text
     # Once the worker has sent it (so it no longer touches the row), as if it had failed.
     demo.email_to(job["homeowner"]["email"], "code")
-    demo.set_once_ready(
+    demo.once_ready(
         "UPDATE outbox_message SET status = 'failed', attempts = 8, "
         "last_error = '550 5.1.1 no such user' "
         "WHERE job_id = ? AND kind = 'verification_code' AND status = 'sent'",

@@ -33,6 +33,7 @@ def test_an_agent_opens_insights_from_the_header_and_reads_each_chart_with_its_n
     ):
         expect(page.get_by_role("heading", name=heading, level=2)).to_be_visible()
     # Every chart is an SVG picture the browser has drawn, without any script of ours.
+    page.wait_for_load_state("load")  # every image decoded: "load" waits for them all
     images = page.locator("figure img")
     assert images.count() == 8
     for i in range(images.count()):

@@ -39,7 +39,7 @@ def test_an_admin_sees_a_failed_delivery_retries_it_and_the_receiver_gets_it_sig
         assert receiver.received, "the worker never posted the webhook"
         # Eight attempts take hours of backoff: give this one up as the eighth would, once the
         # worker has recorded its attempt (the receiver's answer).
-        demo.set_once_ready(
+        demo.once_ready(
             "UPDATE webhook_delivery SET status = 'failed', attempts = 8, "
             "last_error = 'gave up after 8 attempts: the receiver answered 500' "
             "WHERE endpoint_id = ? AND last_status_code IS NOT NULL",
@@ -61,6 +61,11 @@ def test_an_admin_sees_a_failed_delivery_retries_it_and_the_receiver_gets_it_sig
         [accepted] = receiver.accepted()
         assert accepted.verified_by == (0,)
         assert accepted.webhook_id == receiver.received[0].webhook_id
+        # The receiver has answered; the page shows "delivered" once the worker has said so.
+        demo.once_ready(
+            "SELECT 1 FROM webhook_delivery WHERE endpoint_id = ? AND status = 'delivered'",
+            (made.json()["id"],),
+        )
         page.reload()
         expect(page.locator("#failures")).to_have_count(0)
         expect(page.locator("#recent tbody tr").first).to_contain_text("delivered")
